@@ -1,0 +1,166 @@
+/* Comeback core: error codes, diagnostics, time, timeframes and fixed-point decimals.
+ * core/ depends on nothing else in the project; every other module builds on it. */
+#ifndef COMEBACK_CORE_H
+#define COMEBACK_CORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Version ---------------------------------------------------------------------------- */
+
+/* "0.1.0" and the git commit the library was built from ("unknown" outside a checkout). */
+const char *cb_version(void);
+const char *cb_build_commit(void);
+
+/* ---- Errors ----------------------------------------------------------------------------- */
+
+/* The one table of error codes: name, value, message. Functions return 0 or one of these. */
+#define CB_ERRNO_MAP(X)                                                                      \
+    X(EINVAL, -1, "invalid argument")                                                        \
+    X(ENOMEM, -2, "out of memory")                                                           \
+    X(EIO, -3, "input/output error")                                                         \
+    X(EPARSE, -4, "parse error")                                                             \
+    X(ERANGE, -5, "value out of range")                                                      \
+    X(ENOENT, -6, "not found")                                                               \
+    X(EEXIST, -7, "already exists")                                                          \
+    X(ECORRUPT, -8, "corrupt or truncated data")                                             \
+    X(EVALID, -9, "validation failed")                                                       \
+    X(ECONFLICT, -10, "conflicting data")                                                    \
+    X(EUNSUPPORTED, -11, "unsupported")                                                      \
+    X(ENET, -12, "network error")                                                            \
+    X(ETIMEOUT, -13, "timed out")                                                            \
+    X(EEXCHANGE, -14, "exchange error")                                                      \
+    X(EAUTH, -15, "authentication error")                                                    \
+    X(ESTATE, -16, "invalid state")                                                          \
+    X(EREJECTED, -17, "rejected")                                                            \
+    X(ELIMIT, -18, "limit reached")                                                          \
+    X(EINTERNAL, -19, "internal error")
+
+enum cb_err {
+    CB_OK = 0,
+#define CB_ERR_ENUM_(name, value, msg) CB_##name = value,
+    CB_ERRNO_MAP(CB_ERR_ENUM_)
+#undef CB_ERR_ENUM_
+};
+
+/* A short English sentence for an error code; "unknown error" for codes not in the table. */
+const char *cb_strerror(int err);
+/* The code's symbolic name ("CB_EPARSE"), or "CB_UNKNOWN". */
+const char *cb_err_name(int err);
+
+/* ---- Diagnostics ------------------------------------------------------------------------ */
+
+/* What went wrong with a user's input, precisely enough to fix it:
+ *   file:line:column: field: message
+ * `field` is a label such as "column 'high'" or "key 'stake'"; empty when not applicable.
+ * line and column are 1-based; 0 means unknown/not applicable. */
+typedef struct cb_diag {
+    int code; /* a cb_err code */
+    long line;
+    int column;
+    char file[256];
+    char field[96];
+    char msg[512];
+} cb_diag_t;
+
+/* Resets d to "no problem". */
+void cb_diag_clear(cb_diag_t *d);
+
+/* Fills d (which may be NULL: then only the code is returned) and returns `code`, so that
+ * `return cb_diag_set(d, CB_EPARSE, path, line, 0, "column 'open'", "expected ...", ...);`
+ * reads naturally. file and field may be NULL. */
+int cb_diag_set(cb_diag_t *d, int code, const char *file, long line, int column,
+                const char *field, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+int cb_diag_vset(cb_diag_t *d, int code, const char *file, long line, int column,
+                 const char *field, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
+
+/* Writes "file:line:column: field: message" (parts that are unknown are left out) into buf.
+ * Returns the length that the full text needs, like snprintf. */
+size_t cb_diag_format(const cb_diag_t *d, char *buf, size_t size);
+
+/* A growing list of diagnostics: keeps the first `max_keep` (0 = all) and counts every one. */
+typedef struct cb_diags {
+    cb_diag_t *items;
+    size_t n;        /* kept */
+    size_t cap;
+    size_t total;    /* added, including those not kept */
+    size_t max_keep; /* 0 = keep all */
+} cb_diags_t;
+
+/* Appends a copy of d. Returns 0 or CB_ENOMEM (then the item is only counted). */
+int cb_diags_add(cb_diags_t *list, const cb_diag_t *d);
+void cb_diags_free(cb_diags_t *list);
+
+/* ---- Time ------------------------------------------------------------------------------- */
+/* Time is int64 milliseconds since the Unix epoch, UTC, everywhere. */
+
+#define CB_MS_PER_SEC INT64_C(1000)
+#define CB_MS_PER_MIN INT64_C(60000)
+#define CB_MS_PER_HOUR INT64_C(3600000)
+#define CB_MS_PER_DAY INT64_C(86400000)
+
+/* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
+int64_t cb_days_from_civil(int64_t year, int month, int day);
+void cb_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
+
+/* Parses a UTC date/time: "2024-01-31", "2024-01-31 13:45", "2024-01-31T13:45:00",
+ * "2024-01-31 13:45:00.250", with an optional "Z" or "+00:00"-style offset (applied), and
+ * "2024/01/31" slashes. Also "YYYY-MM-DD HH-PM" style is NOT accepted. len may be (size_t)-1
+ * for a NUL-terminated string. Returns 0 or CB_EPARSE/CB_ERANGE. */
+int cb_time_parse(const char *s, size_t len, int64_t *out_ms);
+
+/* Formats ms as "2024-01-31 13:45:00" (UTC; ".250" added when ms has a fraction).
+ * buf needs 32 bytes. Returns buf. */
+char *cb_time_format(int64_t ms, char *buf, size_t size);
+/* "2024-01-31T13:45:00Z" (ISO-8601 with milliseconds when non-zero). */
+char *cb_time_format_iso(int64_t ms, char *buf, size_t size);
+
+/* Wall clock and monotonic clock in ms / ns. */
+int64_t cb_now_ms(void);
+int64_t cb_monotonic_ns(void);
+
+/* ---- Timeframes ------------------------------------------------------------------------- */
+
+/* A candle length: "1s".."59s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h",
+ * "12h", "1d", "3d", "1w", "1M" (calendar month). Any positive count of a unit is accepted
+ * ("7m", "2d"); weeks start on Monday 00:00 UTC like Binance's. */
+typedef struct cb_timeframe {
+    int64_t ms;  /* length in ms; for months 0 */
+    int months;  /* calendar months (1M = 1), 0 for fixed-length timeframes */
+    char name[8];
+} cb_timeframe_t;
+
+/* Parses "1h" etc. Returns 0 or CB_EPARSE. */
+int cb_timeframe_parse(const char *s, cb_timeframe_t *tf);
+/* The open time of the candle containing t. */
+int64_t cb_timeframe_floor(const cb_timeframe_t *tf, int64_t t_ms);
+/* The open time of the candle after the one opening at open_ms. */
+int64_t cb_timeframe_next(const cb_timeframe_t *tf, int64_t open_ms);
+/* 1 when t is a candle open time on the timeframe's grid. */
+int cb_timeframe_on_grid(const cb_timeframe_t *tf, int64_t t_ms);
+
+/* ---- Fixed-point decimals --------------------------------------------------------------- */
+/* Money and quantities are int64 counts of 10^-scale units (scale 0..18). */
+
+/* Parses "123.4500" exactly at `scale` decimals: more significant decimals than scale, or a
+ * value that does not fit, is an error (CB_ERANGE); not a number is CB_EPARSE.
+ * len may be (size_t)-1 for a NUL-terminated string. */
+int cb_dec_parse(const char *s, size_t len, int scale, int64_t *out);
+/* Formats v at `scale` decimals with trailing zeros removed ("123.45", "-0.001", "7").
+ * Returns the length written (buf needs 24 + 2 bytes). */
+size_t cb_dec_format(int64_t v, int scale, char *buf, size_t size);
+/* Formats with exactly `scale` decimals ("123.4500"). */
+size_t cb_dec_format_fixed(int64_t v, int scale, char *buf, size_t size);
+/* 10^scale as int64 (scale 0..18). */
+int64_t cb_pow10_i64(int scale);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,198 @@
+/* Comeback market data: the candle series type, readers, validation, the local store,
+ * resampling and the synthetic market generator.
+ * data/ knows nothing of orders, exchanges or files other than its inputs. */
+#ifndef COMEBACK_DATA_H
+#define COMEBACK_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "comeback/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- The series ------------------------------------------------------------------------- */
+
+typedef struct cb_series_meta {
+    char exchange[32];  /* "binance"; "" when unknown */
+    char pair[32];      /* "BTC/USDT"; "" when unknown */
+    char timeframe[8];  /* "1h"; "" when unknown */
+    char source[256];   /* where it came from: a file name, "synth seed=42", an exchange URL */
+    int synthetic;      /* 1 for generated data: every output that shows it says so */
+} cb_series_meta_t;
+
+/* Candles in columns, oldest first: time_ms is each candle's open time (UTC ms).
+ * The arrays are either owned heap memory or point into a read-only memory map (a store
+ * file); in both cases cb_series_free releases them. Prices and volumes are doubles here:
+ * orders, fills and balances (engine/) are fixed-point. */
+typedef struct cb_series {
+    size_t n;
+    int64_t *time_ms;
+    double *open, *high, *low, *close, *volume;
+    cb_series_meta_t meta;
+    /* private */
+    size_t cap_;
+    void *map_;
+    size_t map_len_;
+} cb_series_t;
+
+/* A new empty heap series with room for `cap` candles (0 is fine). NULL on ENOMEM. */
+cb_series_t *cb_series_new(size_t cap);
+/* Frees the series and its arrays (or unmaps them). NULL is fine. */
+void cb_series_free(cb_series_t *s);
+/* Grows capacity to at least cap. A mapped series is first copied to the heap.
+ * Returns 0 or CB_ENOMEM. */
+int cb_series_reserve(cb_series_t *s, size_t cap);
+/* Appends one candle (no validation). Returns 0 or CB_ENOMEM. */
+int cb_series_push(cb_series_t *s, int64_t time_ms, double open, double high, double low,
+                   double close, double volume);
+/* A heap copy of candles [from, to) with the same metadata. NULL on ENOMEM. */
+cb_series_t *cb_series_slice(const cb_series_t *s, size_t from, size_t to);
+/* Index of the first candle with time_ms >= t (n when none). */
+size_t cb_series_lower_bound(const cb_series_t *s, int64_t t_ms);
+
+/* ---- Readers ---------------------------------------------------------------------------- */
+
+/* The table of input formats (name, description). */
+#define CB_FORMAT_MAP(X)                                                                     \
+    X(AUTO, "auto", "detect from the content")                                               \
+    X(BINANCE, "binance", "Binance kline CSV from data.binance.vision (12 columns, no header)") \
+    X(CSV, "csv", "OHLCV CSV with a header row, columns found by name")                      \
+    X(FREQTRADE, "freqtrade", "freqtrade JSON candles [[ms, o, h, l, c, v], ...]")            \
+    X(CBK, "cbk", "Comeback store file")
+
+typedef enum cb_format {
+#define CB_FORMAT_ENUM_(id, name, desc) CB_FORMAT_##id,
+    CB_FORMAT_MAP(CB_FORMAT_ENUM_)
+#undef CB_FORMAT_ENUM_
+} cb_format_t;
+
+/* "binance" -> CB_FORMAT_BINANCE. Returns 0 or CB_EINVAL. */
+int cb_format_parse(const char *name, cb_format_t *out);
+const char *cb_format_name(cb_format_t f);
+
+typedef struct cb_read_opts {
+    cb_format_t format;     /* CB_FORMAT_AUTO to detect */
+    const char *timeframe;  /* expected timeframe ("1h"), or NULL to infer from the spacing */
+    int skip_bad_rows;      /* 1: skip rows with hard errors, counting them in the report */
+    size_t max_problems;    /* diagnostics kept in the report (0 = 100) */
+} cb_read_opts_t;
+
+typedef struct cb_read_report {
+    cb_format_t format;     /* the format read */
+    size_t rows;            /* data rows seen */
+    size_t skipped;         /* rows skipped (only with skip_bad_rows) */
+    int newest_first;       /* the input was newest-first and was reversed */
+    char time_unit[8];      /* "s", "ms", "us" or "text" */
+    char extra_columns[256];/* comma-separated names of ignored columns */
+    cb_diags_t problems;    /* every hard error (kept up to max_problems), in input order */
+} cb_read_report_t;
+
+/* Frees the report's diagnostics. */
+void cb_read_report_free(cb_read_report_t *rep);
+
+/* Reads candles from a file (path) or memory (name is used in diagnostics) and validates
+ * them. On success *out is a new series (caller frees) and the report says what was read.
+ * On a hard error returns CB_EVALID/CB_EPARSE/CB_EIO with `diag` set to the first problem
+ * (file, line, column name) and every problem in rep->problems; *out is NULL.
+ * rep may be NULL. The metadata's timeframe is the given or inferred one. */
+int cb_series_read_file(const char *path, const cb_read_opts_t *opts, cb_series_t **out,
+                        cb_read_report_t *rep, cb_diag_t *diag);
+int cb_series_read_buffer(const char *name, const char *buf, size_t len,
+                          const cb_read_opts_t *opts, cb_series_t **out, cb_read_report_t *rep,
+                          cb_diag_t *diag);
+
+/* Writes a series as generic CSV (header time_ms,open,high,low,close,volume; numbers printed
+ * with the shortest text that reads back to the same double). Returns 0 or CB_EIO. */
+int cb_series_write_csv(const cb_series_t *s, const char *path, cb_diag_t *diag);
+
+/* ---- Checks ----------------------------------------------------------------------------- */
+
+typedef struct cb_gap {
+    int64_t after_ms;  /* open time of the last candle before the gap */
+    int64_t missing;   /* candles missing */
+} cb_gap_t;
+
+typedef struct cb_check_report {
+    size_t n;
+    int64_t first_ms, last_ms;
+    size_t gaps;             /* number of gaps */
+    int64_t missing;         /* candles missing in all gaps */
+    cb_gap_t largest[10];    /* the largest gaps, largest first */
+    size_t n_largest;
+    size_t zero_volume;      /* candles with volume 0 (not an error) */
+    cb_diags_t problems;     /* hard errors (a loaded series normally has none) */
+} cb_check_report_t;
+
+/* Checks a series: OHLC relations, finite non-negative values, strictly increasing times on the
+ * timeframe grid, gaps. Returns 0 when there are no hard errors, CB_EVALID otherwise. */
+int cb_series_check(const cb_series_t *s, const char *name, cb_check_report_t *rep);
+void cb_check_report_free(cb_check_report_t *rep);
+
+/* ---- Resampling ------------------------------------------------------------------------- */
+
+typedef enum cb_resample_policy {
+    CB_RESAMPLE_SKIP_INCOMPLETE = 0, /* drop buckets with missing candles (default) */
+    CB_RESAMPLE_KEEP_INCOMPLETE = 1  /* keep them; they are counted in *incomplete */
+} cb_resample_policy_t;
+
+/* Aggregates s into the coarser timeframe `to` (open first, high max, low min, close last,
+ * volume sum). Nothing is invented: an empty bucket produces no candle. *incomplete counts
+ * buckets with missing candles (kept or skipped per policy). Returns 0, CB_EINVAL (to is not a
+ * multiple of the source timeframe) or CB_ENOMEM. */
+int cb_series_resample(const cb_series_t *s, const char *to, cb_resample_policy_t policy,
+                       cb_series_t **out, size_t *incomplete, cb_diag_t *diag);
+
+/* ---- Synthetic market ------------------------------------------------------------------- */
+
+typedef struct cb_synth_opts {
+    size_t bars;
+    const char *timeframe;  /* "1m" */
+    uint64_t seed;
+    int64_t start_ms;       /* first open time (0 = 2020-01-01) */
+    double start_price;     /* 0 = 20000 */
+    const char *pair;       /* NULL = "SYN/USDT" */
+} cb_synth_opts_t;
+
+/* A deterministic synthetic market: geometric random walk with GARCH-like volatility
+ * clustering and occasional jumps; candles respect low <= open,close <= high. Marked
+ * synthetic in its metadata. The same options give the same bytes on every machine. */
+int cb_synth_generate(const cb_synth_opts_t *opts, cb_series_t **out, cb_diag_t *diag);
+
+/* ---- The local store -------------------------------------------------------------------- */
+
+/* $COMEBACK_HOME, or "./user_data" when unset. */
+const char *cb_store_home(void);
+
+/* A store name "binance:BTC/USDT:1h" split into its parts. Returns 0 or CB_EPARSE. */
+int cb_store_parse_name(const char *name, char *exchange, size_t exchange_size, char *pair,
+                        size_t pair_size, char *timeframe, size_t timeframe_size);
+
+/* <home>/data/<exchange>/<BASE>_<QUOTE>-<timeframe>.cbk */
+int cb_store_path(const char *home, const char *exchange, const char *pair,
+                  const char *timeframe, char *buf, size_t size);
+
+/* Loads a .cbk file by memory-mapping it; verifies magic, version, size and checksum.
+ * Returns 0, CB_ENOENT, CB_ECORRUPT (with diag naming what is wrong) or CB_EIO. */
+int cb_store_load(const char *path, cb_series_t **out, cb_diag_t *diag);
+
+/* Writes s atomically (temp file, fsync, rename, fsync of the directory), creating
+ * directories. Returns 0 or CB_EIO. */
+int cb_store_save(const char *path, const cb_series_t *s, cb_diag_t *diag);
+
+/* Merges `add` into `base` (both sorted): overlapping candles must be identical, else
+ * CB_ECONFLICT naming the first differing candle. *out is a new series. */
+int cb_series_merge(const cb_series_t *base, const cb_series_t *add, cb_series_t **out,
+                    size_t *added, cb_diag_t *diag);
+
+/* Opens a series by store name ("binance:BTC/USDT:1h") or by file path (any readable
+ * format). The one entry point the CLI uses wherever a SERIES is expected. */
+int cb_series_open(const char *name_or_path, const cb_read_opts_t *opts, cb_series_t **out,
+                   cb_diag_t *diag);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

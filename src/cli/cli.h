@@ -1,0 +1,42 @@
+/* Shared helpers of the `comeback` program (not part of the library). */
+#ifndef COMEBACK_CLI_H
+#define COMEBACK_CLI_H
+
+#include <stdio.h>
+
+#include "comeback/core.h"
+
+#define CB_CMD(name, summary)                                                                \
+    int cmd_##name(int argc, char **argv);                                                   \
+    extern const char help_##name[];
+#include "cli/commands.def"
+#undef CB_CMD
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+    const char *help;
+} cli_command_t;
+
+extern const cli_command_t cli_commands[];
+extern const size_t cli_n_commands;
+
+/* Exit codes of every command. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* Prints "comeback: <diagnostic>" to stderr. Returns CLI_FAIL. */
+int cli_print_diag(const cb_diag_t *d);
+/* Prints "comeback <cmd>: <message>" to stderr and returns CLI_USAGE (bad command line). */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "comeback: <message>" to stderr and returns CLI_FAIL. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Option helpers: matches "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i.
+ * Returns 1 and sets *value when matched, 0 when argv[*i] is another argument, -1 when the
+ * value is missing (an error was printed). */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+/* 1 when stdout is a terminal (colour and progress bars only then). */
+int cli_stdout_is_tty(void);
+
+#endif

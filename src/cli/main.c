@@ -1,0 +1,135 @@
+/* `comeback`: the command line over libcomeback. Dispatches to one file per subcommand. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+const cli_command_t cli_commands[] = {
+#define CB_CMD(name, summary) {#name, cmd_##name, summary, help_##name},
+#include "cli/commands.def"
+#undef CB_CMD
+};
+const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
+
+int cli_print_diag(const cb_diag_t *d)
+{
+    char buf[1024];
+    cb_diag_format(d, buf, sizeof buf);
+    fprintf(stderr, "comeback: %s\n", buf);
+    return CLI_FAIL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "comeback %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see 'comeback help %s')\n", cmd);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+int cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "comeback: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_FAIL;
+}
+
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "comeback: option %s needs a value\n", name);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+int cli_stdout_is_tty(void) { return isatty(STDOUT_FILENO); }
+
+static const cli_command_t *find_command(const char *name)
+{
+    for (size_t i = 0; i < cli_n_commands; i++)
+        if (strcmp(cli_commands[i].name, name) == 0)
+            return &cli_commands[i];
+    return NULL;
+}
+
+static void print_overview(FILE *out)
+{
+    fprintf(out,
+            "comeback %s - an open, measurable crypto trading robot\n\n"
+            "usage: comeback <command> [options]\n       comeback help <command>\n"
+            "       comeback --version\n\ncommands:\n",
+            cb_version());
+    for (size_t i = 0; i < cli_n_commands; i++)
+        fprintf(out, "  %-14s %s\n", cli_commands[i].name, cli_commands[i].summary);
+    fprintf(out, "\nSeries arguments accept a store name (binance:BTC/USDT:1h) or a file.\n"
+                 "Documentation: docs/ (one page per command).\n");
+}
+
+const char help_help[] =
+    "usage: comeback help [COMMAND]\n"
+    "\n"
+    "Without COMMAND, lists every command. With COMMAND, shows its usage and options.\n";
+
+int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stdout);
+        return CLI_OK;
+    }
+    const cli_command_t *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "comeback: unknown command '%s'\n", argv[1]);
+        print_overview(stderr);
+        return CLI_USAGE;
+    }
+    fputs(c->help, stdout);
+    return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stderr);
+        return CLI_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("comeback %s (commit %s)\n", cb_version(), cb_build_commit());
+        return CLI_OK;
+    }
+    if (!strcmp(name, "--help") || !strcmp(name, "-h"))
+        return cmd_help(1, argv + 1);
+    const cli_command_t *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "comeback: unknown command '%s'\n\n", name);
+        print_overview(stderr);
+        return CLI_USAGE;
+    }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(c->help, stdout);
+            return CLI_OK;
+        }
+    return c->run(argc - 1, argv + 1);
+}
