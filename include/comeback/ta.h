@@ -1,0 +1,112 @@
+/* Comeback technical indicators: one table, two forms (batch and streaming) per indicator.
+ *
+ * Conventions every indicator follows:
+ * - Batch: cb_ta_<name>(n, inputs, opts, outputs) reads n bars from inputs[k] and writes n
+ *   values to each outputs[k], ALIGNED with the input (outputs[k][i] belongs to bar i). Bars
+ *   before the first value (i < lookback) are NaN. Batch never allocates.
+ * - cb_ta_<name>_lookback(opts) = the number of leading bars without output (TA-Lib's
+ *   lookback), for valid options; -1 for invalid options.
+ * - Streaming: a caller-allocated state of cb_ta_stream_size(info, opts) bytes, initialised by
+ *   cb_ta_stream_init, then one cb_ta_stream_update per bar, O(1) amortised, no allocation.
+ *   Bar i of the stream produces exactly the value batch produces at index i.
+ * - Inputs are named: "real" (any series; the rules language takes it as the first argument,
+ *   `comeback ta` uses close), "real0"/"real1" (two series: beta, correl), or fixed columns
+ *   "open", "high", "low", "close", "volume" (such indicators take no series argument).
+ * - Options are doubles in the table's order (integer options hold whole numbers); defaults and
+ *   valid ranges come from the table.
+ * - A NaN input bar: documented in docs/indicators.md per indicator (the value is NaN while the
+ *   NaN is inside the window; the indicator then recovers). Never a crash.
+ */
+#ifndef COMEBACK_TA_H
+#define COMEBACK_TA_H
+
+#include <stddef.h>
+
+#include "comeback/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CB_TA_MAX_INPUTS 5
+#define CB_TA_MAX_OPTS 4
+#define CB_TA_MAX_OUTPUTS 5
+
+typedef struct cb_ta_opt_info {
+    const char *name;   /* "period" */
+    double def;         /* default value */
+    double min, max;    /* valid range, inclusive */
+    int integer;        /* 1 when only whole numbers are valid */
+} cb_ta_opt_info_t;
+
+typedef int (*cb_ta_lookback_fn)(const double *opts);
+typedef int (*cb_ta_batch_fn)(size_t n, const double *const *inputs, const double *opts,
+                              double *const *outputs);
+typedef size_t (*cb_ta_stream_size_fn)(const double *opts);
+typedef int (*cb_ta_stream_init_fn)(void *state, const double *opts);
+/* Consumes one bar (in[k] = this bar's value of input k); writes out[k]. Returns 1 when the
+ * outputs are valid (bar index >= lookback), 0 while warming up (outputs NaN). */
+typedef int (*cb_ta_stream_update_fn)(void *state, const double *in, double *out);
+
+typedef struct cb_ta_info {
+    const char *name;          /* "macd" */
+    const char *title;         /* "Moving Average Convergence/Divergence" */
+    const char *reference;     /* where the definition comes from: "TA-Lib", a book, a paper */
+    int n_inputs;
+    const char *inputs[CB_TA_MAX_INPUTS];
+    int n_opts;
+    cb_ta_opt_info_t opts[CB_TA_MAX_OPTS];
+    int n_outputs;
+    const char *outputs[CB_TA_MAX_OUTPUTS]; /* "macd", "signal", "hist"; single: the name */
+    cb_ta_lookback_fn lookback;
+    cb_ta_batch_fn batch;
+    cb_ta_stream_size_fn stream_size;
+    cb_ta_stream_init_fn stream_init;
+    cb_ta_stream_update_fn stream_update;
+} cb_ta_info_t;
+
+/* The table. */
+size_t cb_ta_count(void);
+const cb_ta_info_t *cb_ta_at(size_t i);
+/* By name ("rsi"); NULL when unknown. */
+const cb_ta_info_t *cb_ta_find(const char *name);
+/* The known name closest to `name` (edit distance), for "did you mean" messages; NULL if none
+ * is close. */
+const char *cb_ta_suggest(const char *name);
+
+/* Checks options against the table (count, range, integer). Missing trailing options take
+ * their defaults: opts must have room for CB_TA_MAX_OPTS and n_given says how many were given.
+ * Returns 0 or CB_EINVAL with diag naming the option and its valid range. */
+int cb_ta_check_opts(const cb_ta_info_t *info, double *opts, int n_given, cb_diag_t *diag);
+
+/* Parses a spec "name[:opt[:opt...]]" ("macd:12:26:9", "obv", "bbands:20:2"). Fills opts with
+ * the given values followed by defaults. Errors (unknown name listing what is accepted, bad
+ * number, out of range) go to diag. Returns 0, CB_ENOENT or CB_EINVAL. */
+int cb_ta_parse_spec(const char *spec, const cb_ta_info_t **info, double opts[CB_TA_MAX_OPTS],
+                     cb_diag_t *diag);
+
+/* Generic forms through the table. */
+int cb_ta_lookback(const cb_ta_info_t *info, const double *opts);
+int cb_ta_batch(const cb_ta_info_t *info, size_t n, const double *const *inputs,
+                const double *opts, double *const *outputs);
+size_t cb_ta_stream_size(const cb_ta_info_t *info, const double *opts);
+int cb_ta_stream_init(const cb_ta_info_t *info, void *state, const double *opts);
+int cb_ta_stream_update(const cb_ta_info_t *info, void *state, const double *in, double *out);
+
+/* A heap-allocated stream for callers that do not manage memory themselves. */
+typedef struct cb_ta_stream cb_ta_stream_t;
+cb_ta_stream_t *cb_ta_stream_new(const cb_ta_info_t *info, const double *opts);
+int cb_ta_stream_push(cb_ta_stream_t *s, const double *in, double *out);
+void cb_ta_stream_free(cb_ta_stream_t *s);
+
+/* Per-indicator entry points, cb_ta_<name> and cb_ta_<name>_lookback, are declared from the
+ * indicator list in src/ta/ta_list.h (CB_TA_LIST), which also builds the table. */
+#define CB_TA_DECLARE_(name)                                                                 \
+    int cb_ta_##name(size_t n, const double *const *inputs, const double *opts,              \
+                     double *const *outputs);                                                \
+    int cb_ta_##name##_lookback(const double *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
