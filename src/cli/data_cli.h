@@ -1,0 +1,8 @@
+/* Subcommands of `comeback data` that live in their own files. */
+#ifndef COMEBACK_DATA_CLI_H
+#define COMEBACK_DATA_CLI_H
+
+/* `comeback data check SERIES|FILE ...`; argv[0] is "check". */
+int data_check_run(int argc, char **argv);
+
+#endif
