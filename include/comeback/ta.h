@@ -14,8 +14,15 @@
  *   "open", "high", "low", "close", "volume" (such indicators take no series argument).
  * - Options are doubles in the table's order (integer options hold whole numbers); defaults and
  *   valid ranges come from the table.
- * - A NaN input bar: documented in docs/indicators.md per indicator (the value is NaN while the
- *   NaN is inside the window; the indicator then recovers). Never a crash.
+ * - A bar where any input is NaN or infinite: its outputs are NaN and the indicator RESTARTS,
+ *   i.e. the next bar is treated as the first bar of a new series (NaN again for `lookback`
+ *   bars, then the values batch would give on the series starting there). Same in both forms,
+ *   so a bad bar never crashes and never spreads NaN for ever (docs/indicators.md).
+ * - Streaming states hold no pointers: a state may be copied with memcpy (snapshots). Caller
+ *   memory must be aligned like malloc's (16 bytes).
+ * - Every function pointer in cb_ta_info_t is safe to call directly: it checks the options
+ *   (batch/init return CB_EINVAL, lookback -1, stream_size 0 for invalid options) and applies
+ *   the NaN conventions above.
  */
 #ifndef COMEBACK_TA_H
 #define COMEBACK_TA_H
@@ -99,8 +106,14 @@ cb_ta_stream_t *cb_ta_stream_new(const cb_ta_info_t *info, const double *opts);
 int cb_ta_stream_push(cb_ta_stream_t *s, const double *in, double *out);
 void cb_ta_stream_free(cb_ta_stream_t *s);
 
-/* Per-indicator entry points, cb_ta_<name> and cb_ta_<name>_lookback, are declared from the
- * indicator list in src/ta/ta_list.h (CB_TA_LIST), which also builds the table. */
+/* Per-indicator entry points cb_ta_<name>(n, inputs, opts, outputs) and
+ * cb_ta_<name>_lookback(opts) exist for every table entry (same contract as cb_ta_batch and
+ * cb_ta_lookback). The one list of names is src/ta/ta_list.h; in-tree code gets their
+ * declarations with
+ *     #define CB_TA_X(name) CB_TA_DECLARE_(name)
+ *     #include "ta/ta_list.h"
+ *     #undef CB_TA_X
+ * (src/ta/ta_int.h does this). Other callers go through the table (cb_ta_find). */
 #define CB_TA_DECLARE_(name)                                                                 \
     int cb_ta_##name(size_t n, const double *const *inputs, const double *opts,              \
                      double *const *outputs);                                                \

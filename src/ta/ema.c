@@ -1,0 +1,62 @@
+/* EMA: exponential moving average, k = 2/(period+1), seeded (TA-Lib's default compatibility)
+ * with the SMA of the first `period` values, which is also the first output (bar period-1).
+ * Reference: TA-Lib TA_EMA / TA_INT_EMA; step ((x - prev) * k) + prev. */
+#include "ta/ta_int.h"
+
+static int ema_lookback(const double *opts) { return cb_ta_iopt(opts, 0) - 1; }
+
+static void ema_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+{
+    const double *x = in[0];
+    double *o = out[0];
+    int p = cb_ta_iopt(opts, 0);
+    double k = cb_ta_ema_k(p), sum = 0.0;
+    size_t up = (size_t)p;
+    for (size_t i = 0; i < up; i++)
+        sum += x[i];
+    double prev = sum / (double)p;
+    o[up - 1] = prev;
+    for (size_t i = up; i < n; i++) {
+        prev = cb_ta_ema_step(prev, x[i], k);
+        o[i] = prev;
+    }
+}
+
+typedef struct ema_state {
+    double k, period, acc; /* acc: the seed sum, then the EMA */
+    int64_t seen;
+} ema_state_t;
+
+static size_t ema_size(const double *opts)
+{
+    (void)opts;
+    return sizeof(ema_state_t);
+}
+
+static void ema_init(void *st, const double *opts)
+{
+    ema_state_t *s = st;
+    s->period = (double)cb_ta_iopt(opts, 0);
+    s->k = cb_ta_ema_k(cb_ta_iopt(opts, 0));
+    s->acc = 0.0;
+    s->seen = 0;
+}
+
+static void ema_update(void *st, const double *in, double *out)
+{
+    ema_state_t *s = st;
+    int64_t p = (int64_t)s->period;
+    if (s->seen < p) {
+        s->acc += in[0];
+        if (++s->seen == p)
+            s->acc /= s->period;
+    } else {
+        s->acc = cb_ta_ema_step(s->acc, in[0], s->k);
+    }
+    out[0] = s->acc;
+}
+
+CB_TA_DEFINE(ema, .title = "Exponential Moving Average", .reference = "TA-Lib TA_EMA",
+             .n_inputs = 1, .inputs = {"real"},
+             .n_opts = 1, .opts = {{"period", 30, 2, 100000, 1}},
+             .n_outputs = 1, .outputs = {"ema"})

@@ -1,0 +1,59 @@
+/* SMA: simple moving average, the mean of the last `period` values.
+ * Reference: TA-Lib TA_SMA (running sum: add the new value, output sum/period, subtract the
+ * oldest; the same order here in both forms). */
+#include "ta/ta_int.h"
+
+static int sma_lookback(const double *opts) { return cb_ta_iopt(opts, 0) - 1; }
+
+static void sma_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+{
+    const double *x = in[0];
+    double *o = out[0];
+    size_t p = (size_t)cb_ta_iopt(opts, 0);
+    double dp = (double)p, sum = 0.0;
+    for (size_t i = 0; i + 1 < p; i++)
+        sum += x[i];
+    for (size_t i = p - 1; i < n; i++) {
+        sum += x[i];
+        o[i] = sum / dp;
+        sum -= x[i + 1 - p];
+    }
+}
+
+typedef struct sma_state {
+    double period, sum;
+    cb_ta_ring_t ring;
+} sma_state_t;
+
+static size_t sma_size(const double *opts)
+{
+    cb_ta_layout_t l = cb_ta_layout_start(sizeof(sma_state_t));
+    cb_ta_layout_add(&l, (size_t)cb_ta_iopt(opts, 0) * sizeof(double));
+    return l.off;
+}
+
+static void sma_init(void *st, const double *opts)
+{
+    sma_state_t *s = st;
+    cb_ta_layout_t l = cb_ta_layout_start(sizeof(sma_state_t));
+    s->period = (double)cb_ta_iopt(opts, 0);
+    s->sum = 0.0;
+    cb_ta_ring_place(&s->ring, &l, (size_t)cb_ta_iopt(opts, 0));
+}
+
+static void sma_update(void *st, const double *in, double *out)
+{
+    sma_state_t *s = st;
+    double dropped;
+    s->sum += in[0];
+    cb_ta_ring_push(&s->ring, st, in[0], &dropped);
+    if (s->ring.n == s->ring.cap) {
+        out[0] = s->sum / s->period;
+        s->sum -= cb_ta_ring_get(&s->ring, st, 0);
+    }
+}
+
+CB_TA_DEFINE(sma, .title = "Simple Moving Average", .reference = "TA-Lib TA_SMA",
+             .n_inputs = 1, .inputs = {"real"},
+             .n_opts = 1, .opts = {{"period", 30, 2, 100000, 1}},
+             .n_outputs = 1, .outputs = {"sma"})

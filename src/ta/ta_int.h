@@ -1,0 +1,286 @@
+/* Private helpers shared by every indicator of src/ta/ (not part of the public API).
+ *
+ * HOW AN INDICATOR IS WRITTEN (one file src/ta/<name>.c plus one line in ta_list.h):
+ *
+ *   static int  <name>_lookback(const double *opts);          valid opts only
+ *   static void <name>_batch(size_t n, const double *const *in, const double *opts,
+ *                            double *const *out);
+ *       The kernel. Called only with n > lookback and with every input finite (NaN/inf bars
+ *       are handled by the generic layer, see below). Writes out[k][i] for lookback <= i < n;
+ *       the first `lookback` values are already NaN. Never allocates.
+ *   static size_t <name>_size(const double *opts);   bytes of the streaming state
+ *   static void <name>_init(void *st, const double *opts);
+ *   static void <name>_update(void *st, const double *in, double *out);
+ *       One bar (finite inputs). Writes out[k]; during warm-up (the first `lookback` bars of
+ *       the state) it may write anything: the generic layer replaces it by NaN.
+ *   CB_TA_DEFINE(<name>, .title = ..., .reference = ..., .n_inputs = ..., .inputs = {...},
+ *                .n_opts = ..., .opts = {...}, .n_outputs = ..., .outputs = {...})
+ *
+ * CB_TA_DEFINE builds `const cb_ta_info_t cb_ta_info_<name>` (the table entry) and the public
+ * cb_ta_<name>() / cb_ta_<name>_lookback() around the static functions: option checking, NaN
+ * before the lookback, and the NaN-input convention.
+ *
+ * NaN-INPUT CONVENTION (every indicator, both forms): a bar where any input is NaN or infinite
+ * has NaN outputs and RESTARTS the indicator: the next bar is treated as the first bar of a new
+ * series (NaN again for `lookback` bars, then values as if the series began there). Batch splits
+ * the input at such bars and runs the kernel on each finite segment; streaming re-initialises
+ * its state. So a bad bar never spreads NaN forever and never crashes.
+ *
+ * STREAMING STATE LAYOUT in caller memory (cb_ta_stream_size bytes, suitably aligned for
+ * double and int64):
+ *
+ *   [cb_ta_head_t: opts, bar count, lookback]   generic layer (table.c / CB_TA_DEFINE)
+ *   [struct <name>_state]                       the indicator's scalars
+ *   [ring buffers / deques]                     sized from the options, addressed by OFFSET
+ *
+ * States hold no pointers (buffers are found by offset from the state's own address), so a
+ * state can be copied with memcpy (snapshots) and lives anywhere. Use cb_ta_layout_* to size
+ * and place the buffers identically in <name>_size and <name>_init.
+ */
+#ifndef COMEBACK_TA_INT_H
+#define COMEBACK_TA_INT_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "comeback/ta.h"
+
+/* Per-indicator public entry points, declared from the one list. */
+#define CB_TA_X(name) CB_TA_DECLARE_(name) extern const cb_ta_info_t cb_ta_info_##name;
+#include "ta/ta_list.h"
+#undef CB_TA_X
+
+/* TA-Lib's tolerance macros (its ta_utility.h), reproduced by value so that edge cases (zero
+ * range, flat prices) take the same branch as TA-Lib. */
+#define CB_TA_IS_ZERO(v) (((-0.00000001) < (v)) && ((v) < 0.00000001))
+#define CB_TA_IS_ZERO_OR_NEG(v) ((v) < 0.00000001)
+
+static inline int cb_ta_iopt(const double *opts, int k) { return (int)opts[k]; }
+
+static inline void cb_ta_fill_nan(double *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = NAN;
+}
+
+/* ---- Layout of a streaming state -------------------------------------------------------- */
+
+#define CB_TA_ALIGN_UP(x) (((x) + 15u) & ~(size_t)15u)
+
+/* Running byte offset while laying out a state: start with the struct's size. */
+typedef struct cb_ta_layout {
+    size_t off;
+} cb_ta_layout_t;
+
+static inline cb_ta_layout_t cb_ta_layout_start(size_t struct_size)
+{
+    cb_ta_layout_t l = {CB_TA_ALIGN_UP(struct_size)};
+    return l;
+}
+/* Reserves `bytes` and returns their offset. */
+static inline size_t cb_ta_layout_add(cb_ta_layout_t *l, size_t bytes)
+{
+    size_t o = l->off;
+    l->off = CB_TA_ALIGN_UP(o + bytes);
+    return o;
+}
+
+static inline double *cb_ta_dptr(void *st, size_t off) { return (double *)(void *)((char *)st + off); }
+static inline int64_t *cb_ta_iptr(void *st, size_t off)
+{
+    return (int64_t *)(void *)((char *)st + off);
+}
+
+/* ---- Ring buffer of doubles (the last `cap` values) ------------------------------------- */
+
+typedef struct cb_ta_ring {
+    size_t off;  /* offset of cap doubles from the state start */
+    size_t cap;
+    size_t head; /* index of the oldest value */
+    size_t n;    /* values held (<= cap) */
+} cb_ta_ring_t;
+
+static inline void cb_ta_ring_place(cb_ta_ring_t *r, cb_ta_layout_t *l, size_t cap)
+{
+    r->cap = cap ? cap : 1;
+    r->off = cb_ta_layout_add(l, r->cap * sizeof(double));
+    r->head = r->n = 0;
+}
+static inline void cb_ta_ring_reset(cb_ta_ring_t *r) { r->head = r->n = 0; }
+/* Appends x; when full, drops the oldest value and returns it in *dropped (returns 1). */
+static inline int cb_ta_ring_push(cb_ta_ring_t *r, void *st, double x, double *dropped)
+{
+    double *b = cb_ta_dptr(st, r->off);
+    if (r->n < r->cap) {
+        size_t t = r->head + r->n;
+        if (t >= r->cap)
+            t -= r->cap;
+        b[t] = x;
+        r->n++;
+        return 0;
+    }
+    *dropped = b[r->head];
+    b[r->head] = x;
+    if (++r->head == r->cap)
+        r->head = 0;
+    return 1;
+}
+/* The i-th oldest value (0 = oldest held). */
+static inline double cb_ta_ring_get(const cb_ta_ring_t *r, void *st, size_t i)
+{
+    size_t t = r->head + i;
+    if (t >= r->cap)
+        t -= r->cap;
+    return cb_ta_dptr(st, r->off)[t];
+}
+/* The value pushed `ago` pushes before the newest (0 = newest). */
+static inline double cb_ta_ring_ago(const cb_ta_ring_t *r, void *st, size_t ago)
+{
+    return cb_ta_ring_get(r, st, r->n - 1 - ago);
+}
+
+/* ---- Monotonic deque: rolling max (or min) over the last `period` bars, O(1) amortised --- */
+
+typedef struct cb_ta_deque {
+    size_t voff, ioff; /* offsets of cap values and cap bar indices */
+    size_t cap, head, n;
+} cb_ta_deque_t;
+
+static inline void cb_ta_deque_place(cb_ta_deque_t *d, cb_ta_layout_t *l, size_t cap)
+{
+    d->cap = cap ? cap : 1;
+    d->voff = cb_ta_layout_add(l, d->cap * sizeof(double));
+    d->ioff = cb_ta_layout_add(l, d->cap * sizeof(int64_t));
+    d->head = d->n = 0;
+}
+static inline void cb_ta_deque_reset(cb_ta_deque_t *d) { d->head = d->n = 0; }
+/* Pushes bar `idx` with value x and expires bars <= idx - period. want_max: 1 for highest,
+ * 0 for lowest. Among equal extremes the NEWEST bar stays at the front (an equal older value
+ * is dropped), which is what an index-reporting indicator such as AROON needs when it scans
+ * with `>=`; check TA-Lib's tie rule for the indicator at hand. */
+static inline void cb_ta_deque_push(cb_ta_deque_t *d, void *st, int64_t idx, double x,
+                                    int64_t period, int want_max)
+{
+    double *v = cb_ta_dptr(st, d->voff);
+    int64_t *ix = cb_ta_iptr(st, d->ioff);
+    /* drop from the back while dominated */
+    while (d->n) {
+        size_t b = d->head + d->n - 1;
+        if (b >= d->cap)
+            b -= d->cap;
+        if (want_max ? (v[b] <= x) : (v[b] >= x))
+            d->n--;
+        else
+            break;
+    }
+    /* expire from the front */
+    while (d->n && ix[d->head] <= idx - period) {
+        if (++d->head == d->cap)
+            d->head = 0;
+        d->n--;
+    }
+    size_t t = d->head + d->n;
+    if (t >= d->cap)
+        t -= d->cap;
+    v[t] = x;
+    ix[t] = idx;
+    d->n++;
+}
+static inline double cb_ta_deque_front(const cb_ta_deque_t *d, void *st)
+{
+    return cb_ta_dptr(st, d->voff)[d->head];
+}
+static inline int64_t cb_ta_deque_front_idx(const cb_ta_deque_t *d, void *st)
+{
+    return cb_ta_iptr(st, d->ioff)[d->head];
+}
+
+/* ---- Shared maths ----------------------------------------------------------------------- */
+
+/* TA-Lib's EMA step: ((x - prev) * k) + prev, with k = 2 / (period + 1). */
+static inline double cb_ta_ema_k(int period) { return 2.0 / ((double)period + 1.0); }
+static inline double cb_ta_ema_step(double prev, double x, double k) { return ((x - prev) * k) + prev; }
+
+/* Wilder's smoothing as TA-Lib does it: prev * (period - 1) then + x, then / period. */
+static inline double cb_ta_wilder_step(double prev, double x, double period)
+{
+    return (prev * (period - 1.0) + x) / period;
+}
+
+/* ---- The generic layer (table.c) -------------------------------------------------------- */
+
+/* Header of every streaming state (before the indicator's own state). */
+typedef struct cb_ta_head {
+    double opts[CB_TA_MAX_OPTS];
+    int64_t bar;      /* bars consumed since the (re)start */
+    int64_t lookback;
+} cb_ta_head_t;
+
+#define CB_TA_HEAD_SIZE CB_TA_ALIGN_UP(sizeof(cb_ta_head_t))
+
+typedef int (*cb_ta_klookback_fn)(const double *opts);
+typedef void (*cb_ta_kbatch_fn)(size_t n, const double *const *in, const double *opts,
+                                double *const *out);
+typedef size_t (*cb_ta_ksize_fn)(const double *opts);
+typedef void (*cb_ta_kinit_fn)(void *st, const double *opts);
+typedef void (*cb_ta_kupdate_fn)(void *st, const double *in, double *out);
+
+/* 1 when opts are within the table's ranges (no diagnostics). */
+int cb_ta_opts_valid_(const cb_ta_info_t *info, const double *opts);
+int cb_ta_run_lookback_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, const double *opts);
+int cb_ta_run_batch_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, cb_ta_kbatch_fn kb,
+                     size_t n, const double *const *in, const double *opts, double *const *out);
+size_t cb_ta_run_size_(const cb_ta_info_t *info, cb_ta_ksize_fn ks, const double *opts);
+int cb_ta_run_init_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, cb_ta_kinit_fn ki,
+                    void *state, const double *opts);
+int cb_ta_run_update_(const cb_ta_info_t *info, cb_ta_kinit_fn ki, cb_ta_kupdate_fn ku,
+                      void *state, const double *in, double *out);
+
+#define CB_TA_DEFINE(nm, ...)                                                                \
+    static int nm##_w_lookback(const double *opts);                                          \
+    static int nm##_w_batch(size_t n, const double *const *in, const double *opts,           \
+                            double *const *out);                                             \
+    static size_t nm##_w_size(const double *opts);                                           \
+    static int nm##_w_init(void *st, const double *opts);                                    \
+    static int nm##_w_update(void *st, const double *in, double *out);                       \
+    const cb_ta_info_t cb_ta_info_##nm = {.name = #nm,                                       \
+                                          __VA_ARGS__,                                       \
+                                          .lookback = nm##_w_lookback,                       \
+                                          .batch = nm##_w_batch,                             \
+                                          .stream_size = nm##_w_size,                        \
+                                          .stream_init = nm##_w_init,                        \
+                                          .stream_update = nm##_w_update};                   \
+    static int nm##_w_lookback(const double *opts)                                           \
+    {                                                                                        \
+        return cb_ta_run_lookback_(&cb_ta_info_##nm, nm##_lookback, opts);                   \
+    }                                                                                        \
+    static int nm##_w_batch(size_t n, const double *const *in, const double *opts,           \
+                            double *const *out)                                              \
+    {                                                                                        \
+        return cb_ta_run_batch_(&cb_ta_info_##nm, nm##_lookback, nm##_batch, n, in, opts,    \
+                                out);                                                        \
+    }                                                                                        \
+    static size_t nm##_w_size(const double *opts)                                            \
+    {                                                                                        \
+        return cb_ta_run_size_(&cb_ta_info_##nm, nm##_size, opts);                           \
+    }                                                                                        \
+    static int nm##_w_init(void *st, const double *opts)                                     \
+    {                                                                                        \
+        return cb_ta_run_init_(&cb_ta_info_##nm, nm##_lookback, nm##_init, st, opts);        \
+    }                                                                                        \
+    static int nm##_w_update(void *st, const double *in, double *out)                        \
+    {                                                                                        \
+        return cb_ta_run_update_(&cb_ta_info_##nm, nm##_init, nm##_update, st, in, out);     \
+    }                                                                                        \
+    int cb_ta_##nm(size_t n, const double *const *in, const double *opts, double *const *out) \
+    {                                                                                        \
+        return nm##_w_batch(n, in, opts, out);                                               \
+    }                                                                                        \
+    int cb_ta_##nm##_lookback(const double *opts) { return nm##_w_lookback(opts); }
+
+/* The indicator's own state follows the head. */
+static inline void *cb_ta_body(void *state) { return (char *)state + CB_TA_HEAD_SIZE; }
+
+#endif

@@ -1,0 +1,14 @@
+/* THE list of indicators: one CB_TA_X(name) line each, in the order `comeback help ta` and
+ * docs show them. No include guard: it is included several times with different CB_TA_X.
+ *
+ * Design (so that adding an indicator is one line here plus one file):
+ * - All metadata (title, reference, inputs, options with defaults and ranges, outputs) lives
+ *   in the indicator's own file src/ta/<name>.c, in its CB_TA_DEFINE(name, ...) which defines
+ *   `const cb_ta_info_t cb_ta_info_<name>` and the public cb_ta_<name>/cb_ta_<name>_lookback.
+ *   See the top of src/ta/ta_int.h for the five static functions a file provides.
+ * - This list builds the table (table.c: &cb_ta_info_<name> in this order), declares the
+ *   per-indicator functions (ta_int.h), and drives `comeback help ta`, the docs test and the
+ *   property tests (tests/test_ta_props.c runs on every entry automatically).
+ * - Names are TA-Lib's in lower case where TA-Lib has the indicator. */
+CB_TA_X(sma)
+CB_TA_X(ema)
