@@ -526,6 +526,30 @@ static void test_heap_stream(void **state)
     cb_ta_stream_free(NULL);
 }
 
+/* docs/indicators.md documents every table entry under a "### <name> " heading. */
+static void test_docs_cover_table(void **state)
+{
+    (void)state;
+    const char *src = getenv("COMEBACK_SOURCE_DIR");
+    if (!src) {
+        print_message("skipped: COMEBACK_SOURCE_DIR unset\n");
+        skip();
+        return;
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/indicators.md", src);
+    size_t len;
+    char *text = tu_read_file(path, &len);
+    assert_non_null(text);
+    for (size_t t = 0; t < cb_ta_count(); t++) {
+        char head[96];
+        snprintf(head, sizeof head, "\n### %s ", cb_ta_at(t)->name);
+        if (!strstr(text, head))
+            fail_msg("docs/indicators.md has no section \"### %s \"", cb_ta_at(t)->name);
+    }
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_synthetic),      cmocka_unit_test(test_real),
         cmocka_unit_test(test_nan_restart),    cmocka_unit_test(test_short_series),
         cmocka_unit_test(test_invalid_options), cmocka_unit_test(test_flat),
+        cmocka_unit_test(test_docs_cover_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
