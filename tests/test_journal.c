@@ -75,26 +75,26 @@ static void test_intents_and_updates(void **state)
     assert_string_equal(b.client_order_id, "cb-alpha-2");
     assert_true(strlen("cb-alpha-4294967295") <= 36); /* Binance's client id limit */
     assert_int_equal(cb_journal_order_get(j, "cb-alpha-1", &got), 0);
-    assert_int_equal(got.status, CB_ORDER_INTENT);
+    assert_int_equal(got.status, CB_OS_INTENT);
     assert_int_equal(got.quantity, 150000);
-    assert_int_equal(cb_journal_order_update(j, "cb-alpha-1", "123", CB_ORDER_NEW, 0, T0 + 5), 0);
-    assert_int_equal(cb_journal_order_update(j, "cb-alpha-1", NULL, CB_ORDER_PARTIALLY_FILLED,
+    assert_int_equal(cb_journal_order_update(j, "cb-alpha-1", "123", CB_OS_NEW, 0, T0 + 5), 0);
+    assert_int_equal(cb_journal_order_update(j, "cb-alpha-1", NULL, CB_OS_PARTIALLY_FILLED,
                                              50000, T0 + 6),
                      0);
     /* A late, stale message must not move it backwards. */
-    assert_int_equal(cb_journal_order_update(j, "cb-alpha-1", NULL, CB_ORDER_NEW, 0, T0 + 4), 0);
+    assert_int_equal(cb_journal_order_update(j, "cb-alpha-1", NULL, CB_OS_NEW, 0, T0 + 4), 0);
     assert_int_equal(cb_journal_order_get(j, "cb-alpha-1", &got), 0);
-    assert_int_equal(got.status, CB_ORDER_NEW); /* non-final statuses follow the exchange */
+    assert_int_equal(got.status, CB_OS_NEW); /* non-final statuses follow the exchange */
     assert_int_equal(got.executed_quantity, 50000);
     assert_string_equal(got.exchange_order_id, "123");
     assert_int_equal(got.updated_ms, T0 + 6);
-    assert_int_equal(cb_journal_order_update(j, "cb-alpha-1", NULL, CB_ORDER_FILLED, 150000, T0 + 7),
+    assert_int_equal(cb_journal_order_update(j, "cb-alpha-1", NULL, CB_OS_FILLED, 150000, T0 + 7),
                      0);
-    assert_int_equal(cb_journal_order_update(j, "cb-alpha-1", NULL, CB_ORDER_CANCELED, 0, T0 + 8), 0);
+    assert_int_equal(cb_journal_order_update(j, "cb-alpha-1", NULL, CB_OS_CANCELED, 0, T0 + 8), 0);
     assert_int_equal(cb_journal_order_get(j, "cb-alpha-1", &got), 0);
-    assert_int_equal(got.status, CB_ORDER_FILLED);
+    assert_int_equal(got.status, CB_OS_FILLED);
     assert_int_equal(got.executed_quantity, 150000);
-    assert_int_equal(cb_journal_order_update(j, "cb-alpha-99", NULL, CB_ORDER_NEW, 0, T0 + 8),
+    assert_int_equal(cb_journal_order_update(j, "cb-alpha-99", NULL, CB_OS_NEW, 0, T0 + 8),
                      CB_ENOENT);
     cb_journal_close(j);
     /* Sequence continues after reopening: ids are never reused. */
@@ -165,7 +165,7 @@ static void test_fills_dedup_and_position(void **state)
     /* Adopting an order the exchange has but the journal lacks; twice is refused. */
     cb_journal_order_t ext = make_order("buy", 5);
     snprintf(ext.client_order_id, sizeof ext.client_order_id, "web_abc");
-    ext.status = CB_ORDER_NEW;
+    ext.status = CB_OS_NEW;
     assert_int_equal(cb_journal_order_adopt(j, &ext), 0);
     assert_int_equal(cb_journal_order_adopt(j, &ext), CB_EEXIST);
     /* Transactions: a rollback leaves nothing behind. */
@@ -215,7 +215,7 @@ static void child_writer(void)
         cb_journal_order_t o = make_order(i % 2 ? "sell" : "buy", 100 + i);
         if (cb_journal_order_intent(j, &o) != 0)
             _exit(4);
-        cb_journal_order_update(j, o.client_order_id, "x", CB_ORDER_FILLED, o.quantity, i);
+        cb_journal_order_update(j, o.client_order_id, "x", CB_OS_FILLED, o.quantity, i);
         cb_journal_fill_t f;
         memset(&f, 0, sizeof f);
         snprintf(f.pair, sizeof f.pair, "BTC/USDT");

@@ -35,13 +35,13 @@ typedef struct cb_journal cb_journal_t;
     X(UNKNOWN, "unknown") /* sent, answer lost, not yet resolved by a query */
 
 typedef enum cb_order_status {
-#define CB_OS_ENUM_(id, name) CB_ORDER_##id,
+#define CB_OS_ENUM_(id, name) CB_OS_##id,
     CB_ORDER_STATUS_MAP(CB_OS_ENUM_)
 #undef CB_OS_ENUM_
 } cb_order_status_t;
 
 const char *cb_order_status_name(cb_order_status_t s);
-/* "filled" -> CB_ORDER_FILLED; also accepts Binance's upper-case names. 0 or CB_EINVAL. */
+/* "filled" -> CB_OS_FILLED; also accepts Binance's upper-case names. 0 or CB_EINVAL. */
 int cb_order_status_parse(const char *name, cb_order_status_t *out);
 /* 1 for statuses after which nothing more can happen to the order. */
 int cb_order_status_final(cb_order_status_t s);

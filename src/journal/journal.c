@@ -37,11 +37,11 @@ int cb_order_status_parse(const char *name, cb_order_status_t *out)
         }
     /* Binance spells a few differently. */
     if (!strcasecmp(name, "PENDING_CANCEL") || !strcasecmp(name, "PENDING_NEW")) {
-        *out = CB_ORDER_NEW;
+        *out = CB_OS_NEW;
         return 0;
     }
     if (!strcasecmp(name, "EXPIRED_IN_MATCH")) {
-        *out = CB_ORDER_EXPIRED;
+        *out = CB_OS_EXPIRED;
         return 0;
     }
     return CB_EINVAL;
@@ -49,8 +49,8 @@ int cb_order_status_parse(const char *name, cb_order_status_t *out)
 
 int cb_order_status_final(cb_order_status_t s)
 {
-    return s == CB_ORDER_FILLED || s == CB_ORDER_CANCELED || s == CB_ORDER_REJECTED ||
-           s == CB_ORDER_EXPIRED;
+    return s == CB_OS_FILLED || s == CB_OS_CANCELED || s == CB_OS_REJECTED ||
+           s == CB_OS_EXPIRED;
 }
 
 static const char schema[] =
@@ -250,7 +250,7 @@ int cb_journal_order_intent(cb_journal_t *j, cb_journal_order_t *o)
         return rc ? rc : CB_ECORRUPT;
     }
     snprintf(o->client_order_id, sizeof o->client_order_id, "cb-%s-%lld", j->bot, seq);
-    o->status = CB_ORDER_INTENT;
+    o->status = CB_OS_INTENT;
     sqlite3_stmt *st = prep(
         j, "INSERT INTO orders(seq, client_order_id, exchange_order_id, pair, side, type, reason,"
            " status, price_scale, qty_scale, price, stop_price, quantity, executed_quantity,"
@@ -298,7 +298,7 @@ static void row_to_order(sqlite3_stmt *st, cb_journal_order_t *o)
     COPY_TEXT_(o->side, 3);
     COPY_TEXT_(o->type, 4);
     COPY_TEXT_(o->reason, 5);
-    cb_order_status_t s = CB_ORDER_UNKNOWN;
+    cb_order_status_t s = CB_OS_UNKNOWN;
     cb_order_status_parse((const char *)sqlite3_column_text(st, 6), &s);
     o->status = s;
     o->price_scale = sqlite3_column_int(st, 7);
@@ -349,7 +349,7 @@ int cb_journal_order_update(cb_journal_t *j, const char *client_order_id,
     cb_order_status_t next = status;
     if (cb_order_status_final(o.status))
         next = o.status;
-    else if (status == CB_ORDER_INTENT || (status == CB_ORDER_UNKNOWN && o.status != CB_ORDER_INTENT))
+    else if (status == CB_OS_INTENT || (status == CB_OS_UNKNOWN && o.status != CB_OS_INTENT))
         next = o.status;
     int64_t exec_qty = executed_quantity > o.executed_quantity ? executed_quantity
                                                                : o.executed_quantity;
