@@ -73,6 +73,93 @@ typedef struct cb_pbo {
 int cb_pbo_cscv(const double *returns, size_t n_periods, size_t n_trials, size_t partitions,
                 cb_pbo_t *out);
 
+
+/* ---- Parameter spaces ------------------------------------------------------------------- */
+
+#define CB_OPT_MAX_PARAMS 16
+
+/* One swept parameter: values lo, lo+step, ..., up to hi (inclusive, within 1e-9 of a step). */
+typedef struct cb_param_range {
+    char name[32];
+    double lo, hi, step;
+} cb_param_range_t;
+
+typedef struct cb_param_space {
+    size_t n;
+    cb_param_range_t p[CB_OPT_MAX_PARAMS];
+} cb_param_space_t;
+
+/* Parses "name=lo:hi:step" (as `--param` gives it) and adds or replaces that parameter.
+ * Returns 0, CB_EPARSE (diag says which part) or CB_ELIMIT (too many parameters). */
+int cb_param_space_add_spec(cb_param_space_t *space, const char *spec, cb_diag_t *diag);
+/* Adds or replaces a range. Returns 0, CB_EINVAL (lo > hi, step <= 0, not finite) or
+ * CB_ELIMIT. */
+int cb_param_space_add(cb_param_space_t *space, const char *name, double lo, double hi,
+                       double step, cb_diag_t *diag);
+/* Number of values of parameter k, and of grid points (the product; SIZE_MAX on overflow). */
+size_t cb_param_count(const cb_param_range_t *r);
+size_t cb_param_space_size(const cb_param_space_t *space);
+/* The values of grid point `index` (mixed radix, the first parameter varying slowest), so
+ * that index order is the natural nested-loop order. values has space->n entries. */
+void cb_param_space_point(const cb_param_space_t *space, size_t index, double *values);
+/* Seeded random search: `samples` distinct grid indices in increasing order (all of them when
+ * samples >= size). Same seed, same indices, on every machine. Returns the count written. */
+size_t cb_param_space_sample(const cb_param_space_t *space, uint64_t seed, size_t samples,
+                             size_t *indices);
+
+/* ---- Walk-forward folds ----------------------------------------------------------------- */
+
+typedef struct cb_wf_fold {
+    size_t train_from, train_to;  /* [from, to) bar indices */
+    size_t test_from, test_to;
+} cb_wf_fold_t;
+
+/* Splits n_bars into `folds` consecutive out-of-sample test windows preceded by training
+ * windows of train_frac of each fold's window (rolling), or by everything before the test
+ * window (anchored). With window length L = n / (f + F (1 - f)), fold k tests
+ * [f L + k (1-f) L, f L + (k+1) (1-f) L) and trains on the f L bars before it (rolling) or on
+ * [0, test start) (anchored); the last test window ends at n_bars. Returns 0 or CB_EINVAL
+ * (folds < 1, train_frac outside (0, 1), or windows shorter than min_bars). */
+int cb_walk_forward_folds(size_t n_bars, size_t folds, double train_frac, int anchored,
+                          size_t min_bars, cb_wf_fold_t *out);
+
+/* ---- Parallel evaluation ---------------------------------------------------------------- */
+
+/* Evaluates task i (0 <= i < n_tasks) into the caller's result slot i. Must be thread-safe for
+ * distinct i. Returns 0 or a negative cb_err code (the run stops at the first failure). */
+typedef int (*cb_opt_task_fn)(void *ctx, size_t i);
+/* Called from the coordinating thread after tasks complete (done, total); may be NULL. */
+typedef void (*cb_opt_progress_fn)(void *ctx, size_t done, size_t total);
+
+/* Runs n_tasks on `jobs` threads (0 = all cores). Tasks are handed out in index order and
+ * write only their own slots, so results do not depend on `jobs`. Returns 0 or the first
+ * failing task's error (lowest index among failures). */
+int cb_opt_parallel(size_t n_tasks, int jobs, cb_opt_task_fn fn, void *ctx,
+                    cb_opt_progress_fn progress, void *progress_ctx);
+/* Number of online cores. */
+int cb_opt_cores(void);
+
+/* ---- The verdict ------------------------------------------------------------------------ */
+
+/* Thresholds (docs/overfitting.md explains them). */
+#define CB_VERDICT_PBO_BAD 0.5      /* PBO at or above: likely overfit */
+#define CB_VERDICT_PBO_GOOD 0.2     /* PBO below (with a significant DSR): credible */
+#define CB_VERDICT_DSR_P 0.05       /* deflated Sharpe p-value below: significant */
+#define CB_VERDICT_LUCK_PCT 95.0    /* beats this percentile of random-entry strategies */
+
+typedef enum cb_verdict_kind {
+    CB_VERDICT_OVERFIT = 0,   /* "likely overfit" */
+    CB_VERDICT_WEAK = 1,      /* "inconclusive" */
+    CB_VERDICT_CREDIBLE = 2   /* "credible" */
+} cb_verdict_kind_t;
+
+/* A plain verdict from PBO, the deflated Sharpe p-value and the luck percentile (NaN for
+ * statistics that could not be computed: they count as missing evidence). Writes one line
+ * such as "Verdict: likely overfit (PBO 0.71, deflated Sharpe p = 0.38). Do not trade this
+ * without more evidence." into buf and returns the kind. */
+cb_verdict_kind_t cb_opt_verdict(double pbo, double dsr_p, double luck_percentile, char *buf,
+                                 size_t size);
+
 #ifdef __cplusplus
 }
 #endif
