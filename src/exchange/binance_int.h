@@ -1,0 +1,60 @@
+/* Private: Binance spot JSON messages -> exchange types. Each parser takes the raw body,
+ * checks every field it reads and, on bad input, fills diag as
+ *   <message>:<line>:<column>: <json path>: <sentence>
+ * (line/column only for JSON syntax errors). Symbols are mapped to "BASE/QUOTE" pairs and
+ * decimal strings to fixed point with the pairs' scales; an unknown symbol is an error. */
+#ifndef COMEBACK_BINANCE_INT_H
+#define COMEBACK_BINANCE_INT_H
+
+#include "comeback/exchange.h"
+
+/* {"code":-2010,"msg":"..."}: returns 0 and sets *code/msg when body is an error object. */
+int cb_bn_parse_error(const char *body, size_t len, int *code, char *msg, size_t msg_size);
+
+/* {"serverTime": 1499827319559} */
+int cb_bn_parse_server_time(const char *body, size_t len, int64_t *out, cb_diag_t *diag);
+
+/* GET /api/v3/exchangeInfo: every symbol with its PRICE_FILTER, LOT_SIZE and NOTIONAL or
+ * MIN_NOTIONAL filters. *out is malloc'ed. */
+int cb_bn_parse_exchange_info(const char *body, size_t len, cb_pair_info_t **out, size_t *n,
+                              cb_diag_t *diag);
+
+/* GET /api/v3/klines: [[openTime,"o","h","l","c","v",closeTime,...], ...]. `now_ms` marks
+ * candles whose close time is still in the future as not closed (0: all closed). */
+int cb_bn_parse_klines(const char *body, size_t len, int64_t now_ms, cb_candle_t **out,
+                       size_t *n, cb_diag_t *diag);
+
+/* POST/GET/DELETE /api/v3/order and one element of GET /api/v3/openOrders. The fills of a FULL
+ * response are returned when fills != NULL (malloc'ed; *n_fills may be 0). */
+int cb_bn_parse_order(const char *body, size_t len, const cb_pair_info_t *pairs, size_t n_pairs,
+                      cb_order_t *out, cb_fill_t **fills, size_t *n_fills, cb_diag_t *diag);
+/* GET /api/v3/openOrders: an array of orders. */
+int cb_bn_parse_orders(const char *body, size_t len, const cb_pair_info_t *pairs,
+                       size_t n_pairs, cb_order_t **out, size_t *n, cb_diag_t *diag);
+
+/* GET /api/v3/account: the balances (all of them; zero ones included when sent). */
+int cb_bn_parse_account(const char *body, size_t len, cb_balance_t **out, size_t *n,
+                        cb_diag_t *diag);
+
+/* GET /api/v3/myTrades. */
+int cb_bn_parse_my_trades(const char *body, size_t len, const cb_pair_info_t *pairs,
+                          size_t n_pairs, cb_fill_t **out, size_t *n, cb_diag_t *diag);
+
+/* GET /api/v3/ticker/bookTicker?symbol=... */
+int cb_bn_parse_book_ticker(const char *body, size_t len, const cb_pair_info_t *pairs,
+                            size_t n_pairs, cb_book_ticker_t *out, cb_diag_t *diag);
+
+/* A WebSocket message: a raw stream payload, a combined-stream wrapper {"stream","data"} or a
+ * WebSocket API user data event {"subscriptionId","event"}. Handles kline, trade, bookTicker,
+ * executionReport and outboundAccountPosition. Returns 0 with *out filled, CB_ENOENT for a
+ * well-formed message of another kind (ignored by callers), or an error. */
+int cb_bn_parse_ws(const char *body, size_t len, const cb_pair_info_t *pairs, size_t n_pairs,
+                   cb_stream_event_t *out, cb_diag_t *diag);
+
+/* Decimal text -> fixed point at `scale`, rounding extra decimals in `mode` direction.
+ * Returns 0, CB_EPARSE or CB_ERANGE. */
+int cb_bn_dec_round(const char *s, int scale, cb_round_t mode, int64_t *out);
+/* Decimals a tick/step string needs: "0.01000000" -> 2, "1.00000000" -> 0, "0" -> -1. */
+int cb_bn_dec_scale(const char *s);
+
+#endif

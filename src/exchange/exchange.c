@@ -1,0 +1,289 @@
+/* The venue-neutral exchange interface: names, pairs, rounding, order checks, vtable calls. */
+#include "comeback/exchange.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const order_type_names[] = {
+#define CB_OT_NAME_(id, name) name,
+    CB_ORDER_TYPE_MAP(CB_OT_NAME_)
+#undef CB_OT_NAME_
+};
+static const char *const order_status_names[] = {
+#define CB_OS_NAME_(id, name) name,
+    CB_ORDER_STATUS_MAP(CB_OS_NAME_)
+#undef CB_OS_NAME_
+};
+
+const char *cb_order_type_name(cb_order_type_t t)
+{
+    return (unsigned)t < CB_ORDER_TYPE_COUNT_ ? order_type_names[t] : "?";
+}
+
+const char *cb_order_status_name(cb_order_status_t s)
+{
+    return (unsigned)s < CB_ORDER_STATUS_COUNT_ ? order_status_names[s] : "?";
+}
+
+const char *cb_side_name(cb_side_t s) { return s == CB_SIDE_SELL ? "SELL" : "BUY"; }
+
+int cb_order_type_parse(const char *s, cb_order_type_t *out)
+{
+    for (int i = 0; s && i < CB_ORDER_TYPE_COUNT_; i++)
+        if (strcmp(s, order_type_names[i]) == 0) {
+            *out = (cb_order_type_t)i;
+            return 0;
+        }
+    return CB_EINVAL;
+}
+
+int cb_order_status_parse(const char *s, cb_order_status_t *out)
+{
+    for (int i = 0; s && i < CB_ORDER_STATUS_COUNT_; i++)
+        if (strcmp(s, order_status_names[i]) == 0) {
+            *out = (cb_order_status_t)i;
+            return 0;
+        }
+    /* Binance also reports these; to a client they are final states like EXPIRED. */
+    if (s && (strcmp(s, "EXPIRED_IN_MATCH") == 0 || strcmp(s, "PENDING_CANCEL") == 0)) {
+        *out = CB_STATUS_EXPIRED;
+        return 0;
+    }
+    return CB_EINVAL;
+}
+
+int cb_side_parse(const char *s, cb_side_t *out)
+{
+    if (s && strcmp(s, "BUY") == 0)
+        *out = CB_SIDE_BUY;
+    else if (s && strcmp(s, "SELL") == 0)
+        *out = CB_SIDE_SELL;
+    else
+        return CB_EINVAL;
+    return 0;
+}
+
+int cb_order_status_open(cb_order_status_t s)
+{
+    return s == CB_STATUS_NEW || s == CB_STATUS_PARTIALLY_FILLED;
+}
+
+static int asset_ok(const char *s, size_t n)
+{
+    if (n == 0 || n >= CB_EX_ASSET_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')))
+            return 0;
+    }
+    return 1;
+}
+
+int cb_pair_split(const char *pair, char *base, size_t base_size, char *quote,
+                  size_t quote_size)
+{
+    if (!pair)
+        return CB_EINVAL;
+    const char *slash = strchr(pair, '/');
+    if (!slash)
+        return CB_EINVAL;
+    size_t nb = (size_t)(slash - pair), nq = strlen(slash + 1);
+    if (!asset_ok(pair, nb) || !asset_ok(slash + 1, nq) || nb >= base_size || nq >= quote_size)
+        return CB_EINVAL;
+    memcpy(base, pair, nb);
+    base[nb] = '\0';
+    memcpy(quote, slash + 1, nq + 1);
+    return 0;
+}
+
+const cb_pair_info_t *cb_pair_find(const cb_pair_info_t *pairs, size_t n, const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(pairs[i].pair, name) == 0 || strcmp(pairs[i].symbol, name) == 0)
+            return &pairs[i];
+    return NULL;
+}
+
+int64_t cb_pair_round_price(const cb_pair_info_t *p, int64_t price, cb_round_t mode)
+{
+    int64_t t = p->tick > 0 ? p->tick : 1;
+    int64_t q = price / t, r = price % t;
+    if (r == 0)
+        return price;
+    if (r < 0) { /* prices are positive; keep floor semantics anyway */
+        q -= 1;
+        r += t;
+    }
+    if (mode == CB_ROUND_UP || (mode == CB_ROUND_NEAREST && 2 * r >= t))
+        q += 1;
+    return q * t;
+}
+
+int64_t cb_pair_round_qty(const cb_pair_info_t *p, int64_t qty)
+{
+    int64_t s = p->step > 0 ? p->step : 1;
+    if (qty <= 0)
+        return 0;
+    return qty / s * s;
+}
+
+int cb_client_order_id_valid(const char *s)
+{
+    if (!s)
+        return 0;
+    size_t n = strlen(s);
+    if (n == 0 || n > 36)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '/' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int type_has_price(cb_order_type_t t)
+{
+    return t == CB_ORDER_LIMIT || t == CB_ORDER_STOP_LOSS_LIMIT ||
+           t == CB_ORDER_TAKE_PROFIT_LIMIT;
+}
+
+static int type_has_stop(cb_order_type_t t)
+{
+    return t == CB_ORDER_STOP_LOSS || t == CB_ORDER_TAKE_PROFIT ||
+           t == CB_ORDER_STOP_LOSS_LIMIT || t == CB_ORDER_TAKE_PROFIT_LIMIT;
+}
+
+int cb_order_prepare(const cb_pair_info_t *p, const cb_order_req_t *req, int64_t ref_price,
+                     cb_order_req_t *out, cb_diag_t *diag)
+{
+    char a[40], b[40];
+    if ((unsigned)req->type >= CB_ORDER_TYPE_COUNT_)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "type", "unknown order type %d",
+                           (int)req->type);
+    if (!cb_client_order_id_valid(req->client_order_id))
+        return cb_diag_set(diag, CB_EVALID, NULL, 0, 0, "client_order_id",
+                           "client order id \"%.40s\" must be 1 to 36 characters of "
+                           "A-Z a-z 0-9 . _ : / -",
+                           req->client_order_id);
+    *out = *req;
+    snprintf(out->pair, sizeof out->pair, "%s", p->pair);
+    out->qty = cb_pair_round_qty(p, req->qty);
+    out->price = type_has_price(req->type) ? cb_pair_round_price(p, req->price, CB_ROUND_NEAREST)
+                                           : 0;
+    out->stop_price =
+        type_has_stop(req->type) ? cb_pair_round_price(p, req->stop_price, CB_ROUND_NEAREST) : 0;
+    if (!p->trading)
+        return cb_diag_set(diag, CB_EREJECTED, NULL, 0, 0, "pair",
+                           "%s is not trading on the exchange now", p->pair);
+    if (out->qty <= 0 || (p->min_qty > 0 && out->qty < p->min_qty)) {
+        cb_dec_format(req->qty, p->qty_scale, a, sizeof a);
+        cb_dec_format(p->min_qty > 0 ? p->min_qty : p->step, p->qty_scale, b, sizeof b);
+        return cb_diag_set(diag, CB_EVALID, NULL, 0, 0, "quantity",
+                           "quantity %s is below the minimum %s of %s (LOT_SIZE)", a, b,
+                           p->pair);
+    }
+    if (p->max_qty > 0 && out->qty > p->max_qty) {
+        cb_dec_format(out->qty, p->qty_scale, a, sizeof a);
+        cb_dec_format(p->max_qty, p->qty_scale, b, sizeof b);
+        return cb_diag_set(diag, CB_EVALID, NULL, 0, 0, "quantity",
+                           "quantity %s is above the maximum %s of %s (LOT_SIZE)", a, b, p->pair);
+    }
+    int64_t prices[2] = {out->price, out->stop_price};
+    const char *names[2] = {"price", "stop price"};
+    int used[2] = {type_has_price(req->type), type_has_stop(req->type)};
+    for (int i = 0; i < 2; i++) {
+        if (!used[i])
+            continue;
+        if (prices[i] <= 0 || (p->min_price > 0 && prices[i] < p->min_price) ||
+            (p->max_price > 0 && prices[i] > p->max_price)) {
+            cb_dec_format(i ? req->stop_price : req->price, p->price_scale, a, sizeof a);
+            return cb_diag_set(diag, CB_EVALID, NULL, 0, 0, names[i],
+                               "%s %s is outside the range allowed for %s (PRICE_FILTER)",
+                               names[i], a, p->pair);
+        }
+    }
+    int64_t np = out->price ? out->price : out->stop_price ? out->stop_price : ref_price;
+    int market_like = !type_has_price(req->type);
+    if (p->min_notional > 0 && np > 0 && (!market_like || p->min_notional_market)) {
+        __int128 notional = (__int128)np * out->qty;
+        if (notional < p->min_notional) {
+            int ns = p->price_scale + p->qty_scale;
+            cb_dec_format((int64_t)notional, ns, a, sizeof a);
+            cb_dec_format(p->min_notional, ns, b, sizeof b);
+            return cb_diag_set(diag, CB_EVALID, NULL, 0, 0, "notional",
+                               "order value %s %s is below the minimum %s %s of %s (NOTIONAL)",
+                               a, p->quote, b, p->quote, p->pair);
+        }
+    }
+    return 0;
+}
+
+/* ---- vtable wrappers ---------------------------------------------------------------- */
+
+#define CB_EX_CALL_(op, ...)                                                                  \
+    do {                                                                                      \
+        if (!ex || !ex->ops->op)                                                              \
+            return cb_diag_set(diag, CB_EUNSUPPORTED, NULL, 0, 0, NULL,                       \
+                               "this exchange does not support " #op);                        \
+        return ex->ops->op(ex, __VA_ARGS__);                                                  \
+    } while (0)
+
+int cb_exchange_server_time(cb_exchange_t *ex, int64_t *out_ms, cb_diag_t *diag)
+{
+    CB_EX_CALL_(server_time, out_ms, diag);
+}
+int cb_exchange_pairs(cb_exchange_t *ex, cb_pair_info_t **out, size_t *n, cb_diag_t *diag)
+{
+    CB_EX_CALL_(pairs, out, n, diag);
+}
+int cb_exchange_candles(cb_exchange_t *ex, const char *pair, const char *timeframe,
+                        int64_t from_ms, int64_t to_ms, size_t limit, cb_candle_t **out,
+                        size_t *n, cb_diag_t *diag)
+{
+    CB_EX_CALL_(candles, pair, timeframe, from_ms, to_ms, limit, out, n, diag);
+}
+int cb_exchange_book_ticker(cb_exchange_t *ex, const char *pair, cb_book_ticker_t *out,
+                            cb_diag_t *diag)
+{
+    CB_EX_CALL_(book_ticker, pair, out, diag);
+}
+int cb_exchange_balances(cb_exchange_t *ex, cb_balance_t **out, size_t *n, cb_diag_t *diag)
+{
+    CB_EX_CALL_(balances, out, n, diag);
+}
+int cb_exchange_place_order(cb_exchange_t *ex, const cb_order_req_t *req, cb_order_t *out,
+                            cb_fill_t **fills, size_t *n_fills, cb_diag_t *diag)
+{
+    CB_EX_CALL_(place_order, req, out, fills, n_fills, diag);
+}
+int cb_exchange_cancel_order(cb_exchange_t *ex, const char *pair, const char *client_order_id,
+                             cb_order_t *out, cb_diag_t *diag)
+{
+    CB_EX_CALL_(cancel_order, pair, client_order_id, out, diag);
+}
+int cb_exchange_query_order(cb_exchange_t *ex, const char *pair, const char *client_order_id,
+                            cb_order_t *out, cb_diag_t *diag)
+{
+    CB_EX_CALL_(query_order, pair, client_order_id, out, diag);
+}
+int cb_exchange_open_orders(cb_exchange_t *ex, const char *pair, cb_order_t **out, size_t *n,
+                            cb_diag_t *diag)
+{
+    CB_EX_CALL_(open_orders, pair, out, n, diag);
+}
+int cb_exchange_my_trades(cb_exchange_t *ex, const char *pair, int64_t since_ms,
+                          cb_fill_t **out, size_t *n, cb_diag_t *diag)
+{
+    CB_EX_CALL_(my_trades, pair, since_ms, out, n, diag);
+}
+
+void cb_exchange_free(cb_exchange_t *ex)
+{
+    if (ex && ex->ops->free)
+        ex->ops->free(ex);
+}
