@@ -209,6 +209,41 @@ static inline double cb_ta_wilder_step(double prev, double x, double period)
     return (prev * (period - 1.0) + x) / period;
 }
 
+/* A TA-Lib EMA on a stream (TA_INT_EMA): the first `period` values are summed from 0.0 and
+ * their mean is the first value; then cb_ta_ema_step. Chained for DEMA, TEMA, TRIX, MACD. */
+typedef struct cb_ta_sema {
+    double k, period, value; /* value: the running seed sum, then the EMA */
+    int64_t n, p;
+} cb_ta_sema_t;
+
+static inline void cb_ta_sema_init(cb_ta_sema_t *e, int period)
+{
+    e->k = cb_ta_ema_k(period);
+    e->period = (double)period;
+    e->value = 0.0;
+    e->n = 0;
+    e->p = period;
+}
+/* Feeds x; returns 1 when e->value is an EMA value (from the period-th value on). */
+static inline int cb_ta_sema_push(cb_ta_sema_t *e, double x)
+{
+    if (e->n >= e->p) {
+        e->value = cb_ta_ema_step(e->value, x, e->k);
+        return 1;
+    }
+    e->value += x;
+    if (++e->n < e->p)
+        return 0;
+    e->value /= e->period;
+    return 1;
+}
+
+/* Rolling highest (want_max=1) or lowest of x over `period` bars, batch, O(1) per bar whatever
+ * the period and without scratch memory (van Herk/Gil-Werman: block suffix maxima are stored
+ * in out where they are needed, then combined with a running block prefix). Writes
+ * out[period-1 .. n-1]; requires n >= period >= 1. (util.c) */
+void cb_ta_rolling_extreme_(const double *x, size_t n, size_t period, double *out, int want_max);
+
 /* ---- The generic layer (table.c) -------------------------------------------------------- */
 
 /* Header of every streaming state (before the indicator's own state). */

@@ -12,3 +12,13 @@
  * - Names are TA-Lib's in lower case where TA-Lib has the indicator. */
 CB_TA_X(sma)
 CB_TA_X(ema)
+CB_TA_X(wma)
+CB_TA_X(dema)
+CB_TA_X(tema)
+CB_TA_X(trima)
+CB_TA_X(kama)
+CB_TA_X(t3)
+CB_TA_X(rsi)
+CB_TA_X(macd)
+CB_TA_X(cmo)
+CB_TA_X(trix)

@@ -1,0 +1,101 @@
+/* RSI and CMO: Wilder-smoothed average gain and loss, TA-Lib's way (TA_RSI, TA_CMO with the
+ * default "unstable period" 0 and no Metastock compatibility): the first averages are plain
+ * means of the first `period` changes (bars 1..period); then avg = (avg*(period-1) + x)/period.
+ * When avg gain + avg loss is zero (|.| < 1e-8, TA-Lib's TA_IS_ZERO: flat prices) the value is
+ * 0, as in TA-Lib. */
+#include "ta/ta_int.h"
+
+typedef struct rsi_state {
+    double period, prev, gain, loss;
+    int64_t n, p;
+    int cmo;
+} rsi_state_t;
+
+static int rsi_lookback(const double *opts) { return cb_ta_iopt(opts, 0); }
+#define cmo_lookback rsi_lookback
+static size_t rsi_size(const double *opts)
+{
+    (void)opts;
+    return sizeof(rsi_state_t);
+}
+#define cmo_size rsi_size
+static void rsi_init_(rsi_state_t *s, const double *opts, int cmo)
+{
+    s->period = (double)cb_ta_iopt(opts, 0);
+    s->p = cb_ta_iopt(opts, 0);
+    s->prev = s->gain = s->loss = 0.0;
+    s->n = 0;
+    s->cmo = cmo;
+}
+static void rsi_init(void *st, const double *opts) { rsi_init_(st, opts, 0); }
+static void cmo_init(void *st, const double *opts) { rsi_init_(st, opts, 1); }
+
+static inline void rsi_step(rsi_state_t *s, double x, double *out)
+{
+    if (s->n == 0) {
+        s->prev = x;
+        s->n = 1;
+        return;
+    }
+    double d = x - s->prev;
+    s->prev = x;
+    if (s->n <= s->p) {
+        if (d < 0)
+            s->loss -= d;
+        else
+            s->gain += d;
+        if (s->n++ < s->p)
+            return;
+        s->loss /= s->period;
+        s->gain /= s->period;
+    } else {
+        s->loss *= (s->period - 1.0);
+        s->gain *= (s->period - 1.0);
+        if (d < 0)
+            s->loss -= d;
+        else
+            s->gain += d;
+        s->loss /= s->period;
+        s->gain /= s->period;
+    }
+    double t = s->gain + s->loss;
+    if (CB_TA_IS_ZERO(t))
+        *out = 0.0;
+    else if (s->cmo)
+        *out = 100.0 * ((s->gain - s->loss) / t);
+    else
+        *out = 100.0 * (s->gain / t);
+}
+static void rsi_update(void *st, const double *in, double *out) { rsi_step(st, in[0], out); }
+#define cmo_update rsi_update
+
+static void run_batch(size_t n, const double *x, const double *opts, double *o, int cmo)
+{
+    rsi_state_t s;
+    double v = NAN;
+    size_t lb = (size_t)rsi_lookback(opts);
+    rsi_init_(&s, opts, cmo);
+    for (size_t i = 0; i < n; i++) {
+        rsi_step(&s, x[i], &v);
+        if (i >= lb)
+            o[i] = v;
+    }
+}
+static void rsi_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+{
+    run_batch(n, in[0], opts, out[0], 0);
+}
+static void cmo_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+{
+    run_batch(n, in[0], opts, out[0], 1);
+}
+
+CB_TA_DEFINE(rsi, .title = "Relative Strength Index", .reference = "TA-Lib TA_RSI (Wilder 1978)",
+             .n_inputs = 1, .inputs = {"real"},
+             .n_opts = 1, .opts = {{"period", 14, 2, 100000, 1}},
+             .n_outputs = 1, .outputs = {"rsi"})
+
+CB_TA_DEFINE(cmo, .title = "Chande Momentum Oscillator", .reference = "TA-Lib TA_CMO",
+             .n_inputs = 1, .inputs = {"real"},
+             .n_opts = 1, .opts = {{"period", 14, 2, 100000, 1}},
+             .n_outputs = 1, .outputs = {"cmo"})
