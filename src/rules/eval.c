@@ -1,0 +1,274 @@
+/* Evaluation of a compiled rules program, one closed bar at a time, without allocation.
+ * Higher timeframes are built here from the base bars as they arrive: a higher candle becomes
+ * visible on the base bar that completes it (its last base bar has closed), or, when that bar
+ * is missing from the data, on the first bar of a later candle. */
+#include "rules/rules_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct agg {
+    int64_t bucket;        /* open time of the candle being built */
+    int building;
+    double o, h, l, c, v;  /* the candle being built */
+    double done[8];        /* the last completed candle's series values (open..ohlc4) */
+} agg_t;
+
+struct cb_rules_instance {
+    const cb_rules_program_t *p;
+    int64_t base_ms;
+    int64_t last_t;
+    size_t bars;
+    double *v;              /* value slots */
+    unsigned char *state;
+    double series[8];       /* this base bar's series values */
+    double bar[5];          /* this base bar's columns */
+    double posv[3];
+    agg_t agg[RL_MAX_CLOCKS];
+};
+
+static void series_values(double o, double h, double l, double c, double v, double *out)
+{
+    out[0] = o;
+    out[1] = h;
+    out[2] = l;
+    out[3] = c;
+    out[4] = v;
+    out[5] = (h + l) / 2.0;
+    out[6] = (h + l + c) / 3.0;
+    out[7] = (o + h + l + c) / 4.0;
+}
+
+void cb_rules_instance_reset(cb_rules_instance_t *inst)
+{
+    const cb_rules_program_t *p = inst->p;
+    inst->last_t = INT64_MIN;
+    inst->bars = 0;
+    for (size_t i = 0; i < p->n_slots; i++)
+        inst->v[i] = NAN;
+    for (int k = 0; k < RL_MAX_CLOCKS; k++) {
+        memset(&inst->agg[k], 0, sizeof inst->agg[k]);
+        for (int j = 0; j < 8; j++)
+            inst->agg[k].done[j] = NAN;
+    }
+    for (size_t i = 0; i < p->n_nodes; i++) {
+        const rl_node_t *n = &p->nodes[i];
+        unsigned char *st = inst->state + n->state_off;
+        switch (n->op) {
+        case OP_CONST: inst->v[n->slot] = n->k; break;
+        case OP_LAG:
+        case OP_HIGHEST:
+        case OP_LOWEST: {
+            size_t *pos = (size_t *)(void *)st;
+            double *ring = (double *)(void *)(st + sizeof(size_t));
+            *pos = 0;
+            for (size_t j = 0; j < (size_t)n->k; j++)
+                ring[j] = NAN;
+            break;
+        }
+        case OP_XOVER:
+        case OP_XUNDER: *(double *)(void *)st = 0; break;
+        case OP_TA: cb_ta_stream_init(n->ta, st, n->opts); break;
+        default: break;
+        }
+    }
+}
+
+int cb_rules_instance_new(const cb_rules_program_t *p, int64_t base_tf_ms,
+                          cb_rules_instance_t **out, cb_diag_t *diag)
+{
+    *out = NULL;
+    int64_t base = base_tf_ms > 0 ? base_tf_ms : p->file_tf_ms;
+    if (p->n_clocks > 1) {
+        if (base <= 0)
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "timeframe",
+                               "the rules use a higher timeframe (@%s) but the base timeframe "
+                               "is unknown; set [strategy] timeframe",
+                               p->clocks[1].tf.name);
+        for (int k = 1; k < p->n_clocks; k++) {
+            const cb_timeframe_t *tf = &p->clocks[k].tf;
+            if (tf->months == 0 && (tf->ms <= base || tf->ms % base != 0))
+                return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "timeframe",
+                                   "@%s is not a multiple of the %lld ms base bars", tf->name,
+                                   (long long)base);
+        }
+    }
+    size_t head = (sizeof(cb_rules_instance_t) + 15) & ~(size_t)15;
+    size_t vbytes = ((p->n_slots ? p->n_slots : 1) * sizeof(double) + 15) & ~(size_t)15;
+    cb_rules_instance_t *inst = aligned_alloc(16, head + vbytes + ((p->state_size + 15) & ~(size_t)15) + 16);
+    if (!inst)
+        return CB_ENOMEM;
+    memset(inst, 0, sizeof *inst);
+    inst->p = p;
+    inst->base_ms = base;
+    inst->v = (double *)(void *)((unsigned char *)inst + head);
+    inst->state = (unsigned char *)inst + head + vbytes;
+    cb_rules_instance_reset(inst);
+    *out = inst;
+    return 0;
+}
+
+void cb_rules_instance_free(cb_rules_instance_t *inst) { free(inst); }
+
+static void run(cb_rules_instance_t *inst, unsigned mask)
+{
+    const cb_rules_program_t *p = inst->p;
+    double *v = inst->v;
+    for (size_t i = 0; i < p->n_nodes; i++) {
+        const rl_node_t *n = &p->nodes[i];
+        if (!((mask >> n->clock) & 1u))
+            continue;
+        double *o = &v[n->slot];
+        double a = n->a >= 0 ? v[p->nodes[n->a].slot] : 0;
+        double b = n->b >= 0 ? v[p->nodes[n->b].slot] : 0;
+        unsigned char *st = inst->state + n->state_off;
+        switch (n->op) {
+        case OP_CONST: break;
+        case OP_SERIES:
+            *o = n->clock ? inst->agg[n->clock].done[(int)n->k] : inst->series[(int)n->k];
+            break;
+        case OP_POS: *o = inst->posv[(int)n->k]; break;
+        case OP_LAG: {
+            size_t *pos = (size_t *)(void *)st;
+            double *ring = (double *)(void *)(st + sizeof(size_t));
+            *o = ring[*pos];
+            ring[*pos] = a;
+            if (++*pos == (size_t)n->k)
+                *pos = 0;
+            break;
+        }
+        case OP_HIGHEST:
+        case OP_LOWEST: {
+            size_t *pos = (size_t *)(void *)st;
+            double *ring = (double *)(void *)(st + sizeof(size_t));
+            size_t w = (size_t)n->k;
+            ring[*pos] = a;
+            if (++*pos == w)
+                *pos = 0;
+            double best = ring[0];
+            for (size_t j = 1; j < w && !isnan(best); j++) {
+                double x = ring[j];
+                if (isnan(x))
+                    best = x;
+                else if (n->op == OP_HIGHEST ? x > best : x < best)
+                    best = x;
+            }
+            *o = best;
+            break;
+        }
+        case OP_TA: {
+            double in[CB_TA_MAX_INPUTS];
+            for (int k = 0; k < n->ta->n_inputs; k++) {
+                int m = n->in_map_[k];
+                in[k] = m == -1 ? a : m == -2 ? b : inst->bar[m];
+            }
+            cb_ta_stream_update(n->ta, st, in, o);
+            break;
+        }
+        case OP_PICK: *o = v[p->nodes[n->a].slot + (size_t)n->k]; break;
+        case OP_ADD: *o = a + b; break;
+        case OP_SUB: *o = a - b; break;
+        case OP_MUL: *o = a * b; break;
+        case OP_DIV: *o = a / b; break;
+        case OP_NEG: *o = -a; break;
+        case OP_LT: *o = a < b; break;
+        case OP_LE: *o = a <= b; break;
+        case OP_GT: *o = a > b; break;
+        case OP_GE: *o = a >= b; break;
+        case OP_EQ: *o = a == b; break;
+        case OP_NE: *o = a < b || a > b; break;
+        case OP_AND: *o = a != 0 && b != 0; break;
+        case OP_OR: *o = a != 0 || b != 0; break;
+        case OP_NOT: *o = a == 0; break;
+        case OP_XOVER:
+        case OP_XUNDER: {
+            /* the sign of the most recent non-zero a - b before this bar (0 = none yet) */
+            double *prev = (double *)(void *)st;
+            double d = a - b;
+            if (isnan(d)) {
+                *o = 0;
+                *prev = 0;
+            } else {
+                *o = n->op == OP_XOVER ? (d > 0 && *prev < 0) : (d < 0 && *prev > 0);
+                if (d != 0)
+                    *prev = d > 0 ? 1 : -1;
+            }
+            break;
+        }
+        case OP_ABS: *o = fabs(a); break;
+        case OP_SQRT: *o = sqrt(a); break;
+        case OP_LOG: *o = log(a); break;
+        case OP_MIN: *o = isnan(a) || isnan(b) ? NAN : (a < b ? a : b); break;
+        case OP_MAX: *o = isnan(a) || isnan(b) ? NAN : (a > b ? a : b); break;
+        }
+    }
+}
+
+static void complete(agg_t *g)
+{
+    series_values(g->o, g->h, g->l, g->c, g->v, g->done);
+    g->building = 0;
+}
+
+int cb_rules_instance_step(cb_rules_instance_t *inst, int64_t time_ms, double open,
+                           double high, double low, double close, double volume,
+                           const cb_position_view_t *pos, int *entry, int *exit)
+{
+    const cb_rules_program_t *p = inst->p;
+    *entry = *exit = 0;
+    if (inst->bars && time_ms <= inst->last_t)
+        return CB_EINVAL;
+    inst->last_t = time_ms;
+    inst->bars++;
+    if (pos && pos->open) {
+        inst->posv[0] = (double)pos->bars_held;
+        inst->posv[1] = pos->entry_price;
+        inst->posv[2] = pos->profit_pct;
+    } else {
+        inst->posv[0] = inst->posv[1] = inst->posv[2] = NAN;
+    }
+    unsigned mask = 1u;
+    for (int k = 1; k < p->n_clocks; k++) {
+        agg_t *g = &inst->agg[k];
+        const cb_timeframe_t *tf = &p->clocks[k].tf;
+        int64_t bucket = cb_timeframe_floor(tf, time_ms);
+        if (g->building && bucket != g->bucket) {
+            /* the previous candle lost its last base bars (a gap): it is complete now */
+            complete(g);
+            run(inst, 1u << k);
+        }
+        if (!g->building) {
+            g->building = 1;
+            g->bucket = bucket;
+            g->o = open;
+            g->h = high;
+            g->l = low;
+            g->c = close;
+            g->v = volume;
+        } else {
+            if (high > g->h)
+                g->h = high;
+            if (low < g->l)
+                g->l = low;
+            g->c = close;
+            g->v += volume;
+        }
+        if (time_ms + inst->base_ms >= cb_timeframe_next(tf, bucket)) {
+            complete(g);
+            mask |= 1u << k;
+        }
+    }
+    series_values(open, high, low, close, volume, inst->series);
+    inst->bar[0] = open;
+    inst->bar[1] = high;
+    inst->bar[2] = low;
+    inst->bar[3] = close;
+    inst->bar[4] = volume;
+    run(inst, mask);
+    if (p->entry >= 0)
+        *entry = inst->v[p->nodes[p->entry].slot] != 0;
+    if (p->exit >= 0)
+        *exit = inst->v[p->nodes[p->exit].slot] != 0;
+    return 0;
+}

@@ -1,0 +1,236 @@
+/* The engine's door: a compiled rules program or a dlopen'd C plug-in, both presented as
+ * cb_strategy_v1_t. */
+#include "rules/rules_int.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cb_rules_strategy {
+    cb_rules_program_t *prog;   /* rules */
+    void *dl;                   /* plug-in */
+    const cb_strategy_v1_t *vt;
+    char path[1024];
+    char **names;
+    double *values;
+    size_t n_params;
+};
+
+/* ---- rules behind cb_strategy_v1_t ------------------------------------------------------ */
+
+typedef struct rules_self {
+    cb_rules_instance_t *inst;
+    size_t seen;
+    size_t warmup;
+} rules_self_t;
+
+static void *rules_init(const char *const *names, const double *values, size_t n, char *err,
+                        size_t err_size)
+{
+    (void)names;
+    (void)values;
+    (void)n;
+    if (err && err_size)
+        snprintf(err, err_size, "a rules strategy is instantiated with "
+                                "cb_rules_strategy_instance()");
+    return NULL;
+}
+
+static size_t rules_warmup(void *self) { return ((rules_self_t *)self)->warmup; }
+
+static int rules_on_bar(void *self, const cb_bar_view_t *bars, const cb_position_view_t *pos,
+                        cb_decision_t *out)
+{
+    rules_self_t *s = self;
+    memset(out, 0, sizeof *out);
+    if (bars->n != s->seen + 1)
+        return CB_ESTATE;
+    size_t i = bars->n - 1;
+    int entry, exit_;
+    int r = cb_rules_instance_step(s->inst, bars->time_ms[i], bars->open[i], bars->high[i],
+                                   bars->low[i], bars->close[i], bars->volume[i], pos, &entry,
+                                   &exit_);
+    if (r != 0)
+        return r;
+    s->seen++;
+    out->enter = entry;
+    out->exit = exit_;
+    return 0;
+}
+
+static void rules_destroy(void *self)
+{
+    rules_self_t *s = self;
+    if (!s)
+        return;
+    cb_rules_instance_free(s->inst);
+    free(s);
+}
+
+static const cb_strategy_v1_t rules_vt = {
+    CB_STRATEGY_ABI_VERSION, "rules", rules_init, rules_warmup, rules_on_bar, rules_destroy};
+
+/* ---- construction ----------------------------------------------------------------------- */
+
+void cb_rules_strategy_free(cb_rules_strategy_t *s)
+{
+    if (!s)
+        return;
+    cb_rules_program_free(s->prog);
+    if (s->names)
+        for (size_t i = 0; i < s->n_params; i++)
+            free(s->names[i]);
+    free(s->names);
+    free(s->values);
+    if (s->dl)
+        dlclose(s->dl);
+    free(s);
+}
+
+int cb_rules_plugin_load(const char *path, cb_rules_strategy_t **out, cb_diag_t *diag)
+{
+    *out = NULL;
+    cb_rules_strategy_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return CB_ENOMEM;
+    snprintf(s->path, sizeof s->path, "%s", path);
+    /* dlopen searches the library path for names without '/': make relative paths explicit */
+    char full[1100];
+    if (!strchr(path, '/'))
+        snprintf(full, sizeof full, "./%s", path);
+    else
+        snprintf(full, sizeof full, "%s", path);
+    dlerror();
+    s->dl = dlopen(full, RTLD_NOW | RTLD_LOCAL);
+    if (!s->dl) {
+        const char *e = dlerror();
+        cb_rules_strategy_free(s);
+        return cb_diag_set(diag, CB_ENOENT, path, 0, 0, "plugin", "cannot load the plug-in: %s",
+                           e ? e : "unknown error");
+    }
+    dlerror();
+    void *sym = dlsym(s->dl, CB_STRATEGY_ENTRY_SYMBOL);
+    if (!sym) {
+        cb_rules_strategy_free(s);
+        return cb_diag_set(diag, CB_ENOENT, path, 0, 0, "plugin",
+                           "the plug-in does not export '%s' (see docs/plugins.md)",
+                           CB_STRATEGY_ENTRY_SYMBOL);
+    }
+    cb_strategy_entry_fn entry;
+    memcpy(&entry, &sym, sizeof entry); /* object to function pointer, as POSIX allows */
+    const cb_strategy_v1_t *vt = entry();
+    if (!vt) {
+        cb_rules_strategy_free(s);
+        return cb_diag_set(diag, CB_EINVAL, path, 0, 0, "plugin",
+                           "%s() returned NULL", CB_STRATEGY_ENTRY_SYMBOL);
+    }
+    if (vt->abi_version != CB_STRATEGY_ABI_VERSION) {
+        unsigned got = vt->abi_version;
+        cb_rules_strategy_free(s);
+        return cb_diag_set(diag, CB_EUNSUPPORTED, path, 0, 0, "plugin",
+                           "ABI version mismatch: the plug-in was built for version %u, this "
+                           "comeback loads version %u; rebuild it against "
+                           "include/comeback/strategy.h",
+                           got, CB_STRATEGY_ABI_VERSION);
+    }
+    if (!vt->init || !vt->on_bar || !vt->destroy) {
+        cb_rules_strategy_free(s);
+        return cb_diag_set(diag, CB_EINVAL, path, 0, 0, "plugin",
+                           "the plug-in's table lacks init, on_bar or destroy");
+    }
+    s->vt = vt;
+    *out = s;
+    return 0;
+}
+
+int cb_rules_strategy_new(const cb_rules_file_t *f, const double *values,
+                          cb_rules_strategy_t **out, cb_diags_t *diags)
+{
+    *out = NULL;
+    if (f->n_errors)
+        return CB_EVALID;
+    if (f->plugin_path) {
+        cb_diag_t d;
+        cb_diag_clear(&d);
+        cb_rules_strategy_t *s = NULL;
+        int r = cb_rules_plugin_load(f->plugin_path, &s, &d);
+        if (r != 0) {
+            /* point at the plugin line of the strategy file */
+            cb_diag_t e;
+            cb_diag_set(&e, r, f->path, f->skey[SK_PLUGIN].line, f->skey[SK_PLUGIN].col,
+                        "error", "%s: %s", f->plugin_path, d.msg);
+            if (diags)
+                cb_diags_add(diags, &e);
+            return r;
+        }
+        s->n_params = f->n_params;
+        if (f->n_params) {
+            s->names = calloc(f->n_params, sizeof *s->names);
+            s->values = calloc(f->n_params, sizeof *s->values);
+            if (!s->names || !s->values) {
+                cb_rules_strategy_free(s);
+                return CB_ENOMEM;
+            }
+            for (size_t i = 0; i < f->n_params; i++) {
+                size_t n = strlen(f->params[i].name) + 1;
+                s->names[i] = malloc(n);
+                if (!s->names[i]) {
+                    cb_rules_strategy_free(s);
+                    return CB_ENOMEM;
+                }
+                memcpy(s->names[i], f->params[i].name, n);
+                s->values[i] = values ? values[i] : f->params[i].value;
+            }
+        }
+        *out = s;
+        return 0;
+    }
+    cb_rules_strategy_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return CB_ENOMEM;
+    int r = cb_rules_compile(f, values, &s->prog, diags);
+    if (r != 0) {
+        free(s);
+        return r;
+    }
+    s->vt = &rules_vt;
+    *out = s;
+    return 0;
+}
+
+int cb_rules_strategy_is_plugin(const cb_rules_strategy_t *s) { return s->prog == NULL; }
+const cb_rules_program_t *cb_rules_strategy_program(const cb_rules_strategy_t *s)
+{
+    return s->prog;
+}
+
+int cb_rules_strategy_instance(const cb_rules_strategy_t *s, int64_t base_tf_ms,
+                               const cb_strategy_v1_t **vt, void **self, cb_diag_t *diag)
+{
+    *vt = NULL;
+    *self = NULL;
+    if (s->prog) {
+        rules_self_t *rs = calloc(1, sizeof *rs);
+        if (!rs)
+            return CB_ENOMEM;
+        int r = cb_rules_instance_new(s->prog, base_tf_ms, &rs->inst, diag);
+        if (r != 0) {
+            free(rs);
+            return r;
+        }
+        rs->warmup = s->prog->warmup;
+        *vt = &rules_vt;
+        *self = rs;
+        return 0;
+    }
+    char err[256] = "";
+    void *inst = s->vt->init((const char *const *)s->names, s->values, s->n_params, err,
+                             sizeof err);
+    if (!inst)
+        return cb_diag_set(diag, CB_EINVAL, s->path, 0, 0, "plugin", "init failed: %s",
+                           err[0] ? err : "no reason given");
+    *vt = s->vt;
+    *self = inst;
+    return 0;
+}
