@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "comeback/exchange.h"
+#include "comeback/journal.h" /* the robot includes both: names must not collide */
 #include "exchange/binance_int.h"
 #include "testutil.h"
 
@@ -151,30 +152,30 @@ static void test_rounding_and_prepare(void **state)
     coarse.step = 10;
     assert_int_equal(cb_pair_round_qty(&coarse, 199), 190);
 
-    cb_order_req_t req = {.pair = "BTC/USDT", .client_order_id = "cb-bot-1", .side = CB_SIDE_BUY,
-                          .type = CB_ORDER_LIMIT, .qty = 100, .price = 3000000};
-    cb_order_req_t out;
+    cb_ex_order_req_t req = {.pair = "BTC/USDT", .client_order_id = "cb-bot-1", .side = CB_EX_BUY,
+                          .type = CB_EX_ORDER_LIMIT, .qty = 100, .price = 3000000};
+    cb_ex_order_req_t out;
     cb_diag_t d;
-    assert_int_equal(cb_order_prepare(btc, &req, 0, &out, &d), 0);
+    assert_int_equal(cb_ex_order_prepare(btc, &req, 0, &out, &d), 0);
     assert_int_equal(out.qty, 100);
     req.qty = 1; /* 0.00001 BTC at 30000 = 0.3 USDT < 5 */
-    expect_diag(cb_order_prepare(btc, &req, 0, &out, &d), &d,
+    expect_diag(cb_ex_order_prepare(btc, &req, 0, &out, &d), &d,
                 "notional: order value 0.3 USDT is below the minimum 5 USDT of BTC/USDT "
                 "(NOTIONAL)");
     req.qty = 0;
-    expect_diag(cb_order_prepare(btc, &req, 0, &out, &d), &d,
+    expect_diag(cb_ex_order_prepare(btc, &req, 0, &out, &d), &d,
                 "quantity: quantity 0 is below the minimum 0.00001 of BTC/USDT (LOT_SIZE)");
     req.qty = 100;
-    req.type = CB_ORDER_MARKET;
+    req.type = CB_EX_ORDER_MARKET;
     req.price = 0;
-    assert_int_equal(cb_order_prepare(btc, &req, 100, &out, &d), CB_EVALID); /* 0.001*1 */
-    assert_int_equal(cb_order_prepare(btc, &req, 3000000, &out, &d), 0);
+    assert_int_equal(cb_ex_order_prepare(btc, &req, 100, &out, &d), CB_EVALID); /* 0.001*1 */
+    assert_int_equal(cb_ex_order_prepare(btc, &req, 3000000, &out, &d), 0);
     strcpy(req.client_order_id, "bad id!");
-    expect_diag(cb_order_prepare(btc, &req, 0, &out, &d), &d,
+    expect_diag(cb_ex_order_prepare(btc, &req, 0, &out, &d), &d,
                 "client_order_id: client order id \"bad id!\" must be 1 to 36 characters of "
                 "A-Z a-z 0-9 . _ : / -");
-    assert_int_equal(cb_order_prepare(&p[1], &(cb_order_req_t){.client_order_id = "x",
-                                                               .type = CB_ORDER_MARKET,
+    assert_int_equal(cb_ex_order_prepare(&p[1], &(cb_ex_order_req_t){.client_order_id = "x",
+                                                               .type = CB_EX_ORDER_MARKET,
                                                                .qty = 100000},
                                       0, &out, &d),
                      CB_EREJECTED);
@@ -247,7 +248,7 @@ static void test_klines(void **state)
                     "\"148976.11427815\",1499644799999,\"2434.19055334\",308,\"1756.87402397\","
                     "\"28.46694368\",\"0\"],[1499644800000,\"1\",\"2\",\"0.5\",\"1.5\",\"10\","
                     "1500249599999,\"0\",1,\"0\",\"0\",\"0\"]]";
-    cb_candle_t *c;
+    cb_ex_candle_t *c;
     size_t n;
     cb_diag_t d;
     assert_int_equal(cb_bn_parse_klines(b, strlen(b), 1500000000000, &c, &n, &d), 0);
@@ -287,17 +288,17 @@ static void test_orders(void **state)
     (void)state;
     size_t np;
     cb_pair_info_t *p = load_info(&np);
-    cb_order_t o;
-    cb_fill_t *f;
+    cb_ex_order_t o;
+    cb_ex_fill_t *f;
     size_t nf;
     cb_diag_t d;
     assert_int_equal(cb_bn_parse_order(ORDER_FULL, strlen(ORDER_FULL), p, np, &o, &f, &nf, &d), 0);
     assert_string_equal(o.pair, "BTC/USDT");
     assert_string_equal(o.client_order_id, "cb-t-1");
     assert_int_equal(o.order_id, 28);
-    assert_int_equal(o.side, CB_SIDE_SELL);
-    assert_int_equal(o.type, CB_ORDER_MARKET);
-    assert_int_equal(o.status, CB_STATUS_FILLED);
+    assert_int_equal(o.side, CB_EX_SELL);
+    assert_int_equal(o.type, CB_EX_ORDER_MARKET);
+    assert_int_equal(o.status, CB_EX_STATUS_FILLED);
     assert_int_equal(o.qty, 1000);
     assert_int_equal(o.executed_qty, 1000);
     assert_int_equal(o.quote_qty, 3001200000); /* 300.12 at 7 decimals */
@@ -318,7 +319,7 @@ static void test_orders(void **state)
         "\"type\":\"LIMIT\",\"side\":\"BUY\",\"selfTradePreventionMode\":\"NONE\"}";
     assert_int_equal(cb_bn_parse_order(cancel, strlen(cancel), p, np, &o, NULL, NULL, &d), 0);
     assert_string_equal(o.client_order_id, "cb-t-2");
-    assert_int_equal(o.status, CB_STATUS_CANCELED);
+    assert_int_equal(o.status, CB_EX_STATUS_CANCELED);
     assert_int_equal(o.price, 200);
     const char *open = "[{\"symbol\":\"BTCUSDT\",\"orderId\":1,\"orderListId\":-1,"
                        "\"clientOrderId\":\"a\",\"price\":\"0.1\",\"origQty\":\"1.0\","
@@ -326,11 +327,11 @@ static void test_orders(void **state)
                        "\"timeInForce\":\"GTC\",\"type\":\"STOP_LOSS_LIMIT\",\"side\":\"BUY\","
                        "\"stopPrice\":\"0.2\",\"icebergQty\":\"0.0\",\"time\":1499827319559,"
                        "\"updateTime\":1499827319560,\"isWorking\":true}]";
-    cb_order_t *os;
+    cb_ex_order_t *os;
     size_t no;
     assert_int_equal(cb_bn_parse_orders(open, strlen(open), p, np, &os, &no, &d), 0);
     assert_int_equal(no, 1);
-    assert_int_equal(os[0].type, CB_ORDER_STOP_LOSS_LIMIT);
+    assert_int_equal(os[0].type, CB_EX_ORDER_STOP_LOSS_LIMIT);
     assert_int_equal(os[0].stop_price, 20);
     assert_int_equal(os[0].updated_ms, 1499827319560);
     free(os);
@@ -361,7 +362,7 @@ static void test_account_trades_book(void **state)
                       "{\"asset\":\"BTC\",\"free\":\"4723846.89208129\",\"locked\":\"0.00000000\"},"
                       "{\"asset\":\"LTC\",\"free\":\"4763368.68006011\",\"locked\":\"1.5\"}],"
                       "\"permissions\":[\"SPOT\"],\"uid\":354937868}";
-    cb_balance_t *b;
+    cb_ex_balance_t *b;
     size_t nb;
     assert_int_equal(cb_bn_parse_account(acc, strlen(acc), &b, &nb, &d), 0);
     assert_int_equal(nb, 2);
@@ -378,7 +379,7 @@ static void test_account_trades_book(void **state)
                      "\"commission\":\"10.10000000\",\"commissionAsset\":\"BNB\","
                      "\"time\":1499865549590,\"isBuyer\":true,\"isMaker\":false,"
                      "\"isBestMatch\":true}]";
-    cb_fill_t *f;
+    cb_ex_fill_t *f;
     size_t nf;
     /* 4.00000100 has more decimals than BTCUSDT's tick: a real protocol violation. */
     expect_diag(cb_bn_parse_my_trades(tr, strlen(tr), p, np, &f, &nf, &d), &d,
@@ -393,7 +394,7 @@ static void test_account_trades_book(void **state)
     assert_int_equal(f[0].price, 4000001);
     assert_int_equal(f[0].qty, 120);
     assert_int_equal(f[0].fee, 120);
-    assert_int_equal(f[0].side, CB_SIDE_BUY);
+    assert_int_equal(f[0].side, CB_EX_BUY);
     assert_int_equal(f[0].maker, 1);
     free(f);
 
@@ -453,7 +454,7 @@ static void test_ws(void **state)
     assert_int_equal(ev.kind, CB_STREAM_ACCOUNT);
     assert_int_equal(ev.u.account.is_order, 1);
     assert_string_equal(ev.u.account.order.client_order_id, "cb-t-9");
-    assert_int_equal(ev.u.account.order.status, CB_STATUS_PARTIALLY_FILLED);
+    assert_int_equal(ev.u.account.order.status, CB_EX_STATUS_PARTIALLY_FILLED);
     assert_int_equal(ev.u.account.order.executed_qty, 25000);
     assert_int_equal(ev.u.account.fill.trade_id, 77);
     assert_int_equal(ev.u.account.fill.fee, 25000);

@@ -58,10 +58,10 @@ int64_t cb_pair_round_qty(const cb_pair_info_t *p, int64_t qty);
 
 /* ---- Orders and fills ------------------------------------------------------------------- */
 
-typedef enum cb_side { CB_SIDE_BUY = 0, CB_SIDE_SELL = 1 } cb_side_t;
+typedef enum cb_ex_side { CB_EX_BUY = 0, CB_EX_SELL = 1 } cb_ex_side_t;
 
 /* The order types every venue must support (Binance names in comments). */
-#define CB_ORDER_TYPE_MAP(X)                                                                 \
+#define CB_EX_ORDER_TYPE_MAP(X)                                                                 \
     X(MARKET, "MARKET")                                                                      \
     X(LIMIT, "LIMIT")                       /* GTC */                                        \
     X(STOP_LOSS, "STOP_LOSS")               /* market order when the stop price trades */    \
@@ -69,14 +69,14 @@ typedef enum cb_side { CB_SIDE_BUY = 0, CB_SIDE_SELL = 1 } cb_side_t;
     X(STOP_LOSS_LIMIT, "STOP_LOSS_LIMIT")                                                    \
     X(TAKE_PROFIT_LIMIT, "TAKE_PROFIT_LIMIT")
 
-typedef enum cb_order_type {
-#define CB_OT_ENUM_(id, name) CB_ORDER_##id,
-    CB_ORDER_TYPE_MAP(CB_OT_ENUM_)
+typedef enum cb_ex_order_type {
+#define CB_OT_ENUM_(id, name) CB_EX_ORDER_##id,
+    CB_EX_ORDER_TYPE_MAP(CB_OT_ENUM_)
 #undef CB_OT_ENUM_
-        CB_ORDER_TYPE_COUNT_
-} cb_order_type_t;
+        CB_EX_ORDER_TYPE_COUNT_
+} cb_ex_order_type_t;
 
-#define CB_ORDER_STATUS_MAP(X)                                                               \
+#define CB_EX_STATUS_MAP(X)                                                               \
     X(NEW, "NEW")                                                                            \
     X(PARTIALLY_FILLED, "PARTIALLY_FILLED")                                                  \
     X(FILLED, "FILLED")                                                                      \
@@ -84,67 +84,67 @@ typedef enum cb_order_type {
     X(REJECTED, "REJECTED")                                                                  \
     X(EXPIRED, "EXPIRED")
 
-typedef enum cb_order_status {
-#define CB_OS_ENUM_(id, name) CB_STATUS_##id,
-    CB_ORDER_STATUS_MAP(CB_OS_ENUM_)
+typedef enum cb_ex_status {
+#define CB_OS_ENUM_(id, name) CB_EX_STATUS_##id,
+    CB_EX_STATUS_MAP(CB_OS_ENUM_)
 #undef CB_OS_ENUM_
-        CB_ORDER_STATUS_COUNT_
-} cb_order_status_t;
+        CB_EX_STATUS_COUNT_
+} cb_ex_status_t;
 
 /* Names <-> enums ("LIMIT", "CANCELED", "BUY"). The parsers return 0 or CB_EINVAL. */
-const char *cb_order_type_name(cb_order_type_t t);
-const char *cb_order_status_name(cb_order_status_t s);
-const char *cb_side_name(cb_side_t s);
-int cb_order_type_parse(const char *s, cb_order_type_t *out);
-int cb_order_status_parse(const char *s, cb_order_status_t *out);
-int cb_side_parse(const char *s, cb_side_t *out);
+const char *cb_ex_order_type_name(cb_ex_order_type_t t);
+const char *cb_ex_status_name(cb_ex_status_t s);
+const char *cb_ex_side_name(cb_ex_side_t s);
+int cb_ex_order_type_parse(const char *s, cb_ex_order_type_t *out);
+int cb_ex_status_parse(const char *s, cb_ex_status_t *out);
+int cb_ex_side_parse(const char *s, cb_ex_side_t *out);
 /* 1 for NEW and PARTIALLY_FILLED. */
-int cb_order_status_open(cb_order_status_t s);
+int cb_ex_status_open(cb_ex_status_t s);
 
 /* An order to place. qty at the pair's qty_scale; price (limit types) and stop_price (stop
  * types) at its price_scale, 0 when not used. */
-typedef struct cb_order_req {
+typedef struct cb_ex_order_req {
     char pair[CB_EX_PAIR_MAX];
     char client_order_id[CB_EX_COID_MAX];
-    cb_side_t side;
-    cb_order_type_t type;
+    cb_ex_side_t side;
+    cb_ex_order_type_t type;
     int64_t qty;
     int64_t price;
     int64_t stop_price;
-} cb_order_req_t;
+} cb_ex_order_req_t;
 
 /* An order as the venue knows it. */
-typedef struct cb_order {
+typedef struct cb_ex_order {
     char pair[CB_EX_PAIR_MAX];
     char client_order_id[CB_EX_COID_MAX];
     int64_t order_id;
-    cb_side_t side;
-    cb_order_type_t type;
-    cb_order_status_t status;
+    cb_ex_side_t side;
+    cb_ex_order_type_t type;
+    cb_ex_status_t status;
     int64_t qty, executed_qty;   /* qty_scale */
     int64_t price, stop_price;   /* price_scale; 0 when not used */
     int64_t quote_qty;           /* executed notional, at price_scale + qty_scale */
     int64_t created_ms, updated_ms;
-} cb_order_t;
+} cb_ex_order_t;
 
 /* One execution of one of our orders. */
-typedef struct cb_fill {
+typedef struct cb_ex_fill {
     int64_t trade_id, order_id;
     char client_order_id[CB_EX_COID_MAX]; /* "" when the venue does not say */
     char pair[CB_EX_PAIR_MAX];
-    cb_side_t side;
+    cb_ex_side_t side;
     int64_t price;              /* price_scale */
     int64_t qty;                /* qty_scale */
     int64_t fee;                /* CB_EX_AMOUNT_SCALE */
     char fee_asset[CB_EX_ASSET_MAX];
     int maker;
     int64_t time_ms;
-} cb_fill_t;
+} cb_ex_fill_t;
 
-typedef struct cb_balance {
+typedef struct cb_ex_balance {
     char asset[CB_EX_ASSET_MAX];
     int64_t free, locked;       /* CB_EX_AMOUNT_SCALE */
-} cb_balance_t;
+} cb_ex_balance_t;
 
 typedef struct cb_book_ticker {
     char pair[CB_EX_PAIR_MAX];
@@ -152,11 +152,11 @@ typedef struct cb_book_ticker {
     int64_t bid_qty, ask_qty;   /* qty_scale */
 } cb_book_ticker_t;
 
-typedef struct cb_candle {
+typedef struct cb_ex_candle {
     int64_t time_ms;            /* open time */
     double open, high, low, close, volume;
     int closed;                 /* 0 for the candle still forming */
-} cb_candle_t;
+} cb_ex_candle_t;
 
 /* ---- Streams ---------------------------------------------------------------------------- */
 
@@ -173,14 +173,14 @@ typedef struct cb_stream_event {
     int64_t time_ms;                 /* event time */
     char pair[CB_EX_PAIR_MAX];
     union {
-        struct { char timeframe[8]; cb_candle_t candle; } candle;
+        struct { char timeframe[8]; cb_ex_candle_t candle; } candle;
         struct { int64_t trade_id; double price, qty; int buyer_maker; } trade;
         cb_book_ticker_t book;
         struct {
             int is_order;            /* 1: order (+ fill when fill.qty > 0); 0: balances */
-            cb_order_t order;
-            cb_fill_t fill;
-            cb_balance_t balances[8];
+            cb_ex_order_t order;
+            cb_ex_fill_t fill;
+            cb_ex_balance_t balances[8];
             size_t n_balances;
         } account;
         struct { int connected; char message[128]; } status;
@@ -204,23 +204,23 @@ typedef struct cb_exchange_ops {
     /* Candles with from_ms <= open time <= to_ms (to_ms 0 = now), at most `limit` (0 = venue's
      * page size), oldest first. One page: callers page by advancing from_ms. */
     int (*candles)(cb_exchange_t *ex, const char *pair, const char *timeframe, int64_t from_ms,
-                   int64_t to_ms, size_t limit, cb_candle_t **out, size_t *n, cb_diag_t *diag);
+                   int64_t to_ms, size_t limit, cb_ex_candle_t **out, size_t *n, cb_diag_t *diag);
     int (*book_ticker)(cb_exchange_t *ex, const char *pair, cb_book_ticker_t *out,
                        cb_diag_t *diag);
-    int (*balances)(cb_exchange_t *ex, cb_balance_t **out, size_t *n, cb_diag_t *diag);
+    int (*balances)(cb_exchange_t *ex, cb_ex_balance_t **out, size_t *n, cb_diag_t *diag);
     /* Places an order. Never places it twice: an ambiguous failure is resolved by asking for
      * the client order id before anything is resent. *out is the venue's view (with fills
      * appended to *fills / *n_fills when those are non-NULL). */
-    int (*place_order)(cb_exchange_t *ex, const cb_order_req_t *req, cb_order_t *out,
-                       cb_fill_t **fills, size_t *n_fills, cb_diag_t *diag);
+    int (*place_order)(cb_exchange_t *ex, const cb_ex_order_req_t *req, cb_ex_order_t *out,
+                       cb_ex_fill_t **fills, size_t *n_fills, cb_diag_t *diag);
     int (*cancel_order)(cb_exchange_t *ex, const char *pair, const char *client_order_id,
-                        cb_order_t *out, cb_diag_t *diag);
+                        cb_ex_order_t *out, cb_diag_t *diag);
     /* CB_ENOENT when the venue does not know the client order id. */
     int (*query_order)(cb_exchange_t *ex, const char *pair, const char *client_order_id,
-                       cb_order_t *out, cb_diag_t *diag);
-    int (*open_orders)(cb_exchange_t *ex, const char *pair, cb_order_t **out, size_t *n,
+                       cb_ex_order_t *out, cb_diag_t *diag);
+    int (*open_orders)(cb_exchange_t *ex, const char *pair, cb_ex_order_t **out, size_t *n,
                        cb_diag_t *diag);
-    int (*my_trades)(cb_exchange_t *ex, const char *pair, int64_t since_ms, cb_fill_t **out,
+    int (*my_trades)(cb_exchange_t *ex, const char *pair, int64_t since_ms, cb_ex_fill_t **out,
                      size_t *n, cb_diag_t *diag);
     void (*free)(cb_exchange_t *ex);
 } cb_exchange_ops_t;
@@ -233,21 +233,21 @@ struct cb_exchange {
 int cb_exchange_server_time(cb_exchange_t *ex, int64_t *out_ms, cb_diag_t *diag);
 int cb_exchange_pairs(cb_exchange_t *ex, cb_pair_info_t **out, size_t *n, cb_diag_t *diag);
 int cb_exchange_candles(cb_exchange_t *ex, const char *pair, const char *timeframe,
-                        int64_t from_ms, int64_t to_ms, size_t limit, cb_candle_t **out,
+                        int64_t from_ms, int64_t to_ms, size_t limit, cb_ex_candle_t **out,
                         size_t *n, cb_diag_t *diag);
 int cb_exchange_book_ticker(cb_exchange_t *ex, const char *pair, cb_book_ticker_t *out,
                             cb_diag_t *diag);
-int cb_exchange_balances(cb_exchange_t *ex, cb_balance_t **out, size_t *n, cb_diag_t *diag);
-int cb_exchange_place_order(cb_exchange_t *ex, const cb_order_req_t *req, cb_order_t *out,
-                            cb_fill_t **fills, size_t *n_fills, cb_diag_t *diag);
+int cb_exchange_balances(cb_exchange_t *ex, cb_ex_balance_t **out, size_t *n, cb_diag_t *diag);
+int cb_exchange_place_order(cb_exchange_t *ex, const cb_ex_order_req_t *req, cb_ex_order_t *out,
+                            cb_ex_fill_t **fills, size_t *n_fills, cb_diag_t *diag);
 int cb_exchange_cancel_order(cb_exchange_t *ex, const char *pair, const char *client_order_id,
-                             cb_order_t *out, cb_diag_t *diag);
+                             cb_ex_order_t *out, cb_diag_t *diag);
 int cb_exchange_query_order(cb_exchange_t *ex, const char *pair, const char *client_order_id,
-                            cb_order_t *out, cb_diag_t *diag);
-int cb_exchange_open_orders(cb_exchange_t *ex, const char *pair, cb_order_t **out, size_t *n,
+                            cb_ex_order_t *out, cb_diag_t *diag);
+int cb_exchange_open_orders(cb_exchange_t *ex, const char *pair, cb_ex_order_t **out, size_t *n,
                             cb_diag_t *diag);
 int cb_exchange_my_trades(cb_exchange_t *ex, const char *pair, int64_t since_ms,
-                          cb_fill_t **out, size_t *n, cb_diag_t *diag);
+                          cb_ex_fill_t **out, size_t *n, cb_diag_t *diag);
 /* Frees the exchange (NULL is fine); wipes any key material it holds. */
 void cb_exchange_free(cb_exchange_t *ex);
 
@@ -255,8 +255,8 @@ void cb_exchange_free(cb_exchange_t *ex);
  * quantity down to the step; writes the rounded order to *out. Returns 0 or CB_EVALID with a
  * sentence naming the filter ("quantity 0.00001 is below the minimum 0.0001 of BTC/USDT").
  * `ref_price` (price_scale) is used for the notional of market orders; 0 skips that check. */
-int cb_order_prepare(const cb_pair_info_t *p, const cb_order_req_t *req, int64_t ref_price,
-                     cb_order_req_t *out, cb_diag_t *diag);
+int cb_ex_order_prepare(const cb_pair_info_t *p, const cb_ex_order_req_t *req, int64_t ref_price,
+                     cb_ex_order_req_t *out, cb_diag_t *diag);
 
 /* 1 when s is a valid client order id (1..36 chars of [A-Za-z0-9._:/-]). */
 int cb_client_order_id_valid(const char *s);

@@ -21,24 +21,24 @@ int cb_bn_parse_exchange_info(const char *body, size_t len, cb_pair_info_t **out
 
 /* GET /api/v3/klines: [[openTime,"o","h","l","c","v",closeTime,...], ...]. `now_ms` marks
  * candles whose close time is still in the future as not closed (0: all closed). */
-int cb_bn_parse_klines(const char *body, size_t len, int64_t now_ms, cb_candle_t **out,
+int cb_bn_parse_klines(const char *body, size_t len, int64_t now_ms, cb_ex_candle_t **out,
                        size_t *n, cb_diag_t *diag);
 
 /* POST/GET/DELETE /api/v3/order and one element of GET /api/v3/openOrders. The fills of a FULL
  * response are returned when fills != NULL (malloc'ed; *n_fills may be 0). */
 int cb_bn_parse_order(const char *body, size_t len, const cb_pair_info_t *pairs, size_t n_pairs,
-                      cb_order_t *out, cb_fill_t **fills, size_t *n_fills, cb_diag_t *diag);
+                      cb_ex_order_t *out, cb_ex_fill_t **fills, size_t *n_fills, cb_diag_t *diag);
 /* GET /api/v3/openOrders: an array of orders. */
 int cb_bn_parse_orders(const char *body, size_t len, const cb_pair_info_t *pairs,
-                       size_t n_pairs, cb_order_t **out, size_t *n, cb_diag_t *diag);
+                       size_t n_pairs, cb_ex_order_t **out, size_t *n, cb_diag_t *diag);
 
 /* GET /api/v3/account: the balances (all of them; zero ones included when sent). */
-int cb_bn_parse_account(const char *body, size_t len, cb_balance_t **out, size_t *n,
+int cb_bn_parse_account(const char *body, size_t len, cb_ex_balance_t **out, size_t *n,
                         cb_diag_t *diag);
 
 /* GET /api/v3/myTrades. */
 int cb_bn_parse_my_trades(const char *body, size_t len, const cb_pair_info_t *pairs,
-                          size_t n_pairs, cb_fill_t **out, size_t *n, cb_diag_t *diag);
+                          size_t n_pairs, cb_ex_fill_t **out, size_t *n, cb_diag_t *diag);
 
 /* GET /api/v3/ticker/bookTicker?symbol=... */
 int cb_bn_parse_book_ticker(const char *body, size_t len, const cb_pair_info_t *pairs,

@@ -456,7 +456,7 @@ done:
 
 /* ---- klines ------------------------------------------------------------------------- */
 
-int cb_bn_parse_klines(const char *body, size_t len, int64_t now_ms, cb_candle_t **out,
+int cb_bn_parse_klines(const char *body, size_t len, int64_t now_ms, cb_ex_candle_t **out,
                        size_t *n, cb_diag_t *diag)
 {
     jx_t x = {"klines", diag};
@@ -471,7 +471,7 @@ int cb_bn_parse_klines(const char *body, size_t len, int64_t now_ms, cb_candle_t
         goto done;
     }
     size_t cnt = json_array_size(root);
-    cb_candle_t *arr = calloc(cnt ? cnt : 1, sizeof *arr);
+    cb_ex_candle_t *arr = calloc(cnt ? cnt : 1, sizeof *arr);
     if (!arr) {
         r = cb_diag_set(diag, CB_ENOMEM, x.msg, 0, 0, NULL, NULL);
         goto done;
@@ -485,7 +485,7 @@ int cb_bn_parse_klines(const char *body, size_t len, int64_t now_ms, cb_candle_t
                       json_is_array(k) ? "a shorter array" : tname(k));
             break;
         }
-        cb_candle_t *c = &arr[i];
+        cb_ex_candle_t *c = &arr[i];
         int64_t close_time;
         double *dst[5] = {&c->open, &c->high, &c->low, &c->close, &c->volume};
         snprintf(p, sizeof p, "[%zu][0]", i);
@@ -534,11 +534,11 @@ static int parse_enum(jx_t *x, json_t *o, const char *base, const char *key, int
     if (r)
         return r;
     if (which == 0)
-        r = cb_side_parse(s, (cb_side_t *)out);
+        r = cb_ex_side_parse(s, (cb_ex_side_t *)out);
     else if (which == 1)
-        r = cb_order_type_parse(s, (cb_order_type_t *)out);
+        r = cb_ex_order_type_parse(s, (cb_ex_order_type_t *)out);
     else
-        r = cb_order_status_parse(s, (cb_order_status_t *)out);
+        r = cb_ex_status_parse(s, (cb_ex_status_t *)out);
     if (r) {
         subpath(p, sizeof p, base, key);
         cb_diag_set(x->diag, CB_EPARSE, x->msg, 0, 0, p, "unsupported value \"%.32s\"", s);
@@ -548,7 +548,7 @@ static int parse_enum(jx_t *x, json_t *o, const char *base, const char *key, int
 }
 
 static int parse_fill_obj(jx_t *x, json_t *f, const char *p, const cb_pair_info_t *pi,
-                          cb_fill_t *out)
+                          cb_ex_fill_t *out)
 {
     int r;
     const char *asset;
@@ -565,7 +565,7 @@ static int parse_fill_obj(jx_t *x, json_t *f, const char *p, const cb_pair_info_
 }
 
 static int parse_order_obj(jx_t *x, json_t *o, const char *p, const cb_pair_info_t *pairs,
-                           size_t n_pairs, cb_order_t *out, cb_fill_t **fills, size_t *n_fills)
+                           size_t n_pairs, cb_ex_order_t *out, cb_ex_fill_t **fills, size_t *n_fills)
 {
     int r;
     const char *coid;
@@ -625,13 +625,13 @@ static int parse_order_obj(jx_t *x, json_t *o, const char *p, const cb_pair_info
         size_t cnt = json_array_size(fa);
         if (cnt == 0)
             return 0;
-        cb_fill_t *arr = calloc(cnt, sizeof *arr);
+        cb_ex_fill_t *arr = calloc(cnt, sizeof *arr);
         if (!arr)
             return cb_diag_set(x->diag, CB_ENOMEM, x->msg, 0, 0, NULL, NULL);
         for (size_t i = 0; i < cnt; i++) {
             char fp[160];
             snprintf(fp, sizeof fp, "%.120s[%zu]", q, i);
-            cb_fill_t *f = &arr[i];
+            cb_ex_fill_t *f = &arr[i];
             if ((r = parse_fill_obj(x, json_array_get(fa, i), fp, pi, f)) ||
                 (r = jint_opt(x, json_array_get(fa, i), fp, "tradeId", &f->trade_id))) {
                 free(arr);
@@ -650,7 +650,7 @@ static int parse_order_obj(jx_t *x, json_t *o, const char *p, const cb_pair_info
 }
 
 int cb_bn_parse_order(const char *body, size_t len, const cb_pair_info_t *pairs, size_t n_pairs,
-                      cb_order_t *out, cb_fill_t **fills, size_t *n_fills, cb_diag_t *diag)
+                      cb_ex_order_t *out, cb_ex_fill_t **fills, size_t *n_fills, cb_diag_t *diag)
 {
     jx_t x = {"order", diag};
     if (fills) {
@@ -666,7 +666,7 @@ int cb_bn_parse_order(const char *body, size_t len, const cb_pair_info_t *pairs,
 }
 
 int cb_bn_parse_orders(const char *body, size_t len, const cb_pair_info_t *pairs,
-                       size_t n_pairs, cb_order_t **out, size_t *n, cb_diag_t *diag)
+                       size_t n_pairs, cb_ex_order_t **out, size_t *n, cb_diag_t *diag)
 {
     jx_t x = {"openOrders", diag};
     *out = NULL;
@@ -680,7 +680,7 @@ int cb_bn_parse_orders(const char *body, size_t len, const cb_pair_info_t *pairs
         goto done;
     }
     size_t cnt = json_array_size(root);
-    cb_order_t *arr = calloc(cnt ? cnt : 1, sizeof *arr);
+    cb_ex_order_t *arr = calloc(cnt ? cnt : 1, sizeof *arr);
     if (!arr) {
         r = cb_diag_set(diag, CB_ENOMEM, x.msg, 0, 0, NULL, NULL);
         goto done;
@@ -703,7 +703,7 @@ done:
 
 /* ---- account, trades, book ticker --------------------------------------------------- */
 
-int cb_bn_parse_account(const char *body, size_t len, cb_balance_t **out, size_t *n,
+int cb_bn_parse_account(const char *body, size_t len, cb_ex_balance_t **out, size_t *n,
                         cb_diag_t *diag)
 {
     jx_t x = {"account", diag};
@@ -719,7 +719,7 @@ int cb_bn_parse_account(const char *body, size_t len, cb_balance_t **out, size_t
         goto done;
     }
     size_t cnt = json_array_size(bal);
-    cb_balance_t *arr = calloc(cnt ? cnt : 1, sizeof *arr);
+    cb_ex_balance_t *arr = calloc(cnt ? cnt : 1, sizeof *arr);
     if (!arr) {
         r = cb_diag_set(diag, CB_ENOMEM, x.msg, 0, 0, NULL, NULL);
         goto done;
@@ -749,7 +749,7 @@ done:
 }
 
 int cb_bn_parse_my_trades(const char *body, size_t len, const cb_pair_info_t *pairs,
-                          size_t n_pairs, cb_fill_t **out, size_t *n, cb_diag_t *diag)
+                          size_t n_pairs, cb_ex_fill_t **out, size_t *n, cb_diag_t *diag)
 {
     jx_t x = {"myTrades", diag};
     *out = NULL;
@@ -763,7 +763,7 @@ int cb_bn_parse_my_trades(const char *body, size_t len, const cb_pair_info_t *pa
         goto done;
     }
     size_t cnt = json_array_size(root);
-    cb_fill_t *arr = calloc(cnt ? cnt : 1, sizeof *arr);
+    cb_ex_fill_t *arr = calloc(cnt ? cnt : 1, sizeof *arr);
     if (!arr) {
         r = cb_diag_set(diag, CB_ENOMEM, x.msg, 0, 0, NULL, NULL);
         goto done;
@@ -772,7 +772,7 @@ int cb_bn_parse_my_trades(const char *body, size_t len, const cb_pair_info_t *pa
         char p[32];
         snprintf(p, sizeof p, "[%zu]", i);
         json_t *t = json_array_get(root, i);
-        cb_fill_t *f = &arr[i];
+        cb_ex_fill_t *f = &arr[i];
         if (!json_is_object(t)) {
             r = jfail(&x, p, "expected an object, got %s", tname(t));
             break;
@@ -790,7 +790,7 @@ int cb_bn_parse_my_trades(const char *body, size_t len, const cb_pair_info_t *pa
             (r = jbool_opt(&x, t, p, "isBuyer", &buyer)) ||
             (r = jbool_opt(&x, t, p, "isMaker", &maker)))
             break;
-        f->side = buyer ? CB_SIDE_BUY : CB_SIDE_SELL;
+        f->side = buyer ? CB_EX_BUY : CB_EX_SELL;
         f->maker = maker;
     }
     if (r) {
@@ -837,7 +837,7 @@ static int ws_kline(jx_t *x, json_t *d, const cb_pair_info_t *pi, cb_stream_even
     if (!json_is_object(k))
         return jfail(x, "k", "expected an object, got %s", k ? tname(k) : "nothing");
     const char *iv;
-    cb_candle_t *c = &ev->u.candle.candle;
+    cb_ex_candle_t *c = &ev->u.candle.candle;
     double *dst[5] = {&c->open, &c->high, &c->low, &c->close, &c->volume};
     const char *keys[5] = {"o", "h", "l", "c", "v"};
     if ((r = jstr(x, k, "k", "i", &iv)) || (r = copy_field(x, "k.i", ev->u.candle.timeframe,
@@ -887,8 +887,8 @@ static int ws_book(jx_t *x, json_t *d, const cb_pair_info_t *pi, cb_stream_event
 static int ws_execution(jx_t *x, json_t *d, const cb_pair_info_t *pi, cb_stream_event_t *ev)
 {
     int r;
-    cb_order_t *o = &ev->u.account.order;
-    cb_fill_t *f = &ev->u.account.fill;
+    cb_ex_order_t *o = &ev->u.account.order;
+    cb_ex_fill_t *f = &ev->u.account.fill;
     const char *coid, *orig, *exec_type;
     ev->kind = CB_STREAM_ACCOUNT;
     ev->u.account.is_order = 1;
@@ -946,7 +946,7 @@ static int ws_account(jx_t *x, json_t *d, cb_stream_event_t *ev)
         snprintf(p, sizeof p, "B[%zu]", i);
         if (i >= sizeof ev->u.account.balances / sizeof ev->u.account.balances[0])
             return jfail(x, p, "too many balances in one update (%s)", "more than 8");
-        cb_balance_t *bal = &ev->u.account.balances[i];
+        cb_ex_balance_t *bal = &ev->u.account.balances[i];
         const char *asset;
         int r;
         if (!json_is_object(e))

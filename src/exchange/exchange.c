@@ -6,66 +6,66 @@
 
 static const char *const order_type_names[] = {
 #define CB_OT_NAME_(id, name) name,
-    CB_ORDER_TYPE_MAP(CB_OT_NAME_)
+    CB_EX_ORDER_TYPE_MAP(CB_OT_NAME_)
 #undef CB_OT_NAME_
 };
 static const char *const order_status_names[] = {
 #define CB_OS_NAME_(id, name) name,
-    CB_ORDER_STATUS_MAP(CB_OS_NAME_)
+    CB_EX_STATUS_MAP(CB_OS_NAME_)
 #undef CB_OS_NAME_
 };
 
-const char *cb_order_type_name(cb_order_type_t t)
+const char *cb_ex_order_type_name(cb_ex_order_type_t t)
 {
-    return (unsigned)t < CB_ORDER_TYPE_COUNT_ ? order_type_names[t] : "?";
+    return (unsigned)t < CB_EX_ORDER_TYPE_COUNT_ ? order_type_names[t] : "?";
 }
 
-const char *cb_order_status_name(cb_order_status_t s)
+const char *cb_ex_status_name(cb_ex_status_t s)
 {
-    return (unsigned)s < CB_ORDER_STATUS_COUNT_ ? order_status_names[s] : "?";
+    return (unsigned)s < CB_EX_STATUS_COUNT_ ? order_status_names[s] : "?";
 }
 
-const char *cb_side_name(cb_side_t s) { return s == CB_SIDE_SELL ? "SELL" : "BUY"; }
+const char *cb_ex_side_name(cb_ex_side_t s) { return s == CB_EX_SELL ? "SELL" : "BUY"; }
 
-int cb_order_type_parse(const char *s, cb_order_type_t *out)
+int cb_ex_order_type_parse(const char *s, cb_ex_order_type_t *out)
 {
-    for (int i = 0; s && i < CB_ORDER_TYPE_COUNT_; i++)
+    for (int i = 0; s && i < CB_EX_ORDER_TYPE_COUNT_; i++)
         if (strcmp(s, order_type_names[i]) == 0) {
-            *out = (cb_order_type_t)i;
+            *out = (cb_ex_order_type_t)i;
             return 0;
         }
     return CB_EINVAL;
 }
 
-int cb_order_status_parse(const char *s, cb_order_status_t *out)
+int cb_ex_status_parse(const char *s, cb_ex_status_t *out)
 {
-    for (int i = 0; s && i < CB_ORDER_STATUS_COUNT_; i++)
+    for (int i = 0; s && i < CB_EX_STATUS_COUNT_; i++)
         if (strcmp(s, order_status_names[i]) == 0) {
-            *out = (cb_order_status_t)i;
+            *out = (cb_ex_status_t)i;
             return 0;
         }
     /* Binance also reports these; to a client they are final states like EXPIRED. */
     if (s && (strcmp(s, "EXPIRED_IN_MATCH") == 0 || strcmp(s, "PENDING_CANCEL") == 0)) {
-        *out = CB_STATUS_EXPIRED;
+        *out = CB_EX_STATUS_EXPIRED;
         return 0;
     }
     return CB_EINVAL;
 }
 
-int cb_side_parse(const char *s, cb_side_t *out)
+int cb_ex_side_parse(const char *s, cb_ex_side_t *out)
 {
     if (s && strcmp(s, "BUY") == 0)
-        *out = CB_SIDE_BUY;
+        *out = CB_EX_BUY;
     else if (s && strcmp(s, "SELL") == 0)
-        *out = CB_SIDE_SELL;
+        *out = CB_EX_SELL;
     else
         return CB_EINVAL;
     return 0;
 }
 
-int cb_order_status_open(cb_order_status_t s)
+int cb_ex_status_open(cb_ex_status_t s)
 {
-    return s == CB_STATUS_NEW || s == CB_STATUS_PARTIALLY_FILLED;
+    return s == CB_EX_STATUS_NEW || s == CB_EX_STATUS_PARTIALLY_FILLED;
 }
 
 static int asset_ok(const char *s, size_t n)
@@ -146,23 +146,23 @@ int cb_client_order_id_valid(const char *s)
     return 1;
 }
 
-static int type_has_price(cb_order_type_t t)
+static int type_has_price(cb_ex_order_type_t t)
 {
-    return t == CB_ORDER_LIMIT || t == CB_ORDER_STOP_LOSS_LIMIT ||
-           t == CB_ORDER_TAKE_PROFIT_LIMIT;
+    return t == CB_EX_ORDER_LIMIT || t == CB_EX_ORDER_STOP_LOSS_LIMIT ||
+           t == CB_EX_ORDER_TAKE_PROFIT_LIMIT;
 }
 
-static int type_has_stop(cb_order_type_t t)
+static int type_has_stop(cb_ex_order_type_t t)
 {
-    return t == CB_ORDER_STOP_LOSS || t == CB_ORDER_TAKE_PROFIT ||
-           t == CB_ORDER_STOP_LOSS_LIMIT || t == CB_ORDER_TAKE_PROFIT_LIMIT;
+    return t == CB_EX_ORDER_STOP_LOSS || t == CB_EX_ORDER_TAKE_PROFIT ||
+           t == CB_EX_ORDER_STOP_LOSS_LIMIT || t == CB_EX_ORDER_TAKE_PROFIT_LIMIT;
 }
 
-int cb_order_prepare(const cb_pair_info_t *p, const cb_order_req_t *req, int64_t ref_price,
-                     cb_order_req_t *out, cb_diag_t *diag)
+int cb_ex_order_prepare(const cb_pair_info_t *p, const cb_ex_order_req_t *req, int64_t ref_price,
+                     cb_ex_order_req_t *out, cb_diag_t *diag)
 {
     char a[40], b[40];
-    if ((unsigned)req->type >= CB_ORDER_TYPE_COUNT_)
+    if ((unsigned)req->type >= CB_EX_ORDER_TYPE_COUNT_)
         return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "type", "unknown order type %d",
                            (int)req->type);
     if (!cb_client_order_id_valid(req->client_order_id))
@@ -242,7 +242,7 @@ int cb_exchange_pairs(cb_exchange_t *ex, cb_pair_info_t **out, size_t *n, cb_dia
     CB_EX_CALL_(pairs, out, n, diag);
 }
 int cb_exchange_candles(cb_exchange_t *ex, const char *pair, const char *timeframe,
-                        int64_t from_ms, int64_t to_ms, size_t limit, cb_candle_t **out,
+                        int64_t from_ms, int64_t to_ms, size_t limit, cb_ex_candle_t **out,
                         size_t *n, cb_diag_t *diag)
 {
     CB_EX_CALL_(candles, pair, timeframe, from_ms, to_ms, limit, out, n, diag);
@@ -252,32 +252,32 @@ int cb_exchange_book_ticker(cb_exchange_t *ex, const char *pair, cb_book_ticker_
 {
     CB_EX_CALL_(book_ticker, pair, out, diag);
 }
-int cb_exchange_balances(cb_exchange_t *ex, cb_balance_t **out, size_t *n, cb_diag_t *diag)
+int cb_exchange_balances(cb_exchange_t *ex, cb_ex_balance_t **out, size_t *n, cb_diag_t *diag)
 {
     CB_EX_CALL_(balances, out, n, diag);
 }
-int cb_exchange_place_order(cb_exchange_t *ex, const cb_order_req_t *req, cb_order_t *out,
-                            cb_fill_t **fills, size_t *n_fills, cb_diag_t *diag)
+int cb_exchange_place_order(cb_exchange_t *ex, const cb_ex_order_req_t *req, cb_ex_order_t *out,
+                            cb_ex_fill_t **fills, size_t *n_fills, cb_diag_t *diag)
 {
     CB_EX_CALL_(place_order, req, out, fills, n_fills, diag);
 }
 int cb_exchange_cancel_order(cb_exchange_t *ex, const char *pair, const char *client_order_id,
-                             cb_order_t *out, cb_diag_t *diag)
+                             cb_ex_order_t *out, cb_diag_t *diag)
 {
     CB_EX_CALL_(cancel_order, pair, client_order_id, out, diag);
 }
 int cb_exchange_query_order(cb_exchange_t *ex, const char *pair, const char *client_order_id,
-                            cb_order_t *out, cb_diag_t *diag)
+                            cb_ex_order_t *out, cb_diag_t *diag)
 {
     CB_EX_CALL_(query_order, pair, client_order_id, out, diag);
 }
-int cb_exchange_open_orders(cb_exchange_t *ex, const char *pair, cb_order_t **out, size_t *n,
+int cb_exchange_open_orders(cb_exchange_t *ex, const char *pair, cb_ex_order_t **out, size_t *n,
                             cb_diag_t *diag)
 {
     CB_EX_CALL_(open_orders, pair, out, n, diag);
 }
 int cb_exchange_my_trades(cb_exchange_t *ex, const char *pair, int64_t since_ms,
-                          cb_fill_t **out, size_t *n, cb_diag_t *diag)
+                          cb_ex_fill_t **out, size_t *n, cb_diag_t *diag)
 {
     CB_EX_CALL_(my_trades, pair, since_ms, out, n, diag);
 }
