@@ -1,0 +1,806 @@
+/* The bar loop: pairs aligned by time, strategies asked on each close, orders through the
+ * venue, the portfolio kept from the venue's fills, equity marked at every close. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comeback/engine.h"
+
+enum { TAG_ENTRY = 1, TAG_EXIT, TAG_STOP, TAG_TP, TAG_SETTLE };
+
+typedef struct pstate {
+    const cb_engine_pair_t *src;
+    const cb_series_t *s;
+    size_t i, begin, end, warmup;
+    cb_bar_view_t view;
+    int live;                 /* our live orders at the venue for this pair */
+    uint64_t entry_id, exit_id, stop_id, tp_id, oco;
+    int64_t entry_signal_ms, entry_quote;
+    /* the position */
+    int in_pos;
+    int64_t qty, entry_price, entry_notional, entry_fee, entry_slip, entry_ms, signal_ms;
+    size_t entry_bar;
+    int64_t stop_level, tp_level;
+    int stop_trailing;
+    int64_t highest;
+    double lo, hi;            /* excursion extremes while held */
+    double last_close;
+    int started;
+    size_t stride, sample_k;
+    size_t samples_cap;
+} pstate_t;
+
+typedef struct engine {
+    const cb_engine_config_t *cfg;
+    cb_venue_t venue;
+    int own_venue;
+    pstate_t *ps;
+    size_t n;
+    int64_t cash;
+    int64_t pending_quote;    /* quote set aside for entries not yet filled */
+    int open_positions, pending_entries;
+    uint64_t next_id;
+    cb_engine_result_t *r;
+    size_t trades_cap, days_cap, curve_cap;
+    int err;
+    /* equity statistics */
+    double peak, ulcer_sum, bucket_dd;
+    int64_t peak_ms;
+    size_t cur_dd_bars;
+    int in_dd, maxdd_open;
+    size_t stride;
+} engine_t;
+
+const char *cb_exit_reason_name(cb_exit_reason_t r)
+{
+    switch (r) {
+#define CB_XR_NAME_(id, name) case CB_EXIT_##id: return name;
+        CB_EXIT_REASON_MAP(CB_XR_NAME_)
+#undef CB_XR_NAME_
+    case CB_EXIT_COUNT: break;
+    }
+    return "unknown";
+}
+
+void cb_engine_config_default(cb_engine_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->start_balance = 10000 * CB_FX_ONE;
+    c->stake.kind = CB_STAKE_PERCENT;
+    c->stake.fraction = CB_FX_ONE / 10;
+}
+
+void cb_engine_result_free(cb_engine_result_t *r)
+{
+    if (!r)
+        return;
+    free(r->trades);
+    for (size_t k = 0; k < r->n_pairs; k++) {
+        free(r->pairs[k].sample_ms);
+        free(r->pairs[k].sample_close);
+    }
+    free(r->pairs);
+    free(r->day_ms);
+    free(r->day_equity);
+    free(r->curve_ms);
+    free(r->curve_equity);
+    free(r->curve_bh);
+    free(r->curve_dd_pct);
+    memset(r, 0, sizeof *r);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return CB_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static uint64_t new_id(engine_t *e) { return ++e->next_id; }
+
+static int submit(engine_t *e, pstate_t *p, cb_order_t *o, cb_reject_t *why)
+{
+    o->id = new_id(e);
+    o->pair = (uint32_t)(p - e->ps);
+    cb_reject_t r = CB_REJECT_NONE;
+    int rc = e->venue.ops->submit(e->venue.self, o, &r);
+    if (why)
+        *why = r;
+    if (rc == 0) {
+        p->live++;
+        return 0;
+    }
+    if (rc == CB_ENOMEM)
+        e->err = CB_ENOMEM;
+    return rc;
+}
+
+static int64_t equity_fx(const engine_t *e)
+{
+    double eq = cb_fx_to_double(e->cash);
+    for (size_t k = 0; k < e->n; k++)
+        if (e->ps[k].in_pos)
+            eq += cb_fx_to_double(e->ps[k].qty) * e->ps[k].last_close;
+    return cb_fx_from_double(eq);
+}
+
+/* ---- exits ------------------------------------------------------------------------------ */
+
+static int64_t level_down(double price, int64_t tick)
+{
+    return cb_fx_floor(cb_fx_from_double(price), tick);
+}
+
+static int64_t level_up(double price, int64_t tick)
+{
+    return cb_fx_ceil(cb_fx_from_double(price), tick);
+}
+
+/* The protective stop level for the position now: the fixed stop-loss, raised by the trailing
+ * stop once it is active. Sets *trailing when the trailing part decides. */
+static int64_t stop_level(const engine_t *e, const pstate_t *p, int *trailing)
+{
+    const cb_engine_config_t *c = e->cfg;
+    int64_t tick = p->src->instrument.tick;
+    double entry = cb_fx_to_double(p->entry_price);
+    int64_t sl = c->stop_loss > 0 ? level_down(entry * (1.0 - c->stop_loss), tick) : 0;
+    int64_t tl = 0;
+    if (c->trailing_stop > 0) {
+        double hi = cb_fx_to_double(p->highest);
+        if (hi >= entry * (1.0 + c->trailing_offset))
+            tl = level_down(hi * (1.0 - c->trailing_stop), tick);
+    }
+    *trailing = tl > sl;
+    return tl > sl ? tl : sl;
+}
+
+static void place_stop(engine_t *e, pstate_t *p, int64_t level)
+{
+    cb_order_t o = {0};
+    o.oco = p->oco;
+    o.side = CB_SELL;
+    o.type = CB_ORDER_STOP_MARKET;
+    o.qty = p->qty;
+    o.stop_price = level;
+    o.tag = TAG_STOP;
+    o.created_ms = p->entry_ms;
+    if (submit(e, p, &o, NULL) == 0)
+        p->stop_id = o.id;
+    else
+        e->r->rejected_exits++;
+}
+
+static void place_exits(engine_t *e, pstate_t *p)
+{
+    const cb_engine_config_t *c = e->cfg;
+    p->oco = new_id(e);
+    int trailing;
+    p->stop_level = stop_level(e, p, &trailing);
+    p->stop_trailing = trailing;
+    if (p->stop_level > 0)
+        place_stop(e, p, p->stop_level);
+    if (c->take_profit > 0) {
+        p->tp_level =
+            level_up(cb_fx_to_double(p->entry_price) * (1.0 + c->take_profit),
+                     p->src->instrument.tick);
+        cb_order_t o = {0};
+        o.oco = p->oco;
+        o.side = CB_SELL;
+        o.type = CB_ORDER_LIMIT;
+        o.qty = p->qty;
+        o.limit_price = p->tp_level;
+        o.tag = TAG_TP;
+        o.created_ms = p->entry_ms;
+        if (submit(e, p, &o, NULL) == 0)
+            p->tp_id = o.id;
+        else
+            e->r->rejected_exits++;
+    }
+}
+
+/* After a bar closes with the position still open: raise the trailing stop if it moved. */
+static void update_trailing(engine_t *e, pstate_t *p, int64_t high_fx)
+{
+    if (high_fx > p->highest)
+        p->highest = high_fx;
+    if (e->cfg->trailing_stop <= 0)
+        return;
+    int trailing;
+    int64_t lvl = stop_level(e, p, &trailing);
+    if (lvl <= p->stop_level)
+        return;
+    p->stop_level = lvl;
+    p->stop_trailing = trailing;
+    if (p->stop_id) {
+        if (e->venue.ops->amend(e->venue.self, p->stop_id, lvl, 0) != 0)
+            e->r->rejected_exits++;
+    } else {
+        place_stop(e, p, lvl);
+    }
+}
+
+/* ---- venue events ----------------------------------------------------------------------- */
+
+static void open_position(engine_t *e, pstate_t *p, const cb_fill_t *f)
+{
+    e->cash -= f->notional + f->fee;
+    p->in_pos = 1;
+    p->qty = f->qty;
+    p->entry_price = f->price;
+    p->entry_notional = f->notional;
+    p->entry_fee = f->fee;
+    p->entry_slip = f->slippage;
+    p->entry_ms = f->time_ms;
+    p->signal_ms = p->entry_signal_ms;
+    p->entry_bar = p->i;
+    p->highest = f->price;
+    p->lo = p->hi = cb_fx_to_double(f->price);
+    e->open_positions++;
+    place_exits(e, p);
+}
+
+static void close_position(engine_t *e, pstate_t *p, const cb_fill_t *f, cb_exit_reason_t why)
+{
+    e->cash += f->notional - f->fee;
+    cb_engine_result_t *r = e->r;
+    if (grow((void **)&r->trades, &e->trades_cap, r->n_trades + 1, sizeof *r->trades)) {
+        e->err = CB_ENOMEM;
+        return;
+    }
+    cb_trade_t *t = &r->trades[r->n_trades++];
+    memset(t, 0, sizeof *t);
+    t->pair = (uint32_t)(p - e->ps);
+    t->exit_reason = why;
+    t->signal_time_ms = p->signal_ms;
+    t->entry_time_ms = p->entry_ms;
+    t->exit_time_ms = f->time_ms;
+    t->entry_price = p->entry_price;
+    t->exit_price = f->price;
+    t->quantity = p->qty;
+    t->entry_notional = p->entry_notional;
+    t->exit_notional = f->notional;
+    t->fees = p->entry_fee + f->fee;
+    t->slippage = p->entry_slip + f->slippage;
+    t->pnl = f->notional - p->entry_notional - t->fees;
+    int64_t cost = p->entry_notional + p->entry_fee;
+    t->pnl_pct = cost > 0 ? (double)t->pnl / (double)cost * 100.0 : 0.0;
+    double px = cb_fx_to_double(f->price), lo = p->lo < px ? p->lo : px,
+           hi = p->hi > px ? p->hi : px, entry = cb_fx_to_double(p->entry_price);
+    t->mae_pct = (lo / entry - 1.0) * 100.0;
+    t->mfe_pct = (hi / entry - 1.0) * 100.0;
+    t->bars_held = p->i >= p->entry_bar ? p->i - p->entry_bar : 0;
+    r->realised_pnl += f->notional - p->entry_notional;
+    r->fees_paid += t->fees;
+    r->slippage_paid += t->slippage;
+    p->in_pos = 0;
+    p->qty = 0;
+    e->open_positions--;
+}
+
+static void on_event(void *ctx, const cb_venue_event_t *ev)
+{
+    engine_t *e = ctx;
+    if (ev->pair >= e->n)
+        return;
+    pstate_t *p = &e->ps[ev->pair];
+    p->live--;
+    uint64_t id = ev->order_id;
+    if (ev->tag == TAG_ENTRY) {
+        p->entry_id = 0;
+        e->pending_entries--;
+        e->pending_quote -= p->entry_quote;
+        p->entry_quote = 0;
+        if (ev->type == CB_EV_FILL)
+            open_position(e, p, &ev->fill);
+        else if (ev->type == CB_EV_REJECTED)
+            e->r->rejected[ev->reason]++;
+        else if (ev->type == CB_EV_EXPIRED)
+            e->r->expired_entries++;
+        return;
+    }
+    if (id == p->stop_id)
+        p->stop_id = 0;
+    if (id == p->tp_id)
+        p->tp_id = 0;
+    if (id == p->exit_id)
+        p->exit_id = 0;
+    if (ev->type == CB_EV_REJECTED) {
+        e->r->rejected_exits++;
+        return;
+    }
+    if (ev->type != CB_EV_FILL || !p->in_pos)
+        return;
+    cb_exit_reason_t why = CB_EXIT_EXIT_SIGNAL;
+    if (ev->tag == TAG_STOP)
+        why = p->stop_trailing ? CB_EXIT_TRAILING_STOP : CB_EXIT_STOP_LOSS;
+    else if (ev->tag == TAG_TP)
+        why = CB_EXIT_TAKE_PROFIT;
+    else if (ev->tag == TAG_SETTLE)
+        why = CB_EXIT_END_OF_DATA;
+    close_position(e, p, &ev->fill, why);
+}
+
+/* ---- decisions -------------------------------------------------------------------------- */
+
+static void cancel_exits(engine_t *e, pstate_t *p)
+{
+    if (p->stop_id)
+        e->venue.ops->cancel(e->venue.self, p->stop_id);
+    if (p->tp_id)
+        e->venue.ops->cancel(e->venue.self, p->tp_id);
+}
+
+static void do_exit(engine_t *e, pstate_t *p, int64_t t, double close)
+{
+    cancel_exits(e, p);
+    cb_order_t o = {0};
+    o.side = CB_SELL;
+    o.type = CB_ORDER_MARKET;
+    o.qty = p->qty;
+    o.ref_price = cb_fx_from_double(close);
+    o.created_ms = t;
+    o.tag = TAG_EXIT;
+    if (submit(e, p, &o, NULL) == 0)
+        p->exit_id = o.id;
+    else
+        e->r->rejected_exits++;
+}
+
+static void do_entry(engine_t *e, pstate_t *p, const cb_decision_t *d, int64_t t, double close)
+{
+    const cb_engine_config_t *c = e->cfg;
+    const cb_instrument_t *ins = &p->src->instrument;
+    e->r->entry_signals++;
+    if (c->max_open_trades > 0 && e->open_positions + e->pending_entries >= c->max_open_trades) {
+        e->r->rejected[CB_REJECT_MAX_OPEN_TRADES]++;
+        return;
+    }
+    cb_order_t o = {0};
+    o.side = CB_BUY;
+    o.type = CB_ORDER_MARKET;
+    o.ref_price = cb_fx_from_double(close);
+    o.created_ms = t;
+    o.tag = TAG_ENTRY;
+    int64_t quote = 0;
+    if (d->stake > 0) {
+        quote = cb_fx_from_double(d->stake);
+    } else {
+        switch (c->stake.kind) {
+        case CB_STAKE_QUOTE: quote = c->stake.amount; break;
+        case CB_STAKE_PERCENT:
+            quote = cb_fx_notional(equity_fx(e), c->stake.fraction, 0);
+            break;
+        case CB_STAKE_ALL: quote = e->cash - e->pending_quote; break;
+        case CB_STAKE_BASE: o.qty = c->stake.amount; break;
+        }
+    }
+    if (d->limit_price > 0) {
+        o.type = CB_ORDER_LIMIT;
+        o.limit_price = level_down(d->limit_price, ins->tick);
+        /* valid for the next bar of this pair only */
+        o.expire_ms = p->i + 1 < p->end ? p->s->time_ms[p->i + 1] : t + 1;
+        if (!o.qty && o.limit_price > 0) {
+            __int128 num = (__int128)quote * CB_FX_ONE * CB_FX_ONE;
+            __int128 den = (__int128)o.limit_price * (CB_FX_ONE + c->costs.maker_fee);
+            o.qty = cb_fx_floor((int64_t)(num / den), ins->step);
+            while (o.qty > 0) {
+                int64_t n = cb_fx_notional(o.limit_price, o.qty, 1);
+                if (n + cb_fx_fee(n, c->costs.maker_fee) <= quote)
+                    break;
+                o.qty -= ins->step;
+            }
+            if (o.qty <= 0) {
+                e->r->rejected[quote > 0 ? CB_REJECT_STEP : CB_REJECT_BALANCE]++;
+                return;
+            }
+        }
+    } else if (!o.qty) {
+        o.quote_qty = quote;
+    }
+    if (!o.qty && o.quote_qty <= 0) {
+        e->r->rejected[CB_REJECT_BALANCE]++;
+        return;
+    }
+    cb_reject_t why;
+    int rc = submit(e, p, &o, &why);
+    if (rc == 0) {
+        p->entry_id = o.id;
+        p->entry_signal_ms = t;
+        p->entry_quote = o.quote_qty;
+        e->pending_quote += o.quote_qty;
+        e->pending_entries++;
+    } else if (rc == CB_EREJECTED) {
+        e->r->rejected[why]++;
+    }
+}
+
+/* ---- equity ----------------------------------------------------------------------------- */
+
+static int equity_step(engine_t *e, int64_t t)
+{
+    cb_engine_result_t *r = e->r;
+    double eq = cb_fx_to_double(e->cash), bh = 0;
+    int any = 0;
+    for (size_t k = 0; k < e->n; k++) {
+        pstate_t *p = &e->ps[k];
+        if (p->in_pos) {
+            eq += cb_fx_to_double(p->qty) * p->last_close;
+            any = 1;
+        }
+        double first = r->pairs[k].first_close;
+        bh += p->started && first > 0 ? p->last_close / first : 1.0;
+    }
+    bh = cb_fx_to_double(r->start_balance) * bh / (double)e->n;
+    if (r->steps == 0) {
+        e->peak = eq;
+        e->peak_ms = t;
+        r->equity_min = r->equity_max = eq;
+        r->first_ms = t;
+    }
+    r->steps++;
+    r->steps_in_market += (size_t)any;
+    r->last_ms = t;
+    if (eq < r->equity_min)
+        r->equity_min = eq;
+    if (eq > r->equity_max)
+        r->equity_max = eq;
+    if (eq >= e->peak) {
+        if (e->in_dd) {
+            int64_t dur = t - e->peak_ms;
+            if (dur > r->max_dd_duration_ms)
+                r->max_dd_duration_ms = dur;
+            if (e->maxdd_open && eq >= e->peak) {
+                r->max_dd_recovery_ms = t;
+                e->maxdd_open = 0;
+            }
+        }
+        if (eq > e->peak || !e->in_dd) {
+            e->peak = eq;
+            e->peak_ms = t;
+        }
+        e->in_dd = 0;
+    }
+    double dd_abs = e->peak - eq;
+    double dd_pct = e->peak > 0 ? dd_abs / e->peak * 100.0 : 0.0;
+    if (dd_abs > 0) {
+        e->in_dd = 1;
+        e->cur_dd_bars++;
+        if (e->cur_dd_bars > r->max_dd_bars)
+            r->max_dd_bars = e->cur_dd_bars;
+    } else {
+        e->cur_dd_bars = 0;
+    }
+    if (dd_pct > r->max_dd_pct) {
+        r->max_dd_pct = dd_pct;
+        r->max_dd_peak_ms = e->peak_ms;
+        r->max_dd_trough_ms = t;
+        r->max_dd_recovery_ms = 0;
+        e->maxdd_open = 1;
+    }
+    if (dd_abs > r->max_dd_abs)
+        r->max_dd_abs = dd_abs;
+    e->ulcer_sum += dd_pct * dd_pct;
+    if (dd_pct > e->bucket_dd)
+        e->bucket_dd = dd_pct;
+    /* end-of-day equity */
+    int64_t day = t >= 0 ? t / CB_MS_PER_DAY * CB_MS_PER_DAY
+                         : -((-t + CB_MS_PER_DAY - 1) / CB_MS_PER_DAY) * CB_MS_PER_DAY;
+    if (r->n_days == 0 || r->day_ms[r->n_days - 1] != day) {
+        size_t cap = e->days_cap;
+        if (grow((void **)&r->day_ms, &cap, r->n_days + 1, sizeof *r->day_ms) ||
+            grow((void **)&r->day_equity, &e->days_cap, r->n_days + 1, sizeof(double)))
+            return CB_ENOMEM;
+        r->day_ms[r->n_days++] = day;
+    }
+    r->day_equity[r->n_days - 1] = eq;
+    /* chart samples */
+    if ((r->steps - 1) % e->stride == 0) {
+        size_t c1 = e->curve_cap, c2 = e->curve_cap, c3 = e->curve_cap;
+        if (grow((void **)&r->curve_ms, &c1, r->n_curve + 1, sizeof(int64_t)) ||
+            grow((void **)&r->curve_equity, &c2, r->n_curve + 1, sizeof(double)) ||
+            grow((void **)&r->curve_bh, &c3, r->n_curve + 1, sizeof(double)) ||
+            grow((void **)&r->curve_dd_pct, &e->curve_cap, r->n_curve + 1, sizeof(double)))
+            return CB_ENOMEM;
+        r->curve_ms[r->n_curve] = t;
+        r->curve_equity[r->n_curve] = eq;
+        r->curve_bh[r->n_curve] = bh;
+        r->curve_dd_pct[r->n_curve] = e->bucket_dd;
+        r->n_curve++;
+        e->bucket_dd = 0;
+    } else if (r->n_curve) {
+        /* keep the deepest drawdown of the bucket and the latest values */
+        r->curve_dd_pct[r->n_curve - 1] = r->curve_dd_pct[r->n_curve - 1] > e->bucket_dd
+                                              ? r->curve_dd_pct[r->n_curve - 1]
+                                              : e->bucket_dd;
+    }
+    return 0;
+}
+
+static int pair_sample(engine_t *e, pstate_t *p, size_t k, int64_t t, double close, int force)
+{
+    cb_pair_result_t *pr = &e->r->pairs[k];
+    if (!force && p->sample_k++ % p->stride != 0)
+        return 0;
+    size_t cap = p->samples_cap;
+    if (grow((void **)&pr->sample_ms, &cap, pr->n_samples + 1, sizeof(int64_t)) ||
+        grow((void **)&pr->sample_close, &p->samples_cap, pr->n_samples + 1, sizeof(double)))
+        return CB_ENOMEM;
+    if (pr->n_samples && pr->sample_ms[pr->n_samples - 1] == t)
+        return 0;
+    pr->sample_ms[pr->n_samples] = t;
+    pr->sample_close[pr->n_samples] = close;
+    pr->n_samples++;
+    return 0;
+}
+
+/* ---- the loop --------------------------------------------------------------------------- */
+
+static size_t lower_bound(const cb_series_t *s, int64_t t)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->time_ms[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void settle(engine_t *e, pstate_t *p, int64_t t, double close)
+{
+    cancel_exits(e, p);
+    if (p->exit_id)
+        e->venue.ops->cancel(e->venue.self, p->exit_id);
+    if (p->entry_id)
+        e->venue.ops->cancel(e->venue.self, p->entry_id);
+    if (!p->in_pos)
+        return;
+    cb_order_t o = {0};
+    o.side = CB_SELL;
+    o.type = CB_ORDER_MARKET;
+    o.qty = p->qty;
+    o.ref_price = cb_fx_from_double(close);
+    o.created_ms = t;
+    o.settle = 1;
+    o.tag = TAG_SETTLE;
+    if (submit(e, p, &o, NULL) != 0)
+        e->r->rejected_exits++;
+}
+
+static int process_bar(engine_t *e, size_t k, cb_diag_t *diag)
+{
+    pstate_t *p = &e->ps[k];
+    const cb_series_t *s = p->s;
+    size_t i = p->i;
+    int64_t t = s->time_ms[i];
+    int trading = i >= p->begin;
+    double o = s->open[i], h = s->high[i], l = s->low[i], c = s->close[i];
+    if (trading && !p->started) {
+        p->started = 1;
+        e->r->pairs[k].first_close = c;
+        e->r->pairs[k].first_ms = t;
+    }
+    if (p->live > 0) {
+        int rc = e->venue.ops->on_bar(e->venue.self, (uint32_t)k, t, cb_fx_from_double(o),
+                                      cb_fx_from_double(h), cb_fx_from_double(l),
+                                      cb_fx_from_double(c));
+        if (rc)
+            return rc;
+    }
+    p->last_close = c;
+    if (p->in_pos) {
+        if (l < p->lo)
+            p->lo = l;
+        if (h > p->hi)
+            p->hi = h;
+        update_trailing(e, p, cb_fx_from_double(h));
+    }
+    p->view.n = i + 1;
+    cb_position_view_t pos = {0};
+    if (p->in_pos) {
+        pos.open = 1;
+        pos.bars_held = i - p->entry_bar;
+        pos.entry_price = cb_fx_to_double(p->entry_price);
+        pos.quantity = cb_fx_to_double(p->qty);
+        pos.profit_pct = c / pos.entry_price - 1.0;
+    }
+    cb_decision_t d = {0};
+    const cb_strategy_v1_t *st = p->src->strategy;
+    int rc = st->on_bar(p->src->strategy_self, &p->view, &pos, &d);
+    if (rc < 0) {
+        char when[32];
+        return cb_diag_set(diag, rc, NULL, 0, 0, p->src->instrument.pair,
+                           "strategy '%s' failed at the bar of %s (%s)",
+                           st->name ? st->name : "?", cb_time_format(t, when, sizeof when),
+                           cb_strerror(rc));
+    }
+    if (trading) {
+        cb_pair_result_t *pr = &e->r->pairs[k];
+        pr->bars++;
+        pr->last_ms = t;
+        pr->last_close = c;
+        if (i + 1 == p->end) {
+            settle(e, p, t, c);
+            if (pair_sample(e, p, k, t, c, 1))
+                return CB_ENOMEM;
+        } else {
+            if (pair_sample(e, p, k, t, c, 0))
+                return CB_ENOMEM;
+            if (i + 1 >= p->warmup) {
+                if (p->in_pos && d.exit && !p->exit_id)
+                    do_exit(e, p, t, c);
+                else if (!p->in_pos && !p->entry_id && d.enter)
+                    do_entry(e, p, &d, t, c);
+            }
+        }
+    }
+    p->i++;
+    return e->err;
+}
+
+static int check_config(const cb_engine_config_t *c, const cb_engine_pair_t *pairs, size_t n,
+                        cb_diag_t *diag)
+{
+    if (!n || !pairs)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "no pairs to backtest");
+    if (c->start_balance <= 0)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "start_balance", "must be positive");
+    if (c->stop_loss < 0 || c->stop_loss >= 1)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "stoploss",
+                           "must be between 0%% and 100%%");
+    if (c->trailing_stop < 0 || c->trailing_stop >= 1)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "trailing_stop",
+                           "must be between 0%% and 100%%");
+    if (c->take_profit < 0 || c->trailing_offset < 0)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "take_profit",
+                           "take_profit and trailing_offset must not be negative");
+    for (size_t k = 0; k < n; k++) {
+        if (!pairs[k].series || !pairs[k].strategy || !pairs[k].strategy->on_bar)
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL,
+                               "pair %zu has no series or no strategy", k);
+        if (pairs[k].instrument.tick <= 0 || pairs[k].instrument.step <= 0)
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, pairs[k].instrument.pair,
+                               "tick and step must be positive");
+    }
+    return 0;
+}
+
+int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, size_t n_pairs,
+                  cb_engine_result_t *out, cb_diag_t *diag)
+{
+    memset(out, 0, sizeof *out);
+    int rc = check_config(cfg, pairs, n_pairs, diag);
+    if (rc)
+        return rc;
+    engine_t e;
+    memset(&e, 0, sizeof e);
+    e.cfg = cfg;
+    e.n = n_pairs;
+    e.r = out;
+    e.cash = cfg->start_balance;
+    out->start_balance = cfg->start_balance;
+    snprintf(out->quote, sizeof out->quote, "%s", pairs[0].instrument.quote);
+    e.ps = calloc(n_pairs, sizeof *e.ps);
+    out->pairs = calloc(n_pairs, sizeof *out->pairs);
+    cb_instrument_t *ins = calloc(n_pairs, sizeof *ins);
+    if (!e.ps || !out->pairs || !ins) {
+        free(e.ps);
+        free(ins);
+        cb_engine_result_free(out);
+        return CB_ENOMEM;
+    }
+    out->n_pairs = n_pairs;
+    size_t chart = cfg->chart_points ? cfg->chart_points : 1200, most = 1;
+    for (size_t k = 0; k < n_pairs; k++) {
+        pstate_t *p = &e.ps[k];
+        p->src = &pairs[k];
+        p->s = pairs[k].series;
+        ins[k] = pairs[k].instrument;
+        snprintf(out->pairs[k].pair, sizeof out->pairs[k].pair, "%s", ins[k].pair);
+        p->begin = cfg->from_ms ? lower_bound(p->s, cfg->from_ms) : 0;
+        p->end = cfg->to_ms ? lower_bound(p->s, cfg->to_ms + 1) : p->s->n;
+        if (p->begin > p->end)
+            p->begin = p->end;
+        p->warmup = p->src->strategy->warmup ? p->src->strategy->warmup(p->src->strategy_self)
+                                             : 0;
+        p->view.time_ms = p->s->time_ms;
+        p->view.open = p->s->open;
+        p->view.high = p->s->high;
+        p->view.low = p->s->low;
+        p->view.close = p->s->close;
+        p->view.volume = p->s->volume;
+        size_t span = p->end - p->begin;
+        p->stride = span / chart + 1;
+        if (span > most)
+            most = span;
+        for (size_t i = p->begin + 1; i < p->end; i++) {
+            int64_t d = p->s->time_ms[i] - p->s->time_ms[i - 1];
+            if (d > 0 && (out->timeframe_ms == 0 || d < out->timeframe_ms))
+                out->timeframe_ms = d;
+            if (i > p->begin + 64)
+                break;
+        }
+    }
+    e.stride = most / chart + 1;
+    if (cfg->venue) {
+        e.venue = *cfg->venue;
+    } else {
+        rc = cb_backtest_venue_new(ins, n_pairs, cfg->start_balance, &cfg->costs, &e.venue);
+        if (rc) {
+            free(e.ps);
+            free(ins);
+            cb_engine_result_free(out);
+            return rc;
+        }
+        e.own_venue = 1;
+    }
+    free(ins);
+    e.venue.ops->set_sink(e.venue.self, on_event, &e);
+
+    for (;;) {
+        int64_t t = INT64_MAX;
+        for (size_t k = 0; k < n_pairs; k++) {
+            pstate_t *p = &e.ps[k];
+            if (p->i < p->end && p->s->time_ms[p->i] < t)
+                t = p->s->time_ms[p->i];
+        }
+        if (t == INT64_MAX)
+            break;
+        int stepped = 0;
+        for (size_t k = 0; k < n_pairs; k++) {
+            pstate_t *p = &e.ps[k];
+            if (p->i < p->end && p->s->time_ms[p->i] == t) {
+                stepped |= p->i >= p->begin;
+                rc = process_bar(&e, k, diag);
+                if (rc)
+                    goto done;
+            }
+        }
+        if (stepped && (rc = equity_step(&e, t)) != 0)
+            goto done;
+    }
+    out->final_balance = e.cash;
+    out->ulcer_index = out->steps ? sqrt(e.ulcer_sum / (double)out->steps) : 0.0;
+    if (e.in_dd && out->last_ms - e.peak_ms > out->max_dd_duration_ms)
+        out->max_dd_duration_ms = out->last_ms - e.peak_ms;
+    {
+        double bh = 0;
+        for (size_t k = 0; k < n_pairs; k++)
+            bh += out->pairs[k].first_close > 0
+                      ? out->pairs[k].last_close / out->pairs[k].first_close
+                      : 1.0;
+        out->buy_hold_return_pct = (bh / (double)n_pairs - 1.0) * 100.0;
+    }
+    /* the books must balance to the unit, in the engine and at the venue */
+    out->balanced = out->start_balance + out->realised_pnl - out->fees_paid == e.cash &&
+                    e.venue.ops->quote_balance(e.venue.self) == e.cash &&
+                    e.open_positions == 0;
+    if (!out->balanced) {
+        char a[32], b[32];
+        cb_dec_format(out->start_balance + out->realised_pnl - out->fees_paid, 8, a, sizeof a);
+        cb_dec_format(e.cash, 8, b, sizeof b);
+        rc = cb_diag_set(diag, CB_EINTERNAL, NULL, 0, 0, NULL,
+                         "the account does not balance: start + pnl - fees = %s, final = %s",
+                         a, b);
+    }
+done:
+    if (e.own_venue)
+        e.venue.ops->destroy(e.venue.self);
+    else
+        e.venue.ops->set_sink(e.venue.self, NULL, NULL);
+    free(e.ps);
+    if (rc)
+        cb_engine_result_free(out);
+    return rc;
+}
