@@ -69,9 +69,12 @@ typedef enum cb_format {
 #undef CB_FORMAT_ENUM_
 } cb_format_t;
 
-/* "binance" -> CB_FORMAT_BINANCE. Returns 0 or CB_EINVAL. */
+/* "binance" -> CB_FORMAT_BINANCE (case-insensitive). Returns 0 or CB_EINVAL. */
 int cb_format_parse(const char *name, cb_format_t *out);
+/* "binance"; "unknown" outside the table. */
 const char *cb_format_name(cb_format_t f);
+/* The table's one-line description of a format ("" outside the table). */
+const char *cb_format_description(cb_format_t f);
 
 typedef struct cb_read_opts {
     cb_format_t format;     /* CB_FORMAT_AUTO to detect */
@@ -85,19 +88,43 @@ typedef struct cb_read_report {
     size_t rows;            /* data rows seen */
     size_t skipped;         /* rows skipped (only with skip_bad_rows) */
     int newest_first;       /* the input was newest-first and was reversed */
-    char time_unit[8];      /* "s", "ms", "us" or "text" */
+    char time_unit[8];      /* "s", "ms", "us", "ns", "text", or "mixed" (several per row) */
     char extra_columns[256];/* comma-separated names of ignored columns */
     cb_diags_t problems;    /* every hard error (kept up to max_problems), in input order */
+    char time_column[64];   /* the column the open times came from ("open_time_ms") */
+    int time_is_close;      /* that column labels candle ends (close_time, month_end_date):
+                               each time t became the open of the candle holding t - 1 ms */
+    char timeframe[8];      /* the timeframe used for the grid check ("" when unknown) */
+    int timeframe_inferred; /* 1 when it was inferred from the most common spacing */
 } cb_read_report_t;
 
 /* Frees the report's diagnostics. */
 void cb_read_report_free(cb_read_report_t *rep);
 
-/* Reads candles from a file (path) or memory (name is used in diagnostics) and validates
- * them. On success *out is a new series (caller frees) and the report says what was read.
- * On a hard error returns CB_EVALID/CB_EPARSE/CB_EIO with `diag` set to the first problem
- * (file, line, column name) and every problem in rep->problems; *out is NULL.
- * rep may be NULL. The metadata's timeframe is the given or inferred one. */
+/* Reads candles from a file (path; memory-mapped) or memory (name is used in diagnostics)
+ * and validates them.
+ *
+ * Formats (opts->format, CB_FORMAT_AUTO detects): a JSON list is freqtrade; a CSV whose first
+ * row starts with a number or time is a headerless Binance kline dump (column 1 open time,
+ * 2-6 open/high/low/close/volume, the rest ignored); otherwise the first row is a header and
+ * columns are found by name (case-insensitive, unit suffixes such as _ms allowed). One banner
+ * line without any delimiter above the header is skipped. Epoch times are told apart by
+ * magnitude (< 1e11 s, < 1e14 ms, < 1e17 us, else ns); text times are ISO-8601-like.
+ *
+ * Hard errors (each a diagnostic "file:line: column 'x': sentence", lines 1-based physical):
+ * unparsable or non-finite numbers, negative prices or volume, high < low, open/close outside
+ * [low, high], wrong field counts, times that repeat or go against the file's direction (the
+ * first and last rows tell oldest-first from newest-first), times off the timeframe grid (the
+ * given timeframe, else the most common spacing). Gaps are not errors. Newest-first input is
+ * reversed. Blank lines are ignored.
+ *
+ * On success *out is a new oldest-first series (caller frees) whose meta.timeframe is the
+ * given or inferred one and meta.source the name; the report says what was read. With
+ * skip_bad_rows the rows with hard errors are left out, counted in rep->skipped and still
+ * listed in rep->problems. Otherwise any hard error makes the call fail: CB_EPARSE or
+ * CB_EVALID (the first problem's code) with `diag` set to the first problem, all of them in
+ * rep->problems, *out NULL. CB_ENOENT/CB_EIO for a file that cannot be read. rep may be NULL;
+ * when given, free it with cb_read_report_free whatever the result. */
 int cb_series_read_file(const char *path, const cb_read_opts_t *opts, cb_series_t **out,
                         cb_read_report_t *rep, cb_diag_t *diag);
 int cb_series_read_buffer(const char *name, const char *buf, size_t len,
@@ -105,7 +132,8 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
                           cb_diag_t *diag);
 
 /* Writes a series as generic CSV (header time_ms,open,high,low,close,volume; numbers printed
- * with the shortest text that reads back to the same double). Returns 0 or CB_EIO. */
+ * with the shortest text that reads back to the same double, never with an exponent for
+ * magnitudes 1e-12..1e21). path "-" writes to stdout. Returns 0 or CB_EIO. */
 int cb_series_write_csv(const cb_series_t *s, const char *path, cb_diag_t *diag);
 
 /* ---- Checks ----------------------------------------------------------------------------- */
@@ -127,7 +155,11 @@ typedef struct cb_check_report {
 } cb_check_report_t;
 
 /* Checks a series: OHLC relations, finite non-negative values, strictly increasing times on the
- * timeframe grid, gaps. Returns 0 when there are no hard errors, CB_EVALID otherwise. */
+ * timeframe grid (meta.timeframe, else the most common spacing), gaps (a gap after candle t
+ * misses the candles between t and the next one; months count calendar months). Diagnostics
+ * name the candle: "name: candle 2021-06-09 23:00:00, column 'high': 101.5 is below 'low' 102".
+ * name may be NULL (meta.source is used). Free rep with cb_check_report_free.
+ * Returns 0 when there are no hard errors, CB_EVALID otherwise, CB_EINVAL for NULL args. */
 int cb_series_check(const cb_series_t *s, const char *name, cb_check_report_t *rep);
 void cb_check_report_free(cb_check_report_t *rep);
 
