@@ -1,0 +1,136 @@
+/* MOM, ROC and OBV.
+ * MOM = x[t] - x[t-period] (TA-Lib TA_MOM).
+ * ROC = ((x[t] / x[t-period]) - 1) * 100, and 0 when x[t-period] == 0 (TA-Lib TA_ROC).
+ * OBV: running sum of volume, added on an up close, subtracted on a down close, unchanged on an
+ * equal close; starts at the first bar's volume (TA-Lib TA_OBV). */
+#include "ta/ta_int.h"
+
+static inline double roc_of(double x, double prev)
+{
+    return prev != 0.0 ? ((x / prev) - 1.0) * 100.0 : 0.0;
+}
+
+typedef struct lag_state {
+    cb_ta_ring_t ring; /* the last period+1 inputs */
+} lag_state_t;
+
+static int lag_lookback(const double *opts) { return cb_ta_iopt(opts, 0); }
+static size_t lag_size(const double *opts)
+{
+    cb_ta_layout_t l = cb_ta_layout_start(sizeof(lag_state_t));
+    cb_ta_layout_add(&l, ((size_t)cb_ta_iopt(opts, 0) + 1) * sizeof(double));
+    return l.off;
+}
+static void lag_init(void *st, const double *opts)
+{
+    lag_state_t *s = st;
+    cb_ta_layout_t l = cb_ta_layout_start(sizeof(lag_state_t));
+    cb_ta_ring_place(&s->ring, &l, (size_t)cb_ta_iopt(opts, 0) + 1);
+}
+/* Pushes x; returns 1 with *old = x[t-period] once the window is full. */
+static inline int lag_push(void *st, double x, double *old)
+{
+    lag_state_t *s = st;
+    double dropped;
+    cb_ta_ring_push(&s->ring, st, x, &dropped);
+    if (s->ring.n < s->ring.cap)
+        return 0;
+    *old = cb_ta_ring_get(&s->ring, st, 0);
+    return 1;
+}
+
+#define mom_lookback lag_lookback
+#define mom_size lag_size
+#define mom_init lag_init
+static void mom_update(void *st, const double *in, double *out)
+{
+    double old;
+    if (lag_push(st, in[0], &old))
+        out[0] = in[0] - old;
+}
+static void mom_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+{
+    size_t p = (size_t)cb_ta_iopt(opts, 0);
+    const double *x = in[0];
+    for (size_t i = p; i < n; i++)
+        out[0][i] = x[i] - x[i - p];
+}
+
+#define roc_lookback lag_lookback
+#define roc_size lag_size
+#define roc_init lag_init
+static void roc_update(void *st, const double *in, double *out)
+{
+    double old;
+    if (lag_push(st, in[0], &old))
+        out[0] = roc_of(in[0], old);
+}
+static void roc_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+{
+    size_t p = (size_t)cb_ta_iopt(opts, 0);
+    const double *x = in[0];
+    for (size_t i = p; i < n; i++)
+        out[0][i] = roc_of(x[i], x[i - p]);
+}
+
+CB_TA_DEFINE(mom, .title = "Momentum", .reference = "TA-Lib TA_MOM",
+             .n_inputs = 1, .inputs = {"real"},
+             .n_opts = 1, .opts = {{"period", 10, 1, 100000, 1}},
+             .n_outputs = 1, .outputs = {"mom"})
+
+CB_TA_DEFINE(roc, .title = "Rate of change: ((price/prevPrice)-1)*100",
+             .reference = "TA-Lib TA_ROC",
+             .n_inputs = 1, .inputs = {"real"},
+             .n_opts = 1, .opts = {{"period", 10, 1, 100000, 1}},
+             .n_outputs = 1, .outputs = {"roc"})
+
+/* ---- OBV -------------------------------------------------------------------------------- */
+
+typedef struct obv_state {
+    double obv, prev;
+    int started;
+} obv_state_t;
+
+static int obv_lookback(const double *opts)
+{
+    (void)opts;
+    return 0;
+}
+static size_t obv_size(const double *opts)
+{
+    (void)opts;
+    return sizeof(obv_state_t);
+}
+static void obv_init(void *st, const double *opts)
+{
+    (void)opts;
+    obv_state_t *s = st;
+    s->obv = s->prev = 0.0;
+    s->started = 0;
+}
+static inline double obv_step(obv_state_t *s, double close, double volume)
+{
+    if (!s->started) {
+        s->started = 1;
+        s->obv = volume;
+    } else if (close > s->prev) {
+        s->obv += volume;
+    } else if (close < s->prev) {
+        s->obv -= volume;
+    }
+    s->prev = close;
+    return s->obv;
+}
+static void obv_update(void *st, const double *in, double *out) { out[0] = obv_step(st, in[0], in[1]); }
+static void obv_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+{
+    obv_state_t s;
+    obv_init(&s, opts);
+    for (size_t i = 0; i < n; i++)
+        out[0][i] = obv_step(&s, in[0][i], in[1][i]);
+}
+
+CB_TA_DEFINE(obv, .title = "On Balance Volume", .reference = "TA-Lib TA_OBV (Granville 1963)",
+             .n_inputs = 2, .inputs = {"close", "volume"},
+             .n_opts = 0,
+             .n_outputs = 1, .outputs = {"obv"})
