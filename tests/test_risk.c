@@ -167,11 +167,17 @@ static void test_state_round_trip(void **state)
     assert_int_equal(back.peak_equity, Q(1000));
     assert_int_equal(back.cooldown_until_ms[17], DAY0 + 9);
     assert_int_equal(back.cooldown_until_ms[0], DAY0 + 5);
-    const char *bad[] = {"", "v=2 day=1", "v=1 day=x", "v=1 day=1 trades=1 start=1 peak=1 halted=2 "
-                         "killed=0 paused=0 cooldown=",
-                         "v=1 day=1 trades=1 start=1 peak=1 halted=0 killed=0 paused=0 cooldown=99:1",
-                         "v=1 day=1 trades=1 start=1 peak=1 halted=0 killed=0 paused=0 cooldown=1:",
-                         "v=1 day=1 trades=1 start=1 peak=1 halted=0 killed=0 paused=0"};
+#define HEAD_ "v=1 day=1 trades=1 start=1 peak=1 "
+    const char *bad[] = {
+        "",
+        "v=2 day=1",
+        "v=1 day=x",
+        (HEAD_ "halted=2 killed=0 paused=0 cooldown="),
+        (HEAD_ "halted=0 killed=0 paused=0 cooldown=99:1"),
+        (HEAD_ "halted=0 killed=0 paused=0 cooldown=1:"),
+        (HEAD_ "halted=0 killed=0 paused=0"),
+    };
+#undef HEAD_
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(cb_risk_state_parse(bad[i], &back), CB_EPARSE);
 }

@@ -66,6 +66,9 @@ void rl_src_pos(const rl_expr_src_t *src, size_t off, long *line, int *col)
 
 static void add_diag(cb_diags_t *diags, int code, const char *severity, const char *file,
                      long line, int col, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
+static void add_diag(cb_diags_t *diags, int code, const char *severity, const char *file,
+                     long line, int col, const char *fmt, va_list ap)
 {
     if (!diags)
         return;
