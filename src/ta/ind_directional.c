@@ -9,17 +9,15 @@
  * adx = (adx*(period-1) + dx)/period, left unchanged on bars whose DX cannot be computed.
  * ADXR = (ADX + ADX of period-1 bars ago)/2. With period 1, PLUS_DI/MINUS_DI return the
  * one-bar ratio DM/TR without the factor 100 (TA-Lib does the same). */
-#include <math.h>
-#include <stddef.h>
-#include <string.h>
-
 #include "ta/ta_more_int.h"
+
+#define HLC_INPUTS .n_inputs = 3, .inputs = {"high", "low", "close"}
 
 /* ---- Shared +DM/-DM/TR smoothing ------------------------------------------------------- */
 
 typedef struct dm_core {
-    int period;
-    long n;
+    double period;
+    int64_t n;
     double ph, pl, pc;
     double pdm, mdm, tr;   /* smoothed (or, during the first period-1 bars, summed) */
     double diff_p, diff_m; /* this bar's one-bar deltas, for period 1 */
@@ -29,13 +27,13 @@ typedef struct dm_core {
 static void dm_init(dm_core_t *d, int period)
 {
     memset(d, 0, sizeof *d);
-    d->period = period;
+    d->period = (double)period;
 }
 
-/* Consumes a bar; returns its index in the segment (0 for the first bar). */
-static long dm_step(dm_core_t *d, double h, double l, double c)
+/* Consumes a bar; returns its index (0 for the first bar). */
+static int64_t dm_step(dm_core_t *d, double h, double l, double c)
 {
-    long k = d->n++;
+    int64_t k = d->n++;
     if (k == 0) {
         d->ph = h;
         d->pl = l;
@@ -51,8 +49,8 @@ static long dm_step(dm_core_t *d, double h, double l, double c)
     d->diff_p = diff_p;
     d->diff_m = diff_m;
     d->tr1 = tr;
-    int p = d->period;
-    if (k < p) {
+    double p = d->period;
+    if ((double)k < p) {
         if (diff_m > 0 && diff_p < diff_m)
             d->mdm += diff_m;
         else if (diff_p > 0 && diff_p > diff_m)
@@ -70,123 +68,99 @@ static long dm_step(dm_core_t *d, double h, double l, double c)
     return k;
 }
 
-/* +DI (plus=1) or -DI for a bar with index k; NaN before the lookback. */
-static double dm_di(const dm_core_t *d, long k, int plus)
+/* +DI (plus=1) or -DI after dm_step; meaningful from the lookback on. */
+static double dm_di(const dm_core_t *d, int plus)
 {
-    if (d->period == 1) {
-        if (k < 1)
-            return NAN;
+    if (d->period == 1.0) {
         int on = plus ? (d->diff_p > 0 && d->diff_p > d->diff_m)
                       : (d->diff_m > 0 && d->diff_m > d->diff_p);
-        if (!on || tm_is_zero(d->tr1))
+        if (!on || CB_TA_IS_ZERO(d->tr1))
             return 0.0;
         return (plus ? d->diff_p : d->diff_m) / d->tr1;
     }
-    if (k < d->period)
-        return NAN;
-    if (tm_is_zero(d->tr))
+    if (CB_TA_IS_ZERO(d->tr))
         return 0.0;
     return 100.0 * ((plus ? d->pdm : d->mdm) / d->tr);
 }
 
-/* ---- PLUS_DI / MINUS_DI (period 1..100000, default 14): lookback period (1 for period 1). */
+/* ---- PLUS_DI / MINUS_DI (period 1..100000, default 14): lookback period. ----------------- */
 
-static int di_lookback(const double *opts)
+static int plus_di_lookback(const double *opts)
 {
-    if (!tm_int_ok(opts[0], 1, 100000))
-        return -1;
-    return tm_iopt(opts, 0);
+    return cb_ta_iopt(opts, 0);
 }
 
-int cb_ta_plus_di_lookback(const double *opts)
+static int minus_di_lookback(const double *opts)
 {
-    return di_lookback(opts);
+    return cb_ta_iopt(opts, 0);
 }
 
-int cb_ta_minus_di_lookback(const double *opts)
+static void di_batch(size_t n, const double *const *in, const double *opts, double *const *out,
+                     int plus)
 {
-    return di_lookback(opts);
+    dm_core_t d;
+    dm_init(&d, cb_ta_iopt(opts, 0));
+    size_t lb = (size_t)cb_ta_iopt(opts, 0);
+    for (size_t i = 0; i < n; i++) {
+        dm_step(&d, in[0][i], in[1][i], in[2][i]);
+        if (i >= lb)
+            out[0][i] = dm_di(&d, plus);
+    }
 }
 
-static void plus_di_kernel(size_t m, const double *const *in, const double *opts,
+static void plus_di_batch(size_t n, const double *const *in, const double *opts,
+                          double *const *out)
+{
+    di_batch(n, in, opts, out, 1);
+}
+
+static void minus_di_batch(size_t n, const double *const *in, const double *opts,
                            double *const *out)
 {
-    dm_core_t d;
-    dm_init(&d, tm_iopt(opts, 0));
-    for (size_t i = 0; i < m; i++)
-        out[0][i] = dm_di(&d, dm_step(&d, in[0][i], in[1][i], in[2][i]), 1);
+    di_batch(n, in, opts, out, 0);
 }
 
-static void minus_di_kernel(size_t m, const double *const *in, const double *opts,
-                            double *const *out)
-{
-    dm_core_t d;
-    dm_init(&d, tm_iopt(opts, 0));
-    for (size_t i = 0; i < m; i++)
-        out[0][i] = dm_di(&d, dm_step(&d, in[0][i], in[1][i], in[2][i]), 0);
-}
-
-int cb_ta_plus_di(size_t n, const double *const *in, const double *opts, double *const *out)
-{
-    if (!in || !out || di_lookback(opts) < 0)
-        return CB_EINVAL;
-    tm_run_segments(n, 3, in, 1, out, opts, plus_di_kernel);
-    return 0;
-}
-
-int cb_ta_minus_di(size_t n, const double *const *in, const double *opts, double *const *out)
-{
-    if (!in || !out || di_lookback(opts) < 0)
-        return CB_EINVAL;
-    tm_run_segments(n, 3, in, 1, out, opts, minus_di_kernel);
-    return 0;
-}
-
-size_t cb_ta_plus_di_stream_size(const double *opts)
+static size_t plus_di_size(const double *opts)
 {
     (void)opts;
     return sizeof(dm_core_t);
 }
 
-size_t cb_ta_minus_di_stream_size(const double *opts)
+static size_t minus_di_size(const double *opts)
 {
     (void)opts;
     return sizeof(dm_core_t);
 }
 
-int cb_ta_plus_di_stream_init(void *state, const double *opts)
+static void plus_di_init(void *st, const double *opts)
 {
-    if (di_lookback(opts) < 0)
-        return CB_EINVAL;
-    dm_init(state, tm_iopt(opts, 0));
-    return 0;
+    dm_init(st, cb_ta_iopt(opts, 0));
 }
 
-int cb_ta_minus_di_stream_init(void *state, const double *opts)
+static void minus_di_init(void *st, const double *opts)
 {
-    return cb_ta_plus_di_stream_init(state, opts);
+    dm_init(st, cb_ta_iopt(opts, 0));
 }
 
-static int di_update(dm_core_t *d, const double *in, double *out, int plus)
+static void plus_di_update(void *st, const double *in, double *out)
 {
-    if (tm_any_nan(in, 3)) {
-        dm_init(d, d->period);
-        out[0] = NAN;
-        return 0;
-    }
-    out[0] = dm_di(d, dm_step(d, in[0], in[1], in[2]), plus);
-    return !isnan(out[0]);
+    dm_step(st, in[0], in[1], in[2]);
+    out[0] = dm_di(st, 1);
 }
 
-int cb_ta_plus_di_stream_update(void *state, const double *in, double *out)
+static void minus_di_update(void *st, const double *in, double *out)
 {
-    return di_update(state, in, out, 1);
+    dm_step(st, in[0], in[1], in[2]);
+    out[0] = dm_di(st, 0);
 }
 
-int cb_ta_minus_di_stream_update(void *state, const double *in, double *out)
-{
-    return di_update(state, in, out, 0);
-}
+CB_TA_DEFINE(plus_di, .title = "Plus Directional Indicator",
+             .reference = "TA-Lib TA_PLUS_DI (Wilder 1978)", HLC_INPUTS, .n_opts = 1,
+             .opts = {{"period", 14, 1, 100000, 1}}, .n_outputs = 1, .outputs = {"plus_di"})
+
+CB_TA_DEFINE(minus_di, .title = "Minus Directional Indicator",
+             .reference = "TA-Lib TA_MINUS_DI (Wilder 1978)", HLC_INPUTS, .n_opts = 1,
+             .opts = {{"period", 14, 1, 100000, 1}}, .n_outputs = 1, .outputs = {"minus_di"})
 
 /* ---- ADX (period 2..100000, default 14): lookback 2*period-1. --------------------------- */
 
@@ -195,7 +169,7 @@ typedef struct adx_core {
     double sum_dx, adx;
 } adx_core_t;
 
-static void adx_init(adx_core_t *a, int period)
+static void adx_core_init(adx_core_t *a, int period)
 {
     dm_init(&a->dm, period);
     a->sum_dx = a->adx = 0.0;
@@ -203,160 +177,118 @@ static void adx_init(adx_core_t *a, int period)
 
 static double adx_step(adx_core_t *a, double h, double l, double c)
 {
-    long k = dm_step(&a->dm, h, l, c);
-    int p = a->dm.period;
-    if (k < p)
+    int64_t k = dm_step(&a->dm, h, l, c);
+    double p = a->dm.period;
+    if ((double)k < p)
         return NAN;
     double dx = 0.0;
     int have_dx = 0;
-    if (!tm_is_zero(a->dm.tr)) {
+    if (!CB_TA_IS_ZERO(a->dm.tr)) {
         double minus_di = 100.0 * (a->dm.mdm / a->dm.tr);
         double plus_di = 100.0 * (a->dm.pdm / a->dm.tr);
         double sum = minus_di + plus_di;
-        if (!tm_is_zero(sum)) {
+        if (!CB_TA_IS_ZERO(sum)) {
             dx = 100.0 * (fabs(minus_di - plus_di) / sum);
             have_dx = 1;
         }
     }
-    if (k < 2L * p - 1) {
+    double last_seed = 2.0 * p - 1.0;
+    if ((double)k <= last_seed) {
         if (have_dx)
             a->sum_dx += dx;
-        return NAN;
-    }
-    if (k == 2L * p - 1) {
-        if (have_dx)
-            a->sum_dx += dx;
+        if ((double)k < last_seed)
+            return NAN;
         a->adx = a->sum_dx / p;
         return a->adx;
     }
     if (have_dx)
-        a->adx = ((a->adx * (p - 1)) + dx) / p;
+        a->adx = ((a->adx * (p - 1.0)) + dx) / p;
     return a->adx;
 }
 
-int cb_ta_adx_lookback(const double *opts)
+static int adx_lookback(const double *opts)
 {
-    if (!tm_int_ok(opts[0], 2, 100000))
-        return -1;
-    return 2 * tm_iopt(opts, 0) - 1;
+    return 2 * cb_ta_iopt(opts, 0) - 1;
 }
 
-static void adx_kernel(size_t m, const double *const *in, const double *opts,
-                       double *const *out)
+static void adx_batch(size_t n, const double *const *in, const double *opts,
+                      double *const *out)
 {
     adx_core_t a;
-    adx_init(&a, tm_iopt(opts, 0));
-    for (size_t i = 0; i < m; i++)
+    adx_core_init(&a, cb_ta_iopt(opts, 0));
+    for (size_t i = 0; i < n; i++)
         out[0][i] = adx_step(&a, in[0][i], in[1][i], in[2][i]);
 }
 
-int cb_ta_adx(size_t n, const double *const *in, const double *opts, double *const *out)
-{
-    if (!in || !out || cb_ta_adx_lookback(opts) < 0)
-        return CB_EINVAL;
-    tm_run_segments(n, 3, in, 1, out, opts, adx_kernel);
-    return 0;
-}
-
-size_t cb_ta_adx_stream_size(const double *opts)
+static size_t adx_size(const double *opts)
 {
     (void)opts;
     return sizeof(adx_core_t);
 }
 
-int cb_ta_adx_stream_init(void *state, const double *opts)
+static void adx_init(void *st, const double *opts)
 {
-    if (cb_ta_adx_lookback(opts) < 0)
-        return CB_EINVAL;
-    adx_init(state, tm_iopt(opts, 0));
-    return 0;
+    adx_core_init(st, cb_ta_iopt(opts, 0));
 }
 
-int cb_ta_adx_stream_update(void *state, const double *in, double *out)
+static void adx_update(void *st, const double *in, double *out)
 {
-    adx_core_t *a = state;
-    if (tm_any_nan(in, 3)) {
-        adx_init(a, a->dm.period);
-        out[0] = NAN;
-        return 0;
-    }
-    out[0] = adx_step(a, in[0], in[1], in[2]);
-    return !isnan(out[0]);
+    out[0] = adx_step(st, in[0], in[1], in[2]);
 }
+
+CB_TA_DEFINE(adx, .title = "Average Directional Movement Index",
+             .reference = "TA-Lib TA_ADX (Wilder 1978)", HLC_INPUTS, .n_opts = 1,
+             .opts = {{"period", 14, 2, 100000, 1}}, .n_outputs = 1, .outputs = {"adx"})
 
 /* ---- ADXR (period 2..100000, default 14): lookback 3*period-2. -------------------------- */
 
-int cb_ta_adxr_lookback(const double *opts)
+static int adxr_lookback(const double *opts)
 {
-    if (!tm_int_ok(opts[0], 2, 100000))
-        return -1;
-    return 3 * tm_iopt(opts, 0) - 2;
+    return 3 * cb_ta_iopt(opts, 0) - 2;
 }
 
-static double adxr_of(double adx_now, double adx_then)
+/* ADX into the output, then combined in place from the end (each value reads itself and an
+ * earlier ADX that is not yet overwritten). */
+static void adxr_batch(size_t n, const double *const *in, const double *opts,
+                       double *const *out)
 {
-    return (adx_now + adx_then) / 2.0;
-}
-
-/* Batch: ADX into the output, then combine in place from the end (each value reads only
- * itself and an earlier, not yet overwritten, ADX). */
-static void adxr_kernel(size_t m, const double *const *in, const double *opts,
-                        double *const *out)
-{
-    adx_kernel(m, in, opts, out);
-    size_t p = (size_t)tm_iopt(opts, 0);
+    adx_batch(n, in, opts, out);
+    size_t p = (size_t)cb_ta_iopt(opts, 0);
     size_t lb = 3 * p - 2;
     double *o = out[0];
-    for (size_t t = m; t-- > lb;)
-        o[t] = adxr_of(o[t], o[t - (p - 1)]);
-    tm_fill_nan(o, 0, lb < m ? lb : m);
-}
-
-int cb_ta_adxr(size_t n, const double *const *in, const double *opts, double *const *out)
-{
-    if (!in || !out || cb_ta_adxr_lookback(opts) < 0)
-        return CB_EINVAL;
-    tm_run_segments(n, 3, in, 1, out, opts, adxr_kernel);
-    return 0;
+    for (size_t t = n; t-- > lb;)
+        o[t] = (o[t] + o[t - (p - 1)]) / 2.0;
+    cb_ta_fill_nan(o, lb); /* the ADX values before the first ADXR */
 }
 
 typedef struct adxr_state {
     adx_core_t adx;
-    double ring[]; /* the last `period` ADX values, by bar index mod period */
+    cb_ta_ring_t ring; /* the last `period` ADX values */
 } adxr_state_t;
 
-size_t cb_ta_adxr_stream_size(const double *opts)
+static size_t adxr_size(const double *opts)
 {
-    int p = cb_ta_adxr_lookback(opts) < 0 ? 0 : tm_iopt(opts, 0);
-    return sizeof(adxr_state_t) + (size_t)p * sizeof(double);
+    cb_ta_layout_t l = cb_ta_layout_start(sizeof(adxr_state_t));
+    cb_ta_layout_add(&l, (size_t)cb_ta_iopt(opts, 0) * sizeof(double));
+    return l.off;
 }
 
-int cb_ta_adxr_stream_init(void *state, const double *opts)
+static void adxr_init(void *st, const double *opts)
 {
-    if (cb_ta_adxr_lookback(opts) < 0)
-        return CB_EINVAL;
-    adxr_state_t *s = state;
-    adx_init(&s->adx, tm_iopt(opts, 0));
-    return 0;
+    adxr_state_t *s = st;
+    cb_ta_layout_t l = cb_ta_layout_start(sizeof(adxr_state_t));
+    adx_core_init(&s->adx, cb_ta_iopt(opts, 0));
+    cb_ta_ring_place(&s->ring, &l, (size_t)cb_ta_iopt(opts, 0));
 }
 
-int cb_ta_adxr_stream_update(void *state, const double *in, double *out)
+static void adxr_update(void *st, const double *in, double *out)
 {
-    adxr_state_t *s = state;
-    int p = s->adx.dm.period;
-    if (tm_any_nan(in, 3)) {
-        adx_init(&s->adx, p);
-        out[0] = NAN;
-        return 0;
-    }
-    long k = s->adx.dm.n;
-    double adx = adx_step(&s->adx, in[0], in[1], in[2]);
-    size_t slot = (size_t)(k % p);
-    s->ring[slot] = adx;
-    if (k < 3L * p - 2) {
-        out[0] = NAN;
-        return 0;
-    }
-    out[0] = adxr_of(adx, s->ring[(size_t)((k - (p - 1)) % p)]);
-    return 1;
+    adxr_state_t *s = st;
+    double dropped, adx = adx_step(&s->adx, in[0], in[1], in[2]);
+    cb_ta_ring_push(&s->ring, st, adx, &dropped);
+    out[0] = s->ring.n == s->ring.cap ? (adx + cb_ta_ring_get(&s->ring, st, 0)) / 2.0 : NAN;
 }
+
+CB_TA_DEFINE(adxr, .title = "Average Directional Movement Index Rating",
+             .reference = "TA-Lib TA_ADXR (Wilder 1978)", HLC_INPUTS, .n_opts = 1,
+             .opts = {{"period", 14, 2, 100000, 1}}, .n_outputs = 1, .outputs = {"adxr"})

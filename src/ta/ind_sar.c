@@ -8,27 +8,23 @@
  * otherwise, ties included); the first SAR is bar 0's low (long) or high (short) and the first
  * extreme point is bar 1's high (long) or low (short). On a reversal the SAR becomes the
  * previous extreme point, kept outside the last two bars' range. */
-#include <math.h>
-#include <stddef.h>
-
 #include "ta/ta_more_int.h"
 
 typedef struct sar_state {
     double accel, max;
-    long n;
+    int64_t n;
     int is_long;
     double af, ep, sar;
     double new_high, new_low; /* the previous bar's high/low */
 } sar_state_t;
 
-int cb_ta_sar_lookback(const double *opts)
+static int sar_lookback(const double *opts)
 {
-    if (!tm_real_ok(opts[0], 0.0, 3e37) || !tm_real_ok(opts[1], 0.0, 3e37))
-        return -1;
+    (void)opts;
     return 1;
 }
 
-static void sar_init(sar_state_t *s, double accel, double max)
+static void sar_reset(sar_state_t *s, double accel, double max)
 {
     if (accel > max)
         accel = max;
@@ -43,7 +39,7 @@ static void sar_init(sar_state_t *s, double accel, double max)
 
 static double sar_step(sar_state_t *s, double high, double low)
 {
-    long k = s->n++;
+    int64_t k = s->n++;
     if (k == 0) {
         s->new_high = high;
         s->new_low = low;
@@ -134,45 +130,32 @@ static double sar_step(sar_state_t *s, double high, double low)
     return out;
 }
 
-static void sar_kernel(size_t m, const double *const *in, const double *opts,
-                       double *const *out)
+static void sar_batch(size_t n, const double *const *in, const double *opts,
+                      double *const *out)
 {
     sar_state_t s;
-    sar_init(&s, opts[0], opts[1]);
-    for (size_t i = 0; i < m; i++)
+    sar_reset(&s, opts[0], opts[1]);
+    for (size_t i = 0; i < n; i++)
         out[0][i] = sar_step(&s, in[0][i], in[1][i]);
 }
 
-int cb_ta_sar(size_t n, const double *const *in, const double *opts, double *const *out)
-{
-    if (!in || !out || cb_ta_sar_lookback(opts) < 0)
-        return CB_EINVAL;
-    tm_run_segments(n, 2, in, 1, out, opts, sar_kernel);
-    return 0;
-}
-
-size_t cb_ta_sar_stream_size(const double *opts)
+static size_t sar_size(const double *opts)
 {
     (void)opts;
     return sizeof(sar_state_t);
 }
 
-int cb_ta_sar_stream_init(void *state, const double *opts)
+static void sar_init(void *st, const double *opts)
 {
-    if (cb_ta_sar_lookback(opts) < 0)
-        return CB_EINVAL;
-    sar_init(state, opts[0], opts[1]);
-    return 0;
+    sar_reset(st, opts[0], opts[1]);
 }
 
-int cb_ta_sar_stream_update(void *state, const double *in, double *out)
+static void sar_update(void *st, const double *in, double *out)
 {
-    sar_state_t *s = state;
-    if (tm_any_nan(in, 2)) {
-        sar_init(s, s->accel, s->max);
-        out[0] = NAN;
-        return 0;
-    }
-    out[0] = sar_step(s, in[0], in[1]);
-    return !isnan(out[0]);
+    out[0] = sar_step(st, in[0], in[1]);
 }
+
+CB_TA_DEFINE(sar, .title = "Parabolic SAR", .reference = "TA-Lib TA_SAR (Wilder 1978)",
+             .n_inputs = 2, .inputs = {"high", "low"}, .n_opts = 2,
+             .opts = {{"acceleration", 0.02, 0, 3e37, 0}, {"maximum", 0.2, 0, 3e37, 0}},
+             .n_outputs = 1, .outputs = {"sar"})
