@@ -36,6 +36,9 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Returns 1 and sets *value when matched, 0 when argv[*i] is another argument, -1 when the
  * value is missing (an error was printed). */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+/* The indicator table as `comeback help ta` prints it (cmd_ta.c). */
+void cli_ta_help_table(FILE *out);
+
 /* 1 when stdout is a terminal (colour and progress bars only then). */
 int cli_stdout_is_tty(void);
 

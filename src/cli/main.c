@@ -86,6 +86,14 @@ static void print_overview(FILE *out)
                  "Documentation: docs/ (one page per command).\n");
 }
 
+/* A command's help; `ta` adds the indicator table, which lives in the library. */
+static void print_command_help(const cli_command_t *c, FILE *out)
+{
+    fputs(c->help, out);
+    if (!strcmp(c->name, "ta"))
+        cli_ta_help_table(out);
+}
+
 const char help_help[] =
     "usage: comeback help [COMMAND]\n"
     "\n"
@@ -103,7 +111,7 @@ int cmd_help(int argc, char **argv)
         print_overview(stderr);
         return CLI_USAGE;
     }
-    fputs(c->help, stdout);
+    print_command_help(c, stdout);
     return CLI_OK;
 }
 
@@ -128,7 +136,7 @@ int main(int argc, char **argv)
     }
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(c->help, stdout);
+            print_command_help(c, stdout);
             return CLI_OK;
         }
     return c->run(argc - 1, argv + 1);
