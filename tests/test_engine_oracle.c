@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comeback/report.h"
 #include "engine_fixtures.h"
 #include "testutil.h"
 
@@ -190,6 +191,18 @@ static void test_btcusdt_sma_crossover(void **state)
         assert_close(r.max_dd_abs, dm, 1e-9, 1e-6);
         assert_int_equal(r.max_dd_bars,
                          json_integer_value(json_object_get(run, "max_drawdown_len")));
+        /* SQN (population stdev, as backtrader) and the trade analyzer's counts */
+        cb_metrics_t m;
+        assert_int_equal(cb_metrics_compute(&r, &m), 0);
+        assert_close(m.v[CB_M_SQN].value,
+                     strtod(json_string_value(json_object_get(run, "sqn")), NULL), 1e-9, 1e-12);
+        json_t *ta = json_object_get(run, "trade_analyzer");
+        assert_int_equal((long)m.v[CB_M_TRADES].value,
+                         json_integer_value(json_object_get(ta, "total")));
+        assert_int_equal((long)m.v[CB_M_WINS].value, json_integer_value(json_object_get(ta, "won")));
+        assert_int_equal((long)m.v[CB_M_LOSSES].value,
+                         json_integer_value(json_object_get(ta, "lost")));
+        cb_metrics_free(&m);
         cb_engine_result_free(&r);
     }
     json_decref(root);
