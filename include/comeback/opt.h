@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "comeback/core.h"
+#include "comeback/engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -159,6 +160,28 @@ typedef enum cb_verdict_kind {
  * without more evidence." into buf and returns the kind. */
 cb_verdict_kind_t cb_opt_verdict(double pbo, double dsr_p, double luck_percentile, char *buf,
                                  size_t size);
+
+/* ---- Luck baseline ---------------------------------------------------------------------- */
+
+typedef struct cb_luck_result {
+    size_t runs;                /* random strategies run */
+    double percentile;          /* % of them whose final balance the best result beats (ties
+                                 * count half) */
+    double best_return_pct;     /* the best result's total return */
+    double median_return_pct;   /* of the random strategies */
+    double p95_return_pct;      /* their 95th percentile */
+} cb_luck_result_t;
+
+/* Runs `runs` random-entry strategies with the same number of trades and the same holding
+ * times (in bars) per pair as `best`, placed uniformly at random without overlap in the same
+ * window of the same data, with the same costs and sizing but no stops or targets (the
+ * holding times already include their effect). Each run i uses a generator seeded from
+ * (seed, i), so the result does not depend on `jobs`. pairs are the best run's pairs (only
+ * series, instrument and the strategy's warm-up are used). Returns 0, CB_EINVAL (diag: e.g.
+ * not enough bars to place the trades), CB_ENOMEM or an engine error. */
+int cb_luck_baseline(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs,
+                     size_t n_pairs, const cb_engine_result_t *best, size_t runs, uint64_t seed,
+                     int jobs, cb_luck_result_t *out, cb_diag_t *diag);
 
 #ifdef __cplusplus
 }
