@@ -766,8 +766,8 @@ static void test_check_series(void **state)
         "x: candle 2023-11-15 03:00:00.001, column 'close': expected a finite number, got nan",
         "x: candle 2023-11-15 03:00:00.001: not on the 1h grid",
         "x: candle 2023-11-15 01:00:00, column 'volume': -1 is negative",
-        "x: candle 2023-11-15 01:00:00: comes after 2023-11-15 03:00:00.001 (times must "
-        "increase)",
+        ("x: candle 2023-11-15 01:00:00: comes after 2023-11-15 03:00:00.001 (times must "
+         "increase)"),
     };
     char buf[400];
     for (size_t i = 0; i < cr.problems.n; i++) {

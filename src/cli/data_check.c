@@ -8,6 +8,18 @@
 #include "cli/data_cli.h"
 #include "comeback/data.h"
 
+const char help_data_check[] =
+    "usage: comeback data check SERIES|FILE [--format F] [--timeframe TF] [--skip-bad-rows]\n"
+    "\n"
+    "Reads a store series (binance:BTC/USDT:1h) or a file (Binance kline CSV, OHLCV CSV with a\n"
+    "header, freqtrade JSON; detected from the content unless --format auto|binance|csv|\n"
+    "freqtrade) and prints its rows, first and last candle, timeframe (given with --timeframe\n"
+    "or inferred from the most common spacing), gaps and missing candles, the 10 largest gaps,\n"
+    "zero-volume candles, and every hard error as file:line: column 'x': message.\n"
+    "Gaps are not errors. Exit status 1 when there are hard errors; with --skip-bad-rows the\n"
+    "bad rows are skipped (and still listed and counted) and only what remains decides.\n"
+    "See docs/data-formats.md.\n";
+
 static int looks_like_file(const char *arg)
 {
     struct stat st;
@@ -48,6 +60,9 @@ int data_check_run(int argc, char **argv)
             if (m < 0)
                 return CLI_USAGE;
             timeframe = v;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(help_data_check, stdout);
+            return CLI_OK;
         } else if (strcmp(argv[i], "--skip-bad-rows") == 0) {
             skip = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -101,7 +116,10 @@ int data_check_run(int argc, char **argv)
         if (rep.extra_columns[0])
             printf("ignored:     %s\n", rep.extra_columns);
     }
-    printf("rows:        %zu\n", s->n);
+    if (from_file && rep.rows != s->n)
+        printf("rows:        %zu (of %zu in the file)\n", s->n, rep.rows);
+    else
+        printf("rows:        %zu\n", s->n);
     if (s->n) {
         printf("first:       %s UTC\n", cb_time_format(cr.first_ms, a, sizeof a));
         printf("last:        %s UTC\n", cb_time_format(cr.last_ms, b, sizeof b));

@@ -4,5 +4,7 @@
 
 /* `comeback data check SERIES|FILE ...`; argv[0] is "check". */
 int data_check_run(int argc, char **argv);
+/* Its help text (for `comeback help data` and `comeback data check --help`). */
+extern const char help_data_check[];
 
 #endif
