@@ -69,6 +69,7 @@ typedef enum cb_metric_kind {
     X(MAX_DD_PCT, "max_drawdown_pct", "Max drawdown", CB_MK_PCT, "max over bar closes of (peak - equity) / peak * 100, equity marked to market at every bar close, peak = running maximum") \
     X(MAX_DD_ABS, "max_drawdown_abs", "Max drawdown (abs)", CB_MK_MONEY, "max over bar closes of peak - equity (may fall on another date than the % maximum)") \
     X(MAX_DD_DURATION, "max_drawdown_duration_ms", "Max drawdown duration", CB_MK_DURATION, "longest time from a peak until equity regained it (or the end)") \
+    X(MAX_DD_BARS, "max_drawdown_bars", "Max drawdown bars", CB_MK_COUNT, "longest run of consecutive bar closes below the running peak (backtrader's max.len)") \
     X(DD_START, "drawdown_start_ms", "Drawdown start", CB_MK_TIME, "the peak before the largest % drawdown") \
     X(DD_END, "drawdown_end_ms", "Drawdown end", CB_MK_TIME, "the trough of the largest % drawdown") \
     X(ULCER, "ulcer_index", "Ulcer index", CB_MK_RATIO, "sqrt(mean(drawdown_pct^2)) over every bar close") \

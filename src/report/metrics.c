@@ -117,6 +117,7 @@ int cb_metrics_compute(const cb_engine_result_t *r, cb_metrics_t *m)
     SET(MAX_DD_PCT, r->max_dd_pct);
     SET(MAX_DD_ABS, r->max_dd_abs);
     SET(MAX_DD_DURATION, (double)r->max_dd_duration_ms);
+    SET(MAX_DD_BARS, (double)r->max_dd_bars);
     if (r->max_dd_pct > 0) {
         SET(DD_START, (double)r->max_dd_peak_ms);
         SET(DD_END, (double)r->max_dd_trough_ms);
