@@ -36,7 +36,9 @@ const char help_backtest[] =
     "options:\n"
     "  --data SERIES,...      series files (any format `comeback data` reads); the pair comes\n"
     "                         from the data, or from [backtest] pair for a single series\n"
-    "  --pair PAIR            the pair of a single series whose data does not name it\n"
+    "  --pair PAIR[,PAIR...]  the pairs of the series, in order, when the data does not\n"
+    "                         name them (else taken from the data or guessed from file\n"
+    "                         names such as binance_spot_BTCUSDT_1h.csv)\n"
     "  --from DATE, --to DATE trade bars opening in [from, to]; earlier bars warm up\n"
     "  --fee F                taker fee (0.1%, 0.001, 10bps; default 0.1%)\n"
     "  --maker-fee F          maker fee for limit fills (default: the taker fee)\n"
@@ -63,7 +65,7 @@ const char help_backtest[] =
 
 typedef struct settings {
     char data[4096];
-    char pair[64];
+    char pair[512];
     char start_balance[64];
     char stake[64];
     char max_open_trades[32];
@@ -109,12 +111,21 @@ static int set_from_section(settings_t *st, const cb_rules_section_t *sec, const
         snprintf(dst, cap, "%s", kv->value);
         if (dst == st->data) {
             /* data paths in the file are relative to the file */
-            char rel[4096];
-            struct stat sb;
-            if (kv->value[0] != '/' && ini_dir) {
-                snprintf(rel, sizeof rel, "%s/%s", ini_dir, kv->value);
-                if (!strchr(kv->value, ',') && stat(rel, &sb) == 0)
-                    snprintf(st->data, sizeof st->data, "%s", rel);
+            char list[4096], *save = NULL;
+            snprintf(list, sizeof list, "%s", kv->value);
+            st->data[0] = 0;
+            for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                while (*tok == ' ')
+                    tok++;
+                size_t tl = strlen(tok);
+                while (tl && tok[tl - 1] == ' ')
+                    tok[--tl] = 0;
+                char rel[4096];
+                struct stat sb;
+                snprintf(rel, sizeof rel, "%s/%s", ini_dir ? ini_dir : ".", tok);
+                const char *use = tok[0] != '/' && ini_dir && stat(rel, &sb) == 0 ? rel : tok;
+                size_t used = strlen(st->data);
+                snprintf(st->data + used, sizeof st->data - used, "%s%s", used ? "," : "", use);
             }
             snprintf(st->src_data, sizeof st->src_data, "%s:%ld", file, kv->line);
         }
@@ -134,6 +145,33 @@ static int open_series(const char *name, cb_series_t **out)
         if (!d.file[0])
             snprintf(d.file, sizeof d.file, "%s", name);
         return cli_print_diag(&d);
+    }
+    return 0;
+}
+
+/* "binance_spot_BTCUSDT_1h.csv" -> "BTC/USDT": a run of capitals ending in a known quote
+ * currency, between separators. Returns 1 when found. */
+static int guess_pair(const char *path, char *out, size_t size)
+{
+    static const char *quotes[] = {"USDT", "USDC", "BUSD", "FDUSD", "TUSD", "USD", "EUR", "BTC",
+                                   "ETH", "BNB"};
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (const char *p = base; *p; p++) {
+        if (p != base && p[-1] != '_' && p[-1] != '-' && p[-1] != '.')
+            continue;
+        size_t n = 0;
+        while ((p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= '0' && p[n] <= '9'))
+            n++;
+        if (n < 5 || n > 20 || (p[n] && p[n] != '_' && p[n] != '-' && p[n] != '.'))
+            continue;
+        for (size_t q = 0; q < sizeof quotes / sizeof quotes[0]; q++) {
+            size_t ql = strlen(quotes[q]);
+            if (n > ql + 1 && !strncmp(p + n - ql, quotes[q], ql)) {
+                snprintf(out, size, "%.*s/%s", (int)(n - ql), p, quotes[q]);
+                return 1;
+            }
+        }
     }
     return 0;
 }
@@ -313,11 +351,6 @@ int cmd_backtest(int argc, char **argv)
         cli_error("no series in '%s'", st.data);
         goto out_series;
     }
-    if (st.pair[0] && n > 1) {
-        cli_error("[backtest] pair names one pair, but %zu series were given: the pairs must "
-                  "come from the data", n);
-        goto out_series;
-    }
 
     /* the account and costs */
     cb_engine_config_t cfg;
@@ -329,9 +362,25 @@ int cmd_backtest(int argc, char **argv)
                   st.start_balance);
         goto out_series;
     }
+    char pair_list[MAX_PAIRS][32];
+    size_t n_pair_list = 0;
+    if (st.pair[0]) {
+        char tmp[sizeof st.pair], *save = NULL;
+        snprintf(tmp, sizeof tmp, "%s", st.pair);
+        for (char *tok = strtok_r(tmp, ", ", &save); tok && n_pair_list < MAX_PAIRS;
+             tok = strtok_r(NULL, ", ", &save))
+            snprintf(pair_list[n_pair_list++], sizeof pair_list[0], "%s", tok);
+        if (n_pair_list != n) {
+            cli_error("pair: %zu pair%s named for %zu series", n_pair_list,
+                      n_pair_list == 1 ? "" : "s", n);
+            goto out_series;
+        }
+    }
     for (size_t k = 0; k < n; k++) {
-        const char *pair = st.pair[0] ? st.pair : series[k]->meta.pair;
+        const char *pair = n_pair_list ? pair_list[k] : series[k]->meta.pair;
         char fallback[64];
+        if (!pair[0] && guess_pair(names[k], fallback, sizeof fallback))
+            pair = fallback;
         if (!pair[0]) {
             snprintf(fallback, sizeof fallback, "PAIR%zu/%s", k + 1, quote[0] ? quote : "USDT");
             pair = fallback;

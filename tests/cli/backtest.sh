@@ -5,6 +5,7 @@
 set -euo pipefail
 bin=${COMEBACK_BIN:?}
 fx=${COMEBACK_FIXTURES:?}/engine
+src_dir=${COMEBACK_SOURCE_DIR:?}
 data=${COMEBACK_SHARED_DATA:-}/ohlcv/binance_spot_BTCUSDT_1d_2017-08-17_2022-10-10.csv
 oracle=${COMEBACK_SHARED_DATA:-}/backtrader/backtrader_generated_BTCUSDT_1d_sma_crossover_backtest.json
 tmp=$(mktemp -d)
@@ -69,3 +70,10 @@ PY
 ! cmp -s "$tmp/a.json" "$tmp/c.json" || fail "--set period=30 changed nothing"
 grep -q '"params": "period=30"' "$tmp/c.json" || fail "config does not record the parameter"
 echo ok
+
+# every example strategy runs and balances (the engine fails the run otherwise)
+for ex in "$src_dir"/examples/strategies/*.ini; do
+  "$bin" backtest "$ex" --quiet --json "$tmp/ex.json" || fail "example $(basename "$ex")"
+  grep -q '"trades": [1-9]' "$tmp/ex.json" || fail "example $(basename "$ex") made no trades"
+done
+echo "examples ok"
