@@ -1,0 +1,736 @@
+/* The exchange simulator's market and account: a replay clock over candle series, orders of
+ * one account filled against the replayed prices, balances, fees, and the audit state. The
+ * HTTP side (sim_http.c) only translates Binance's wire format to these calls. */
+#include "sim/sim_int.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sim_log(cb_sim_t *sim, const char *fmt, ...)
+{
+    if (sim->opts.quiet)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (sim->opts.log)
+        sim->opts.log(sim->opts.log_user, line);
+    else
+        fprintf(stderr, "exchange-sim: %s\n", line);
+}
+
+/* ---- faults ------------------------------------------------------------------------- */
+
+static int parse_prob(const char *v, double *p, long *ms, int *n, int need_ms)
+{
+    char *end;
+    *p = strtod(v, &end);
+    if (end == v || *p < 0 || *p > 1)
+        return -1;
+    if (*end == ':') {
+        long x = strtol(end + 1, &end, 10);
+        if (x < 0 || x > 600000)
+            return -1;
+        if (ms)
+            *ms = x;
+        else if (n)
+            *n = (int)x;
+        else
+            return -1;
+    } else if (need_ms) {
+        return -1;
+    }
+    return *end == '\0' ? 0 : -1;
+}
+
+static int faults_parse(const char *spec, sim_faults_t *f, cb_diag_t *diag)
+{
+    memset(f, 0, sizeof *f);
+    f->seed = 1;
+    f->burst429 = 1;
+    f->delay_ms = 500;
+    f->lost_ms = 3000;
+    if (!spec || !*spec)
+        return 0;
+    char buf[512];
+    if (strlen(spec) >= sizeof buf)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--faults", "the fault spec is too long");
+    strcpy(buf, spec);
+    char *save = NULL;
+    for (char *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+        while (*it == ' ')
+            it++;
+        char *eq = strchr(it, '=');
+        if (!eq)
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--faults",
+                               "'%s' is not KIND=VALUE (kinds: seed, 5xx, 429, delay, lost, "
+                               "reject, drop)",
+                               it);
+        *eq = '\0';
+        const char *k = it, *v = eq + 1;
+        int bad = 0;
+        if (strcmp(k, "seed") == 0) {
+            char *end;
+            f->seed = strtoull(v, &end, 10);
+            bad = end == v || *end;
+        } else if (strcmp(k, "5xx") == 0) {
+            bad = parse_prob(v, &f->p5xx, NULL, NULL, 0);
+        } else if (strcmp(k, "429") == 0) {
+            bad = parse_prob(v, &f->p429, NULL, &f->burst429, 0) || f->burst429 < 1;
+        } else if (strcmp(k, "delay") == 0) {
+            bad = parse_prob(v, &f->pdelay, &f->delay_ms, NULL, 0);
+        } else if (strcmp(k, "lost") == 0) {
+            bad = parse_prob(v, &f->plost, &f->lost_ms, NULL, 0);
+        } else if (strcmp(k, "reject") == 0) {
+            bad = parse_prob(v, &f->preject, NULL, NULL, 0);
+        } else if (strcmp(k, "drop") == 0) {
+            bad = parse_prob(v, &f->pdrop, NULL, NULL, 0);
+        } else {
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--faults",
+                               "unknown fault kind '%s' (kinds: seed, 5xx, 429, delay, lost, "
+                               "reject, drop)",
+                               k);
+        }
+        if (bad)
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--faults",
+                               "bad value '%s' for '%s' (a probability 0..1, with ':MS' for "
+                               "delay and lost, ':N' for 429 bursts)",
+                               v, k);
+    }
+    return 0;
+}
+
+int cb_sim_faults_check(const char *spec, cb_diag_t *diag)
+{
+    sim_faults_t f;
+    return faults_parse(spec, &f, diag);
+}
+
+double sim_rand(cb_sim_t *sim)
+{
+    /* splitmix64: tiny, seedable, the same on every machine. */
+    uint64_t z = (sim->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0;
+}
+
+/* ---- markets ------------------------------------------------------------------------ */
+
+static int decimals_of(double p)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.8f", p);
+    size_t n = strlen(buf);
+    while (n > 0 && buf[n - 1] == '0')
+        n--;
+    const char *dot = strchr(buf, '.');
+    return dot ? (int)((buf + n) - dot - 1) : 0;
+}
+
+static int stable_quote(const char *q)
+{
+    static const char *const s[] = {"USDT", "USDC", "BUSD", "FDUSD", "TUSD", "USD", "EUR", "DAI"};
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        if (strcmp(q, s[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int market_init(sim_market_t *m, const cb_series_t *s, cb_diag_t *diag)
+{
+    memset(m, 0, sizeof *m);
+    m->s = s;
+    cb_pair_info_t *p = &m->info;
+    if (cb_pair_split(s->meta.pair, p->base, sizeof p->base, p->quote, sizeof p->quote))
+        return cb_diag_set(diag, CB_EINVAL, s->meta.source, 0, 0, NULL,
+                           "the series has no pair like BTC/USDT (name it as PAIR=FILE or use a "
+                           "store name such as binance:BTC/USDT:1h)");
+    snprintf(p->pair, sizeof p->pair, "%s", s->meta.pair);
+    snprintf(p->symbol, sizeof p->symbol, "%s%s", p->base, p->quote);
+    if (s->n == 0)
+        return cb_diag_set(diag, CB_EINVAL, s->meta.source, 0, 0, NULL, "the series is empty");
+    int ps = 0;
+    size_t lim = s->n < 2000 ? s->n : 2000;
+    for (size_t i = 0; i < lim; i++) {
+        double v[4] = {s->open[i], s->high[i], s->low[i], s->close[i]};
+        for (int j = 0; j < 4; j++) {
+            int d = decimals_of(v[j]);
+            if (d > ps)
+                ps = d;
+        }
+    }
+    double last = s->close[s->n - 1] > 0 ? s->close[s->n - 1] : 1;
+    int qs = (int)floor(log10(last)) + 1;
+    qs = qs < 0 ? 0 : qs > 8 ? 8 : qs;
+    p->trading = 1;
+    p->price_scale = ps;
+    p->qty_scale = qs;
+    p->tick = 1;
+    p->step = 1;
+    p->min_price = 1;
+    p->max_price = 0;
+    p->min_qty = 1;
+    p->max_qty = 0;
+    int ns = ps + qs;
+    p->min_notional = stable_quote(p->quote) ? 5 * cb_pow10_i64(ns)
+                                             : (ns >= 4 ? cb_pow10_i64(ns - 4) : 1);
+    p->min_notional_market = 1;
+    return 0;
+}
+
+sim_market_t *sim_market_find(cb_sim_t *sim, const char *name)
+{
+    for (size_t i = 0; name && i < sim->n_mk; i++)
+        if (strcmp(sim->mk[i].info.symbol, name) == 0 || strcmp(sim->mk[i].info.pair, name) == 0)
+            return &sim->mk[i];
+    return NULL;
+}
+
+static int64_t px_fx(const sim_market_t *m, double p)
+{
+    return (int64_t)llround(p * (double)cb_pow10_i64(m->info.price_scale));
+}
+
+static sim_bar_t bar_at(const sim_market_t *m, size_t i)
+{
+    sim_bar_t b = {px_fx(m, m->s->open[i]), px_fx(m, m->s->high[i]), px_fx(m, m->s->low[i]),
+                   px_fx(m, m->s->close[i])};
+    return b;
+}
+
+int64_t sim_last_price(const cb_sim_t *sim, const sim_market_t *m)
+{
+    (void)sim;
+    return m->closed > 0 ? px_fx(m, m->s->close[m->closed - 1]) : px_fx(m, m->s->open[0]);
+}
+
+/* ---- balances ----------------------------------------------------------------------- */
+
+sim_asset_t *sim_asset(cb_sim_t *sim, const char *asset, int create)
+{
+    for (size_t i = 0; i < sim->n_assets; i++)
+        if (strcmp(sim->assets[i].asset, asset) == 0)
+            return &sim->assets[i];
+    if (!create || sim->n_assets >= sizeof sim->assets / sizeof sim->assets[0])
+        return NULL;
+    sim_asset_t *a = &sim->assets[sim->n_assets++];
+    memset(a, 0, sizeof *a);
+    snprintf(a->asset, sizeof a->asset, "%s", asset);
+    return a;
+}
+
+static int parse_balances(cb_sim_t *sim, const char *spec, cb_diag_t *diag)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", spec ? spec : "10000 USDT");
+    char *save = NULL;
+    for (char *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+        char amount[64], asset[CB_EX_ASSET_MAX + 8];
+        int64_t v;
+        if (sscanf(it, " %63s %23s", amount, asset) != 2 || strlen(asset) >= CB_EX_ASSET_MAX ||
+            cb_dec_parse(amount, (size_t)-1, CB_EX_AMOUNT_SCALE, &v) || v < 0)
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--balance",
+                               "'%s' is not an amount and an asset like \"10000 USDT\"", it);
+        sim_asset_t *a = sim_asset(sim, asset, 1);
+        if (!a)
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--balance", "too many assets");
+        a->free += v;
+    }
+    return 0;
+}
+
+/* ---- clock -------------------------------------------------------------------------- */
+
+int64_t sim_now_locked(cb_sim_t *sim)
+{
+    int64_t t = sim->base_ms + sim->advanced_ms;
+    double el_ms = (double)(cb_monotonic_ns() - sim->base_ns) / 1e6;
+    if (sim->opts.speed > 0)
+        t += (int64_t)(el_ms * sim->opts.speed * (double)sim->tf.ms / 1000.0);
+    else if (sim->opts.speed < 0)
+        t += (int64_t)el_ms;
+    return t;
+}
+
+/* ---- the fill model ----------------------------------------------------------------- */
+
+int sim_fill_on_bar(cb_ex_order_type_t type, cb_ex_side_t side, int64_t price,
+                    int64_t stop_price, int *triggered, const sim_bar_t *bar, int64_t *fill_px)
+{
+    int buy = side == CB_EX_BUY;
+    switch (type) {
+    case CB_EX_ORDER_MARKET:
+        *fill_px = bar->open;
+        return 1;
+    case CB_EX_ORDER_LIMIT:
+        /* A resting limit fills at its price, or at the open when the market gapped through. */
+        if (buy && bar->low <= price) {
+            *fill_px = bar->open < price ? bar->open : price;
+            return 1;
+        }
+        if (!buy && bar->high >= price) {
+            *fill_px = bar->open > price ? bar->open : price;
+            return 1;
+        }
+        return 0;
+    case CB_EX_ORDER_STOP_LOSS:
+    case CB_EX_ORDER_TAKE_PROFIT: {
+        /* Stop-loss: a sell triggers on the way down, a buy on the way up; take-profit the
+         * other way round. Either becomes a market order: the stop price, or the open after a
+         * gap through it. */
+        int down = (type == CB_EX_ORDER_STOP_LOSS) ? !buy : buy;
+        if (down && bar->low <= stop_price) {
+            *fill_px = bar->open < stop_price ? bar->open : stop_price;
+            return 1;
+        }
+        if (!down && bar->high >= stop_price) {
+            *fill_px = bar->open > stop_price ? bar->open : stop_price;
+            return 1;
+        }
+        return 0;
+    }
+    case CB_EX_ORDER_STOP_LOSS_LIMIT:
+    case CB_EX_ORDER_TAKE_PROFIT_LIMIT: {
+        int down = (type == CB_EX_ORDER_STOP_LOSS_LIMIT) ? !buy : buy;
+        if (!*triggered)
+            *triggered = down ? bar->low <= stop_price : bar->high >= stop_price;
+        if (!*triggered)
+            return 0;
+        /* Once triggered it is a limit order resting at `price`. */
+        if (buy && bar->low <= price) {
+            *fill_px = price;
+            return 1;
+        }
+        if (!buy && bar->high >= price) {
+            *fill_px = price;
+            return 1;
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* ---- accounting --------------------------------------------------------------------- */
+
+static int64_t to_amount(int64_t v, int scale) { return v * cb_pow10_i64(8 - scale); }
+
+static int64_t notional_amount(int64_t px, int ps, int64_t qty, int qs, int round_up)
+{
+    __int128 n = (__int128)px * qty;
+    int s = ps + qs;
+    if (s <= 8)
+        return (int64_t)(n * cb_pow10_i64(8 - s));
+    int64_t div = cb_pow10_i64(s - 8);
+    __int128 q = n / div;
+    if (round_up && n % div)
+        q++;
+    return (int64_t)q;
+}
+
+static int64_t fee_of(const cb_sim_t *sim, int64_t amount)
+{
+    if (sim->fee_bps <= 0)
+        return 0;
+    return (int64_t)(((__int128)amount * sim->fee_bps + 9999) / 10000);
+}
+
+static void unlock(cb_sim_t *sim, sim_order_t *so)
+{
+    if (so->locked > 0) {
+        sim_asset_t *a = sim_asset(sim, so->lock_asset, 1);
+        if (a) {
+            a->locked -= so->locked;
+            a->free += so->locked;
+        }
+        so->locked = 0;
+    }
+}
+
+/* Fills the whole order at px. An order whose funds are gone (a gap beyond the locked
+ * amount) expires instead. */
+static void execute(cb_sim_t *sim, sim_order_t *so, int64_t px, int maker, int64_t t)
+{
+    sim_market_t *m = &sim->mk[so->market];
+    const cb_pair_info_t *p = &m->info;
+    sim_asset_t *base = sim_asset(sim, p->base, 1), *quote = sim_asset(sim, p->quote, 1);
+    int64_t qty8 = to_amount(so->o.qty, p->qty_scale);
+    int buy = so->o.side == CB_EX_BUY;
+    int64_t cost8 = notional_amount(px, p->price_scale, so->o.qty, p->qty_scale, buy);
+    unlock(sim, so);
+    so->o.updated_ms = t;
+    if (!base || !quote || (buy && quote->free < cost8) || (!buy && base->free < qty8)) {
+        so->o.status = CB_EX_STATUS_EXPIRED;
+        sim_log(sim, "order %s expired: insufficient balance at fill time",
+                so->o.client_order_id);
+        return;
+    }
+    int64_t fee;
+    const char *fee_asset;
+    if (buy) {
+        quote->free -= cost8;
+        fee = fee_of(sim, qty8);
+        base->free += qty8 - fee;
+        fee_asset = p->base;
+    } else {
+        base->free -= qty8;
+        fee = fee_of(sim, cost8);
+        quote->free += cost8 - fee;
+        fee_asset = p->quote;
+    }
+    so->o.executed_qty = so->o.qty;
+    so->o.quote_qty = px * so->o.qty;
+    so->o.status = CB_EX_STATUS_FILLED;
+    if (sim->n_fills == sim->cap_fills) {
+        size_t cap = sim->cap_fills ? sim->cap_fills * 2 : 64;
+        cb_ex_fill_t *nf = realloc(sim->fills, cap * sizeof *nf);
+        if (!nf)
+            return; /* the audit trail lost an entry; balances stay right */
+        sim->fills = nf;
+        sim->cap_fills = cap;
+    }
+    cb_ex_fill_t *f = &sim->fills[sim->n_fills++];
+    memset(f, 0, sizeof *f);
+    f->trade_id = sim->next_trade_id++;
+    f->order_id = so->o.order_id;
+    memcpy(f->client_order_id, so->o.client_order_id, sizeof f->client_order_id);
+    memcpy(f->pair, p->pair, sizeof f->pair);
+    f->side = so->o.side;
+    f->price = px;
+    f->qty = so->o.qty;
+    f->fee = fee;
+    snprintf(f->fee_asset, sizeof f->fee_asset, "%s", fee_asset);
+    f->maker = maker;
+    f->time_ms = t;
+}
+
+void sim_sync_locked(cb_sim_t *sim)
+{
+    int64_t now = sim_now_locked(sim);
+    for (size_t mi = 0; mi < sim->n_mk; mi++) {
+        sim_market_t *m = &sim->mk[mi];
+        while (m->closed < m->s->n &&
+               cb_timeframe_next(&sim->tf, m->s->time_ms[m->closed]) <= now) {
+            size_t k = m->closed;
+            int64_t close_t = cb_timeframe_next(&sim->tf, m->s->time_ms[k]);
+            sim_bar_t bar = bar_at(m, k);
+            for (size_t i = 0; i < sim->n_orders; i++) {
+                sim_order_t *so = &sim->orders[i];
+                if (so->market != mi || !cb_ex_status_open(so->o.status) ||
+                    so->o.created_ms >= close_t)
+                    continue;
+                int64_t px;
+                if (sim_fill_on_bar(so->o.type, so->o.side, so->o.price, so->o.stop_price,
+                                    &so->triggered, &bar, &px))
+                    execute(sim, so, px, so->o.type == CB_EX_ORDER_LIMIT, close_t - 1);
+            }
+            m->closed++;
+        }
+    }
+}
+
+sim_order_t *sim_order_find(cb_sim_t *sim, const sim_market_t *m, const char *coid,
+                            int64_t order_id)
+{
+    /* Newest first: a client order id may be reused once the older order is final. */
+    for (size_t i = sim->n_orders; i > 0; i--) {
+        sim_order_t *so = &sim->orders[i - 1];
+        if (&sim->mk[so->market] != m)
+            continue;
+        if ((coid && strcmp(so->o.client_order_id, coid) == 0) ||
+            (!coid && so->o.order_id == order_id))
+            return so;
+    }
+    return NULL;
+}
+
+int sim_place_locked(cb_sim_t *sim, sim_market_t *m, const cb_ex_order_req_t *req, size_t *out,
+                     char *msg, size_t msg_size)
+{
+    const cb_pair_info_t *p = &m->info;
+    int64_t now = sim_now_locked(sim);
+    int64_t last = sim_last_price(sim, m);
+    cb_ex_order_type_t t = req->type;
+    int has_price = t == CB_EX_ORDER_LIMIT || t == CB_EX_ORDER_STOP_LOSS_LIMIT ||
+                    t == CB_EX_ORDER_TAKE_PROFIT_LIMIT;
+    int has_stop = t != CB_EX_ORDER_MARKET && t != CB_EX_ORDER_LIMIT;
+    int buy = req->side == CB_EX_BUY;
+    if (req->qty <= 0 || req->qty % p->step || req->qty < p->min_qty) {
+        snprintf(msg, msg_size, "Filter failure: LOT_SIZE");
+        return -1013;
+    }
+    if ((has_price && (req->price <= 0 || req->price % p->tick)) ||
+        (has_stop && (req->stop_price <= 0 || req->stop_price % p->tick))) {
+        snprintf(msg, msg_size, "Filter failure: PRICE_FILTER");
+        return -1013;
+    }
+    int64_t ref = has_price ? req->price : has_stop ? req->stop_price : last;
+    if ((__int128)ref * req->qty < p->min_notional) {
+        snprintf(msg, msg_size, "Filter failure: NOTIONAL");
+        return -1013;
+    }
+    for (size_t i = 0; i < sim->n_orders; i++)
+        if (cb_ex_status_open(sim->orders[i].o.status) &&
+            strcmp(sim->orders[i].o.client_order_id, req->client_order_id) == 0) {
+            snprintf(msg, msg_size, "Duplicate order sent.");
+            return -2010;
+        }
+    if (has_stop) {
+        int down = (t == CB_EX_ORDER_STOP_LOSS || t == CB_EX_ORDER_STOP_LOSS_LIMIT) ? !buy : buy;
+        if ((down && last <= req->stop_price) || (!down && last >= req->stop_price)) {
+            snprintf(msg, msg_size, "Order would trigger immediately.");
+            return -2010;
+        }
+    }
+    /* Funds: what the order may spend is locked until it fills or is cancelled. */
+    int64_t lock_px = has_price ? req->price : has_stop ? req->stop_price : last;
+    const char *lock_asset = buy ? p->quote : p->base;
+    int64_t need = buy ? notional_amount(lock_px, p->price_scale, req->qty, p->qty_scale, 1)
+                       : to_amount(req->qty, p->qty_scale);
+    sim_asset_t *a = sim_asset(sim, lock_asset, 1);
+    if (!a || a->free < need) {
+        snprintf(msg, msg_size, "Account has insufficient balance for requested action.");
+        return -2010;
+    }
+    if (sim->n_orders == sim->cap_orders) {
+        size_t cap = sim->cap_orders ? sim->cap_orders * 2 : 64;
+        sim_order_t *no = realloc(sim->orders, cap * sizeof *no);
+        if (!no) {
+            snprintf(msg, msg_size, "Internal error; unable to process your request.");
+            return -1000;
+        }
+        sim->orders = no;
+        sim->cap_orders = cap;
+    }
+    sim_order_t *so = &sim->orders[sim->n_orders];
+    memset(so, 0, sizeof *so);
+    so->market = (size_t)(m - sim->mk);
+    cb_ex_order_t *o = &so->o;
+    memcpy(o->pair, p->pair, sizeof o->pair);
+    snprintf(o->client_order_id, sizeof o->client_order_id, "%s", req->client_order_id);
+    o->order_id = sim->next_order_id++;
+    o->side = req->side;
+    o->type = t;
+    o->status = CB_EX_STATUS_NEW;
+    o->qty = req->qty;
+    o->price = has_price ? req->price : 0;
+    o->stop_price = has_stop ? req->stop_price : 0;
+    o->created_ms = o->updated_ms = now;
+    a->free -= need;
+    a->locked += need;
+    so->locked = need;
+    snprintf(so->lock_asset, sizeof so->lock_asset, "%s", lock_asset);
+    *out = sim->n_orders++;
+    /* Market orders, and limit orders that cross the last price, trade now at that price. */
+    if (t == CB_EX_ORDER_MARKET || (t == CB_EX_ORDER_LIMIT && (buy ? req->price >= last
+                                                                   : req->price <= last)))
+        execute(sim, so, last, 0, now);
+    return 0;
+}
+
+int sim_cancel_locked(cb_sim_t *sim, size_t idx, char *msg, size_t msg_size)
+{
+    sim_order_t *so = &sim->orders[idx];
+    if (!cb_ex_status_open(so->o.status)) {
+        snprintf(msg, msg_size, "Unknown order sent.");
+        return -2011;
+    }
+    unlock(sim, so);
+    so->o.status = CB_EX_STATUS_CANCELED;
+    so->o.updated_ms = sim_now_locked(sim);
+    return 0;
+}
+
+/* ---- formatting and state ----------------------------------------------------------- */
+
+void sim_fmt8(int64_t v, int scale, char *buf, size_t size)
+{
+    if (scale < 8)
+        cb_dec_format_fixed(v * cb_pow10_i64(8 - scale), 8, buf, size);
+    else
+        cb_dec_format_fixed(v, scale, buf, size);
+}
+
+char *cb_sim_state_json(cb_sim_t *sim)
+{
+    pthread_mutex_lock(&sim->mu);
+    sim_sync_locked(sim);
+    json_t *root = json_object(), *orders = json_array(), *fills = json_array(),
+           *bal = json_object();
+    char a[48], b[48], c[48];
+    for (size_t i = 0; i < sim->n_orders; i++) {
+        const cb_ex_order_t *o = &sim->orders[i].o;
+        const cb_pair_info_t *p = &sim->mk[sim->orders[i].market].info;
+        cb_dec_format(o->qty, p->qty_scale, a, sizeof a);
+        cb_dec_format(o->executed_qty, p->qty_scale, b, sizeof b);
+        cb_dec_format(o->price, p->price_scale, c, sizeof c);
+        json_array_append_new(
+            orders, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+                              "client_order_id", o->client_order_id, "order_id",
+                              (json_int_t)o->order_id, "pair", o->pair, "side",
+                              cb_ex_side_name(o->side), "type", cb_ex_order_type_name(o->type),
+                              "status", cb_ex_status_name(o->status), "quantity", a,
+                              "executed_quantity", b, "price", c, "created_ms",
+                              (json_int_t)o->created_ms, "updated_ms",
+                              (json_int_t)o->updated_ms));
+    }
+    for (size_t i = 0; i < sim->n_fills; i++) {
+        const cb_ex_fill_t *f = &sim->fills[i];
+        const sim_market_t *m = sim_market_find(sim, f->pair);
+        cb_dec_format(f->price, m->info.price_scale, a, sizeof a);
+        cb_dec_format(f->qty, m->info.qty_scale, b, sizeof b);
+        cb_dec_format(f->fee, CB_EX_AMOUNT_SCALE, c, sizeof c);
+        json_array_append_new(
+            fills, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "trade_id",
+                             (json_int_t)f->trade_id, "order_id", (json_int_t)f->order_id,
+                             "client_order_id", f->client_order_id, "pair", f->pair, "side",
+                             cb_ex_side_name(f->side), "price", a, "quantity", b, "fee", c,
+                             "fee_asset", f->fee_asset, "time_ms", (json_int_t)f->time_ms));
+    }
+    for (size_t i = 0; i < sim->n_assets; i++) {
+        cb_dec_format(sim->assets[i].free, CB_EX_AMOUNT_SCALE, a, sizeof a);
+        cb_dec_format(sim->assets[i].locked, CB_EX_AMOUNT_SCALE, b, sizeof b);
+        json_object_set_new(bal, sim->assets[i].asset, json_pack("{s:s, s:s}", "free", a,
+                                                                 "locked", b));
+    }
+    json_object_set_new(root, "time_ms", json_integer((json_int_t)sim_now_locked(sim)));
+    json_object_set_new(root, "orders", orders);
+    json_object_set_new(root, "fills", fills);
+    json_object_set_new(root, "balances", bal);
+    pthread_mutex_unlock(&sim->mu);
+    char *s = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return s;
+}
+
+/* ---- life cycle --------------------------------------------------------------------- */
+
+int cb_sim_new(const cb_sim_opts_t *opts, cb_sim_t **out, cb_diag_t *diag)
+{
+    *out = NULL;
+    if (!opts || !opts->series || opts->n_series == 0)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--data",
+                           "the simulator needs at least one series");
+    cb_sim_t *sim = calloc(1, sizeof *sim);
+    if (!sim)
+        return cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
+    sim->opts = *opts;
+    pthread_mutex_init(&sim->mu, NULL);
+    int r = 0;
+    sim->mk = calloc(opts->n_series, sizeof *sim->mk);
+    if (!sim->mk) {
+        r = cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
+        goto fail;
+    }
+    for (size_t i = 0; i < opts->n_series; i++) {
+        const cb_series_t *s = opts->series[i];
+        cb_timeframe_t tf;
+        if (cb_timeframe_parse(s->meta.timeframe, &tf) || tf.months) {
+            r = cb_diag_set(diag, CB_EINVAL, s->meta.source, 0, 0, NULL,
+                            "the series has no fixed timeframe (got \"%s\")", s->meta.timeframe);
+            goto fail;
+        }
+        if (i == 0)
+            sim->tf = tf;
+        else if (tf.ms != sim->tf.ms) {
+            r = cb_diag_set(diag, CB_EINVAL, s->meta.source, 0, 0, NULL,
+                            "all series must share one timeframe (%s vs %s)", tf.name,
+                            sim->tf.name);
+            goto fail;
+        }
+        if ((r = market_init(&sim->mk[i], s, diag)))
+            goto fail;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(sim->mk[j].info.symbol, sim->mk[i].info.symbol) == 0) {
+                r = cb_diag_set(diag, CB_EINVAL, s->meta.source, 0, 0, NULL,
+                                "pair %s is given twice", sim->mk[i].info.pair);
+                goto fail;
+            }
+        sim->n_mk++;
+    }
+    if ((r = faults_parse(opts->faults, &sim->faults, diag)))
+        goto fail;
+    sim->rng = sim->faults.seed;
+    if ((r = parse_balances(sim, opts->balance, diag)))
+        goto fail;
+    if (opts->keys &&
+        (r = cb_api_keys_new(cb_api_keys_key(opts->keys), cb_api_keys_secret(opts->keys),
+                             &sim->keys))) {
+        cb_diag_set(diag, r, NULL, 0, 0, NULL, NULL);
+        goto fail;
+    }
+    sim->opts.keys = NULL;
+    sim->fee_bps = opts->fee_bps == 0 ? 10 : opts->fee_bps;
+    sim->weight_limit = opts->weight_limit > 0 ? opts->weight_limit : 6000;
+    sim->next_order_id = 1;
+    sim->next_trade_id = 1;
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    for (size_t i = 0; i < sim->n_mk; i++) {
+        const cb_series_t *s = sim->mk[i].s;
+        if (s->time_ms[0] < first)
+            first = s->time_ms[0];
+        int64_t end = cb_timeframe_next(&sim->tf, s->time_ms[s->n - 1]);
+        if (end > last)
+            last = end;
+    }
+    sim->base_ms = opts->start_ms == 0 ? first : opts->start_ms == INT64_MAX ? last
+                                                                             : opts->start_ms;
+    sim->base_ns = cb_monotonic_ns();
+    pthread_mutex_lock(&sim->mu);
+    sim_sync_locked(sim);
+    pthread_mutex_unlock(&sim->mu);
+    *out = sim;
+    return 0;
+fail:
+    cb_sim_free(sim);
+    return r;
+}
+
+int cb_sim_start(cb_sim_t *sim, cb_diag_t *diag) { return sim_http_start(sim, diag); }
+
+int cb_sim_port(const cb_sim_t *sim) { return sim->port; }
+
+void cb_sim_advance(cb_sim_t *sim, int64_t n_candles)
+{
+    pthread_mutex_lock(&sim->mu);
+    sim->advanced_ms += n_candles * sim->tf.ms;
+    sim_sync_locked(sim);
+    pthread_mutex_unlock(&sim->mu);
+}
+
+int64_t cb_sim_time(cb_sim_t *sim)
+{
+    pthread_mutex_lock(&sim->mu);
+    int64_t t = sim_now_locked(sim);
+    pthread_mutex_unlock(&sim->mu);
+    return t;
+}
+
+void cb_sim_fault_counts(cb_sim_t *sim, cb_sim_fault_counts_t *out)
+{
+    pthread_mutex_lock(&sim->mu);
+    *out = sim->counts;
+    pthread_mutex_unlock(&sim->mu);
+}
+
+void cb_sim_free(cb_sim_t *sim)
+{
+    if (!sim)
+        return;
+    sim_http_stop(sim);
+    cb_api_keys_free(sim->keys);
+    free(sim->mk);
+    free(sim->orders);
+    free(sim->fills);
+    pthread_mutex_destroy(&sim->mu);
+    free(sim);
+}

@@ -1,0 +1,104 @@
+/* Private to the simulator: market state, the order book of our (single) account, faults. */
+#ifndef COMEBACK_SIM_INT_H
+#define COMEBACK_SIM_INT_H
+
+#include <pthread.h>
+
+#include "comeback/sim.h"
+
+/* One candle in fixed point at the pair's price scale. */
+typedef struct sim_bar {
+    int64_t open, high, low, close;
+} sim_bar_t;
+
+typedef struct sim_market {
+    cb_pair_info_t info;
+    const cb_series_t *s;
+    size_t closed;          /* candles whose close time has passed */
+} sim_market_t;
+
+typedef struct sim_order {
+    cb_ex_order_t o;
+    size_t market;
+    int triggered;          /* stop-limit orders: the stop has traded */
+    int64_t locked;         /* amount locked, CB_EX_AMOUNT_SCALE */
+    char lock_asset[CB_EX_ASSET_MAX];
+} sim_order_t;
+
+typedef struct sim_asset {
+    char asset[CB_EX_ASSET_MAX];
+    int64_t free, locked;
+} sim_asset_t;
+
+typedef struct sim_faults {
+    uint64_t seed;
+    double p5xx, p429, pdelay, plost, preject, pdrop;
+    int burst429;           /* 429 answers in a burst */
+    long delay_ms, lost_ms;
+} sim_faults_t;
+
+struct cb_sim {
+    cb_sim_opts_t opts;
+    cb_api_keys_t *keys;
+    pthread_mutex_t mu;
+    sim_market_t *mk;
+    size_t n_mk;
+    cb_timeframe_t tf;
+    /* clock */
+    int64_t base_ms;        /* market time at base_ns */
+    int64_t base_ns;        /* monotonic */
+    int64_t advanced_ms;
+    /* account */
+    sim_order_t *orders;
+    size_t n_orders, cap_orders;
+    cb_ex_fill_t *fills;
+    size_t n_fills, cap_fills;
+    sim_asset_t assets[32];
+    size_t n_assets;
+    int64_t next_order_id, next_trade_id;
+    int fee_bps;
+    /* faults */
+    sim_faults_t faults;
+    uint64_t rng;
+    int burst_left;
+    cb_sim_fault_counts_t counts;
+    /* rate limit */
+    int weight_limit;
+    int64_t weight_minute;
+    int weight_used;
+    /* server */
+    void *daemon;
+    int port;
+    char host[64];
+};
+
+/* sim.c */
+int64_t sim_now_locked(cb_sim_t *sim);
+void sim_sync_locked(cb_sim_t *sim);
+sim_market_t *sim_market_find(cb_sim_t *sim, const char *symbol_or_pair);
+int64_t sim_last_price(const cb_sim_t *sim, const sim_market_t *m);
+sim_asset_t *sim_asset(cb_sim_t *sim, const char *asset, int create);
+double sim_rand(cb_sim_t *sim);
+void sim_log(cb_sim_t *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Places an order from parsed parameters. On a Binance-level rejection returns the Binance
+ * error code (negative, e.g. -2010) and msg; on success 0 with *out the new order index. */
+int sim_place_locked(cb_sim_t *sim, sim_market_t *m, const cb_ex_order_req_t *req,
+                     size_t *out, char *msg, size_t msg_size);
+int sim_cancel_locked(cb_sim_t *sim, size_t idx, char *msg, size_t msg_size);
+sim_order_t *sim_order_find(cb_sim_t *sim, const sim_market_t *m, const char *coid,
+                            int64_t order_id);
+
+/* The fill model: does a resting order fill during one candle, and at what price?
+ * Pure: same inputs, same answer. `triggered` is in/out for stop-limit orders. */
+int sim_fill_on_bar(cb_ex_order_type_t type, cb_ex_side_t side, int64_t price,
+                    int64_t stop_price, int *triggered, const sim_bar_t *bar, int64_t *fill_px);
+
+/* Fixed point text with at least 8 decimals (Binance style: "0.01000000"). */
+void sim_fmt8(int64_t v, int scale, char *buf, size_t size);
+
+/* sim_http.c */
+int sim_http_start(cb_sim_t *sim, cb_diag_t *diag);
+void sim_http_stop(cb_sim_t *sim);
+
+#endif
