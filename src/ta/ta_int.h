@@ -270,8 +270,34 @@ int cb_ta_run_batch_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, cb_ta_kbat
 size_t cb_ta_run_size_(const cb_ta_info_t *info, cb_ta_ksize_fn ks, const double *opts);
 int cb_ta_run_init_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, cb_ta_kinit_fn ki,
                     void *state, const double *opts);
-int cb_ta_run_update_(const cb_ta_info_t *info, cb_ta_kinit_fn ki, cb_ta_kupdate_fn ku,
-                      void *state, const double *in, double *out);
+
+/* The indicator's own state follows the head. */
+static inline void *cb_ta_body(void *state) { return (char *)state + CB_TA_HEAD_SIZE; }
+
+/* One streaming bar through the generic conventions (inline so that the indicator's update
+ * is called directly and can be inlined into its wrapper). */
+static inline int cb_ta_run_update_(const cb_ta_info_t *info, cb_ta_kinit_fn ki,
+                                    cb_ta_kupdate_fn ku, void *state, const double *in,
+                                    double *out)
+{
+    cb_ta_head_t *h = (cb_ta_head_t *)state;
+    for (int k = 0; k < info->n_inputs; k++) {
+        if (!isfinite(in[k])) {
+            ki(cb_ta_body(state), h->opts);
+            h->bar = 0;
+            for (int j = 0; j < info->n_outputs; j++)
+                out[j] = NAN;
+            return 0;
+        }
+    }
+    ku(cb_ta_body(state), in, out);
+    if (h->bar++ < h->lookback) {
+        for (int j = 0; j < info->n_outputs; j++)
+            out[j] = NAN;
+        return 0;
+    }
+    return 1;
+}
 
 #define CB_TA_DEFINE(nm, ...)                                                                \
     static int nm##_w_lookback(const double *opts);                                          \
@@ -314,8 +340,5 @@ int cb_ta_run_update_(const cb_ta_info_t *info, cb_ta_kinit_fn ki, cb_ta_kupdate
         return nm##_w_batch(n, in, opts, out);                                               \
     }                                                                                        \
     int cb_ta_##nm##_lookback(const double *opts) { return nm##_w_lookback(opts); }
-
-/* The indicator's own state follows the head. */
-static inline void *cb_ta_body(void *state) { return (char *)state + CB_TA_HEAD_SIZE; }
 
 #endif
