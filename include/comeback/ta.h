@@ -11,7 +11,10 @@
  *   Bar i of the stream produces exactly the value batch produces at index i.
  * - Inputs are named: "real" (any series; the rules language takes it as the first argument,
  *   `comeback ta` uses close), "real0"/"real1" (two series: beta, correl), or fixed columns
- *   "open", "high", "low", "close", "volume" (such indicators take no series argument).
+ *   "open", "high", "low", "close", "volume" (such indicators take no series argument), or
+ *   "time": the bar's open time in ms since the Unix epoch (UTC) as a double (exact below
+ *   2^53), for indicators anchored to the calendar such as vwap_session. Callers feed it from
+ *   the series' time column exactly like the price columns.
  * - Options are doubles in the table's order (integer options hold whole numbers); defaults and
  *   valid ranges come from the table.
  * - A bar where any input is NaN or infinite: its outputs are NaN and the indicator RESTARTS,
