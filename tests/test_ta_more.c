@@ -165,12 +165,86 @@ static void test_di_period_one(void **state)
     check_values("minus_di", opts, cols, 3, 0, want_minus);
 }
 
+/* ---- The extras: hand-computed values ------------------------------------------------- */
+
+/* Eight hourly bars from 2022-01-01 22:00 UTC (so a UTC day starts at bar 2), with a bar
+ * without volume. Expected values were worked out from each published definition directly
+ * (plain sums over each window, no running state); the comment above each says how. */
+static double X_O[] = {10, 10.5, 11.5, 12, 11.8, 11, 10.2, 10.8};
+static double X_H[] = {11, 12, 12.5, 13, 12, 11.5, 11, 12};
+static double X_L[] = {9, 10, 11, 11.5, 10.5, 10, 9.5, 10.6};
+static double X_C[] = {10.5, 11.5, 12, 11.8, 11, 10.2, 10.8, 11.9};
+static double X_V[] = {100, 150, 0, 200, 120, 80, 90, 110};
+static double X_T[] = {1641074400000.0, 1641078000000.0, 1641081600000.0, 1641085200000.0,
+                       1641088800000.0, 1641092400000.0, 1641096000000.0, 1641099600000.0};
+#define XN 8
+
+static void test_extras_hand(void **state)
+{
+    (void)state;
+    double *cols[6] = {X_O, X_H, X_L, X_C, X_V, X_T};
+    /* vwap:3 = sum(tp*v)/sum(v) over 3 bars, tp = (h+l+c)/3 */
+    double vwap3[] = {NAN, NAN, 10.766666666666666, 11.7, 11.75, 11.513333333333332, 10.773563218390803, 10.890476190476189};
+    check_values("vwap", (double[4]){3}, cols, XN, 0, vwap3);
+    /* vwap_session: the same from the first bar of the UTC day (reset at bar 2) */
+    double sess[] = {10.166666666666666, 10.766666666666666, 11.833333333333334, 12.1, 11.75, 11.513333333333332, 11.314965986394558, 11.348888888888888};
+    check_values("vwap_session", (double[4]){0}, cols, XN, 0, sess);
+    /* zscore:4 = (close - mean) / pstdev over 4 closes */
+    double z4[] = {NAN, NAN, NAN, 0.6069769786668863, -1.5265636166799332, -1.4739110533215527, -0.2621112169983087, 1.5168521141279576};
+    check_values("zscore", (double[4]){4}, cols, XN, 0, z4);
+    /* donchian:3 = highest high, midpoint, lowest low of 3 bars */
+    double du[] = {NAN, NAN, 12.5, 13, 13, 13, 12, 12}, dm[] = {NAN, NAN, 10.75, 11.5, 11.75, 11.5, 10.75, 10.75}, dl[] = {NAN, NAN, 9, 10, 10.5, 10, 9.5, 9.5};
+    check_values("donchian", (double[4]){3}, cols, XN, 0, du);
+    check_values("donchian", (double[4]){3}, cols, XN, 1, dm);
+    check_values("donchian", (double[4]){3}, cols, XN, 2, dl);
+    /* keltner:3:2:2 = EMA(close,3) seeded with the SMA of 3 closes +- 2*ATR(2), the ATR's
+     * seed being the mean of the true ranges of bars 1 and 2, then Wilder's smoothing */
+    double ku[] = {NAN, NAN, 14.833333333333334, 14.816666666666666, 14.408333333333333, 13.804166666666667, 13.802083333333334, 14.251041666666667}, km[] = {NAN, NAN, 11.333333333333334, 11.566666666666666, 11.283333333333333, 10.741666666666667, 10.770833333333334, 11.335416666666667}, kl[] = {NAN, NAN, 7.833333333333334, 8.316666666666666, 8.158333333333333, 7.679166666666667, 7.739583333333334, 8.419791666666667};
+    check_values("keltner", (double[4]){3, 2, 2}, cols, XN, 0, ku);
+    check_values("keltner", (double[4]){3, 2, 2}, cols, XN, 1, km);
+    check_values("keltner", (double[4]){3, 2, 2}, cols, XN, 2, kl);
+    /* supertrend:2:0.5 by TradingView's rules (starts down, turns up on the last bar) */
+    double sv[] = {NAN, NAN, 12.625, 12.625, 12.03125, 11.515625, 11.0078125, 10.571093750000001}, sd[] = {NAN, NAN, -1.0, -1.0, -1.0, -1.0, -1.0, 1.0};
+    check_values("supertrend", (double[4]){2, 0.5}, cols, XN, 0, sv);
+    check_values("supertrend", (double[4]){2, 0.5}, cols, XN, 1, sd);
+    /* heikinashi: close (o+h+l+c)/4, open (prev open + prev close)/2 from (o0+c0)/2 */
+    double ho[] = {10.25, 10.1875, 10.59375, 11.171875, 11.6234375, 11.474218749999999, 11.074609375, 10.7248046875}, hh[] = {11, 12, 12.5, 13, 12, 11.5, 11.074609375, 12}, hl[] = {9, 10, 10.59375, 11.171875, 10.5, 10, 9.5, 10.6}, hc[] = {10.125, 11.0, 11.75, 12.075, 11.325, 10.675, 10.375, 11.325};
+    check_values("heikinashi", (double[4]){0}, cols, XN, 0, ho);
+    check_values("heikinashi", (double[4]){0}, cols, XN, 1, hh);
+    check_values("heikinashi", (double[4]){0}, cols, XN, 2, hl);
+    check_values("heikinashi", (double[4]){0}, cols, XN, 3, hc);
+}
+
+/* VWAP without any volume in the window is the plain mean of the typical prices; the
+ * z-score of flat prices is 0. */
+static void test_extras_degenerate(void **state)
+{
+    (void)state;
+    double z[XN] = {0};
+    double *cols[6] = {X_O, X_H, X_L, X_C, z, X_T};
+    double want[XN];
+    for (int i = 0; i < XN; i++) {
+        double sum = 0;
+        for (int k = i - 2; k <= i; k++)
+            if (k >= 0)
+                sum += (X_H[k] + X_L[k] + X_C[k]) / 3;
+        want[i] = i < 2 ? NAN : sum / 3;
+    }
+    check_values("vwap", (double[4]){3}, cols, XN, 0, want);
+    double flat[XN] = {7, 7, 7, 7, 7, 7, 7, 7};
+    double *fcols[6] = {flat, flat, flat, flat, X_V, X_T};
+    double zwant[XN] = {NAN, NAN, NAN, 0, 0, 0, 0, 0};
+    check_values("zscore", (double[4]){4}, fcols, XN, 0, zwant);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sar_start),
         cmocka_unit_test(test_flat_prices),
         cmocka_unit_test(test_di_period_one),
+        cmocka_unit_test(test_extras_hand),
+        cmocka_unit_test(test_extras_degenerate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
