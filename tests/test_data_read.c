@@ -301,6 +301,15 @@ static void test_newest_first(void **state)
     assert_int_equal(rep.timeframe_inferred, 0);
     cb_series_free(s);
     cb_read_report_free(&rep);
+
+    /* One candle labelled by its end loads when the timeframe is given. */
+    s = read_ok("c.csv", "close_time,open,high,low,close,volume\n1700002799999,10,12,9,11,5\n",
+                CB_FORMAT_AUTO, "1h", &rep);
+    assert_int_equal(s->n, 1);
+    assert_int_equal(s->time_ms[0], T0);
+    assert_int_equal(rep.time_is_close, 1);
+    cb_series_free(s);
+    cb_read_report_free(&rep);
 }
 
 static void test_freqtrade_json(void **state)
@@ -372,6 +381,10 @@ static const struct bad_case {
     {"t.csv", HDR ROW2 ROW0 ROW1 "1699995600000,10,12,9,11,5\n", CB_FORMAT_AUTO, NULL,
      "t.csv:4: column 'time': 2023-11-14 23:00:00 is after the previous row's 2023-11-14 "
      "22:00:00 (rows must be newest first)"},
+    /* One stray time at the end does not make the file look newest-first. */
+    {"t.csv", HDR ROW0 ROW1 ROW2 "1600000000000,10,12,9,11,5\n", CB_FORMAT_AUTO, NULL,
+     "t.csv:5: column 'time': 2020-09-13 12:26:40 is before the previous row's 2023-11-15 "
+     "00:00:00 (rows must be oldest first)"},
     {"t.csv", HDR ROW0 "1700001000000,10,12,9,11,5\n", CB_FORMAT_AUTO, "1h",
      "t.csv:3: column 'time': 2023-11-14 22:30:00 is not on the 1h grid"},
     {"t.csv", HDR ROW0 ROW1 ROW2 "1700008200000,10,12,9,11,5\n", CB_FORMAT_AUTO, NULL,
@@ -419,6 +432,10 @@ static const struct bad_case {
     {"cdd.csv", "https://www.CryptoDataDownload.com\nunix,date,open,high,low,close,Volume BTC\n"
                 "1700002800000,2023-11-14 23:00:00,10,12,9,11,NULL\n",
      CB_FORMAT_AUTO, NULL, "cdd.csv:3: column 'Volume BTC': expected a number, got \"NULL\""},
+    {"t.csv", "close_time,open,high,low,close,volume\n1700002799999,10,12,9,11,5\n", CB_FORMAT_AUTO,
+     NULL,
+     "t.csv:2: column 'close_time': this column holds candle ends; give the timeframe to know "
+     "where the candles open"},
     {"t.json", "{\"a\": 1}", CB_FORMAT_FREQTRADE, NULL,
      "t.json:1:1: expected '[' starting a freqtrade candle list, got \"{\"a\": 1}\""},
     {"t.json", "[[1699999200000, null, 12, 9, 11, 5]]", CB_FORMAT_AUTO, NULL,
@@ -529,6 +546,18 @@ static void test_skip_bad_rows(void **state)
                      CB_EVALID);
     assert_null(s);
     assert_int_equal(d.line, 3);
+    cb_read_report_free(&rep);
+
+    /* The timeframe comes from every readable time, bad rows included: the good rows alone
+     * (3 h apart) would suggest 3h. */
+    const char *sparse = HDR ROW0 "1700002800000,10,9,12,11,5\n1700006400000,x,12,9,11,5\n"
+                             "1700010000000,10,12,9,11,5\n";
+    o.skip_bad_rows = 1;
+    assert_int_equal(cb_series_read_buffer("s.csv", sparse, strlen(sparse), &o, &s, &rep, &d), 0);
+    assert_int_equal(s->n, 2);
+    assert_string_equal(s->meta.timeframe, "1h");
+    assert_int_equal(rep.timeframe_inferred, 1);
+    cb_series_free(s);
     cb_read_report_free(&rep);
 
     /* A limit on kept problems still counts them all. */

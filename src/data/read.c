@@ -475,6 +475,7 @@ int rd_add_row(rd_ctx_t *c, long line, int column, int64_t t_ms, const double v[
             }
         }
         c->bad_rows++;
+        rd_note_bad_time(c, c->positions_are_offsets ? c->cur_pos : line, t_ms);
         return 1;
     }
     cb_series_t *s = c->s;
@@ -489,8 +490,49 @@ int rd_add_row(rd_ctx_t *c, long line, int column, int64_t t_ms, const double v[
     s->low[i] = l;
     s->close[i] = cl;
     s->volume[i] = vol;
-    c->lines[i] = line;
+    c->lines[i] = c->positions_are_offsets ? c->cur_pos : line;
     return 0;
+}
+
+void rd_note_bad_time(rd_ctx_t *c, long pos, int64_t t_ms)
+{
+    if (c->n_bad_t == c->cap_bad_t) {
+        size_t cap = c->cap_bad_t ? c->cap_bad_t * 2 : 64;
+        int64_t *t = realloc(c->bad_t, cap * sizeof *t);
+        if (!t)
+            return; /* only the inference loses a sample */
+        c->bad_t = t;
+        long *p = realloc(c->bad_pos, cap * sizeof *p);
+        if (!p)
+            return;
+        c->bad_pos = p;
+        c->cap_bad_t = cap;
+    }
+    c->bad_t[c->n_bad_t] = t_ms;
+    c->bad_pos[c->n_bad_t++] = pos;
+}
+
+/* The most common spacing over every readable time in input order: the good rows merged
+ * with the times of rows rejected for other reasons. */
+static int64_t infer_spacing(const rd_ctx_t *c)
+{
+    const cb_series_t *s = c->s;
+    if (!c->n_bad_t)
+        return rd_mode_spacing(s->time_ms, s->n);
+    size_t n = s->n + c->n_bad_t;
+    int64_t *all = malloc(n * sizeof *all);
+    if (!all)
+        return rd_mode_spacing(s->time_ms, s->n);
+    size_t i = 0, j = 0, k = 0;
+    while (i < s->n || j < c->n_bad_t) {
+        if (j >= c->n_bad_t || (i < s->n && c->lines[i] < c->bad_pos[j]))
+            all[k++] = s->time_ms[i++];
+        else
+            all[k++] = c->bad_t[j++];
+    }
+    int64_t sp = rd_mode_spacing(all, n);
+    free(all);
+    return sp;
 }
 
 int rd_reserve(rd_ctx_t *c, size_t cap)
@@ -569,10 +611,30 @@ static int finish(rd_ctx_t *c, cb_diags_t *p2, const cb_timeframe_t *tf,
     cb_series_t *s = c->s;
     size_t n = s->n;
     int64_t *t = s->time_ms;
-    if (c->time_is_close && have_tf)
+    if (c->time_is_close && have_tf) {
         for (size_t i = 0; i < n; i++)
             t[i] = cb_timeframe_floor(tf, t[i] - 1);
-    int newest_first = n >= 2 && t[0] > t[n - 1];
+    } else if (c->time_is_close && n) {
+        /* One candle end and no timeframe: its open time would be a guess. */
+        long line = c->lines[0];
+        int col = 0;
+        if (c->positions_are_offsets)
+            offset_to_line(c->buf, line, &line, &col);
+        cb_diag_t d;
+        cb_diag_set(&d, CB_EVALID, c->name, line, col, c->time_label,
+                    "this column holds candle ends; give the timeframe to know where the "
+                    "candles open");
+        cb_diags_add(p2, &d);
+        c->fatal = 1;
+        return 0;
+    }
+    /* The direction most steps take, so that one stray time cannot flip it. */
+    size_t up = 0, down = 0;
+    for (size_t i = 1; i < n; i++) {
+        up += t[i] > t[i - 1];
+        down += t[i] < t[i - 1];
+    }
+    int newest_first = down > up;
     c->rep->newest_first = newest_first;
     unsigned char *bad = NULL;
     size_t n_bad = 0;
@@ -731,7 +793,7 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
     p2.max_keep = max_keep;
     if (r == 0 && !c.fatal) {
         if (!have_tf) {
-            int64_t sp = rd_mode_spacing(c.s->time_ms, c.s->n);
+            int64_t sp = infer_spacing(&c);
             char tfname[8];
             if (sp > 0 && rd_timeframe_name(sp, tfname) == 0 &&
                 cb_timeframe_parse(tfname, &tf) == 0)
@@ -749,6 +811,8 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
     cb_diags_free(&c.problems);
     cb_diags_free(&p2);
     free(c.lines);
+    free(c.bad_t);
+    free(c.bad_pos);
     if (r == 0 && (c.fatal || (rep->problems.total && !opts->skip_bad_rows)))
         r = rep->problems.n ? rep->problems.items[0].code : CB_EPARSE;
     if (r != 0) {

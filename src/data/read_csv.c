@@ -433,9 +433,9 @@ int rd_read_csv(rd_ctx_t *c, const char *buf, size_t len, cb_format_t format)
             c->bad_rows++;
             continue;
         }
-        int bad = 0;
+        int bad = 0, time_ok = 0;
         span_t ts = trim(f[L.ti]);
-        int64_t t_ms;
+        int64_t t_ms = 0;
         if (rd_parse_time(ts.p, ts.n, &t_ms, &unit, msg, sizeof msg) != 0) {
             rd_problem(c, CB_EPARSE, line, 0, c->time_label, "%s", msg);
             bad = 1;
@@ -446,6 +446,7 @@ int rd_read_csv(rd_ctx_t *c, const char *buf, size_t len, cb_format_t format)
             bad = 1;
         } else {
             c->units |= unit;
+            time_ok = 1;
         }
         double v[RD_NVAL];
         const char *text[RD_NVAL];
@@ -469,6 +470,8 @@ int rd_read_csv(rd_ctx_t *c, const char *buf, size_t len, cb_format_t format)
                            clip(s.n), s.p);
         }
         if (bad) {
+            if (time_ok)
+                rd_note_bad_time(c, line, t_ms);
             c->bad_rows++;
             continue;
         }

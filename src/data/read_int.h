@@ -66,7 +66,16 @@ typedef struct rd_ctx {
     int time_is_close;           /* the time column labels the candle's end (close_time) */
     int positions_are_offsets;   /* lines[] hold byte offsets (JSON) */
     const char *buf;             /* the input, for offsets -> line:column */
+    long cur_pos;                /* JSON: byte offset of the candle being added */
+    /* Times of rows rejected by the per-row checks, with their positions: the timeframe is
+     * inferred from every readable time, not only from the good rows. */
+    int64_t *bad_t;
+    long *bad_pos;
+    size_t n_bad_t, cap_bad_t;
 } rd_ctx_t;
+
+/* Remembers the readable time of a rejected row (position: line, or offset for JSON). */
+void rd_note_bad_time(rd_ctx_t *c, long pos, int64_t t_ms);
 
 /* Adds a problem (file name, line, column, field label, sentence). */
 void rd_problem(rd_ctx_t *c, int code, long line, int column, const char *field,

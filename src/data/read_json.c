@@ -106,7 +106,7 @@ int rd_read_freqtrade(rd_ctx_t *c, const char *buf, size_t len)
         const char *text[6];
         size_t tlen[6];
         int64_t t_ms = 0;
-        int bad = 0;
+        int bad = 0, time_ok = 0;
         size_t k = 0;
         skip_ws(&j);
         if (j.p < j.end && *j.p == ']') {
@@ -141,6 +141,7 @@ int rd_read_freqtrade(rd_ctx_t *c, const char *buf, size_t len)
                             bad = 1;
                         } else {
                             c->units |= unit;
+                            time_ok = 1;
                         }
                     } else {
                         int r = rd_parse_double(j.p, n, &v[k]);
@@ -176,14 +177,15 @@ int rd_read_freqtrade(rd_ctx_t *c, const char *buf, size_t len)
             bad = 1;
         }
         if (bad) {
+            if (time_ok)
+                rd_note_bad_time(c, pos, t_ms);
             c->bad_rows++;
         } else {
+            /* Positions are byte offsets, turned into line:column only for problems. */
+            c->cur_pos = pos;
             int r = rd_add_row(c, cline, ccol, t_ms, v + 1, text + 1, tlen + 1, labels, names);
             if (r < 0)
                 return r;
-            /* Positions are byte offsets, turned into line:column only for problems. */
-            if (r == 0)
-                c->lines[c->s->n - 1] = pos;
         }
         skip_ws(&j);
         if (j.p < j.end && *j.p == ',') {
