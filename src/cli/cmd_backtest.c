@@ -1,6 +1,5 @@
 /* `comeback backtest STRATEGY.ini ...`: runs a strategy file over one or more series and
  * reports. Settings: defaults, then the file's [backtest] and [pairs], then the command line. */
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "comeback/backtest.h"
 #include "comeback/data.h"
 #include "comeback/engine.h"
 #include "comeback/report.h"
@@ -60,19 +60,7 @@ const char help_backtest[] =
     "Exit status: 0 on success, 1 when the strategy, data or a setting is wrong (with\n"
     "file:line), 2 on a bad command line. Metrics: docs/metrics.md; rules: docs/backtest.md.\n";
 
-#define MAX_PAIRS 32
 #define MAX_SETS 64
-
-typedef struct settings {
-    char data[4096];
-    char pair[512];
-    char start_balance[64];
-    char stake[64];
-    char max_open_trades[32];
-    char fee[32], maker_fee[32], slippage[32];
-    char from[48], to[48];
-    char src_data[256]; /* where data came from, for messages */
-} settings_t;
 
 static int term_width(void)
 {
@@ -85,112 +73,12 @@ static int term_width(void)
     return 100;
 }
 
-static int set_from_section(settings_t *st, const cb_rules_section_t *sec, const char *file,
-                            const char *ini_dir)
-{
-    for (size_t i = 0; i < sec->n; i++) {
-        const cb_rules_kv_t *kv = &sec->items[i];
-        char *dst = NULL;
-        size_t cap = 0;
-#define KEY(name, field)                                                                     \
-    else if (!strcmp(kv->key, name)) { dst = st->field; cap = sizeof st->field; }
-        if (0) {
-        }
-        KEY("data", data) KEY("pair", pair) KEY("start_balance", start_balance)
-        KEY("stake", stake) KEY("max_open_trades", max_open_trades) KEY("fee", fee)
-        KEY("maker_fee", maker_fee) KEY("slippage", slippage) KEY("from", from) KEY("to", to)
-#undef KEY
-        if (!dst) {
-            cb_diag_t d;
-            cb_diag_set(&d, CB_EPARSE, file, kv->line, 1, NULL,
-                        "[backtest]: unknown key '%s' (keys: data, pair, start_balance, stake, "
-                        "max_open_trades, fee, maker_fee, slippage, from, to)",
-                        kv->key);
-            return cli_print_diag(&d);
-        }
-        snprintf(dst, cap, "%s", kv->value);
-        if (dst == st->data) {
-            /* data paths in the file are relative to the file */
-            char list[4096], *save = NULL;
-            snprintf(list, sizeof list, "%s", kv->value);
-            st->data[0] = 0;
-            for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                while (*tok == ' ')
-                    tok++;
-                size_t tl = strlen(tok);
-                while (tl && tok[tl - 1] == ' ')
-                    tok[--tl] = 0;
-                char rel[4096];
-                struct stat sb;
-                snprintf(rel, sizeof rel, "%s/%s", ini_dir ? ini_dir : ".", tok);
-                const char *use = tok[0] != '/' && ini_dir && stat(rel, &sb) == 0 ? rel : tok;
-                size_t used = strlen(st->data);
-                snprintf(st->data + used, sizeof st->data - used, "%s%s", used ? "," : "", use);
-            }
-            snprintf(st->src_data, sizeof st->src_data, "%s:%ld", file, kv->line);
-        }
-    }
-    return 0;
-}
-
-static int open_series(const char *name, cb_series_t **out)
-{
-    cb_read_opts_t ro;
-    memset(&ro, 0, sizeof ro);
-    ro.format = CB_FORMAT_AUTO;
-    cb_diag_t d;
-    cb_diag_clear(&d);
-    int rc = cb_series_read_file(name, &ro, out, NULL, &d);
-    if (rc) {
-        if (!d.file[0])
-            snprintf(d.file, sizeof d.file, "%s", name);
-        return cli_print_diag(&d);
-    }
-    return 0;
-}
-
-/* "binance_spot_BTCUSDT_1h.csv" -> "BTC/USDT": a run of capitals ending in a known quote
- * currency, between separators. Returns 1 when found. */
-static int guess_pair(const char *path, char *out, size_t size)
-{
-    static const char *quotes[] = {"USDT", "USDC", "BUSD", "FDUSD", "TUSD", "USD", "EUR", "BTC",
-                                   "ETH", "BNB"};
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    for (const char *p = base; *p; p++) {
-        if (p != base && p[-1] != '_' && p[-1] != '-' && p[-1] != '.')
-            continue;
-        size_t n = 0;
-        while ((p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= '0' && p[n] <= '9'))
-            n++;
-        if (n < 5 || n > 20 || (p[n] && p[n] != '_' && p[n] != '-' && p[n] != '.'))
-            continue;
-        for (size_t q = 0; q < sizeof quotes / sizeof quotes[0]; q++) {
-            size_t ql = strlen(quotes[q]);
-            if (n > ql + 1 && !strncmp(p + n - ql, quotes[q], ql)) {
-                snprintf(out, size, "%.*s/%s", (int)(n - ql), p, quotes[q]);
-                return 1;
-            }
-        }
-    }
-    return 0;
-}
-
-static int parse_rate(const char *what, const char *s, int64_t *out)
-{
-    if (cb_rate_parse(s, out) != 0) {
-        cli_error("%s: expected a rate such as 0.1%%, 0.001 or 10bps, got '%s'", what, s);
-        return -1;
-    }
-    return 0;
-}
-
 int cmd_backtest(int argc, char **argv)
 {
     const char *ini = NULL, *json_path = NULL, *csv_path = NULL, *html_path = NULL;
     const char *sets[MAX_SETS];
     int n_sets = 0, want_equity = 0, quiet = 0;
-    settings_t cl; /* from the command line */
+    cb_bt_settings_t cl; /* from the command line */
     memset(&cl, 0, sizeof cl);
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -279,28 +167,26 @@ int cmd_backtest(int argc, char **argv)
         return CLI_FAIL;
     }
     int status = CLI_FAIL;
-    settings_t st;
-    memset(&st, 0, sizeof st);
-    snprintf(st.fee, sizeof st.fee, "0.1%%");
-    snprintf(st.stake, sizeof st.stake, "10%%");
-    char ini_copy[4096];
-    snprintf(ini_copy, sizeof ini_copy, "%s", ini);
-    const char *ini_dir = dirname(ini_copy);
-    const cb_rules_section_t *sec = cb_rules_file_section(f, "backtest");
-    if (sec && set_from_section(&st, sec, ini, ini_dir))
-        goto out_file;
-#define OVERRIDE(field)                                                                      \
-    if (cl.field[0])                                                                         \
-        snprintf(st.field, sizeof st.field, "%s", cl.field);
-    OVERRIDE(data) OVERRIDE(pair) OVERRIDE(start_balance) OVERRIDE(stake)
-    OVERRIDE(max_open_trades) OVERRIDE(fee) OVERRIDE(maker_fee) OVERRIDE(slippage)
-    OVERRIDE(from) OVERRIDE(to)
-#undef OVERRIDE
-    if (!st.data[0]) {
-        cli_usage_error("backtest", "no data: give --data SERIES or [backtest] data = ...");
-        status = CLI_USAGE;
+    cb_backtest_t bt;
+    cb_diag_t sdiag;
+    cb_diag_clear(&sdiag);
+    if (cb_backtest_setup(&bt, f, ini, &cl, &sdiag) != 0) {
+        cli_print_diag(&sdiag);
+        if (strstr(sdiag.msg, "no data:"))
+            status = CLI_USAGE;
         goto out_file;
     }
+    const cb_bt_settings_t *stp = &bt.settings;
+    size_t n = bt.n;
+    cb_series_t **series = bt.series;
+    char (*names)[512] = bt.names;
+    const char *quote = bt.quote;
+    cb_engine_config_t cfg = bt.cfg;
+    cb_engine_pair_t pairs[CB_BT_MAX_PAIRS];
+    cb_report_data_t data[CB_BT_MAX_PAIRS];
+    memset(pairs, 0, sizeof pairs);
+    memset(data, 0, sizeof data);
+    cb_rules_strategy_t *strat = NULL;
 
     /* parameters */
     size_t np = cb_rules_file_n_params(f);
@@ -311,152 +197,10 @@ int cmd_backtest(int argc, char **argv)
         cb_diag_clear(&d);
         if (cb_rules_params_set(f, values, sets[k], &d) != 0) {
             cli_print_diag(&d);
-            free(values);
             status = CLI_USAGE;
-            goto out_file;
-        }
-    }
-
-    /* the series */
-    cb_series_t *series[MAX_PAIRS] = {0};
-    cb_engine_pair_t pairs[MAX_PAIRS];
-    cb_report_data_t data[MAX_PAIRS];
-    char names[MAX_PAIRS][512];
-    size_t n = 0;
-    cb_rules_strategy_t *strat = NULL;
-    const cb_strategy_v1_t *vts[MAX_PAIRS] = {0};
-    void *selves[MAX_PAIRS] = {0};
-    memset(pairs, 0, sizeof pairs);
-    memset(data, 0, sizeof data);
-    {
-        char list[4096];
-        snprintf(list, sizeof list, "%s", st.data);
-        char *save = NULL;
-        for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            while (*tok == ' ')
-                tok++;
-            if (!*tok)
-                continue;
-            if (n == MAX_PAIRS) {
-                cli_error("too many series (at most %d)", MAX_PAIRS);
-                goto out_series;
-            }
-            snprintf(names[n], sizeof names[n], "%s", tok);
-            if (open_series(tok, &series[n]))
-                goto out_series;
-            n++;
-        }
-    }
-    if (n == 0) {
-        cli_error("no series in '%s'", st.data);
-        goto out_series;
-    }
-
-    /* the account and costs */
-    cb_engine_config_t cfg;
-    cb_engine_config_default(&cfg);
-    char quote[16] = "";
-    if (st.start_balance[0] &&
-        cb_money_parse(st.start_balance, &cfg.start_balance, quote, sizeof quote) != 0) {
-        cli_error("start_balance: expected an amount such as \"10000 USDT\", got '%s'",
-                  st.start_balance);
-        goto out_series;
-    }
-    char pair_list[MAX_PAIRS][32];
-    size_t n_pair_list = 0;
-    if (st.pair[0]) {
-        char tmp[sizeof st.pair], *save = NULL;
-        snprintf(tmp, sizeof tmp, "%s", st.pair);
-        for (char *tok = strtok_r(tmp, ", ", &save); tok && n_pair_list < MAX_PAIRS;
-             tok = strtok_r(NULL, ", ", &save))
-            snprintf(pair_list[n_pair_list++], sizeof pair_list[0], "%s", tok);
-        if (n_pair_list != n) {
-            cli_error("pair: %zu pair%s named for %zu series", n_pair_list,
-                      n_pair_list == 1 ? "" : "s", n);
             goto out_series;
         }
     }
-    for (size_t k = 0; k < n; k++) {
-        const char *pair = n_pair_list ? pair_list[k] : series[k]->meta.pair;
-        char fallback[64];
-        if (!pair[0] && guess_pair(names[k], fallback, sizeof fallback))
-            pair = fallback;
-        if (!pair[0]) {
-            snprintf(fallback, sizeof fallback, "PAIR%zu/%s", k + 1, quote[0] ? quote : "USDT");
-            pair = fallback;
-        }
-        cb_instrument_default(&pairs[k].instrument, pair);
-        if (quote[0] && strcmp(pairs[k].instrument.quote, quote) != 0) {
-            cli_error("%s: its quote currency is %s but the start balance is in %s", pair,
-                      pairs[k].instrument.quote, quote);
-            goto out_series;
-        }
-        if (k && strcmp(pairs[k].instrument.quote, pairs[0].instrument.quote) != 0) {
-            cli_error("every pair must share one quote currency (%s and %s)", pairs[0].instrument.pair,
-                      pair);
-            goto out_series;
-        }
-        pairs[k].series = series[k];
-    }
-    if (!quote[0])
-        snprintf(quote, sizeof quote, "%s", pairs[0].instrument.quote);
-    const cb_rules_section_t *ps = cb_rules_file_section(f, "pairs");
-    for (size_t i = 0; ps && i < ps->n; i++) {
-        const cb_rules_kv_t *kv = &ps->items[i];
-        size_t k = 0;
-        while (k < n && strcmp(pairs[k].instrument.pair, kv->key) != 0)
-            k++;
-        cb_instrument_t tmp;
-        cb_instrument_default(&tmp, kv->key);
-        cb_diag_t d;
-        cb_diag_clear(&d);
-        if (cb_instrument_parse(k < n ? &pairs[k].instrument : &tmp, kv->value, &d) != 0) {
-            cb_diag_t d2;
-            cb_diag_set(&d2, CB_EPARSE, ini, kv->line, kv->column, d.field, "[pairs] %s: %s",
-                        kv->key, d.msg);
-            cli_print_diag(&d2);
-            goto out_series;
-        }
-    }
-    if (cb_stake_parse(st.stake, quote, &cfg.stake, NULL) != 0) {
-        cli_error("stake: expected '1000' (quote), '10%%' (of equity), '1 BTC' (base) or 'all', "
-                  "got '%s'", st.stake);
-        goto out_series;
-    }
-    if (cfg.stake.kind == CB_STAKE_BASE && strcmp(cfg.stake.unit, pairs[0].instrument.base)) {
-        cli_error("stake: '%s' is in %s but the pair %s trades %s", st.stake, cfg.stake.unit,
-                  pairs[0].instrument.pair, pairs[0].instrument.base);
-        goto out_series;
-    }
-    if (parse_rate("fee", st.fee, &cfg.costs.taker_fee) ||
-        parse_rate("maker_fee", st.maker_fee[0] ? st.maker_fee : st.fee,
-                   &cfg.costs.maker_fee) ||
-        (st.slippage[0] && parse_rate("slippage", st.slippage, &cfg.costs.slippage)))
-        goto out_series;
-    if (st.max_open_trades[0]) {
-        char *end;
-        long v = strtol(st.max_open_trades, &end, 10);
-        if (*end || v < 0 || v > 1000000) {
-            cli_error("max_open_trades: expected a whole number >= 0, got '%s'",
-                      st.max_open_trades);
-            goto out_series;
-        }
-        cfg.max_open_trades = (int)v;
-    }
-    if ((st.from[0] && cb_time_parse(st.from, (size_t)-1, &cfg.from_ms)) ||
-        (st.to[0] && cb_time_parse(st.to, (size_t)-1, &cfg.to_ms))) {
-        cli_error("from/to: expected a date such as 2024-01-31 or \"2024-01-31 13:00\", got "
-                  "'%s'", st.from[0] ? st.from : st.to);
-        goto out_series;
-    }
-    if (st.to[0] && strlen(st.to) == 10)
-        cfg.to_ms += CB_MS_PER_DAY - 1; /* a date means the whole day */
-    cb_rules_exits_t ex;
-    cb_rules_file_exits(f, &ex);
-    cfg.stop_loss = ex.stoploss;
-    cfg.take_profit = ex.take_profit;
-    cfg.trailing_stop = ex.trailing_stop;
-    cfg.trailing_offset = ex.trailing_offset;
 
     /* the strategy, one instance per pair */
     cb_diags_t sd = {0};
@@ -468,19 +212,13 @@ int cmd_backtest(int argc, char **argv)
     cb_diags_free(&sd);
     if (rc)
         goto out_series;
-    for (size_t k = 0; k < n; k++) {
-        cb_timeframe_t tf;
-        int64_t tf_ms = 0;
-        if (series[k]->meta.timeframe[0] && cb_timeframe_parse(series[k]->meta.timeframe, &tf) == 0)
-            tf_ms = tf.ms;
+    {
         cb_diag_t d;
         cb_diag_clear(&d);
-        if (cb_rules_strategy_instance(strat, tf_ms, &vts[k], &selves[k], &d) != 0) {
+        if (cb_backtest_pairs(&bt, strat, pairs, &d) != 0) {
             cli_print_diag(&d);
             goto out_series;
         }
-        pairs[k].strategy = vts[k];
-        pairs[k].strategy_self = selves[k];
     }
 
     cb_engine_result_t res;
@@ -543,7 +281,7 @@ int cmd_backtest(int argc, char **argv)
         {"stake", c_stake},         {"max_open_trades", c_mot}, {"fee", c_fee},
         {"maker_fee", c_mfee},      {"slippage", c_slip},       {"stoploss", c_sl},
         {"take_profit", c_tp},      {"trailing_stop", c_ts},    {"trailing_offset", c_to},
-        {"from", st.from},          {"to", st.to},              {"params", c_params},
+        {"from", stp->from},        {"to", stp->to},              {"params", c_params},
         {"rounding", c_ticks},
     };
     const char *sname = cb_rules_file_name(f);
@@ -586,13 +324,10 @@ int cmd_backtest(int argc, char **argv)
     cb_metrics_free(&m);
     cb_engine_result_free(&res);
 out_series:
-    for (size_t k = 0; k < n; k++) {
-        if (vts[k] && vts[k]->destroy)
-            vts[k]->destroy(selves[k]);
-        cb_series_free(series[k]);
-    }
+    cb_backtest_pairs_free(&bt, pairs);
     cb_rules_strategy_free(strat);
     free(values);
+    cb_backtest_close(&bt);
 out_file:
     cb_rules_file_free(f);
     return status;

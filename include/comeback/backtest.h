@@ -1,0 +1,90 @@
+/* Comeback backtest sessions: a strategy file plus its settings and data, ready to run with
+ * any parameter assignment. The one place that turns [backtest], [pairs], the command line's
+ * overrides and the series into an engine configuration, shared by `comeback backtest`,
+ * `comeback optimize` (many runs, in parallel), the lookahead check and the robot's parity
+ * test, so they can never disagree about what a setting means. */
+#ifndef COMEBACK_BACKTEST_H
+#define COMEBACK_BACKTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "comeback/core.h"
+#include "comeback/data.h"
+#include "comeback/engine.h"
+#include "comeback/rules.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CB_BT_MAX_PAIRS 32
+
+/* The settings as text, exactly as the file or the command line gave them ("" = not given).
+ * The table of keys: X(field, "[backtest] key"). */
+#define CB_BT_SETTINGS_MAP(X)                                                                \
+    X(data, "data")                                                                          \
+    X(pair, "pair")                                                                          \
+    X(start_balance, "start_balance")                                                        \
+    X(stake, "stake")                                                                        \
+    X(max_open_trades, "max_open_trades")                                                    \
+    X(fee, "fee")                                                                            \
+    X(maker_fee, "maker_fee")                                                                \
+    X(slippage, "slippage")                                                                  \
+    X(from, "from")                                                                          \
+    X(to, "to")
+
+typedef struct cb_bt_settings {
+    char data[4096];
+    char pair[512];
+    char start_balance[64];
+    char stake[64];
+    char max_open_trades[32];
+    char fee[32];
+    char maker_fee[32];
+    char slippage[32];
+    char from[48];
+    char to[48];
+} cb_bt_settings_t;
+
+/* A prepared session. Everything in it is read-only once set up, so runs may go in parallel. */
+typedef struct cb_backtest {
+    const cb_rules_file_t *file;     /* borrowed: must outlive the session */
+    const char *path;                /* the strategy file's path (borrowed) */
+    cb_bt_settings_t settings;       /* after defaults, [backtest] and overrides */
+    cb_engine_config_t cfg;          /* the configuration every run starts from */
+    char quote[16];
+    size_t n;                        /* pairs */
+    cb_series_t *series[CB_BT_MAX_PAIRS];
+    char names[CB_BT_MAX_PAIRS][512];/* how each series was named (file or store name) */
+    cb_instrument_t instruments[CB_BT_MAX_PAIRS];
+    int64_t tf_ms[CB_BT_MAX_PAIRS];  /* bar length of each series (0 when unknown) */
+} cb_backtest_t;
+
+/* Prepares a session: defaults (fee 0.1%, stake 10%), then the file's [backtest] and [pairs],
+ * then the non-empty fields of `overrides` (may be NULL). Opens every series (store names or
+ * files; relative data paths in the file are relative to the file). Errors name the file and
+ * line of the setting, or the option. Returns 0, CB_EINVAL/CB_EPARSE (diag), CB_EIO or
+ * CB_ENOMEM. On failure the session holds nothing to free. */
+int cb_backtest_setup(cb_backtest_t *bt, const cb_rules_file_t *file, const char *path,
+                      const cb_bt_settings_t *overrides, cb_diag_t *diag);
+void cb_backtest_close(cb_backtest_t *bt);
+
+/* One run with a parameter assignment (cb_rules_file_n_params values; NULL = the file's) and
+ * an optional configuration (NULL = bt->cfg; walk-forward passes copies with another window).
+ * Compiles the strategy, instantiates it per pair and runs the engine. Thread-safe for
+ * concurrent calls on one session. Compile errors go to diags (may be NULL); others to diag.
+ * On success *out holds the result (cb_engine_result_free). */
+int cb_backtest_run(const cb_backtest_t *bt, const double *values, const cb_engine_config_t *cfg,
+                    cb_engine_result_t *out, cb_diags_t *diags, cb_diag_t *diag);
+
+/* The engine's pairs for one prepared strategy: series, instruments and one strategy instance
+ * per pair. Free the instances with cb_backtest_pairs_free. Returns 0 or an error (diag). */
+int cb_backtest_pairs(const cb_backtest_t *bt, const cb_rules_strategy_t *strat,
+                      cb_engine_pair_t *pairs, cb_diag_t *diag);
+void cb_backtest_pairs_free(const cb_backtest_t *bt, cb_engine_pair_t *pairs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
