@@ -219,6 +219,40 @@ int cb_store_save(const char *path, const cb_series_t *s, cb_diag_t *diag);
 int cb_series_merge(const cb_series_t *base, const cb_series_t *add, cb_series_t **out,
                     size_t *added, cb_diag_t *diag);
 
+/* What `data list` shows for one store file, read from its header only (no checksum pass). */
+typedef struct cb_store_entry {
+    char name[80];          /* "binance:BTC/USDT:1h" */
+    char path[512];
+    cb_series_meta_t meta;
+    size_t rows;
+    int64_t first_ms, last_ms; /* 0 when rows == 0 */
+    uint64_t file_bytes;
+    int err;                /* 0, or the error reading the header (then msg says why) */
+    char msg[256];
+} cb_store_entry_t;
+
+/* Reads a store file's header (magic, version, sizes, header checksum) into *e without
+ * mapping the columns. Returns 0, CB_ENOENT, CB_ECORRUPT, CB_EUNSUPPORTED or CB_EIO. */
+int cb_store_peek(const char *path, cb_store_entry_t *e, cb_diag_t *diag);
+
+/* Every <home>/data/<exchange>/<BASE>_<QUOTE>-<tf>.cbk, sorted by name. *entries is a new
+ * array (caller frees with free()); an unreadable file is listed with err set. A missing
+ * store is an empty list. Returns 0, CB_ENOMEM or CB_EIO. */
+int cb_store_list(const char *home, cb_store_entry_t **entries, size_t *n, cb_diag_t *diag);
+
+/* "binance:BTC/USDT:1h" from the metadata. Returns 0 or CB_EINVAL (a part is missing or
+ * not valid in a store name) or CB_ERANGE (buf too small). */
+int cb_store_name(const cb_series_meta_t *meta, char *buf, size_t size);
+
+/* The loader used by cb_store_load, on bytes in memory (copied into a heap series). */
+int cb_store_load_buffer(const char *name, const void *buf, size_t len, cb_series_t **out,
+                         cb_diag_t *diag);
+
+/* SHA-256 of the series' canonical payload (the column bytes of its store file: time_ms then
+ * open, high, low, close, volume, each little-endian), as 64 lowercase hex digits + NUL.
+ * The same candles give the same hash whatever file they came from. Returns 0 or CB_EINTERNAL. */
+int cb_series_sha256(const cb_series_t *s, char hex[65]);
+
 /* Opens a series by store name ("binance:BTC/USDT:1h") or by file path (any readable
  * format). The one entry point the CLI uses wherever a SERIES is expected. */
 int cb_series_open(const char *name_or_path, const cb_read_opts_t *opts, cb_series_t **out,

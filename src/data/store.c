@@ -1,0 +1,846 @@
+/* The local store: $COMEBACK_HOME/data/<exchange>/<BASE>_<QUOTE>-<tf>.cbk files, a binary
+ * columnar format (docs/store-format.md) that is memory-mapped on load and written
+ * atomically (temp file, fsync, rename, fsync of the directory). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "comeback/data.h"
+#include "data/store_int.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the store maps little-endian columns directly; big-endian hosts need a byte-swapping loader"
+#endif
+
+/* ---- CBH64 ------------------------------------------------------------------------------ */
+
+#define H_P1 UINT64_C(0x9E3779B185EBCA87)
+#define H_P2 UINT64_C(0xC2B2AE3D27D4EB4F)
+#define H_P3 UINT64_C(0x165667B19E3779F9)
+
+static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static inline uint64_t h_round(uint64_t acc, uint64_t w)
+{
+    acc += w * H_P2;
+    acc = rotl64(acc, 31);
+    return acc * H_P1;
+}
+
+static inline uint64_t load64(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+void cbh64_init(cbh64_t *h)
+{
+    h->lane[0] = H_P1 + H_P2;
+    h->lane[1] = H_P2;
+    h->lane[2] = 0;
+    h->lane[3] = (uint64_t)0 - H_P1;
+    h->words = 0;
+}
+
+void cbh64_update(cbh64_t *h, const void *p, size_t n_words)
+{
+    const unsigned char *b = p;
+    size_t i = 0;
+    /* Single words until word i of the stream lands on lane 0, then four at a time. */
+    while (i < n_words && (h->words & 3)) {
+        h->lane[h->words & 3] = h_round(h->lane[h->words & 3], load64(b + 8 * i));
+        h->words++;
+        i++;
+    }
+    uint64_t a0 = h->lane[0], a1 = h->lane[1], a2 = h->lane[2], a3 = h->lane[3];
+    for (; i + 4 <= n_words; i += 4) {
+        a0 = h_round(a0, load64(b + 8 * i));
+        a1 = h_round(a1, load64(b + 8 * i + 8));
+        a2 = h_round(a2, load64(b + 8 * i + 16));
+        a3 = h_round(a3, load64(b + 8 * i + 24));
+        h->words += 4;
+    }
+    h->lane[0] = a0, h->lane[1] = a1, h->lane[2] = a2, h->lane[3] = a3;
+    for (; i < n_words; i++) {
+        h->lane[h->words & 3] = h_round(h->lane[h->words & 3], load64(b + 8 * i));
+        h->words++;
+    }
+}
+
+uint64_t cbh64_final(const cbh64_t *h)
+{
+    uint64_t x = rotl64(h->lane[0], 1) + rotl64(h->lane[1], 7) + rotl64(h->lane[2], 12) +
+                 rotl64(h->lane[3], 18);
+    x ^= (h->words * 8) * H_P3;
+    x ^= x >> 33;
+    x *= H_P2;
+    x ^= x >> 29;
+    x *= H_P3;
+    x ^= x >> 32;
+    return x;
+}
+
+static uint64_t hash_bytes(const void *p, size_t n_words)
+{
+    cbh64_t h;
+    cbh64_init(&h);
+    cbh64_update(&h, p, n_words);
+    return cbh64_final(&h);
+}
+
+/* ---- Little-endian header fields -------------------------------------------------------- */
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Copies a NUL-padded string field; 0 when it has no NUL inside its width. */
+static int get_str(char *dst, size_t dst_size, const unsigned char *p, size_t width)
+{
+    const unsigned char *nul = memchr(p, 0, width);
+    if (!nul)
+        return 0;
+    size_t n = (size_t)(nul - p);
+    if (n >= dst_size)
+        return 0;
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+    return 1;
+}
+
+/* ---- Names and paths -------------------------------------------------------------------- */
+
+const char *cb_store_home(void)
+{
+    const char *h = getenv("COMEBACK_HOME");
+    return (h && *h) ? h : "./user_data";
+}
+
+static int is_exchange_char(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+static int is_asset_char(int c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int valid_exchange(const char *s, size_t n)
+{
+    if (n == 0 || n >= 32)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_exchange_char((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* "BTC/USDT": two non-empty runs of letters and digits around one '/'. */
+static int valid_pair(const char *s, size_t n)
+{
+    if (n == 0 || n >= 32)
+        return 0;
+    const char *slash = memchr(s, '/', n);
+    if (!slash || slash == s || slash == s + n - 1)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s + i != slash && !is_asset_char((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+static int copy_part(char *dst, size_t size, const char *src, size_t n)
+{
+    if (!dst)
+        return 0;
+    if (n >= size)
+        return CB_ERANGE;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+int cb_store_parse_name(const char *name, char *exchange, size_t exchange_size, char *pair,
+                        size_t pair_size, char *timeframe, size_t timeframe_size)
+{
+    if (!name)
+        return CB_EINVAL;
+    const char *c1 = strchr(name, ':');
+    if (!c1)
+        return CB_EPARSE;
+    const char *c2 = strchr(c1 + 1, ':');
+    if (!c2 || strchr(c2 + 1, ':'))
+        return CB_EPARSE;
+    size_t ne = (size_t)(c1 - name), np = (size_t)(c2 - c1 - 1);
+    const char *tf = c2 + 1;
+    if (!valid_exchange(name, ne) || !valid_pair(c1 + 1, np))
+        return CB_EPARSE;
+    cb_timeframe_t t;
+    if (cb_timeframe_parse(tf, &t) != 0)
+        return CB_EPARSE;
+    if (copy_part(exchange, exchange_size, name, ne) || copy_part(pair, pair_size, c1 + 1, np) ||
+        copy_part(timeframe, timeframe_size, tf, strlen(tf)))
+        return CB_ERANGE;
+    return 0;
+}
+
+int cb_store_path(const char *home, const char *exchange, const char *pair,
+                  const char *timeframe, char *buf, size_t size)
+{
+    cb_timeframe_t t;
+    if (!exchange || !pair || !timeframe || !valid_exchange(exchange, strlen(exchange)) ||
+        !valid_pair(pair, strlen(pair)) || cb_timeframe_parse(timeframe, &t) != 0)
+        return CB_EINVAL;
+    if (!home)
+        home = cb_store_home();
+    const char *slash = strchr(pair, '/');
+    int n = snprintf(buf, size, "%s/data/%s/%.*s_%s-%s.cbk", home, exchange,
+                     (int)(slash - pair), pair, slash + 1, timeframe);
+    if (n < 0 || (size_t)n >= size)
+        return CB_ERANGE;
+    return 0;
+}
+
+int cb_store_name(const cb_series_meta_t *meta, char *buf, size_t size)
+{
+    cb_timeframe_t t;
+    if (!valid_exchange(meta->exchange, strlen(meta->exchange)) ||
+        !valid_pair(meta->pair, strlen(meta->pair)) ||
+        cb_timeframe_parse(meta->timeframe, &t) != 0)
+        return CB_EINVAL;
+    int n = snprintf(buf, size, "%s:%s:%s", meta->exchange, meta->pair, meta->timeframe);
+    if (n < 0 || (size_t)n >= size)
+        return CB_ERANGE;
+    return 0;
+}
+
+/* ---- Loading ---------------------------------------------------------------------------- */
+
+typedef struct parsed_header {
+    uint64_t rows;
+    uint64_t payload_hash;
+    cb_series_meta_t meta;
+    int64_t first_ms, last_ms;
+} parsed_header_t;
+
+/* Validates the fixed header in buf[0..len) (len is the whole file's size when known, or
+ * SIZE_MAX when only the header was read). Fills *h. */
+static int parse_header(const char *name, const unsigned char *buf, size_t avail,
+                        uint64_t file_size, parsed_header_t *h, cb_diag_t *diag)
+{
+    memset(h, 0, sizeof *h);
+    if (file_size < 8 || avail < 8 || memcmp(buf, CB_STORE_MAGIC, 8) != 0)
+        return cb_diag_set(diag, CB_ECORRUPT, name, 0, 0, NULL,
+                           "not a Comeback store file (bad magic; expected a .cbk file)");
+    if (file_size < 12 || avail < 12)
+        return cb_diag_set(diag, CB_ECORRUPT, name, 0, 0, NULL,
+                           "truncated store file: %llu bytes, the header alone is %u",
+                           (unsigned long long)file_size, CB_STORE_HEADER_SIZE);
+    uint32_t version = get_u32(buf + CBK_OFF_VERSION);
+    if (version != CB_STORE_VERSION)
+        return cb_diag_set(diag, CB_EUNSUPPORTED, name, 0, 0, NULL,
+                           "store format version %u is not supported (this program reads "
+                           "version %u)",
+                           version, CB_STORE_VERSION);
+    if (file_size < CB_STORE_HEADER_SIZE || avail < CB_STORE_HEADER_SIZE)
+        return cb_diag_set(diag, CB_ECORRUPT, name, 0, 0, NULL,
+                           "truncated store file: %llu bytes, the header alone is %u",
+                           (unsigned long long)file_size, CB_STORE_HEADER_SIZE);
+    uint64_t want = get_u64(buf + CBK_OFF_HEADER_HASH);
+    uint64_t got = hash_bytes(buf, CBK_OFF_HEADER_HASH / 8);
+    if (want != got)
+        return cb_diag_set(diag, CB_ECORRUPT, name, 0, 0, NULL,
+                           "header checksum mismatch (stored %016llx, computed %016llx): the "
+                           "file is corrupted",
+                           (unsigned long long)want, (unsigned long long)got);
+    uint32_t hsize = get_u32(buf + CBK_OFF_HEADER_SIZE);
+    uint32_t ncols = get_u32(buf + CBK_OFF_COLUMNS);
+    uint64_t rows = get_u64(buf + CBK_OFF_ROWS);
+    uint64_t off = get_u64(buf + CBK_OFF_PAYLOAD_OFFSET);
+    uint64_t bytes = get_u64(buf + CBK_OFF_PAYLOAD_BYTES);
+    if (hsize != CB_STORE_HEADER_SIZE || ncols != CB_STORE_COLUMNS ||
+        off != CB_STORE_HEADER_SIZE)
+        return cb_diag_set(diag, CB_ECORRUPT, name, 0, 0, NULL,
+                           "bad header layout (header size %u, %u columns, payload at %llu)",
+                           hsize, ncols, (unsigned long long)off);
+    if (rows > (UINT64_MAX - CB_STORE_HEADER_SIZE) / CB_STORE_ROW_BYTES ||
+        bytes != rows * CB_STORE_ROW_BYTES || rows > SIZE_MAX / CB_STORE_ROW_BYTES)
+        return cb_diag_set(diag, CB_ECORRUPT, name, 0, 0, NULL,
+                           "bad header: %llu rows do not make %llu payload bytes",
+                           (unsigned long long)rows, (unsigned long long)bytes);
+    uint64_t expect = CB_STORE_HEADER_SIZE + bytes;
+    if (file_size != UINT64_MAX && file_size < expect)
+        return cb_diag_set(diag, CB_ECORRUPT, name, 0, 0, NULL,
+                           "truncated store file: %llu bytes, the header announces %llu rows "
+                           "(%llu bytes)",
+                           (unsigned long long)file_size, (unsigned long long)rows,
+                           (unsigned long long)expect);
+    if (file_size != UINT64_MAX && file_size > expect)
+        return cb_diag_set(diag, CB_ECORRUPT, name, 0, 0, NULL,
+                           "%llu unexpected bytes after the last column (file is %llu bytes, "
+                           "the header announces %llu)",
+                           (unsigned long long)(file_size - expect),
+                           (unsigned long long)file_size, (unsigned long long)expect);
+    if (!get_str(h->meta.exchange, sizeof h->meta.exchange, buf + CBK_OFF_EXCHANGE, 32) ||
+        !get_str(h->meta.pair, sizeof h->meta.pair, buf + CBK_OFF_PAIR, 32) ||
+        !get_str(h->meta.timeframe, sizeof h->meta.timeframe, buf + CBK_OFF_TIMEFRAME, 8) ||
+        !get_str(h->meta.source, sizeof h->meta.source, buf + CBK_OFF_SOURCE, 256))
+        return cb_diag_set(diag, CB_ECORRUPT, name, 0, 0, NULL,
+                           "bad header: a metadata string is not NUL-terminated");
+    h->meta.synthetic = (get_u32(buf + CBK_OFF_FLAGS) & CBK_FLAG_SYNTHETIC) != 0;
+    h->rows = rows;
+    h->payload_hash = get_u64(buf + CBK_OFF_PAYLOAD_HASH);
+    h->first_ms = (int64_t)get_u64(buf + CBK_OFF_FIRST_MS);
+    h->last_ms = (int64_t)get_u64(buf + CBK_OFF_LAST_MS);
+    return 0;
+}
+
+/* Checks the payload against the header and points s's columns into it. */
+static int check_payload(const char *name, const unsigned char *payload, const parsed_header_t *h,
+                         cb_diag_t *diag)
+{
+    uint64_t got = hash_bytes(payload, (size_t)h->rows * CB_STORE_COLUMNS);
+    if (got != h->payload_hash)
+        return cb_diag_set(diag, CB_ECORRUPT, name, 0, 0, NULL,
+                           "payload checksum mismatch (stored %016llx, computed %016llx): the "
+                           "file is corrupted",
+                           (unsigned long long)h->payload_hash, (unsigned long long)got);
+    if (h->rows) {
+        int64_t first, last;
+        memcpy(&first, payload, 8);
+        memcpy(&last, payload + 8 * (h->rows - 1), 8);
+        if (first != h->first_ms || last != h->last_ms)
+            return cb_diag_set(diag, CB_ECORRUPT, name, 0, 0, NULL,
+                               "header span does not match the time column");
+    }
+    return 0;
+}
+
+static void point_columns(cb_series_t *s, const unsigned char *payload, size_t rows)
+{
+    s->n = rows;
+    s->time_ms = (int64_t *)(uintptr_t)payload;
+    s->open = (double *)(uintptr_t)(payload + 8 * rows);
+    s->high = (double *)(uintptr_t)(payload + 16 * rows);
+    s->low = (double *)(uintptr_t)(payload + 24 * rows);
+    s->close = (double *)(uintptr_t)(payload + 32 * rows);
+    s->volume = (double *)(uintptr_t)(payload + 40 * rows);
+}
+
+int cb_store_load_buffer(const char *name, const void *buf, size_t len, cb_series_t **out,
+                         cb_diag_t *diag)
+{
+    *out = NULL;
+    parsed_header_t h;
+    int r = parse_header(name, buf, len, len, &h, diag);
+    if (r)
+        return r;
+    const unsigned char *payload = (const unsigned char *)buf + CB_STORE_HEADER_SIZE;
+    if ((r = check_payload(name, payload, &h, diag)) != 0)
+        return r;
+    size_t rows = (size_t)h.rows;
+    cb_series_t *s = cb_series_new(rows);
+    if (!s)
+        return cb_diag_set(diag, CB_ENOMEM, name, 0, 0, NULL, NULL);
+    /* buf may be unaligned: copy column by column. */
+    memcpy(s->time_ms, payload, 8 * rows);
+    memcpy(s->open, payload + 8 * rows, 8 * rows);
+    memcpy(s->high, payload + 16 * rows, 8 * rows);
+    memcpy(s->low, payload + 24 * rows, 8 * rows);
+    memcpy(s->close, payload + 32 * rows, 8 * rows);
+    memcpy(s->volume, payload + 40 * rows, 8 * rows);
+    s->n = rows;
+    s->meta = h.meta;
+    *out = s;
+    return 0;
+}
+
+static int io_error(cb_diag_t *diag, const char *path, const char *what, int err)
+{
+    return cb_diag_set(diag, err == ENOENT ? CB_ENOENT : CB_EIO, path, 0, 0, NULL, "%s: %s",
+                       what, strerror(err));
+}
+
+int cb_store_load(const char *path, cb_series_t **out, cb_diag_t *diag)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return io_error(diag, path, "cannot open", errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return io_error(diag, path, "cannot stat", e);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "not a regular file");
+    }
+    size_t len = (size_t)st.st_size;
+    if (len < CB_STORE_HEADER_SIZE) {
+        /* Too short to map usefully: read what there is for a precise message. */
+        unsigned char small[CB_STORE_HEADER_SIZE];
+        ssize_t got = pread(fd, small, sizeof small, 0);
+        close(fd);
+        parsed_header_t h;
+        int r = parse_header(path, small, got > 0 ? (size_t)got : 0, (uint64_t)len, &h, diag);
+        return r ? r : cb_diag_set(diag, CB_ECORRUPT, path, 0, 0, NULL, "truncated store file");
+    }
+    /* MAP_POPULATE: the checksum reads every page anyway; prefaulting them in one go is
+     * much cheaper than taking a fault per page. */
+    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (map == MAP_FAILED)
+        return io_error(diag, path, "cannot map", e);
+    parsed_header_t h;
+    int r = parse_header(path, map, len, (uint64_t)len, &h, diag);
+    const unsigned char *payload = (const unsigned char *)map + CB_STORE_HEADER_SIZE;
+    if (!r)
+        r = check_payload(path, payload, &h, diag);
+    cb_series_t *s = r ? NULL : cb_series_new(0);
+    if (!r && !s)
+        r = cb_diag_set(diag, CB_ENOMEM, path, 0, 0, NULL, NULL);
+    if (r) {
+        munmap(map, len);
+        return r;
+    }
+    point_columns(s, payload, (size_t)h.rows);
+    s->meta = h.meta;
+    s->map_ = map;
+    s->map_len_ = len;
+    *out = s;
+    return 0;
+}
+
+int cb_store_peek(const char *path, cb_store_entry_t *e, cb_diag_t *diag)
+{
+    memset(e, 0, sizeof *e);
+    snprintf(e->path, sizeof e->path, "%s", path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return io_error(diag, path, "cannot open", errno);
+    struct stat st;
+    unsigned char buf[CB_STORE_HEADER_SIZE];
+    ssize_t got = -1;
+    if (fstat(fd, &st) == 0)
+        got = pread(fd, buf, sizeof buf, 0);
+    int err = errno;
+    close(fd);
+    if (got < 0)
+        return io_error(diag, path, "cannot read", err);
+    e->file_bytes = (uint64_t)st.st_size;
+    parsed_header_t h;
+    int r = parse_header(path, buf, (size_t)got, (uint64_t)st.st_size, &h, diag);
+    if (r)
+        return r;
+    e->meta = h.meta;
+    e->rows = (size_t)h.rows;
+    e->first_ms = h.first_ms;
+    e->last_ms = h.last_ms;
+    if (cb_store_name(&h.meta, e->name, sizeof e->name) != 0)
+        snprintf(e->name, sizeof e->name, "%s", path);
+    return 0;
+}
+
+/* ---- Saving ----------------------------------------------------------------------------- */
+
+static int mkdir_p(const char *dir, cb_diag_t *diag)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0)
+        return 0;
+    if (n >= sizeof buf)
+        return cb_diag_set(diag, CB_EIO, dir, 0, 0, NULL, "path too long");
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            int e = errno;
+            return cb_diag_set(diag, CB_EIO, buf, 0, 0, NULL, "cannot create directory: %s",
+                               strerror(e));
+        }
+        buf[i] = c;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n > (1u << 30) ? (1u << 30) : n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void put_str(unsigned char *p, size_t width, const char *s)
+{
+    size_t n = strnlen(s, width - 1);
+    memcpy(p, s, n);
+}
+
+int cb_store_save(const char *path, const cb_series_t *s, cb_diag_t *diag)
+{
+    if (!path || !s)
+        return cb_diag_set(diag, CB_EINVAL, path, 0, 0, NULL, NULL);
+    const void *cols[CB_STORE_COLUMNS] = {s->time_ms, s->open, s->high,
+                                          s->low,     s->close, s->volume};
+    size_t rows = s->n;
+    unsigned char hdr[CB_STORE_HEADER_SIZE];
+    memset(hdr, 0, sizeof hdr);
+    memcpy(hdr + CBK_OFF_MAGIC, CB_STORE_MAGIC, 8);
+    put_u32(hdr + CBK_OFF_VERSION, CB_STORE_VERSION);
+    put_u32(hdr + CBK_OFF_HEADER_SIZE, CB_STORE_HEADER_SIZE);
+    put_u64(hdr + CBK_OFF_ROWS, rows);
+    put_u64(hdr + CBK_OFF_PAYLOAD_OFFSET, CB_STORE_HEADER_SIZE);
+    put_u64(hdr + CBK_OFF_PAYLOAD_BYTES, (uint64_t)rows * CB_STORE_ROW_BYTES);
+    cbh64_t h;
+    cbh64_init(&h);
+    for (size_t k = 0; k < CB_STORE_COLUMNS; k++)
+        if (rows)
+            cbh64_update(&h, cols[k], rows);
+    put_u64(hdr + CBK_OFF_PAYLOAD_HASH, cbh64_final(&h));
+    put_u32(hdr + CBK_OFF_FLAGS, s->meta.synthetic ? CBK_FLAG_SYNTHETIC : 0);
+    put_u32(hdr + CBK_OFF_COLUMNS, CB_STORE_COLUMNS);
+    put_u64(hdr + CBK_OFF_FIRST_MS, rows ? (uint64_t)s->time_ms[0] : 0);
+    put_u64(hdr + CBK_OFF_LAST_MS, rows ? (uint64_t)s->time_ms[rows - 1] : 0);
+    put_str(hdr + CBK_OFF_EXCHANGE, 32, s->meta.exchange);
+    put_str(hdr + CBK_OFF_PAIR, 32, s->meta.pair);
+    put_str(hdr + CBK_OFF_TIMEFRAME, 8, s->meta.timeframe);
+    put_str(hdr + CBK_OFF_SOURCE, 256, s->meta.source);
+    put_u64(hdr + CBK_OFF_HEADER_HASH, hash_bytes(hdr, CBK_OFF_HEADER_HASH / 8));
+
+    /* The temp file lives beside the target so rename() is atomic (same file system). */
+    char dir[4096], tmp[4096];
+    size_t plen = strlen(path);
+    if (plen + 16 >= sizeof tmp)
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "path too long");
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        size_t dlen = slash == path ? 1 : (size_t)(slash - path);
+        memcpy(dir, path, dlen);
+        dir[dlen] = '\0';
+    } else {
+        strcpy(dir, ".");
+    }
+    int r = mkdir_p(dir, diag);
+    if (r)
+        return r;
+    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return io_error(diag, path, "cannot create a temporary file", errno);
+    int ok = fchmod(fd, 0644) == 0 && write_all(fd, hdr, sizeof hdr) == 0;
+    for (size_t k = 0; ok && k < CB_STORE_COLUMNS; k++)
+        if (rows)
+            ok = write_all(fd, cols[k], rows * 8) == 0;
+    ok = ok && fsync(fd) == 0;
+    int e = errno;
+    if (close(fd) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot write: %s", strerror(e));
+    }
+    /* Make the rename itself durable. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        int fr = fsync(dfd);
+        e = errno;
+        close(dfd);
+        if (fr != 0 && e != EINVAL)
+            return cb_diag_set(diag, CB_EIO, dir, 0, 0, NULL, "cannot sync directory: %s",
+                               strerror(e));
+    }
+    return 0;
+}
+
+/* ---- Listing ---------------------------------------------------------------------------- */
+
+/* dst = a + "/" + b; 0 when it does not fit. */
+static int join_path(char *dst, size_t size, const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na + 1 + nb >= size)
+        return 0;
+    memcpy(dst, a, na);
+    dst[na] = '/';
+    memcpy(dst + na + 1, b, nb + 1);
+    return 1;
+}
+
+static void copy_trunc(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const cb_store_entry_t *)a)->name, ((const cb_store_entry_t *)b)->name);
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+int cb_store_list(const char *home, cb_store_entry_t **entries, size_t *n, cb_diag_t *diag)
+{
+    *entries = NULL;
+    *n = 0;
+    if (!home)
+        home = cb_store_home();
+    char root[4096];
+    snprintf(root, sizeof root, "%s/data", home);
+    DIR *d = opendir(root);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        return io_error(diag, root, "cannot list", errno);
+    }
+    cb_store_entry_t *list = NULL;
+    size_t cap = 0, count = 0;
+    int r = 0;
+    struct dirent *ex;
+    while (!r && (ex = readdir(d))) {
+        if (ex->d_name[0] == '.')
+            continue;
+        char sub[4096];
+        if (!join_path(sub, sizeof sub, root, ex->d_name))
+            continue;
+        DIR *sd = opendir(sub);
+        if (!sd)
+            continue;
+        struct dirent *fe;
+        while ((fe = readdir(sd))) {
+            if (fe->d_name[0] == '.' || !has_suffix(fe->d_name, ".cbk"))
+                continue;
+            if (count == cap) {
+                size_t nc = cap ? cap * 2 : 16;
+                cb_store_entry_t *nl = realloc(list, nc * sizeof *nl);
+                if (!nl) {
+                    r = cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
+                    break;
+                }
+                list = nl;
+                cap = nc;
+            }
+            char path[4096];
+            if (!join_path(path, sizeof path, sub, fe->d_name))
+                continue;
+            cb_store_entry_t *e = &list[count++];
+            cb_diag_t dg;
+            cb_diag_clear(&dg);
+            int pr = cb_store_peek(path, e, &dg);
+            if (pr) {
+                e->err = pr;
+                copy_trunc(e->msg, sizeof e->msg, dg.msg);
+                /* Name it from the path: <exchange>/<BASE>_<QUOTE>-<tf>.cbk */
+                char rel[600];
+                if (join_path(rel, sizeof rel, ex->d_name, fe->d_name))
+                    copy_trunc(e->name, sizeof e->name, rel);
+            }
+        }
+        closedir(sd);
+    }
+    closedir(d);
+    if (r) {
+        free(list);
+        return r;
+    }
+    if (count)
+        qsort(list, count, sizeof *list, cmp_entry);
+    *entries = list;
+    *n = count;
+    return 0;
+}
+
+/* ---- Merge ------------------------------------------------------------------------------ */
+
+static const char *first_difference(const cb_series_t *a, size_t i, const cb_series_t *b,
+                                    size_t j)
+{
+    if (a->open[i] != b->open[j])
+        return "open";
+    if (a->high[i] != b->high[j])
+        return "high";
+    if (a->low[i] != b->low[j])
+        return "low";
+    if (a->close[i] != b->close[j])
+        return "close";
+    if (a->volume[i] != b->volume[j])
+        return "volume";
+    return NULL;
+}
+
+int cb_series_merge(const cb_series_t *base, const cb_series_t *add, cb_series_t **out,
+                    size_t *added, cb_diag_t *diag)
+{
+    *out = NULL;
+    if (added)
+        *added = 0;
+    if (base->meta.timeframe[0] && add->meta.timeframe[0] &&
+        strcmp(base->meta.timeframe, add->meta.timeframe) != 0)
+        return cb_diag_set(diag, CB_ECONFLICT, NULL, 0, 0, NULL,
+                           "cannot merge %s candles into a %s series", add->meta.timeframe,
+                           base->meta.timeframe);
+    cb_series_t *m = cb_series_new(base->n + add->n);
+    if (!m)
+        return cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
+    m->meta = base->meta;
+    if (!m->meta.timeframe[0])
+        memcpy(m->meta.timeframe, add->meta.timeframe, sizeof m->meta.timeframe);
+    m->meta.synthetic = base->meta.synthetic || add->meta.synthetic;
+    size_t i = 0, j = 0, k = 0, fresh = 0;
+    while (i < base->n || j < add->n) {
+        const cb_series_t *src;
+        size_t at;
+        if (j >= add->n || (i < base->n && base->time_ms[i] < add->time_ms[j])) {
+            src = base, at = i++;
+        } else if (i >= base->n || add->time_ms[j] < base->time_ms[i]) {
+            src = add, at = j++;
+            fresh++;
+        } else {
+            const char *what = first_difference(base, i, add, j);
+            if (what) {
+                char t[32], field[96];
+                cb_time_format(base->time_ms[i], t, sizeof t);
+                snprintf(field, sizeof field, "candle %s", t);
+                int r = cb_diag_set(
+                    diag, CB_ECONFLICT, NULL, 0, 0, field,
+                    "'%s' differs (time_ms %lld): stored o=%.17g h=%.17g l=%.17g c=%.17g "
+                    "v=%.17g, new o=%.17g h=%.17g l=%.17g c=%.17g v=%.17g",
+                    what, (long long)base->time_ms[i], base->open[i], base->high[i],
+                    base->low[i], base->close[i], base->volume[i], add->open[j], add->high[j],
+                    add->low[j], add->close[j], add->volume[j]);
+                cb_series_free(m);
+                return r;
+            }
+            src = base, at = i++;
+            j++;
+        }
+        m->time_ms[k] = src->time_ms[at];
+        m->open[k] = src->open[at];
+        m->high[k] = src->high[at];
+        m->low[k] = src->low[at];
+        m->close[k] = src->close[at];
+        m->volume[k] = src->volume[at];
+        k++;
+    }
+    m->n = k;
+    if (added)
+        *added = fresh;
+    *out = m;
+    return 0;
+}
+
+/* ---- Hash and open ---------------------------------------------------------------------- */
+
+int cb_series_sha256(const cb_series_t *s, char hex[65])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+    const void *cols[CB_STORE_COLUMNS] = {s->time_ms, s->open, s->high,
+                                          s->low,     s->close, s->volume};
+    for (size_t k = 0; ok && k < CB_STORE_COLUMNS && s->n; k++)
+        ok = EVP_DigestUpdate(ctx, cols[k], s->n * 8) == 1;
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
+        return CB_EINTERNAL;
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+/* 1 when the file starts with the store magic. */
+static int looks_like_store(const char *path)
+{
+    unsigned char m[8];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t got = pread(fd, m, 8, 0);
+    close(fd);
+    return got == 8 && memcmp(m, CB_STORE_MAGIC, 8) == 0;
+}
+
+int cb_series_open(const char *name_or_path, const cb_read_opts_t *opts, cb_series_t **out,
+                   cb_diag_t *diag)
+{
+    *out = NULL;
+    char ex[32], pair[32], tf[8];
+    if (cb_store_parse_name(name_or_path, ex, sizeof ex, pair, sizeof pair, tf, sizeof tf) == 0) {
+        char path[4096];
+        int r = cb_store_path(NULL, ex, pair, tf, path, sizeof path);
+        if (r)
+            return cb_diag_set(diag, r, name_or_path, 0, 0, NULL, "not a valid store name");
+        r = cb_store_load(path, out, diag);
+        if (r == CB_ENOENT)
+            return cb_diag_set(diag, CB_ENOENT, name_or_path, 0, 0, NULL,
+                               "no such series in the store (%s); see 'comeback data list'",
+                               path);
+        return r;
+    }
+    int is_cbk = has_suffix(name_or_path, ".cbk");
+    if ((opts && opts->format == CB_FORMAT_CBK) || is_cbk || looks_like_store(name_or_path))
+        return cb_store_load(name_or_path, out, diag);
+    if (access(name_or_path, R_OK) != 0)
+        return io_error(diag, name_or_path, "cannot open", errno);
+    return cb_diag_set(diag, CB_EUNSUPPORTED, name_or_path, 0, 0, NULL,
+                       "reading CSV/JSON candle files is not available in this build yet");
+}
