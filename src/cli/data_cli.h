@@ -7,4 +7,7 @@ int data_check_run(int argc, char **argv);
 /* Its help text (for `comeback help data` and `comeback data check --help`). */
 extern const char help_data_check[];
 
+/* `comeback data info SERIES`; argv[0] is "info" (cmd_data.c; the demo calls it too). */
+int data_info_run(int argc, char **argv);
+
 #endif
