@@ -44,9 +44,10 @@ static void test_deterministic(void **state)
      * demo, benchmarks and docs quote its output). */
     assert_int_equal(a->time_ms[0], INT64_C(1577836800000));
     assert_int_equal(a->time_ms[1], INT64_C(1577836860000));
-    assert_true(a->close[0] == 19974.13);
-    assert_true(a->close[1] == 19971.79);
-    assert_true(a->close[2] == 19968.19);
+    assert_true(a->close[0] == 19988.35);
+    assert_true(a->close[1] == 20003.14);
+    assert_true(a->close[2] == 20019.05);
+    assert_true(a->high[0] == 20000.81 && a->low[0] == 19988.26 && a->volume[0] == 16.59811);
     assert_true(a->open[0] == 20000.0);
     assert_string_equal(a->meta.source, "synth seed=42");
     assert_string_equal(a->meta.exchange, "synth");

@@ -3,7 +3,7 @@
  * grows with the size of the move, and prices rounded to a tick. Used by the demo and by the
  * large benchmarks, so it must be fast (a few million bars per second) and byte-identical for
  * the same options on the same build: its own PRNG (xoshiro256** seeded by splitmix64) and its
- * own normal variates (Box-Muller); no global state. */
+ * own normal variates (polar Box-Muller); no global state. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,18 +48,24 @@ static inline double uniform(rng_t *r)
     return ((double)(next_u64(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
+/* Standard normal variates, two at a time, by Marsaglia's polar form of Box-Muller (no
+ * trigonometry; the rejection loop is as deterministic as the rest). */
 static inline double normal(rng_t *r)
 {
     if (r->has_spare) {
         r->has_spare = 0;
         return r->spare;
     }
-    double u1 = uniform(r), u2 = uniform(r);
-    double rad = sqrt(-2.0 * log(u1));
-    double th = 6.283185307179586 * u2;
-    r->spare = rad * sin(th);
+    double u, v, q;
+    do {
+        u = 2.0 * uniform(r) - 1.0;
+        v = 2.0 * uniform(r) - 1.0;
+        q = u * u + v * v;
+    } while (q >= 1.0 || q == 0.0);
+    double f = sqrt(-2.0 * log(q) / q);
+    r->spare = v * f;
     r->has_spare = 1;
-    return rad * cos(th);
+    return u * f;
 }
 
 static void rng_seed(rng_t *r, uint64_t seed)
@@ -141,6 +147,7 @@ int cb_synth_generate(const cb_synth_opts_t *opts, cb_series_t **out, cb_diag_t 
     double logp = log0;
     double var = var_target;
     double prev_close = round_tick(start, scale, scale_up);
+    double p_prev = start; /* exp(logp), unrounded */
     double last_ret = 0.0;
     for (size_t i = 0; i < opts->bars; i++) {
         var = omega + SYN_GARCH_ALPHA * last_ret * last_ret + SYN_GARCH_BETA * var;
@@ -155,11 +162,11 @@ int cb_synth_generate(const cb_synth_opts_t *opts, cb_series_t **out, cb_diag_t 
          * exactly: P(max > m) = exp(-2 m (m - x) / var). */
         double disc_hi = sqrt(x * x - 2.0 * var * log(uniform(&rng)));
         double disc_lo = sqrt(x * x - 2.0 * var * log(uniform(&rng)));
-        double p_prev = exp(logp);
         double hi = p_prev * exp(0.5 * (x + disc_hi));
         double lo = p_prev * exp(0.5 * (x - disc_lo));
         logp += x;
-        double c = round_tick(exp(logp), scale, scale_up);
+        p_prev *= exp(x);
+        double c = round_tick(p_prev, scale, scale_up);
         if (c < tick)
             c = tick;
         double o = prev_close;
