@@ -13,6 +13,7 @@ static volatile double sink;
 
 typedef struct ctx {
     const char *path;
+    const char *csv;
     size_t bars;
     cb_synth_opts_t synth;
 } ctx_t;
@@ -23,6 +24,23 @@ static void load_touch(void *arg)
     cb_series_t *s;
     cb_diag_t d;
     if (cb_store_load(c->path, &s, &d) != 0) {
+        fprintf(stderr, "bench: %s\n", d.msg);
+        exit(1);
+    }
+    double acc = 0;
+    for (size_t i = 0; i < s->n; i++)
+        acc += s->close[i];
+    sink = acc;
+    cb_series_free(s);
+}
+
+static void csv_import(void *arg)
+{
+    ctx_t *c = arg;
+    cb_series_t *s;
+    cb_diag_t d;
+    cb_read_opts_t o = {CB_FORMAT_AUTO, "1m", 0, 0};
+    if (cb_series_read_file(c->csv, &o, &s, NULL, &d) != 0) {
         fprintf(stderr, "bench: %s\n", d.msg);
         exit(1);
     }
@@ -65,9 +83,13 @@ int main(void)
     bench_report("data.synth", (double)c.bars / st.median / 1e6, "Mbars/s",
                  (double)c.bars / st.max / 1e6, (double)c.bars / st.min / 1e6, NULL, 0);
 
+    char csv[256];
+    snprintf(csv, sizeof csv, "%s/BTC_USDT-1m.csv", dir);
+    c.csv = csv;
     cb_series_t *s;
     cb_diag_t d;
-    if (cb_synth_generate(&c.synth, &s, &d) != 0 || cb_store_save(path, s, &d) != 0) {
+    if (cb_synth_generate(&c.synth, &s, &d) != 0 || cb_store_save(path, s, &d) != 0 ||
+        cb_series_write_csv(s, csv, &d) != 0) {
         fprintf(stderr, "bench: %s\n", d.msg);
         return 1;
     }
@@ -77,15 +99,22 @@ int main(void)
     double save_s = bench_now() - t0;
     cb_series_free(s);
 
+    /* The same candles both ways: CSV (read, parse, validate) against the store (map, verify
+     * the checksum); both then touch every close. */
+    bench_stats_t csv_st = bench_time(csv_import, &c, 1, quick ? 3 : 5);
     st = bench_time(load_touch, &c, 2, quick ? 5 : 15);
-    char name[64];
+    char name[64], ref[64];
+    snprintf(ref, sizeof ref, "data.csv_import_%zuk", c.bars / 1000);
     snprintf(name, sizeof name, "data.store_load_%zuk", c.bars / 1000);
-    bench_report(name, st.median * 1e3, "ms", st.min * 1e3, st.max * 1e3, NULL, 0);
+    bench_report(ref, csv_st.median * 1e3, "ms", csv_st.min * 1e3, csv_st.max * 1e3, NULL, 0);
+    bench_report(name, st.median * 1e3, "ms", st.min * 1e3, st.max * 1e3, ref,
+                 csv_st.median / st.median);
     bench_report("data.store_load_rate", (double)c.bars / st.median / 1e6, "Mrows/s",
                  (double)c.bars / st.max / 1e6, (double)c.bars / st.min / 1e6, NULL, 0);
     bench_report("data.store_save", save_s * 1e3, "ms", save_s * 1e3, save_s * 1e3, NULL, 0);
 
     unlink(path);
+    unlink(csv);
     rmdir(dir);
     return 0;
 }

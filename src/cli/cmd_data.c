@@ -81,36 +81,27 @@ static void format_span(int64_t ms, char *buf, size_t size)
              rem / CB_MS_PER_HOUR, rem % CB_MS_PER_HOUR / CB_MS_PER_MIN);
 }
 
-/* The readers and the CSV writer come from the data-read work (cb_series_read_file,
- * cb_series_write_csv); these two wrappers are the only places that call them. */
+/* Reads a candle file (CSV, Binance kline CSV, freqtrade JSON) with the readers; says how
+ * many rows --skip-bad-rows left out and prints every problem when it fails. */
 static int read_candle_file(const char *file, const cb_read_opts_t *opts, cb_series_t **out,
                             size_t *skipped, cb_diag_t *d)
 {
-    (void)opts;
-    *out = NULL;
-    *skipped = 0;
-    return cb_diag_set(d, CB_EUNSUPPORTED, file, 0, 0, NULL,
-                       "reading CSV/JSON candle files is not available in this build yet");
-}
-
-static int write_csv(const cb_series_t *s, const char *path, cb_diag_t *d)
-{
-    (void)s;
-    return cb_diag_set(d, CB_EUNSUPPORTED, path, 0, 0, NULL,
-                       "writing CSV is not available in this build yet");
-}
-
-static int parse_format(const char *name, cb_format_t *f)
-{
-    static const char *const names[] = {"auto", "binance", "csv", "freqtrade", "cbk"};
-    static const cb_format_t ids[] = {CB_FORMAT_AUTO, CB_FORMAT_BINANCE, CB_FORMAT_CSV,
-                                      CB_FORMAT_FREQTRADE, CB_FORMAT_CBK};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(name, names[i])) {
-            *f = ids[i];
-            return 0;
+    cb_read_report_t rep;
+    memset(&rep, 0, sizeof rep);
+    int r = cb_series_read_file(file, opts, out, &rep, d);
+    *skipped = rep.skipped;
+    if (r && rep.problems.total > 1) {
+        char buf[1024];
+        fprintf(stderr, "comeback: %zu problems in %s:\n", rep.problems.total, file);
+        for (size_t i = 0; i < rep.problems.n; i++) {
+            cb_diag_format(&rep.problems.items[i], buf, sizeof buf);
+            fprintf(stderr, "  %s\n", buf);
         }
-    return CB_EINVAL;
+        if (rep.problems.total > rep.problems.n)
+            fprintf(stderr, "  ... and %zu more\n", rep.problems.total - rep.problems.n);
+    }
+    cb_read_report_free(&rep);
+    return r;
 }
 
 /* Writes s to a .csv or .cbk file chosen by the extension (or forced by format). */
@@ -119,7 +110,7 @@ static int write_series_file(const cb_series_t *s, const char *path, const char 
     cb_diag_t d;
     cb_diag_clear(&d);
     int cbk = format ? !strcmp(format, "cbk") : has_suffix(path, ".cbk");
-    int r = cbk ? cb_store_save(path, s, &d) : write_csv(s, path, &d);
+    int r = cbk ? cb_store_save(path, s, &d) : cb_series_write_csv(s, path, &d);
     if (r)
         return cli_print_diag(&d);
     return 0;
@@ -180,7 +171,7 @@ static int data_import(int argc, char **argv)
     if (!file)
         return cli_usage_error("data", "import: which FILE?");
     cb_read_opts_t opts = {CB_FORMAT_AUTO, tf, skip_bad, 0};
-    if (format && parse_format(format, &opts.format) != 0)
+    if (format && cb_format_parse(format, &opts.format) != 0)
         return cli_usage_error("data", "import: unknown --format '%s' (auto, binance, csv, "
                                        "freqtrade, cbk)",
                                format);
@@ -322,8 +313,22 @@ int data_info_run(int argc, char **argv)
     if (!arg)
         return cli_usage_error("data", "info: which SERIES? (a store name or a file)");
     cb_series_t *s;
-    if (open_series(arg, &s))
+    cb_read_report_t rep;
+    memset(&rep, 0, sizeof rep);
+    int text_file = cb_store_parse_name(arg, NULL, 0, NULL, 0, NULL, 0) != 0 &&
+                    !has_suffix(arg, ".cbk");
+    if (text_file) {
+        /* A CSV/JSON file: read it here to show what the reader made of it. */
+        cb_diag_t d;
+        cb_diag_clear(&d);
+        int r = cb_series_read_file(arg, NULL, &s, &rep, &d);
+        if (r) {
+            cb_read_report_free(&rep);
+            return cli_print_diag(&d);
+        }
+    } else if (open_series(arg, &s)) {
         return CLI_FAIL;
+    }
     char name[96] = "";
     int stored = cb_store_name(&s->meta, name, sizeof name) == 0 &&
                  cb_store_parse_name(arg, NULL, 0, NULL, 0, NULL, 0) == 0;
@@ -342,6 +347,13 @@ int data_info_run(int argc, char **argv)
     printf("timeframe   %s\n", s->meta.timeframe[0] ? s->meta.timeframe : "(unknown)");
     printf("source      %s\n", s->meta.source[0] ? s->meta.source : "(unknown)");
     printf("synthetic   %s\n", s->meta.synthetic ? "yes (SYNTHETIC)" : "no");
+    if (text_file) {
+        printf("format      %s (times from '%s', %s%s)\n", cb_format_name(rep.format),
+               rep.time_column, rep.time_unit,
+               rep.newest_first ? ", newest first: reversed" : "");
+        printf("ignored     %s\n", rep.extra_columns[0] ? rep.extra_columns : "(no columns)");
+    }
+    cb_read_report_free(&rep);
     printf("rows        %zu\n", s->n);
     if (s->n) {
         char a[32], b[32], span[48];
@@ -465,7 +477,7 @@ static int data_export(int argc, char **argv)
         return CLI_FAIL;
     if (s->meta.synthetic && output)
         fprintf(stderr, "comeback: note: %s is SYNTHETIC data\n", arg);
-    int e = write_series_file(s, output ? output : "/dev/stdout", format);
+    int e = write_series_file(s, output ? output : "-", format);
     cb_series_free(s);
     return e ? CLI_FAIL : CLI_OK;
 }

@@ -84,15 +84,19 @@ int data_check_run(int argc, char **argv)
     cb_series_t *s = NULL;
     cb_read_report_t rep;
     memset(&rep, 0, sizeof rep);
-    int from_file = looks_like_file(target);
+    size_t tn = strlen(target);
+    int is_cbk = tn > 4 && strcmp(target + tn - 4, ".cbk") == 0;
+    int is_name = cb_store_parse_name(target, NULL, 0, NULL, 0, NULL, 0) == 0;
+    int from_file = !is_name && looks_like_file(target) && !is_cbk &&
+                    opts.format != CB_FORMAT_CBK;
     int r;
     if (from_file) {
         /* Read with skipping on, so that everything wrong is listed in one run; the exit
          * status below still fails on any hard error unless --skip-bad-rows was given. */
         r = cb_series_read_file(target, &opts, &s, &rep, &d);
     } else {
-        /* Store names (binance:BTC/USDT:1h) go through cb_series_open once the store lands. */
-        r = cb_diag_set(&d, CB_ENOENT, target, 0, 0, NULL, "no such file");
+        /* Store names (binance:BTC/USDT:1h) and .cbk store files. */
+        r = cb_series_open(target, &opts, &s, &d);
     }
     if (r != 0) {
         cli_print_diag(&d);

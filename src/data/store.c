@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -725,6 +726,19 @@ static const char *first_difference(const cb_series_t *a, size_t i, const cb_ser
     return NULL;
 }
 
+/* The shortest "%.*g" text that reads back to exactly v (what a user typed, usually). */
+static const char *num(double v, char *buf, size_t size)
+{
+    /* Start at the digits before the point so 20000 prints as "20000", not "2e+04". */
+    int start = fabs(v) >= 1 && fabs(v) < 1e17 ? (int)floor(log10(fabs(v))) + 1 : 1;
+    for (int prec = start; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
 int cb_series_merge(const cb_series_t *base, const cb_series_t *add, cb_series_t **out,
                     size_t *added, cb_diag_t *diag)
 {
@@ -755,16 +769,19 @@ int cb_series_merge(const cb_series_t *base, const cb_series_t *add, cb_series_t
         } else {
             const char *what = first_difference(base, i, add, j);
             if (what) {
-                char t[32], field[96];
+                char t[32], field[96], v[10][32];
                 cb_time_format(base->time_ms[i], t, sizeof t);
                 snprintf(field, sizeof field, "candle %s", t);
                 int r = cb_diag_set(
                     diag, CB_ECONFLICT, NULL, 0, 0, field,
-                    "'%s' differs (time_ms %lld): stored o=%.17g h=%.17g l=%.17g c=%.17g "
-                    "v=%.17g, new o=%.17g h=%.17g l=%.17g c=%.17g v=%.17g",
-                    what, (long long)base->time_ms[i], base->open[i], base->high[i],
-                    base->low[i], base->close[i], base->volume[i], add->open[j], add->high[j],
-                    add->low[j], add->close[j], add->volume[j]);
+                    "'%s' differs (time_ms %lld): stored o=%s h=%s l=%s c=%s v=%s, new o=%s "
+                    "h=%s l=%s c=%s v=%s",
+                    what, (long long)base->time_ms[i], num(base->open[i], v[0], 32),
+                    num(base->high[i], v[1], 32), num(base->low[i], v[2], 32),
+                    num(base->close[i], v[3], 32), num(base->volume[i], v[4], 32),
+                    num(add->open[j], v[5], 32), num(add->high[j], v[6], 32),
+                    num(add->low[j], v[7], 32), num(add->close[j], v[8], 32),
+                    num(add->volume[j], v[9], 32));
                 cb_series_free(m);
                 return r;
             }
@@ -839,8 +856,5 @@ int cb_series_open(const char *name_or_path, const cb_read_opts_t *opts, cb_seri
     int is_cbk = has_suffix(name_or_path, ".cbk");
     if ((opts && opts->format == CB_FORMAT_CBK) || is_cbk || looks_like_store(name_or_path))
         return cb_store_load(name_or_path, out, diag);
-    if (access(name_or_path, R_OK) != 0)
-        return io_error(diag, name_or_path, "cannot open", errno);
-    return cb_diag_set(diag, CB_EUNSUPPORTED, name_or_path, 0, 0, NULL,
-                       "reading CSV/JSON candle files is not available in this build yet");
+    return cb_series_read_file(name_or_path, opts, out, NULL, diag);
 }
