@@ -157,8 +157,9 @@ typedef struct cb_report {
     int with_equity;           /* JSON: add the end-of-day equity curve */
 } cb_report_t;
 
-/* SHA-256 of a series' content: for each bar, time_ms as int64 then open, high, low, close,
- * volume as IEEE doubles, all little-endian. Independent of the file format it came from. */
+/* SHA-256 of a series' candles, independent of the file format it came from; defined in
+ * data/ (see data.h: the store payload, time_ms then open, high, low, close, volume columns,
+ * little-endian), so `comeback data info` and reports quote the same hash. */
 int cb_series_sha256(const cb_series_t *s, char hex[65]);
 
 /* The terminal summary: metrics, then per-pair, per-exit-reason and monthly tables, laid out

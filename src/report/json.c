@@ -61,39 +61,7 @@ static void rp_money(FILE *f, double v)
 
 void rp_time_iso(int64_t ms, char *buf, size_t size) { cb_time_format_iso(ms, buf, size); }
 
-int cb_series_sha256(const cb_series_t *s, char hex[65])
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx)
-        return CB_ENOMEM;
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    unsigned char buf[48 * 64];
-    size_t w = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        uint64_t v[6];
-        memcpy(&v[0], &s->time_ms[i], 8);
-        memcpy(&v[1], &s->open[i], 8);
-        memcpy(&v[2], &s->high[i], 8);
-        memcpy(&v[3], &s->low[i], 8);
-        memcpy(&v[4], &s->close[i], 8);
-        memcpy(&v[5], &s->volume[i], 8);
-        for (int k = 0; k < 6; k++)
-            for (int b = 0; b < 8; b++)
-                buf[w++] = (unsigned char)(v[k] >> (8 * b));
-        if (w == sizeof buf) {
-            EVP_DigestUpdate(ctx, buf, w);
-            w = 0;
-        }
-    }
-    EVP_DigestUpdate(ctx, buf, w);
-    unsigned char md[32];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    return 0;
-}
+/* cb_series_sha256 is defined by data/ (store.c): one definition of a series' hash. */
 
 static void group_json(FILE *f, const cb_group_row_t *g, const char *name_key, int pair)
 {
