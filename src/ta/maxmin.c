@@ -1,12 +1,11 @@
 /* MAX and MIN: highest / lowest value over the last `period` bars (TA-Lib TA_MAX, TA_MIN).
  * O(1) per bar whatever the period: batch uses the block (van Herk/Gil-Werman) kernel without
- * scratch memory, streaming a monotonic deque. Values are exact, so both forms agree bit for
- * bit. */
+ * scratch memory, streaming the same block idea (cb_ta_rollext_t). Values are exact, so both
+ * forms agree bit for bit. */
 #include "ta/ta_int.h"
 
 typedef struct ext_state {
-    int64_t bar, period;
-    cb_ta_deque_t dq;
+    cb_ta_rollext_t re;
 } ext_state_t;
 
 static int ext_lookback(const double *opts) { return cb_ta_iopt(opts, 0) - 1; }
@@ -15,22 +14,19 @@ static size_t ext_size(const double *opts)
     cb_ta_layout_t l = cb_ta_layout_start(sizeof(ext_state_t));
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     cb_ta_layout_add(&l, p * sizeof(double));
-    cb_ta_layout_add(&l, p * sizeof(int64_t));
+    cb_ta_layout_add(&l, p * sizeof(double));
     return l.off;
 }
 static void ext_init(void *st, const double *opts)
 {
     ext_state_t *s = st;
     cb_ta_layout_t l = cb_ta_layout_start(sizeof(ext_state_t));
-    s->bar = 0;
-    s->period = cb_ta_iopt(opts, 0);
-    cb_ta_deque_place(&s->dq, &l, (size_t)s->period);
+    cb_ta_rollext_place(&s->re, &l, (size_t)cb_ta_iopt(opts, 0));
 }
 static inline void ext_update(void *st, const double *in, double *out, int want_max)
 {
     ext_state_t *s = st;
-    cb_ta_deque_push(&s->dq, st, s->bar++, in[0], s->period, want_max);
-    out[0] = cb_ta_deque_front(&s->dq, st);
+    out[0] = cb_ta_rollext_push(&s->re, st, in[0], want_max);
 }
 
 #define max_lookback ext_lookback

@@ -197,6 +197,53 @@ static inline int64_t cb_ta_deque_front_idx(const cb_ta_deque_t *d, void *st)
     return cb_ta_iptr(st, d->ioff)[d->head];
 }
 
+/* ---- Rolling max/min for streams, block form: O(1) amortised, nearly branch-free ---------
+ * The stream is cut into blocks of `period` bars. `pre` is the extreme of the current block so
+ * far; when a block completes, the suffix extremes of that block are computed once (O(period)
+ * every period bars). The window [i-period+1, i] is a suffix of the previous block plus the
+ * current block's prefix. Values only (use cb_ta_deque when the bar index is needed). */
+typedef struct cb_ta_rollext {
+    size_t boff, soff; /* offsets of the current block's values and the previous suffixes */
+    size_t p, pos;
+    int64_t bar;
+    double pre;
+} cb_ta_rollext_t;
+
+static inline void cb_ta_rollext_place(cb_ta_rollext_t *r, cb_ta_layout_t *l, size_t period)
+{
+    r->p = period ? period : 1;
+    r->boff = cb_ta_layout_add(l, r->p * sizeof(double));
+    r->soff = cb_ta_layout_add(l, r->p * sizeof(double));
+    r->pos = 0;
+    r->bar = 0;
+    r->pre = 0.0;
+}
+static inline double cb_ta_pick_(double a, double b, int want_max)
+{
+    return want_max ? (b > a ? b : a) : (b < a ? b : a);
+}
+/* Pushes x; returns the extreme of the last min(period, bars) values. */
+static inline double cb_ta_rollext_push(cb_ta_rollext_t *r, void *st, double x, int want_max)
+{
+    double *buf = cb_ta_dptr(st, r->boff), *suf = cb_ta_dptr(st, r->soff);
+    size_t p = r->p, pos = r->pos;
+    if (pos == 0 && r->bar > 0) {
+        double run = buf[p - 1];
+        suf[p - 1] = run;
+        for (size_t k = p - 1; k-- > 0;) {
+            run = cb_ta_pick_(run, buf[k], want_max);
+            suf[k] = run;
+        }
+    }
+    buf[pos] = x;
+    r->pre = pos == 0 ? x : cb_ta_pick_(r->pre, x, want_max);
+    double out = (r->bar < (int64_t)p || pos == p - 1) ? r->pre
+                                                       : cb_ta_pick_(suf[pos + 1], r->pre, want_max);
+    r->bar++;
+    r->pos = pos + 1 == p ? 0 : pos + 1;
+    return out;
+}
+
 /* ---- Shared maths ----------------------------------------------------------------------- */
 
 /* TA-Lib's EMA step: ((x - prev) * k) + prev, with k = 2 / (period + 1). */
