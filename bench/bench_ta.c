@@ -15,7 +15,7 @@
 
 typedef struct data {
     size_t n;
-    double *col[6]; /* open high low close volume other */
+    double *col[7]; /* open high low close volume other time */
 } data_t;
 
 typedef struct job {
@@ -73,7 +73,7 @@ static double urand(void)
 static void make_data(data_t *d, size_t n)
 {
     d->n = n;
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < 7; k++) {
         d->col[k] = malloc(n * sizeof(double));
         if (!d->col[k]) {
             fprintf(stderr, "out of memory\n");
@@ -90,6 +90,7 @@ static void make_data(data_t *d, size_t n)
         d->col[3][i] = p;
         d->col[4][i] = 1.0 + 100.0 * urand();
         d->col[5][i] = 0.5 * (o + p);
+        d->col[6][i] = 1577836800000.0 + 60000.0 * (double)i; /* 1m bars from 2020 */
     }
 }
 
@@ -105,6 +106,8 @@ static const double *input_for(const data_t *d, const char *name)
         return d->col[4];
     if (!strcmp(name, "real1"))
         return d->col[5];
+    if (!strcmp(name, "time"))
+        return d->col[6];
     return d->col[3];
 }
 
@@ -228,7 +231,7 @@ int main(void)
         opts[0] = 1000;
         bench_one(&d, info, opts, ".p1000", runs, NULL, 0);
     }
-    for (int k = 0; k < 6; k++)
+    for (int k = 0; k < 7; k++)
         free(d.col[k]);
     return 0;
 }

@@ -17,7 +17,7 @@
 
 typedef struct cols {
     size_t n;
-    double *open, *high, *low, *close, *volume, *other;
+    double *open, *high, *low, *close, *volume, *other, *time;
 } cols_t;
 
 static void cols_free(cols_t *c)
@@ -28,6 +28,7 @@ static void cols_free(cols_t *c)
     free(c->close);
     free(c->volume);
     free(c->other);
+    free(c->time);
     memset(c, 0, sizeof *c);
 }
 
@@ -40,7 +41,12 @@ static void cols_alloc(cols_t *c, size_t n)
     c->close = calloc(n + 1, sizeof(double));
     c->volume = calloc(n + 1, sizeof(double));
     c->other = calloc(n + 1, sizeof(double));
+    c->time = calloc(n + 1, sizeof(double));
     assert_non_null(c->other);
+    assert_non_null(c->time);
+    /* hourly bars from 2024-01-01 00:00 UTC (several sessions for session-anchored ones) */
+    for (size_t i = 0; i < n; i++)
+        c->time[i] = 1704067200000.0 + 3600000.0 * (double)i;
 }
 
 static uint64_t rng_state = 88172645463325252ull;
@@ -108,6 +114,7 @@ static int load_real(cols_t *c, size_t max_rows)
         c->close[n] = cl;
         c->volume[n] = v;
         c->other[n] = (o + h + l) / 3.0;
+        c->time[n] = t;
         n++;
     }
     fclose(f);
@@ -127,6 +134,8 @@ static const double *input_for(const cols_t *c, const char *name)
         return c->volume;
     if (!strcmp(name, "real1"))
         return c->other;
+    if (!strcmp(name, "time"))
+        return c->time;
     return c->close; /* real, real0, close */
 }
 
@@ -348,6 +357,7 @@ static void test_nan_restart(void **state)
             memcpy(d.close, c.close, c.n * sizeof(double));
             memcpy(d.volume, c.volume, c.n * sizeof(double));
             memcpy(d.other, c.other, c.n * sizeof(double));
+            memcpy(d.time, c.time, c.n * sizeof(double));
             double *target = (double *)input_for(&d, info->inputs[which]);
             target[bad] = NAN;
             double opts[CB_TA_MAX_OPTS];

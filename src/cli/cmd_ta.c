@@ -21,7 +21,7 @@ const char help_ta[] =
     "\n"
     "Inputs: `real` and `real0` are the close; `real1` (beta, correl) is the close of\n"
     "SERIES2, given with --with (same candles, same times). Columns open/high/low/close/volume\n"
-    "are taken from SERIES.\n"
+    "and time (the candle's open time) are taken from SERIES.\n"
     "\n"
     "options:\n"
     "  --indicator SPEC   an indicator to compute (repeatable; at least one)\n"
@@ -66,8 +66,11 @@ typedef struct ta_col {
     double *out[CB_TA_MAX_OUTPUTS];
 } ta_col_t;
 
-static const double *input_for(const cb_series_t *s, const cb_series_t *s2, const char *name)
+static const double *input_for(const cb_series_t *s, const cb_series_t *s2, const double *time,
+                               const char *name)
 {
+    if (!strcmp(name, "time"))
+        return time;
     if (!strcmp(name, "open"))
         return s->open;
     if (!strcmp(name, "high"))
@@ -111,6 +114,7 @@ int cmd_ta(int argc, char **argv)
     size_t ncols = 0;
     int rc = CLI_OK;
     cb_series_t *s = NULL, *s2 = NULL;
+    double *time = NULL;
     FILE *f = NULL;
     if (!cols)
         return cli_error("out of memory");
@@ -188,11 +192,19 @@ int cmd_ta(int argc, char **argv)
             goto done;
         }
     }
+    /* the "time" input: open times as doubles (exact below 2^53 ms) */
+    time = malloc((s->n ? s->n : 1) * sizeof(double));
+    if (!time) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        time[i] = (double)s->time_ms[i];
     for (size_t c = 0; c < ncols; c++) {
         ta_col_t *col = &cols[c];
         const double *in[CB_TA_MAX_INPUTS];
         for (int k = 0; k < col->info->n_inputs; k++)
-            in[k] = input_for(s, s2, col->info->inputs[k]);
+            in[k] = input_for(s, s2, time, col->info->inputs[k]);
         for (int k = 0; k < col->info->n_outputs; k++) {
             col->out[k] = malloc((s->n ? s->n : 1) * sizeof(double));
             if (!col->out[k]) {
@@ -236,6 +248,7 @@ done:
         for (int k = 0; k < CB_TA_MAX_OUTPUTS; k++)
             free(cols[c].out[k]);
     free(cols);
+    free(time);
     cb_series_free(s);
     cb_series_free(s2);
     return rc;
