@@ -395,14 +395,16 @@ static int compile_ta(cc_t *c, const rl_ast_t *a, const cb_ta_info_t *info, int 
     int n_series = 0;
     signed char map[CB_TA_MAX_INPUTS];
     for (int k = 0; k < info->n_inputs; k++) {
-        static const char *const cols[5] = {"open", "high", "low", "close", "volume"};
+        /* fixed columns, as indexed in the instance's bar[] (eval.c); "time" is the bar's
+         * open time in ms (vwap_session) */
+        static const char *const cols[6] = {"open", "high", "low", "close", "volume", "time"};
         map[k] = 0;
         if (strncmp(info->inputs[k], "real", 4) == 0) {
             map[k] = (signed char)(-1 - n_series);
             n_series++;
             continue;
         }
-        for (int j = 0; j < 5; j++)
+        for (int j = 0; j < 6; j++)
             if (strcmp(info->inputs[k], cols[j]) == 0)
                 map[k] = (signed char)j;
     }

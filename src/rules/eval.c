@@ -23,7 +23,7 @@ struct cb_rules_instance {
     double *v;              /* value slots */
     unsigned char *state;
     double series[8];       /* this base bar's series values */
-    double bar[5];          /* this base bar's columns */
+    double bar[6];          /* this base bar's columns, then its open time in ms */
     double posv[3];
     agg_t agg[RL_MAX_CLOCKS];
 };
@@ -265,6 +265,7 @@ int cb_rules_instance_step(cb_rules_instance_t *inst, int64_t time_ms, double op
     inst->bar[2] = low;
     inst->bar[3] = close;
     inst->bar[4] = volume;
+    inst->bar[5] = (double)time_ms;
     run(inst, mask);
     if (p->entry >= 0)
         *entry = inst->v[p->nodes[p->entry].slot] != 0;
