@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "comeback/data.h"
 #include "comeback/ta.h"
 #include "testutil.h"
 
@@ -237,6 +240,139 @@ static void test_extras_degenerate(void **state)
     check_values("zscore", (double[4]){4}, fcols, XN, 0, zwant);
 }
 
+/* ---- Independent implementations: Tulip's and backtrader's vectors ------------------- */
+
+static json_t *load_json(const char *rel)
+{
+    char path[1024];
+    if (!tu_shared_path(rel, path, sizeof path))
+        return NULL;
+    json_error_t err;
+    json_t *j = json_load_file(path, 0, &err);
+    if (!j)
+        fail_msg("%s: %s", path, err.text);
+    return j;
+}
+
+/* Tulip's hma case (tests from tulipindicators' untest/extra files; outputs aligned to the end
+ * of the input, compared with Tulip's own absolute tolerance 0.001). */
+static void test_hma_tulip(void **state)
+{
+    (void)state;
+    json_t *root = load_json("tulipindicators/tulip_tests.json");
+    if (!root) {
+        SKIP_NO_SHARED();
+        return;
+    }
+    json_t *tests = json_object_get(root, "tests");
+    const char *file;
+    json_t *list;
+    int checked = 0;
+    json_object_foreach(tests, file, list)
+    {
+        size_t i;
+        json_t *c;
+        json_array_foreach(list, i, c)
+        {
+            json_t *name = json_object_get(c, "indicator");
+            if (!json_is_string(name) || strcmp(json_string_value(name), "hma") != 0)
+                continue;
+            double period = json_number_value(json_array_get(json_object_get(c, "options"), 0));
+            json_t *in = json_object_get(json_object_get(c, "inputs"), "0:real");
+            json_t *want = json_object_get(json_object_get(c, "outputs"), "hma");
+            size_t n = json_array_size(in), m = json_array_size(want);
+            double *x = malloc(n * sizeof *x);
+            for (size_t k = 0; k < n; k++)
+                x[k] = json_number_value(json_array_get(in, k));
+            double *cols[6] = {x, x, x, x, x, x};
+            double opts[4] = {period};
+            const cb_ta_info_t *d = find_ind("hma");
+            assert_int_equal(cb_ta_lookback(d, opts), (int)(n - m));
+            double **b = run_batch(d, opts, cols, n);
+            double **s = run_stream(d, opts, cols, n);
+            for (size_t k = 0; k < m; k++) {
+                double w = json_number_value(json_array_get(want, k));
+                assert_close(b[0][n - m + k], w, 0, 0.001);
+                assert_close(s[0][n - m + k], w, 0, 0.001);
+            }
+            free_outs(b, 1);
+            free_outs(s, 1);
+            free(x);
+            checked++;
+        }
+    }
+    print_message("Tulip hma cases checked: %d\n", checked);
+    assert_true(checked > 0);
+    json_decref(root);
+}
+
+/* backtrader's GENERATED series over BTC/USDT daily candles (1,881 bars, '%.6f'): HMA(30),
+ * HeikinAshi, Ichimoku(9, 26, 52, lead 26). Each value agrees to the printed precision. */
+typedef struct bt_case {
+    const char *test, *line, *ind;
+    double opts[4];
+    int out;
+    size_t first; /* first bar to compare */
+} bt_case_t;
+
+static const bt_case_t BT_CASES[] = {
+    {"test_ind_hma", "hma", "hma", {30}, 0, 33},
+    {"test_ind_heikinashi", "ha_open", "heikinashi", {0}, 0, 0},
+    {"test_ind_heikinashi", "ha_high", "heikinashi", {0}, 1, 1},
+    {"test_ind_heikinashi", "ha_low", "heikinashi", {0}, 2, 1},
+    {"test_ind_heikinashi", "ha_close", "heikinashi", {0}, 3, 0},
+    {"test_ind_ichimoku", "tenkan_sen", "ichimoku", {9, 26, 52, 26}, 0, 77},
+    {"test_ind_ichimoku", "kijun_sen", "ichimoku", {9, 26, 52, 26}, 1, 77},
+    {"test_ind_ichimoku", "senkou_span_a", "ichimoku", {9, 26, 52, 26}, 2, 77},
+    {"test_ind_ichimoku", "senkou_span_b", "ichimoku", {9, 26, 52, 26}, 3, 77},
+};
+
+static void test_backtrader_btc_1d(void **state)
+{
+    (void)state;
+    char path[1024];
+    json_t *root = load_json("backtrader/backtrader_generated_BTCUSDT_1d_indicator_series.json");
+    if (!root || !tu_shared_path("ohlcv/binance_spot_BTCUSDT_1d_2017-08-17_2022-10-10.csv", path,
+                                 sizeof path)) {
+        json_decref(root);
+        SKIP_NO_SHARED();
+        return;
+    }
+    cb_series_t *ser = NULL;
+    cb_read_opts_t ro;
+    memset(&ro, 0, sizeof ro);
+    cb_diag_t diag;
+    assert_int_equal(cb_series_read_file(path, &ro, &ser, NULL, &diag), 0);
+    size_t n = ser->n;
+    double *cols[6] = {ser->open, ser->high, ser->low, ser->close, ser->volume, NULL};
+    json_t *inds = json_object_get(root, "indicators");
+    for (size_t c = 0; c < sizeof BT_CASES / sizeof BT_CASES[0]; c++) {
+        const bt_case_t *bc = &BT_CASES[c];
+        json_t *line = json_object_get(json_object_get(json_object_get(inds, bc->test), "lines"),
+                                       bc->line);
+        assert_int_equal(json_array_size(line), n);
+        const cb_ta_info_t *d = find_ind(bc->ind);
+        double **b = run_batch(d, bc->opts, cols, n);
+        double **s = run_stream(d, bc->opts, cols, n);
+        size_t compared = 0;
+        for (size_t i = bc->first; i < n; i++) {
+            json_t *v = json_array_get(line, i);
+            if (!json_is_string(v))
+                fail_msg("%s.%s bar %zu: backtrader has no value", bc->test, bc->line, i);
+            double w = strtod(json_string_value(v), NULL);
+            /* '%.6f' text: half a unit of the 6th decimal, plus the double's own rounding */
+            assert_close(b[bc->out][i], w, 1e-12, 5.1e-7);
+            assert_close(s[bc->out][i], w, 1e-12, 5.1e-7);
+            compared++;
+        }
+        print_message("backtrader %s.%s: %zu bars agree\n", bc->test, bc->line, compared);
+        free_outs(b, d->n_outputs);
+        free_outs(s, d->n_outputs);
+    }
+    cb_series_free(ser);
+    json_decref(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +381,8 @@ int main(void)
         cmocka_unit_test(test_di_period_one),
         cmocka_unit_test(test_extras_hand),
         cmocka_unit_test(test_extras_degenerate),
+        cmocka_unit_test(test_hma_tulip),
+        cmocka_unit_test(test_backtrader_btc_1d),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
