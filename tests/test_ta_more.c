@@ -254,16 +254,17 @@ static json_t *load_json(const char *rel)
     return j;
 }
 
-/* Tulip's hma case (tests from tulipindicators' untest/extra files; outputs aligned to the end
- * of the input, compared with Tulip's own absolute tolerance 0.001). */
-static void test_hma_tulip(void **state)
+/* Tulip's vectors for indicator `tulip` (real input), compared with our `ours` (options
+ * from the case via make_opts; output `out` multiplied by `scale`) on every output bar, with
+ * Tulip's own absolute tolerance 0.001 (outputs are aligned to the end of the input). */
+typedef void (*tulip_opts_fn)(const json_t *case_opts, double opts[4]);
+
+static int tulip_check(const char *tulip, const char *ours, tulip_opts_fn make_opts, int out,
+                       double scale)
 {
-    (void)state;
     json_t *root = load_json("tulipindicators/tulip_tests.json");
-    if (!root) {
-        SKIP_NO_SHARED();
-        return;
-    }
+    if (!root)
+        return -1;
     json_t *tests = json_object_get(root, "tests");
     const char *file;
     json_t *list;
@@ -275,35 +276,60 @@ static void test_hma_tulip(void **state)
         json_array_foreach(list, i, c)
         {
             json_t *name = json_object_get(c, "indicator");
-            if (!json_is_string(name) || strcmp(json_string_value(name), "hma") != 0)
+            if (!json_is_string(name) || strcmp(json_string_value(name), tulip) != 0)
                 continue;
-            double period = json_number_value(json_array_get(json_object_get(c, "options"), 0));
             json_t *in = json_object_get(json_object_get(c, "inputs"), "0:real");
-            json_t *want = json_object_get(json_object_get(c, "outputs"), "hma");
+            json_t *outs = json_object_get(c, "outputs");
+            json_t *want = json_object_iter_value(json_object_iter(outs));
             size_t n = json_array_size(in), m = json_array_size(want);
             double *x = malloc(n * sizeof *x);
             for (size_t k = 0; k < n; k++)
                 x[k] = json_number_value(json_array_get(in, k));
             double *cols[6] = {x, x, x, x, x, x};
-            double opts[4] = {period};
-            const cb_ta_info_t *d = find_ind("hma");
+            double opts[4] = {0, 0, 0, 0};
+            make_opts(json_object_get(c, "options"), opts);
+            const cb_ta_info_t *d = find_ind(ours);
             assert_int_equal(cb_ta_lookback(d, opts), (int)(n - m));
             double **b = run_batch(d, opts, cols, n);
             double **s = run_stream(d, opts, cols, n);
             for (size_t k = 0; k < m; k++) {
                 double w = json_number_value(json_array_get(want, k));
-                assert_close(b[0][n - m + k], w, 0, 0.001);
-                assert_close(s[0][n - m + k], w, 0, 0.001);
+                assert_close(b[out][n - m + k] * scale, w, 0, 0.001);
+                assert_close(s[out][n - m + k] * scale, w, 0, 0.001);
             }
-            free_outs(b, 1);
-            free_outs(s, 1);
+            free_outs(b, d->n_outputs);
+            free_outs(s, d->n_outputs);
             free(x);
             checked++;
+            print_message("Tulip %s (%s) %s: %zu values agree\n", tulip, file, ours, m);
         }
     }
-    print_message("Tulip hma cases checked: %d\n", checked);
-    assert_true(checked > 0);
     json_decref(root);
+    return checked;
+}
+
+static void period_opt(const json_t *o, double opts[4])
+{
+    opts[0] = json_number_value(json_array_get(o, 0));
+}
+
+/* Tulip's stochrsi(p) is TA-Lib's STOCHRSI(p, p, 1) fast %K scaled to 0..1. */
+static void stochrsi_opts(const json_t *o, double opts[4])
+{
+    opts[0] = opts[1] = json_number_value(json_array_get(o, 0));
+    opts[2] = 1;
+}
+
+static void test_tulip(void **state)
+{
+    (void)state;
+    int hma = tulip_check("hma", "hma", period_opt, 0, 1.0);
+    if (hma < 0) {
+        SKIP_NO_SHARED();
+        return;
+    }
+    assert_true(hma > 0);
+    assert_true(tulip_check("stochrsi", "stochrsi", stochrsi_opts, 0, 0.01) > 0);
 }
 
 /* backtrader's GENERATED series over BTC/USDT daily candles (1,881 bars, '%.6f'): HMA(30),
@@ -381,7 +407,7 @@ int main(void)
         cmocka_unit_test(test_di_period_one),
         cmocka_unit_test(test_extras_hand),
         cmocka_unit_test(test_extras_degenerate),
-        cmocka_unit_test(test_hma_tulip),
+        cmocka_unit_test(test_tulip),
         cmocka_unit_test(test_backtrader_btc_1d),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
