@@ -71,11 +71,6 @@ static const double *input_for(const cb_series_t *s, const cb_series_t *s2, cons
 {
     if (!strcmp(name, "time"))
         return time;
-static const double *input_for(const cb_series_t *s, const cb_series_t *s2, const double *times,
-                               const char *name)
-{
-    if (!strcmp(name, "time")) /* open times as doubles (vwap_session); exact below 2^53 ms */
-        return times;
     if (!strcmp(name, "open"))
         return s->open;
     if (!strcmp(name, "high"))
@@ -120,7 +115,6 @@ int cmd_ta(int argc, char **argv)
     int rc = CLI_OK;
     cb_series_t *s = NULL, *s2 = NULL;
     double *time = NULL;
-    double *times = NULL;
     FILE *f = NULL;
     if (!cols)
         return cli_error("out of memory");
@@ -201,20 +195,16 @@ int cmd_ta(int argc, char **argv)
     /* the "time" input: open times as doubles (exact below 2^53 ms) */
     time = malloc((s->n ? s->n : 1) * sizeof(double));
     if (!time) {
-    times = malloc((s->n ? s->n : 1) * sizeof(double));
-    if (!times) {
         rc = cli_error("out of memory");
         goto done;
     }
     for (size_t i = 0; i < s->n; i++)
         time[i] = (double)s->time_ms[i];
-        times[i] = (double)s->time_ms[i];
     for (size_t c = 0; c < ncols; c++) {
         ta_col_t *col = &cols[c];
         const double *in[CB_TA_MAX_INPUTS];
         for (int k = 0; k < col->info->n_inputs; k++)
             in[k] = input_for(s, s2, time, col->info->inputs[k]);
-            in[k] = input_for(s, s2, times, col->info->inputs[k]);
         for (int k = 0; k < col->info->n_outputs; k++) {
             col->out[k] = malloc((s->n ? s->n : 1) * sizeof(double));
             if (!col->out[k]) {
@@ -259,7 +249,6 @@ done:
             free(cols[c].out[k]);
     free(cols);
     free(time);
-    free(times);
     cb_series_free(s);
     cb_series_free(s2);
     return rc;
