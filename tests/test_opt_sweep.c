@@ -161,6 +161,10 @@ static void test_verdicts(void **state)
     assert_non_null(strstr(buf, "beats random entries: n/a"));
     assert_int_equal(cb_opt_verdict(0.55, 0.01, 99, buf, sizeof buf), CB_VERDICT_OVERFIT);
     assert_int_equal(cb_opt_verdict(0.1, 0.2, 50, buf, sizeof buf), CB_VERDICT_OVERFIT);
+    /* A missing luck baseline does not rescue an insignificant deflated Sharpe... */
+    assert_int_equal(cb_opt_verdict(0.3, 0.5, NAN, buf, sizeof buf), CB_VERDICT_OVERFIT);
+    /* ...but beating 95% of random entries leaves it open. */
+    assert_int_equal(cb_opt_verdict(0.3, 0.5, 97, buf, sizeof buf), CB_VERDICT_WEAK);
 }
 
 int main(void)

@@ -6,8 +6,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "comeback/core.h"
+#include "comeback/backtest.h"
 #include "comeback/engine.h"
 
 #ifdef __cplusplus
@@ -182,6 +184,97 @@ typedef struct cb_luck_result {
 int cb_luck_baseline(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs,
                      size_t n_pairs, const cb_engine_result_t *best, size_t runs, uint64_t seed,
                      int jobs, cb_luck_result_t *out, cb_diag_t *diag);
+
+/* ---- The optimizer ---------------------------------------------------------------------- */
+
+/* Objectives: name, the metric it reads (report.h), and what it means. Higher is better. */
+#define CB_OBJECTIVE_MAP(X)                                                                  \
+    X(SHARPE, "sharpe", "annualised Sharpe ratio of daily returns")                          \
+    X(SORTINO, "sortino", "annualised Sortino ratio of daily returns")                       \
+    X(CALMAR, "calmar", "CAGR / max drawdown")                                               \
+    X(PROFIT, "profit", "total return %")                                                    \
+    X(SQN, "sqn", "system quality number")                                                   \
+    X(PROFIT_FACTOR, "profit_factor", "gross profit / gross loss")
+
+typedef enum cb_objective {
+#define CB_OBJ_ENUM_(id, name, desc) CB_OBJ_##id,
+    CB_OBJECTIVE_MAP(CB_OBJ_ENUM_)
+#undef CB_OBJ_ENUM_
+    CB_OBJ_COUNT
+} cb_objective_t;
+
+const char *cb_objective_name(cb_objective_t o);
+/* "sharpe" -> CB_OBJ_SHARPE. Returns 0 or CB_EINVAL. */
+int cb_objective_parse(const char *name, cb_objective_t *out);
+
+typedef struct cb_opt_config {
+    cb_param_space_t space;     /* the swept parameters; others keep their file values */
+    int random;                 /* 1: seeded random search of `samples` grid points */
+    size_t samples;
+    uint64_t seed;              /* random search, luck baseline */
+    cb_objective_t objective;
+    int jobs;                   /* 0 = all cores */
+    size_t pbo_partitions;      /* 0 = 16 */
+    size_t luck_runs;           /* 0 = 1000; set SIZE_MAX to skip the baseline */
+    size_t wf_folds;            /* 0 = no walk-forward */
+    double wf_train_frac;       /* 0 = 0.7 */
+    int wf_anchored;
+    cb_opt_progress_fn progress;/* may be NULL; called as combinations finish */
+    void *progress_ctx;
+} cb_opt_config_t;
+
+/* One combination's outcome. */
+typedef struct cb_opt_row {
+    size_t index;               /* grid index */
+    double values[CB_OPT_MAX_PARAMS];
+    double objective;           /* NaN when undefined (ranked last) */
+    double total_return_pct, cagr_pct, sharpe, sortino, calmar, sqn, profit_factor;
+    double max_drawdown_pct, win_rate_pct;
+    size_t trades;
+} cb_opt_row_t;
+
+typedef struct cb_wf_result {
+    cb_wf_fold_t fold;
+    int64_t train_from_ms, train_to_ms, test_from_ms, test_to_ms;
+    double values[CB_OPT_MAX_PARAMS]; /* the training winner */
+    double is_objective, is_cagr_pct;
+    double oos_objective, oos_return_pct, oos_cagr_pct, oos_sharpe, oos_max_drawdown_pct;
+    size_t oos_trades;
+} cb_wf_result_t;
+
+typedef struct cb_opt_report {
+    cb_objective_t objective;
+    size_t n_rows;
+    cb_opt_row_t *rows;         /* in grid-index order */
+    size_t *rank;               /* row indices, best first (NaN objectives last) */
+    size_t best;                /* == rank[0] */
+    size_t n_days;              /* daily returns per combination used by PBO and DSR */
+    int has_pbo, has_dsr, has_luck;
+    cb_pbo_t pbo;
+    cb_dsr_t dsr;
+    cb_luck_result_t luck;
+    size_t n_folds;
+    cb_wf_result_t *folds;
+    double wf_oos_return_pct;   /* stitched out-of-sample: compounded test windows */
+    double wf_oos_cagr_pct, wf_is_cagr_pct, wf_efficiency;
+    cb_verdict_kind_t verdict_kind;
+    char verdict[512];
+} cb_opt_report_t;
+
+/* Runs every combination of cfg->space (or a seeded sample) through the session, ranks them
+ * by the objective, computes PBO over their daily returns, the deflated Sharpe of the best,
+ * the luck baseline, the walk-forward analysis when asked, and the verdict. Results do not
+ * depend on cfg->jobs. Returns 0, CB_EINVAL (diag: empty space, too few days for PBO is NOT
+ * an error: has_pbo = 0), a compile or engine error of the first failing combination, or
+ * CB_ENOMEM. */
+int cb_optimize(const cb_backtest_t *bt, const cb_opt_config_t *cfg, cb_opt_report_t *out,
+                cb_diag_t *diag);
+void cb_opt_report_free(cb_opt_report_t *r);
+
+/* The report as JSON (keys: objective, params, results, best, pbo, deflated_sharpe,
+ * luck_percentile, luck, walk_forward, verdict). Deterministic. Returns 0 or CB_EIO. */
+int cb_opt_report_write_json(FILE *out, const cb_backtest_t *bt, const cb_opt_config_t *cfg,
+                             const cb_opt_report_t *r);
 
 #ifdef __cplusplus
 }

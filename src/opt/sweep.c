@@ -288,9 +288,10 @@ cb_verdict_kind_t cb_opt_verdict(double pbo, double dsr_p, double luck_percentil
     fmt_stat(a, sizeof a, "PBO", pbo, 0);
     fmt_stat(b, sizeof b, "deflated Sharpe p =", dsr_p, 0);
     fmt_stat(c, sizeof c, "beats random entries:", luck_percentile, 1);
+    /* A missing luck baseline does not rescue an insignificant deflated Sharpe. */
     int overfit = (!isnan(pbo) && pbo >= CB_VERDICT_PBO_BAD) ||
-                  (!isnan(dsr_p) && dsr_p >= CB_VERDICT_DSR_P && !isnan(luck_percentile) &&
-                   luck_percentile < CB_VERDICT_LUCK_PCT);
+                  (!isnan(dsr_p) && dsr_p >= CB_VERDICT_DSR_P &&
+                   !(luck_percentile >= CB_VERDICT_LUCK_PCT));
     int credible = !isnan(pbo) && pbo < CB_VERDICT_PBO_GOOD && !isnan(dsr_p) &&
                    dsr_p < CB_VERDICT_DSR_P && !isnan(luck_percentile) &&
                    luck_percentile >= CB_VERDICT_LUCK_PCT;

@@ -1,0 +1,514 @@
+/* `comeback optimize STRATEGY.ini ...`: sweeps parameters on all cores, ranks them, and says
+ * how likely the best is to hold out of sample (PBO, deflated Sharpe, luck, walk-forward). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "comeback/backtest.h"
+#include "comeback/opt.h"
+#include "comeback/rules.h"
+
+const char help_optimize[] =
+    "usage: comeback optimize STRATEGY.ini [--param NAME=LO:HI:STEP ...] [--search grid|random]\n"
+    "                        [--samples N] [--seed S] [--objective OBJ] [--jobs N] [--top K]\n"
+    "                        [--walk-forward FOLDS [--train-frac 0.7] [--anchored]]\n"
+    "                        [--luck-runs N] [--partitions S] [--json FILE] [--html FILE]\n"
+    "                        [--quiet] [backtest options: --data --pair --from --to --fee\n"
+    "                        --maker-fee --slippage --stake --start-balance --max-open-trades\n"
+    "                        --set]\n"
+    "\n"
+    "Runs the strategy for every combination of the swept parameters (the ranges in [params],\n"
+    "`fast = 12 [5..30 step 1]`, and --param), on all cores, and prints the top K. Then it\n"
+    "says how likely the best is to be luck: the Probability of Backtest Overfitting over the\n"
+    "daily returns of every combination, the Deflated Sharpe Ratio of the best given how many\n"
+    "were tried, the percentile it reaches among random-entry strategies with the same trades\n"
+    "and holding times, and a verdict in plain words (docs/overfitting.md). Results are the\n"
+    "same for any --jobs.\n"
+    "\n"
+    "options:\n"
+    "  --param NAME=LO:HI:STEP  sweep a parameter (repeatable; replaces the file's range)\n"
+    "  --search grid|random     every grid point (default) or a seeded random sample\n"
+    "  --samples N              points of a random search (default 100)\n"
+    "  --seed S                 seed of the random search and the luck baseline (default 1)\n"
+    "  --objective OBJ          sharpe (default), sortino, calmar, profit, sqn, profit_factor\n"
+    "  --jobs N                 worker threads (default: all cores)\n"
+    "  --top K                  rows of the ranking to print (default 10)\n"
+    "  --walk-forward FOLDS     walk-forward analysis: optimize on each training window, test\n"
+    "                           the winner on the following unseen window\n"
+    "  --train-frac F           training share of each fold's window (default 0.7)\n"
+    "  --anchored               training windows all start at the beginning\n"
+    "  --luck-runs N            random-entry strategies of the luck baseline (default 1000;\n"
+    "                           0 skips it)\n"
+    "  --partitions S           PBO blocks (even, default 16)\n"
+    "  --json FILE              every result and statistic as JSON\n"
+    "  --html FILE              a self-contained HTML report\n"
+    "  --quiet                  no progress bar and no table: only the verdict line\n"
+    "\n"
+    "Exit status: 0 on success, 1 when the strategy, data or a setting is wrong, 2 on a bad\n"
+    "command line.\n";
+
+#define MAX_SETS 64
+
+typedef struct progress {
+    int on;
+    double t0;
+} progress_t;
+
+static double now_s(void) { return (double)cb_monotonic_ns() * 1e-9; }
+
+static void show_progress(void *ctx, size_t done, size_t total)
+{
+    progress_t *p = ctx;
+    if (!p->on)
+        return;
+    double el = now_s() - p->t0, rate = el > 0 ? (double)done / el : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
+    fprintf(stderr, "\r[%.*s%*s] %zu/%zu combinations  %.1f/s  ETA %.0fs ", fill,
+            "##############################", width - fill, "", done, total, rate, eta);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static void fmt_num(char *buf, size_t size, double v, int decimals)
+{
+    if (isnan(v))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.*f", decimals, v);
+}
+
+static void print_table(const cb_opt_config_t *cfg, const cb_opt_report_t *r, size_t top)
+{
+    printf("\n%4s", "#");
+    for (size_t k = 0; k < cfg->space.n; k++)
+        printf(" %10.10s", cfg->space.p[k].name);
+    printf(" %10s %9s %8s %8s %7s\n", cb_objective_name(r->objective), "return%", "sharpe",
+           "maxdd%", "trades");
+    for (size_t i = 0; i < r->n_rows && i < top; i++) {
+        const cb_opt_row_t *row = &r->rows[r->rank[i]];
+        printf("%4zu", i + 1);
+        for (size_t k = 0; k < cfg->space.n; k++)
+            printf(" %10.6g", row->values[k]);
+        char o[32], ret[32], sh[32], dd[32];
+        fmt_num(o, sizeof o, row->objective, 3);
+        fmt_num(ret, sizeof ret, row->total_return_pct, 2);
+        fmt_num(sh, sizeof sh, row->sharpe, 2);
+        fmt_num(dd, sizeof dd, row->max_drawdown_pct, 2);
+        printf(" %10s %9s %8s %8s %7zu\n", o, ret, sh, dd, row->trades);
+    }
+}
+
+static void print_stats(const cb_opt_config_t *cfg, const cb_opt_report_t *r)
+{
+    printf("\nOverfitting statistics (%zu combinations, %zu days of returns):\n", r->n_rows,
+           r->n_days);
+    if (r->has_pbo)
+        printf("  Probability of Backtest Overfitting  %.2f  (%zu splits of %zu blocks; "
+               "in-sample best loses out of sample in %.0f%% of them)\n",
+               r->pbo.pbo, r->pbo.splits, r->pbo.partitions, r->pbo.prob_oos_loss * 100);
+    else
+        printf("  Probability of Backtest Overfitting  n/a  (needs 2+ combinations and 2 days "
+               "per block)\n");
+    if (r->has_dsr)
+        printf("  Deflated Sharpe ratio                %.3f  (p = %.3f; daily Sharpe %.4f vs "
+               "%.4f expected from %zu trials of luck)\n",
+               r->dsr.dsr, r->dsr.p_value, r->dsr.sharpe, r->dsr.sharpe0, r->dsr.trials);
+    else
+        printf("  Deflated Sharpe ratio                n/a\n");
+    if (r->has_luck)
+        printf("  Luck baseline                        beats %.1f%% of %zu random-entry "
+               "strategies (their median %.2f%%, 95th percentile %.2f%%; best %.2f%%)\n",
+               r->luck.percentile, r->luck.runs, r->luck.median_return_pct,
+               r->luck.p95_return_pct, r->luck.best_return_pct);
+    else
+        printf("  Luck baseline                        n/a\n");
+    if (r->n_folds) {
+        printf("\nWalk-forward (%zu folds, %s):\n", r->n_folds,
+               cfg->wf_anchored ? "anchored" : "rolling");
+        printf("  %-4s %-10s %-10s %-10s %-10s %10s %9s %9s\n", "fold", "train", "to", "test",
+               "to", "IS obj", "OOS ret%", "OOS shrp");
+        for (size_t k = 0; k < r->n_folds; k++) {
+            const cb_wf_result_t *w = &r->folds[k];
+            char a[32], b[32], c[32], d[32], io[32], orr[32], os[32];
+            cb_time_format(w->train_from_ms, a, sizeof a);
+            cb_time_format(w->train_to_ms, b, sizeof b);
+            cb_time_format(w->test_from_ms, c, sizeof c);
+            cb_time_format(w->test_to_ms, d, sizeof d);
+            a[10] = b[10] = c[10] = d[10] = '\0';
+            fmt_num(io, sizeof io, w->is_objective, 3);
+            fmt_num(orr, sizeof orr, w->oos_return_pct, 2);
+            fmt_num(os, sizeof os, w->oos_sharpe, 2);
+            printf("  %-4zu %-10s %-10s %-10s %-10s %10s %9s %9s  ", k + 1, a, b, c, d, io, orr,
+                   os);
+            for (size_t p = 0; p < cfg->space.n; p++)
+                printf("%s%s=%g", p ? " " : "", cfg->space.p[p].name, w->values[p]);
+            printf("\n");
+        }
+        char e[32];
+        fmt_num(e, sizeof e, r->wf_efficiency, 2);
+        printf("  stitched out-of-sample return %.2f%% (annualised %.2f%%), in-sample annualised "
+               "%.2f%%, walk-forward efficiency %s\n",
+               r->wf_oos_return_pct, r->wf_oos_cagr_pct, r->wf_is_cagr_pct, e);
+    }
+}
+
+static void html_escape(FILE *o, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            fputs("&lt;", o);
+        else if (*s == '>')
+            fputs("&gt;", o);
+        else if (*s == '&')
+            fputs("&amp;", o);
+        else
+            fputc(*s, o);
+    }
+}
+
+static int write_html(const char *path, const char *ini, const cb_opt_config_t *cfg,
+                      const cb_opt_report_t *r, size_t top)
+{
+    FILE *o = fopen(path, "w");
+    if (!o)
+        return -1;
+    fprintf(o, "<!doctype html><html><head><meta charset=\"utf-8\"><title>Optimization: ");
+    html_escape(o, ini);
+    fprintf(o, "</title><style>body{font-family:sans-serif;margin:2em;max-width:70em}"
+               "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;"
+               "text-align:right}.v{font-size:1.2em;padding:1em;border-radius:6px}"
+               ".v0{background:#fdd}.v1{background:#ffd}.v2{background:#dfd}</style></head><body>"
+               "<h1>Optimization of ");
+    html_escape(o, ini);
+    fprintf(o, "</h1><p class=\"v v%d\">", (int)r->verdict_kind);
+    html_escape(o, r->verdict);
+    fprintf(o, "</p><p>%zu combinations, objective %s, %zu days of returns.</p>", r->n_rows,
+            cb_objective_name(r->objective), r->n_days);
+    fprintf(o, "<h2>Top %zu</h2><table><tr><th>#</th>", top < r->n_rows ? top : r->n_rows);
+    for (size_t k = 0; k < cfg->space.n; k++) {
+        fprintf(o, "<th>");
+        html_escape(o, cfg->space.p[k].name);
+        fprintf(o, "</th>");
+    }
+    fprintf(o, "<th>%s</th><th>return %%</th><th>Sharpe</th><th>max DD %%</th><th>trades</th>"
+               "</tr>\n",
+            cb_objective_name(r->objective));
+    for (size_t i = 0; i < r->n_rows && i < top; i++) {
+        const cb_opt_row_t *row = &r->rows[r->rank[i]];
+        fprintf(o, "<tr><td>%zu</td>", i + 1);
+        for (size_t k = 0; k < cfg->space.n; k++)
+            fprintf(o, "<td>%g</td>", row->values[k]);
+        fprintf(o, "<td>%.3f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%zu</td></tr>\n",
+                row->objective, row->total_return_pct, row->sharpe, row->max_drawdown_pct,
+                row->trades);
+    }
+    fprintf(o, "</table><h2>Overfitting statistics</h2><ul>");
+    if (r->has_pbo)
+        fprintf(o, "<li>Probability of Backtest Overfitting: %.2f (%zu splits)</li>", r->pbo.pbo,
+                r->pbo.splits);
+    if (r->has_dsr)
+        fprintf(o, "<li>Deflated Sharpe ratio: %.3f (p = %.3f, %zu trials)</li>", r->dsr.dsr,
+                r->dsr.p_value, r->dsr.trials);
+    if (r->has_luck)
+        fprintf(o, "<li>Beats %.1f%% of %zu random-entry strategies</li>", r->luck.percentile,
+                r->luck.runs);
+    fprintf(o, "</ul>");
+    if (r->n_folds) {
+        fprintf(o, "<h2>Walk-forward</h2><table><tr><th>fold</th><th>test from</th><th>test to"
+                   "</th><th>IS objective</th><th>OOS return %%</th><th>OOS Sharpe</th></tr>");
+        for (size_t k = 0; k < r->n_folds; k++) {
+            char a[32], b[32];
+            fprintf(o, "<tr><td>%zu</td><td>%s</td><td>%s</td><td>%.3f</td><td>%.2f</td>"
+                       "<td>%.2f</td></tr>",
+                    k + 1, cb_time_format(r->folds[k].test_from_ms, a, sizeof a),
+                    cb_time_format(r->folds[k].test_to_ms, b, sizeof b),
+                    r->folds[k].is_objective, r->folds[k].oos_return_pct, r->folds[k].oos_sharpe);
+        }
+        fprintf(o, "</table><p>Stitched out-of-sample return %.2f%%; walk-forward efficiency "
+                   "%.2f.</p>",
+                r->wf_oos_return_pct, r->wf_efficiency);
+    }
+    fprintf(o, "<p>How to read this: docs/overfitting.md.</p></body></html>\n");
+    return fclose(o) == 0 ? 0 : -1;
+}
+
+int cmd_optimize(int argc, char **argv)
+{
+    const char *ini = NULL, *json_path = NULL, *html_path = NULL, *v;
+    const char *sets[MAX_SETS];
+    int n_sets = 0, quiet = 0, r;
+    size_t top = 10;
+    cb_bt_settings_t cl;
+    memset(&cl, 0, sizeof cl);
+    cb_opt_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.samples = 100;
+    cfg.seed = 1;
+    cfg.luck_runs = 1000;
+    const char *params[CB_OPT_MAX_PARAMS * 2];
+    int n_params = 0;
+    for (int i = 1; i < argc; i++) {
+#define SETTING(name, field)                                                                 \
+    if ((r = cli_opt(argc, argv, &i, name, &v)) != 0) {                                      \
+        if (r < 0)                                                                           \
+            return CLI_USAGE;                                                                \
+        snprintf(cl.field, sizeof cl.field, "%s", v);                                        \
+        continue;                                                                            \
+    }
+        SETTING("--data", data)
+        SETTING("--pair", pair)
+        SETTING("--from", from)
+        SETTING("--to", to)
+        SETTING("--fee", fee)
+        SETTING("--maker-fee", maker_fee)
+        SETTING("--slippage", slippage)
+        SETTING("--stake", stake)
+        SETTING("--start-balance", start_balance)
+        SETTING("--max-open-trades", max_open_trades)
+#undef SETTING
+        if ((r = cli_opt(argc, argv, &i, "--set", &v)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            if (n_sets == MAX_SETS)
+                return cli_usage_error("optimize", "too many --set options");
+            sets[n_sets++] = v;
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--param", &v)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            if (n_params == (int)(sizeof params / sizeof params[0]))
+                return cli_usage_error("optimize", "too many --param options");
+            params[n_params++] = v;
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--search", &v)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            if (!strcmp(v, "grid"))
+                cfg.random = 0;
+            else if (!strcmp(v, "random"))
+                cfg.random = 1;
+            else
+                return cli_usage_error("optimize", "--search: expected grid or random, got '%s'",
+                                       v);
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--objective", &v)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            if (cb_objective_parse(v, &cfg.objective) != 0)
+                return cli_usage_error("optimize",
+                                       "--objective: expected sharpe, sortino, calmar, profit, "
+                                       "sqn or profit_factor, got '%s'",
+                                       v);
+            continue;
+        }
+        struct {
+            const char *name;
+            size_t *dst;
+            size_t lo;
+        } counts[] = {{"--samples", &cfg.samples, 1},   {"--top", &top, 1},
+                      {"--walk-forward", &cfg.wf_folds, 1},
+                      {"--luck-runs", &cfg.luck_runs, 0},
+                      {"--partitions", &cfg.pbo_partitions, 2}};
+        int matched = 0;
+        for (size_t k = 0; k < sizeof counts / sizeof counts[0] && !matched; k++) {
+            if ((r = cli_opt(argc, argv, &i, counts[k].name, &v)) == 0)
+                continue;
+            if (r < 0)
+                return CLI_USAGE;
+            char *end;
+            unsigned long long x = strtoull(v, &end, 10);
+            if (end == v || *end || x < counts[k].lo || x > 100000000ULL)
+                return cli_usage_error("optimize", "%s: expected a whole number >= %zu, got '%s'",
+                                       counts[k].name, counts[k].lo, v);
+            *counts[k].dst = (size_t)x;
+            matched = 1;
+        }
+        if (matched)
+            continue;
+        if ((r = cli_opt(argc, argv, &i, "--seed", &v)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            char *end;
+            cfg.seed = strtoull(v, &end, 10);
+            if (end == v || *end)
+                return cli_usage_error("optimize", "--seed: expected a whole number, got '%s'",
+                                       v);
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--jobs", &v)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            char *end;
+            long x = strtol(v, &end, 10);
+            if (end == v || *end || x < 1 || x > 1024)
+                return cli_usage_error("optimize", "--jobs: expected 1 to 1024, got '%s'", v);
+            cfg.jobs = (int)x;
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--train-frac", &v)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            char *end;
+            cfg.wf_train_frac = strtod(v, &end);
+            if (end == v || *end || !(cfg.wf_train_frac > 0 && cfg.wf_train_frac < 1))
+                return cli_usage_error("optimize",
+                                       "--train-frac: expected a fraction between 0 and 1, got "
+                                       "'%s'",
+                                       v);
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--json", &json_path)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--html", &html_path)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            continue;
+        }
+        if (!strcmp(argv[i], "--anchored")) {
+            cfg.wf_anchored = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1])
+            return cli_usage_error("optimize", "unknown option '%s'", argv[i]);
+        if (ini)
+            return cli_usage_error("optimize", "one strategy file only ('%s' and '%s')", ini,
+                                   argv[i]);
+        ini = argv[i];
+    }
+    if (!ini)
+        return cli_usage_error("optimize", "missing the strategy file");
+    if (cfg.luck_runs == 0)
+        cfg.luck_runs = SIZE_MAX; /* --luck-runs 0: skip */
+    if (cfg.pbo_partitions % 2)
+        return cli_usage_error("optimize", "--partitions must be even");
+
+    cb_diags_t diags = {0};
+    cb_rules_file_t *f = NULL;
+    int rc = cb_rules_file_load(ini, &f, &diags);
+    char buf[2048];
+    for (size_t k = 0; k < diags.n; k++) {
+        cb_rules_render_diag(f, &diags.items[k], buf, sizeof buf);
+        fputs(buf, stderr);
+    }
+    cb_diags_free(&diags);
+    if (rc) {
+        if (!f)
+            cli_error("%s: %s", ini, cb_strerror(rc));
+        cb_rules_file_free(f);
+        return CLI_FAIL;
+    }
+    int status = CLI_FAIL;
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    /* The file's ranges, then --param. --set pins a parameter: it is not swept. */
+    for (size_t k = 0; k < cb_rules_file_n_params(f); k++) {
+        const cb_rules_param_t *p = cb_rules_file_param(f, k);
+        int pinned = 0;
+        for (int s = 0; s < n_sets; s++) {
+            size_t len = strlen(p->name);
+            if (!strncmp(sets[s], p->name, len) && sets[s][len] == '=')
+                pinned = 1;
+        }
+        if (p->has_range && !pinned &&
+            cb_param_space_add(&cfg.space, p->name, p->min, p->max,
+                               p->step > 0 ? p->step : (p->max - p->min) / 10, &d) != 0) {
+            cli_print_diag(&d);
+            goto out_file;
+        }
+    }
+    for (int k = 0; k < n_params; k++)
+        if (cb_param_space_add_spec(&cfg.space, params[k], &d) != 0) {
+            cli_print_diag(&d);
+            status = CLI_USAGE;
+            goto out_file;
+        }
+    if (cfg.space.n == 0) {
+        cli_error("%s: nothing to optimize: give --param NAME=LO:HI:STEP or a range in [params] "
+                  "(fast = 12 [5..30 step 1])",
+                  ini);
+        status = CLI_USAGE;
+        goto out_file;
+    }
+    cb_backtest_t bt;
+    if (cb_backtest_setup(&bt, f, ini, &cl, &d) != 0) {
+        cli_print_diag(&d);
+        goto out_file;
+    }
+    /* --set values become the file's values for every combination. */
+    for (int s = 0; s < n_sets; s++) {
+        double scratch[256];
+        cb_rules_params_default(f, scratch);
+        if (cb_rules_params_set(f, scratch, sets[s], &d) != 0) {
+            cli_print_diag(&d);
+            status = CLI_USAGE;
+            goto out_bt;
+        }
+        /* Pinning works by a one-value range. */
+        const char *eq = strchr(sets[s], '=');
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - sets[s]), sets[s]);
+        for (size_t k = 0; k < cb_rules_file_n_params(f); k++)
+            if (!strcmp(cb_rules_file_param(f, k)->name, name))
+                cb_param_space_add(&cfg.space, name, scratch[k], scratch[k], 1, NULL);
+    }
+    size_t total = cb_param_space_size(&cfg.space);
+    progress_t prog = {!quiet && isatty(STDERR_FILENO), now_s()};
+    cfg.progress = show_progress;
+    cfg.progress_ctx = &prog;
+    if (!quiet)
+        printf("Optimizing %s over %zu series: %zu combinations (%s search%s), objective %s, "
+               "%d threads\n",
+               ini, bt.n, cfg.random && cfg.samples < total ? cfg.samples : total,
+               cfg.random ? "random" : "grid", bt.series[0]->meta.synthetic ? ", SYNTHETIC data" : "",
+               cb_objective_name(cfg.objective), cfg.jobs ? cfg.jobs : cb_opt_cores());
+    cb_opt_report_t rep;
+    if (cb_optimize(&bt, &cfg, &rep, &d) != 0) {
+        cli_print_diag(&d);
+        goto out_bt;
+    }
+    if (!quiet) {
+        print_table(&cfg, &rep, top);
+        print_stats(&cfg, &rep);
+        printf("\n");
+    }
+    printf("%s\n", rep.verdict);
+    status = CLI_OK;
+    if (json_path) {
+        FILE *o = fopen(json_path, "w");
+        if (!o || cb_opt_report_write_json(o, &bt, &cfg, &rep) != 0 || fclose(o) != 0) {
+            cli_error("%s: cannot write the JSON report", json_path);
+            status = CLI_FAIL;
+        } else if (!quiet) {
+            printf("JSON written to %s\n", json_path);
+        }
+    }
+    if (html_path) {
+        if (write_html(html_path, ini, &cfg, &rep, top) != 0) {
+            cli_error("%s: cannot write the HTML report", html_path);
+            status = CLI_FAIL;
+        } else if (!quiet) {
+            printf("HTML report written to %s\n", html_path);
+        }
+    }
+    cb_opt_report_free(&rep);
+out_bt:
+    cb_backtest_close(&bt);
+out_file:
+    cb_rules_file_free(f);
+    return status;
+}
