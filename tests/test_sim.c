@@ -221,8 +221,8 @@ static void test_orders(void **state_)
     assert_string_equal(o.client_order_id, "cb-t-2");
     assert_int_equal(cb_exchange_cancel_order(f.ex, "BTC/USDT", "cb-t-2", &o, &d), CB_EREJECTED);
     assert_int_equal(cb_exchange_query_order(f.ex, "BTC/USDT", "nope", &o, &d), CB_ENOENT);
-    /* A limit sell at the next candle's high fills when that candle closes. */
-    int64_t hi = px2(f.s->high[100]);
+    /* A limit sell just under the forming candle's high fills when that candle closes. */
+    int64_t hi = px2(f.s->high[100]) - 1; /* the model needs the bar to trade through */
     cb_ex_order_req_t ls = {.pair = "BTC/USDT", .client_order_id = "cb-t-3",
                             .side = CB_EX_SELL, .type = CB_EX_ORDER_LIMIT, .qty = 500,
                             .price = hi};

@@ -65,10 +65,19 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
 
 int cli_stdout_is_tty(void) { return isatty(STDOUT_FILENO); }
 
+/* Table names are C identifiers (exchange_sim); users type them with dashes (exchange-sim). */
+static int same_command(const char *table, const char *typed)
+{
+    for (; *table && *typed; table++, typed++)
+        if (*table != *typed && !(*table == '_' && *typed == '-'))
+            return 0;
+    return *table == *typed;
+}
+
 static const cli_command_t *find_command(const char *name)
 {
     for (size_t i = 0; i < cli_n_commands; i++)
-        if (strcmp(cli_commands[i].name, name) == 0)
+        if (same_command(cli_commands[i].name, name))
             return &cli_commands[i];
     return NULL;
 }
@@ -80,8 +89,14 @@ static void print_overview(FILE *out)
             "usage: comeback <command> [options]\n       comeback help <command>\n"
             "       comeback --version\n\ncommands:\n",
             cb_version());
-    for (size_t i = 0; i < cli_n_commands; i++)
-        fprintf(out, "  %-14s %s\n", cli_commands[i].name, cli_commands[i].summary);
+    for (size_t i = 0; i < cli_n_commands; i++) {
+        char shown[32];
+        snprintf(shown, sizeof shown, "%s", cli_commands[i].name);
+        for (char *p = shown; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        fprintf(out, "  %-14s %s\n", shown, cli_commands[i].summary);
+    }
     fprintf(out, "\nSeries arguments accept a store name (binance:BTC/USDT:1h) or a file.\n"
                  "Documentation: docs/ (one page per command).\n");
 }

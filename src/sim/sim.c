@@ -3,6 +3,8 @@
  * HTTP side (sim_http.c) only translates Binance's wire format to these calls. */
 #include "sim/sim_int.h"
 
+#include "comeback/venue.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -209,7 +211,10 @@ static sim_bar_t bar_at(const sim_market_t *m, size_t i)
 int64_t sim_last_price(const cb_sim_t *sim, const sim_market_t *m)
 {
     (void)sim;
-    return m->closed > 0 ? px_fx(m, m->s->close[m->closed - 1]) : px_fx(m, m->s->open[0]);
+    /* The price "now" is the open of the candle being formed (the backtester's next-bar open
+     * from a decision taken at the previous close); after the data, the last close. */
+    return m->closed < m->s->n ? px_fx(m, m->s->open[m->closed])
+                               : px_fx(m, m->s->close[m->s->n - 1]);
 }
 
 /* ---- balances ----------------------------------------------------------------------- */
@@ -262,62 +267,67 @@ int64_t sim_now_locked(cb_sim_t *sim)
 
 /* ---- the fill model ----------------------------------------------------------------- */
 
-int sim_fill_on_bar(cb_ex_order_type_t type, cb_ex_side_t side, int64_t price,
-                    int64_t stop_price, int *triggered, const sim_bar_t *bar, int64_t *fill_px)
+/* Resting orders are matched with the backtester's fill model (venue.h, cb_fill_match), so a
+ * rehearsal against the simulator fills like a backtest: each closed candle is processed in the
+ * model's phases (at the open, stops, limits) and an order placed during a candle skips that
+ * candle's open. Binance's take-profit (a trigger on the favourable side) is the model's limit
+ * at the trigger price; a take-profit-limit triggers that way and then rests as a limit.
+ * Prices here are at the pair's price scale; the model works in 1e-8 units. */
+static int64_t to_fx(int64_t v, int scale) { return v * cb_pow10_i64(CB_FX_SCALE - scale); }
+
+int sim_match(sim_order_t *so, const cb_pair_info_t *p,
+              const sim_bar_t *bar, int64_t bar_time, int phase, int fresh, int64_t *fill_px,
+              int *maker)
 {
-    int buy = side == CB_EX_BUY;
-    switch (type) {
+    int ps = p->price_scale;
+    cb_order_t o;
+    memset(&o, 0, sizeof o);
+    o.side = so->o.side == CB_EX_BUY ? CB_BUY : CB_SELL;
+    o.qty = to_fx(so->o.qty, p->qty_scale);
+    cb_bar_fx_t b = {bar_time, to_fx(bar->open, ps), to_fx(bar->high, ps), to_fx(bar->low, ps),
+                     to_fx(bar->close, ps)};
+    switch (so->o.type) {
     case CB_EX_ORDER_MARKET:
-        *fill_px = bar->open;
-        return 1;
+        o.type = CB_ORDER_MARKET;
+        break;
     case CB_EX_ORDER_LIMIT:
-        /* A resting limit fills at its price, or at the open when the market gapped through. */
-        if (buy && bar->low <= price) {
-            *fill_px = bar->open < price ? bar->open : price;
-            return 1;
-        }
-        if (!buy && bar->high >= price) {
-            *fill_px = bar->open > price ? bar->open : price;
-            return 1;
-        }
-        return 0;
+        o.type = CB_ORDER_LIMIT;
+        o.limit_price = to_fx(so->o.price, ps);
+        break;
     case CB_EX_ORDER_STOP_LOSS:
-    case CB_EX_ORDER_TAKE_PROFIT: {
-        /* Stop-loss: a sell triggers on the way down, a buy on the way up; take-profit the
-         * other way round. Either becomes a market order: the stop price, or the open after a
-         * gap through it. */
-        int down = (type == CB_EX_ORDER_STOP_LOSS) ? !buy : buy;
-        if (down && bar->low <= stop_price) {
-            *fill_px = bar->open < stop_price ? bar->open : stop_price;
-            return 1;
-        }
-        if (!down && bar->high >= stop_price) {
-            *fill_px = bar->open > stop_price ? bar->open : stop_price;
-            return 1;
-        }
-        return 0;
-    }
+        o.type = CB_ORDER_STOP_MARKET;
+        o.stop_price = to_fx(so->o.stop_price, ps);
+        break;
     case CB_EX_ORDER_STOP_LOSS_LIMIT:
-    case CB_EX_ORDER_TAKE_PROFIT_LIMIT: {
-        int down = (type == CB_EX_ORDER_STOP_LOSS_LIMIT) ? !buy : buy;
-        if (!*triggered)
-            *triggered = down ? bar->low <= stop_price : bar->high >= stop_price;
-        if (!*triggered)
-            return 0;
-        /* Once triggered it is a limit order resting at `price`. */
-        if (buy && bar->low <= price) {
-            *fill_px = price;
-            return 1;
-        }
-        if (!buy && bar->high >= price) {
-            *fill_px = price;
-            return 1;
-        }
-        return 0;
-    }
+        o.type = CB_ORDER_STOP_LIMIT;
+        o.stop_price = to_fx(so->o.stop_price, ps);
+        o.limit_price = to_fx(so->o.price, ps);
+        break;
+    case CB_EX_ORDER_TAKE_PROFIT:
+        o.type = CB_ORDER_LIMIT;
+        o.limit_price = to_fx(so->o.stop_price, ps);
+        break;
+    case CB_EX_ORDER_TAKE_PROFIT_LIMIT:
+        o.type = CB_ORDER_LIMIT;
+        o.limit_price = to_fx(so->triggered ? so->o.price : so->o.stop_price, ps);
+        break;
     default:
         return 0;
     }
+    cb_costs_t costs = {0, 0, 0};
+    cb_fill_quote_t q;
+    int64_t tick = to_fx(p->tick, ps);
+    if (!cb_fill_match(&o, &so->triggered, fresh, &b, (cb_fill_phase_t)phase, tick, &costs, &q))
+        return 0;
+    if (so->o.type == CB_EX_ORDER_TAKE_PROFIT_LIMIT && !so->triggered) {
+        /* The trigger traded: from now on it is a limit at its own price. */
+        so->triggered = 1;
+        return sim_match(so, p, bar, bar_time, phase, 0, fill_px, maker);
+    }
+    int64_t unit = cb_pow10_i64(CB_FX_SCALE - ps);
+    *fill_px = q.price / unit;
+    *maker = so->o.type == CB_EX_ORDER_LIMIT ? q.maker : 0;
+    return 1;
 }
 
 /* ---- accounting --------------------------------------------------------------------- */
@@ -423,15 +433,19 @@ void sim_sync_locked(cb_sim_t *sim)
             size_t k = m->closed;
             int64_t close_t = cb_timeframe_next(&sim->tf, m->s->time_ms[k]);
             sim_bar_t bar = bar_at(m, k);
-            for (size_t i = 0; i < sim->n_orders; i++) {
-                sim_order_t *so = &sim->orders[i];
-                if (so->market != mi || !cb_ex_status_open(so->o.status) ||
-                    so->o.created_ms >= close_t)
-                    continue;
-                int64_t px;
-                if (sim_fill_on_bar(so->o.type, so->o.side, so->o.price, so->o.stop_price,
-                                    &so->triggered, &bar, &px))
-                    execute(sim, so, px, so->o.type == CB_EX_ORDER_LIMIT, close_t - 1);
+            for (int phase = CB_PHASE_AT_OPEN; phase <= CB_PHASE_LIMITS; phase++) {
+                for (size_t i = 0; i < sim->n_orders; i++) {
+                    sim_order_t *so = &sim->orders[i];
+                    if (so->market != mi || !cb_ex_status_open(so->o.status) ||
+                        so->o.created_ms >= close_t)
+                        continue;
+                    int64_t px;
+                    int maker = 0;
+                    int fresh = so->o.created_ms > m->s->time_ms[k];
+                    if (sim_match(so, &m->info, &bar, m->s->time_ms[k], phase, fresh, &px,
+                                  &maker))
+                        execute(sim, so, px, maker, close_t - 1);
+                }
             }
             m->closed++;
         }

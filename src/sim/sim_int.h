@@ -89,10 +89,11 @@ int sim_cancel_locked(cb_sim_t *sim, size_t idx, char *msg, size_t msg_size);
 sim_order_t *sim_order_find(cb_sim_t *sim, const sim_market_t *m, const char *coid,
                             int64_t order_id);
 
-/* The fill model: does a resting order fill during one candle, and at what price?
- * Pure: same inputs, same answer. `triggered` is in/out for stop-limit orders. */
-int sim_fill_on_bar(cb_ex_order_type_t type, cb_ex_side_t side, int64_t price,
-                    int64_t stop_price, int *triggered, const sim_bar_t *bar, int64_t *fill_px);
+/* Does a resting order execute in this phase (venue.h cb_fill_phase_t) of a closed candle, and
+ * at what price (pair's price scale)? Delegates to the backtester's fill model. */
+int sim_match(sim_order_t *so, const cb_pair_info_t *p,
+              const sim_bar_t *bar, int64_t bar_time, int phase, int fresh, int64_t *fill_px,
+              int *maker);
 
 /* Fixed point text with at least 8 decimals (Binance style: "0.01000000"). */
 void sim_fmt8(int64_t v, int scale, char *buf, size_t size);
