@@ -31,12 +31,12 @@ static void on_log(void *user, const char *line)
 }
 
 /* 300 hourly candles from 2024-01-01, prices with 2 decimals around 40000. */
-static cb_series_t *make_series(const char *pair, double base)
+static cb_series_t *make_series_n(const char *pair, double base, int n)
 {
-    cb_series_t *s = cb_series_new(300);
+    cb_series_t *s = cb_series_new((size_t)n);
     int64_t t0 = cb_days_from_civil(2024, 1, 1) * CB_MS_PER_DAY;
     double px = base;
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < n; i++) {
         double o = px, c = px + ((i * 37) % 11 - 5) * 7.25;
         double h = (o > c ? o : c) + 20.5, l = (o < c ? o : c) - 19.75;
         cb_series_push(s, t0 + i * CB_MS_PER_HOUR, o, h, l, c, 1.5 + (i % 7));
@@ -46,6 +46,11 @@ static cb_series_t *make_series(const char *pair, double base)
     snprintf(s->meta.timeframe, sizeof s->meta.timeframe, "1h");
     snprintf(s->meta.source, sizeof s->meta.source, "test");
     return s;
+}
+
+static cb_series_t *make_series(const char *pair, double base)
+{
+    return make_series_n(pair, base, 300);
 }
 
 typedef struct fx {
@@ -487,6 +492,74 @@ static void test_faults_spec(void **state)
     assert_int_equal(cb_sim_faults_check("delay", &d), CB_EINVAL);
 }
 
+static void on_progress(const cb_download_progress_t *p, void *user)
+{
+    *(size_t *)user = p->pages;
+}
+
+/* Downloads the whole replayed history (2500 candles, 3 pages) and checks it is identical. */
+static void download_and_compare(const char *faults, int interrupt)
+{
+    cb_series_t *src = make_series_n("BTC/USDT", 40000, 2500);
+    cb_api_keys_t *keys;
+    assert_int_equal(cb_api_keys_new(KEY, SECRET, &keys), 0);
+    const cb_series_t *list[1] = {src};
+    cb_sim_opts_t so = {.series = list, .n_series = 1, .start_ms = INT64_MAX, .keys = keys,
+                        .faults = faults, .quiet = 1};
+    cb_sim_t *sim;
+    cb_diag_t d;
+    assert_int_equal(cb_sim_new(&so, &sim, &d), 0);
+    assert_int_equal(cb_sim_start(sim, &d), 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", cb_sim_port(sim));
+    cb_exchange_t *ex;
+    cb_binance_opts_t o = {.base_url = url, .timeout_ms = 3000, .jitter_seed = 7};
+    assert_int_equal(cb_binance_new(&o, &ex, &d), 0);
+    cb_series_t *got = cb_series_new(0);
+    size_t pages = 0;
+    if (interrupt) {
+        /* A first run that stops half way (as if interrupted), then a resumed run. */
+        check_ok(cb_exchange_download(ex, "BTC/USDT", "1h", src->time_ms[0], src->time_ms[1234],
+                                      got, on_progress, &pages, &d),
+                 &d);
+        assert_int_equal(got->n, 1234);
+    }
+    check_ok(cb_exchange_download(ex, "BTC/USDT", "1h", src->time_ms[0], 0, got, on_progress,
+                                  &pages, &d),
+             &d);
+    assert_int_equal(got->n, src->n);
+    for (size_t i = 0; i < src->n; i++) {
+        assert_int_equal(got->time_ms[i], src->time_ms[i]);
+        assert_true(got->open[i] == src->open[i] && got->high[i] == src->high[i] &&
+                    got->low[i] == src->low[i] && got->close[i] == src->close[i] &&
+                    got->volume[i] == src->volume[i]);
+    }
+    if (!interrupt && !faults)
+        assert_int_equal(pages, 3);
+    /* Nothing new: a third run fetches one page and appends nothing. */
+    check_ok(cb_exchange_download(ex, "BTC/USDT", "1h", src->time_ms[0], 0, got, NULL, NULL, &d),
+             &d);
+    assert_int_equal(got->n, src->n);
+    cb_series_free(got);
+    cb_exchange_free(ex);
+    cb_sim_free(sim);
+    cb_api_keys_free(keys);
+    cb_series_free(src);
+}
+
+static void test_download(void **state)
+{
+    (void)state;
+    download_and_compare(NULL, 0);
+    download_and_compare(NULL, 1);
+}
+
+static void test_download_with_faults(void **state)
+{
+    (void)state;
+    download_and_compare("seed=9,5xx=0.3,429=0.1,delay=0.3:50", 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +573,8 @@ int main(void)
         cmocka_unit_test(test_fault_lost_answer),
         cmocka_unit_test(test_fault_5xx_orders_never_doubled),
         cmocka_unit_test(test_fault_reject),
+        cmocka_unit_test(test_download),
+        cmocka_unit_test(test_download_with_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "comeback/core.h"
+#include "comeback/data.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -260,6 +261,26 @@ int cb_ex_order_prepare(const cb_pair_info_t *p, const cb_ex_order_req_t *req, i
 
 /* 1 when s is a valid client order id (1..36 chars of [A-Za-z0-9._:/-]). */
 int cb_client_order_id_valid(const char *s);
+
+/* ---- Downloading history -------------------------------------------------------------- */
+
+typedef struct cb_download_progress {
+    size_t pages;            /* candle pages fetched so far */
+    size_t candles;          /* candles appended so far */
+    int64_t from_ms, to_ms;  /* the span asked for */
+    int64_t at_ms;           /* open time of the last candle appended */
+} cb_download_progress_t;
+
+typedef void (*cb_download_fn)(const cb_download_progress_t *p, void *user);
+
+/* Appends to `s` every closed candle of pair/timeframe with from_ms <= open time < to_ms
+ * (to_ms 0 = up to now), paging through the venue's candle endpoint (1000 per page; rate limits
+ * and retries are the connector's). When s already holds candles it resumes after the last one.
+ * fn (may be NULL) is called after every page. On failure s keeps every candle fetched so far,
+ * so that a second run resumes where the first stopped. Returns 0 or the connector's error. */
+int cb_exchange_download(cb_exchange_t *ex, const char *pair, const char *timeframe,
+                         int64_t from_ms, int64_t to_ms, cb_series_t *s, cb_download_fn fn,
+                         void *user, cb_diag_t *diag);
 
 /* ---- API keys --------------------------------------------------------------------------- */
 
