@@ -204,9 +204,14 @@ static void parse_fraction(load_ctx_t *c, int key, double lo, double hi, int lo_
         return;
     }
     if (x < lo || x > hi || (lo_open && x <= lo)) {
-        rl_error(c->diags, CB_EVALID, f->path, v->line, v->col,
-                 "%s: %g%% is out of range (%s%g%% to %g%%)", strategy_keys[key], x * 100,
-                 lo_open ? "above " : "", lo * 100, hi * 100);
+        if (isinf(hi))
+            rl_error(c->diags, CB_EVALID, f->path, v->line, v->col,
+                     "%s: %g%% must be %s %g%%", strategy_keys[key], x * 100,
+                     lo_open ? "above" : "at least", lo * 100);
+        else
+            rl_error(c->diags, CB_EVALID, f->path, v->line, v->col,
+                     "%s: %g%% must be %s %g%% and at most %g%%", strategy_keys[key], x * 100,
+                     lo_open ? "above" : "at least", lo * 100, hi * 100);
         f->n_errors++;
         return;
     }
@@ -504,11 +509,11 @@ static void check_strategy(load_ctx_t *c)
     if (sk[SK_STOPLOSS].value)
         parse_fraction(c, SK_STOPLOSS, 0, 1, 1, &f->exits.stoploss);
     if (sk[SK_TAKE_PROFIT].value)
-        parse_fraction(c, SK_TAKE_PROFIT, 0, 1000, 1, &f->exits.take_profit);
+        parse_fraction(c, SK_TAKE_PROFIT, 0, INFINITY, 1, &f->exits.take_profit);
     if (sk[SK_TRAILING_STOP].value)
         parse_fraction(c, SK_TRAILING_STOP, 0, 1, 1, &f->exits.trailing_stop);
     if (sk[SK_TRAILING_OFFSET].value) {
-        parse_fraction(c, SK_TRAILING_OFFSET, 0, 1000, 0, &f->exits.trailing_offset);
+        parse_fraction(c, SK_TRAILING_OFFSET, 0, INFINITY, 0, &f->exits.trailing_offset);
         if (!sk[SK_TRAILING_STOP].value) {
             rl_error(c->diags, CB_EVALID, f->path, sk[SK_TRAILING_OFFSET].line,
                      sk[SK_TRAILING_OFFSET].key_col,

@@ -94,30 +94,35 @@ void rl_warning(cb_diags_t *diags, const char *file, long line, int col, const c
     va_end(ap);
 }
 
+/* Optimal string alignment distance: insertions, deletions, substitutions and transpositions
+ * of neighbours each cost 1 (so "fsat" is one edit from "fast"). Case-insensitive. */
 size_t rl_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63)
         return 99;
-    size_t row[64];
+    static const size_t W = 64;
+    size_t m[64 * 64];
+    for (size_t i = 0; i <= la; i++)
+        m[i * W] = i;
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        m[j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
-            size_t best = diag + cost;
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            size_t cost = ca == cb ? 0 : 1;
+            size_t best = m[(i - 1) * W + j - 1] + cost;
+            if (m[(i - 1) * W + j] + 1 < best)
+                best = m[(i - 1) * W + j] + 1;
+            if (m[i * W + j - 1] + 1 < best)
+                best = m[i * W + j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && m[(i - 2) * W + j - 2] + 1 < best)
+                best = m[(i - 2) * W + j - 2] + 1;
+            m[i * W + j] = best;
         }
     }
-    return row[lb];
+    return m[la * W + lb];
 }
 
 const char *rl_closest(const char *name, const char *const *cands, size_t n)
