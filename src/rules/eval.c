@@ -273,3 +273,10 @@ int cb_rules_instance_step(cb_rules_instance_t *inst, int64_t time_ms, double op
         *exit = inst->v[p->nodes[p->exit].slot] != 0;
     return 0;
 }
+
+double rl_instance_value(const cb_rules_instance_t *inst, int i)
+{
+    if (i < 0 || (size_t)i >= inst->p->n_nodes)
+        return NAN;
+    return inst->v[inst->p->nodes[i].slot];
+}

@@ -185,4 +185,7 @@ struct cb_rules_program {
 int rl_compile(const cb_rules_file_t *f, const double *values, cb_rules_program_t **out,
                cb_diags_t *diags, int mark_used);
 
+/* The current value of node i (tests and tools). */
+double rl_instance_value(const cb_rules_instance_t *inst, int i);
+
 #endif
