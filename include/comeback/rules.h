@@ -191,7 +191,9 @@ const cb_rules_program_t *cb_rules_strategy_program(const cb_rules_strategy_t *s
 
 /* One instance per pair: *vt and *self such that the engine calls
  *   vt->on_bar(self, bars, pos, &decision) once per closed bar, in order (bars->n grows by
- *   one each call; a rules instance reads bar n-1 only and returns CB_ESTATE otherwise),
+ *   one each call; a rules instance reads bar n-1 only; if the first call, or a later one,
+ *   skips bars it first consumes the skipped bars as history; a call with a bars->n it has
+ *   already seen returns CB_ESTATE),
  *   vt->warmup(self), and finally vt->destroy(self).
  * For a rules program vt->init is not usable (it reports an error): instances come from here.
  * base_tf_ms as for cb_rules_instance_new. Returns 0, CB_EINVAL (plug-in init failed; its

@@ -44,10 +44,21 @@ static int rules_on_bar(void *self, const cb_bar_view_t *bars, const cb_position
 {
     rules_self_t *s = self;
     memset(out, 0, sizeof *out);
-    if (bars->n != s->seen + 1)
-        return CB_ESTATE;
-    size_t i = bars->n - 1;
+    if (bars->n <= s->seen)
+        return CB_ESTATE; /* a bar already seen: time cannot go back */
     int entry, exit_;
+    /* Bars the instance has not seen yet before the newest one are history: catch up on them
+     * (their decisions are gone), so a caller may start at any bar. */
+    while (s->seen + 1 < bars->n) {
+        size_t j = s->seen;
+        int r = cb_rules_instance_step(s->inst, bars->time_ms[j], bars->open[j], bars->high[j],
+                                       bars->low[j], bars->close[j], bars->volume[j], NULL,
+                                       &entry, &exit_);
+        if (r != 0)
+            return r;
+        s->seen++;
+    }
+    size_t i = bars->n - 1;
     int r = cb_rules_instance_step(s->inst, bars->time_ms[i], bars->open[i], bars->high[i],
                                    bars->low[i], bars->close[i], bars->volume[i], pos, &entry,
                                    &exit_);
