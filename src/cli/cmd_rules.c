@@ -19,7 +19,8 @@ const char help_rules[] =
     "  check   compiles FILE and reports errors (file:line:column, with a caret and a\n"
     "          suggestion), its parameters with their search ranges, each indicator's warm-up\n"
     "          and the number of bars needed before the first signal. Exit status 1 on errors.\n"
-    "  eval    prints the signals over SERIES (a candle file) as CSV: time_ms,entry,exit, one\n"
+    "  eval    prints the signals over SERIES (a candle file in any readable format, or a store\n"
+    "          name such as binance:BTC/USDT:1h) as CSV: time_ms,entry,exit, one\n"
     "          row per bar. Position state (bars_held, entry_price, profit_pct) is that of a\n"
     "          flat account here, so rules using it do not fire.\n"
     "\n"
@@ -255,7 +256,7 @@ static int rules_eval(int argc, char **argv)
     cb_diag_clear(&e);
     cb_read_opts_t ro = {0};
     ro.format = CB_FORMAT_AUTO;
-    if (cb_series_read_file(a.series, &ro, &ser, NULL, &e) != 0) {
+    if (cb_series_open(a.series, &ro, &ser, &e) != 0) {
         cli_print_diag(&e);
         cb_rules_strategy_free(s);
         free(values);

@@ -819,6 +819,39 @@ static int finish(cc_t *c, int entry, int exit_, cb_rules_program_t **out)
     p->warmup = we > wx ? we : wx;
     free(live);
     free(remap);
+    p->code = malloc((n ? n : 1) * sizeof *p->code);
+    if (!p->code) {
+        cb_rules_program_free(p);
+        return CB_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const rl_node_t *nd = &p->nodes[i];
+        if (nd->op == OP_CONST)
+            continue;
+        if ((nd->op == OP_SERIES && nd->clock == 0) || nd->op == OP_POS) {
+            /* written by the step itself, before the program runs */
+            p->inputs[p->n_inputs].slot = nd->slot;
+            p->inputs[p->n_inputs].src = nd->op == OP_POS ? 8 + (int)nd->k : (int)nd->k;
+            p->n_inputs++;
+            continue;
+        }
+        rl_ins_t *in = &p->code[p->n_code++];
+        memset(in, 0, sizeof *in);
+        in->op = (uint8_t)nd->op;
+        in->clock_bit = (uint8_t)(1u << nd->clock);
+        in->out = (uint32_t)nd->slot;
+        in->a = nd->a >= 0 ? (uint32_t)p->nodes[nd->a].slot : 0;
+        in->b = nd->b >= 0 ? (uint32_t)p->nodes[nd->b].slot : 0;
+        in->w = (uint32_t)nd->k;
+        in->state_off = nd->state_off;
+        if (nd->op == OP_TA) {
+            in->upd = nd->ta->stream_update;
+            in->n_in = (uint8_t)nd->ta->n_inputs;
+            memcpy(in->in_map, nd->in_map_, sizeof in->in_map);
+        }
+    }
+    p->entry_slot = p->entry >= 0 ? p->nodes[p->entry].slot : 0;
+    p->exit_slot = p->exit >= 0 ? p->nodes[p->exit].slot : 0;
     size_t n_inds = 0;
     for (size_t i = 0; i < n; i++) {
         n_inds += p->nodes[i].op == OP_TA;
@@ -903,6 +936,7 @@ void cb_rules_program_free(cb_rules_program_t *p)
     if (!p)
         return;
     free(p->nodes);
+    free(p->code);
     free(p->inds);
     free(p);
 }

@@ -23,8 +23,8 @@ struct cb_rules_instance {
     double *v;              /* value slots */
     unsigned char *state;
     double series[8];       /* this base bar's series values */
+    double posv[3];         /* position state (NaN when flat) */
     double bar[6];          /* this base bar's columns, then its open time in ms */
-    double posv[3];
     agg_t agg[RL_MAX_CLOCKS];
 };
 
@@ -115,26 +115,27 @@ static void run(cb_rules_instance_t *inst, unsigned mask)
 {
     const cb_rules_program_t *p = inst->p;
     double *v = inst->v;
-    for (size_t i = 0; i < p->n_nodes; i++) {
-        const rl_node_t *n = &p->nodes[i];
-        if (!((mask >> n->clock) & 1u))
+    const rl_ins_t *ins = p->code, *end = p->code + p->n_code;
+    for (; ins < end; ins++) {
+        if (!(ins->clock_bit & mask))
             continue;
-        double *o = &v[n->slot];
-        double a = n->a >= 0 ? v[p->nodes[n->a].slot] : 0;
-        double b = n->b >= 0 ? v[p->nodes[n->b].slot] : 0;
-        unsigned char *st = inst->state + n->state_off;
-        switch (n->op) {
+        double *o = &v[ins->out];
+        double a = v[ins->a];
+        double b = v[ins->b];
+        unsigned char *st = inst->state + ins->state_off;
+        switch ((rl_op_t)ins->op) {
         case OP_CONST: break;
         case OP_SERIES:
-            *o = n->clock ? inst->agg[n->clock].done[(int)n->k] : inst->series[(int)n->k];
+            *o = ins->clock_bit != 1 ? inst->agg[__builtin_ctz(ins->clock_bit)].done[ins->w]
+                                     : inst->series[ins->w];
             break;
-        case OP_POS: *o = inst->posv[(int)n->k]; break;
+        case OP_POS: *o = inst->posv[ins->w]; break;
         case OP_LAG: {
             size_t *pos = (size_t *)(void *)st;
             double *ring = (double *)(void *)(st + sizeof(size_t));
             *o = ring[*pos];
             ring[*pos] = a;
-            if (++*pos == (size_t)n->k)
+            if (++*pos == ins->w)
                 *pos = 0;
             break;
         }
@@ -142,7 +143,7 @@ static void run(cb_rules_instance_t *inst, unsigned mask)
         case OP_LOWEST: {
             size_t *pos = (size_t *)(void *)st;
             double *ring = (double *)(void *)(st + sizeof(size_t));
-            size_t w = (size_t)n->k;
+            size_t w = ins->w;
             ring[*pos] = a;
             if (++*pos == w)
                 *pos = 0;
@@ -151,7 +152,7 @@ static void run(cb_rules_instance_t *inst, unsigned mask)
                 double x = ring[j];
                 if (isnan(x))
                     best = x;
-                else if (n->op == OP_HIGHEST ? x > best : x < best)
+                else if (ins->op == OP_HIGHEST ? x > best : x < best)
                     best = x;
             }
             *o = best;
@@ -159,14 +160,14 @@ static void run(cb_rules_instance_t *inst, unsigned mask)
         }
         case OP_TA: {
             double in[CB_TA_MAX_INPUTS];
-            for (int k = 0; k < n->ta->n_inputs; k++) {
-                int m = n->in_map_[k];
+            for (int k = 0; k < ins->n_in; k++) {
+                int m = ins->in_map[k];
                 in[k] = m == -1 ? a : m == -2 ? b : inst->bar[m];
             }
-            cb_ta_stream_update(n->ta, st, in, o);
+            ins->upd(st, in, o);
             break;
         }
-        case OP_PICK: *o = v[p->nodes[n->a].slot + (size_t)n->k]; break;
+        case OP_PICK: *o = v[ins->a + ins->w]; break;
         case OP_ADD: *o = a + b; break;
         case OP_SUB: *o = a - b; break;
         case OP_MUL: *o = a * b; break;
@@ -190,7 +191,7 @@ static void run(cb_rules_instance_t *inst, unsigned mask)
                 *o = 0;
                 *prev = 0;
             } else {
-                *o = n->op == OP_XOVER ? (d > 0 && *prev < 0) : (d < 0 && *prev > 0);
+                *o = ins->op == OP_XOVER ? (d > 0 && *prev < 0) : (d < 0 && *prev > 0);
                 if (d != 0)
                     *prev = d > 0 ? 1 : -1;
             }
@@ -266,11 +267,15 @@ int cb_rules_instance_step(cb_rules_instance_t *inst, int64_t time_ms, double op
     inst->bar[3] = close;
     inst->bar[4] = volume;
     inst->bar[5] = (double)time_ms;
+    for (size_t k = 0; k < p->n_inputs; k++) {
+        int src = p->inputs[k].src;
+        inst->v[p->inputs[k].slot] = src < 8 ? inst->series[src] : inst->posv[src - 8];
+    }
     run(inst, mask);
     if (p->entry >= 0)
-        *entry = inst->v[p->nodes[p->entry].slot] != 0;
+        *entry = inst->v[p->entry_slot] != 0;
     if (p->exit >= 0)
-        *exit = inst->v[p->nodes[p->exit].slot] != 0;
+        *exit = inst->v[p->exit_slot] != 0;
     return 0;
 }
 

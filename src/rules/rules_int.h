@@ -162,6 +162,18 @@ typedef struct rl_node {
     signed char in_map_[CB_TA_MAX_INPUTS]; /* TA inputs: -1/-2 = series a/b, 0..4 = column */
 } rl_node_t;
 
+/* The evaluation form of a non-constant node: operands as value slots, small and flat. */
+typedef struct rl_ins {
+    uint8_t op;
+    uint8_t clock_bit;       /* 1 << clock */
+    uint8_t n_in;            /* TA inputs */
+    signed char in_map[CB_TA_MAX_INPUTS];
+    uint32_t out, a, b;      /* value slots (a/b unused = 0) */
+    uint32_t w;              /* lag / window / output index / series or position index */
+    size_t state_off;
+    cb_ta_stream_update_fn upd;
+} rl_ins_t;
+
 typedef struct rl_clock {
     cb_timeframe_t tf;
 } rl_clock_t;
@@ -172,6 +184,14 @@ struct cb_rules_program {
     size_t n_slots;
     size_t state_size;
     int entry, exit;          /* root nodes (-1 = always false) */
+    rl_ins_t *code;           /* the non-constant nodes in evaluation order */
+    size_t n_code;
+    size_t entry_slot, exit_slot;
+    struct {
+        size_t slot;
+        int src; /* 0..7: this bar's series value; 8..10: position state */
+    } inputs[11];            /* base series and position values written before each run */
+    size_t n_inputs;
     rl_clock_t clocks[RL_MAX_CLOCKS];
     int n_clocks;             /* including the base clock 0 */
     int64_t file_tf_ms;
