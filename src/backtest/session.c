@@ -93,7 +93,7 @@ static int open_one(const char *name, cb_series_t **out, cb_diag_t *diag)
     memset(&ro, 0, sizeof ro);
     ro.format = CB_FORMAT_AUTO;
     cb_diag_clear(diag);
-    int rc = cb_series_read_file(name, &ro, out, NULL, diag); /* cb_series_open once the store lands */
+    int rc = cb_series_open(name, &ro, out, diag);
     if (rc && diag && !diag->file[0])
         snprintf(diag->file, sizeof diag->file, "%s", name);
     return rc;
