@@ -868,6 +868,33 @@ static void test_write_csv_round_trip(void **state)
     tu_rmtree(dir);
 }
 
+static void test_store_file_detected(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    assert_non_null(tu_tmpdir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/x.cbk", dir);
+    cb_series_t *s = cb_series_new(0);
+    snprintf(s->meta.timeframe, sizeof s->meta.timeframe, "1h");
+    snprintf(s->meta.exchange, sizeof s->meta.exchange, "binance");
+    snprintf(s->meta.pair, sizeof s->meta.pair, "BTC/USDT");
+    cb_series_push(s, T0, 10, 12, 9, 11, 5);
+    cb_series_push(s, T0 + H, 11, 13, 10, 12, 6);
+    cb_diag_t d;
+    assert_int_equal(cb_store_save(path, s, &d), 0);
+    cb_series_t *back;
+    cb_read_report_t rep;
+    assert_int_equal(cb_series_read_file(path, NULL, &back, &rep, &d), 0);
+    assert_int_equal(rep.format, CB_FORMAT_CBK);
+    assert_int_equal(back->n, 2);
+    assert_true(back->close[1] == 12);
+    assert_string_equal(back->meta.timeframe, "1h");
+    cb_series_free(back);
+    cb_read_report_free(&rep);
+    cb_series_free(s);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -888,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_check_real_gaps),
         cmocka_unit_test(test_check_series),
         cmocka_unit_test(test_write_csv_round_trip),
+        cmocka_unit_test(test_store_file_detected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

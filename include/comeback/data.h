@@ -116,7 +116,8 @@ void cb_read_report_free(cb_read_report_t *rep);
  * [low, high], wrong field counts, times that repeat or go against the file's direction (the
  * first and last rows tell oldest-first from newest-first), times off the timeframe grid (the
  * given timeframe, else the most common spacing). Gaps are not errors. Newest-first input is
- * reversed. Blank lines are ignored.
+ * reversed. Blank lines are ignored. A store file (.cbk magic) is loaded with
+ * cb_store_load_buffer (a heap copy; cb_store_load maps a file instead).
  *
  * On success *out is a new oldest-first series (caller frees) whose meta.timeframe is the
  * given or inferred one and meta.source the name; the report says what was read. With

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "data/read_int.h"
+#include "data/store_int.h"
 
 /* ---- Format names ---- */
 
@@ -721,6 +722,8 @@ static int finish(rd_ctx_t *c, cb_diags_t *p2, const cb_timeframe_t *tf,
 static cb_format_t detect(const char *buf, size_t len)
 {
     size_t i = 0;
+    if (len >= 8 && memcmp(buf, CB_STORE_MAGIC, 8) == 0)
+        return CB_FORMAT_CBK;
     if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
         (unsigned char)buf[2] == 0xBF)
         i = 3;
@@ -765,9 +768,16 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
     cb_format_t fmt = opts->format;
     if (fmt == CB_FORMAT_AUTO)
         fmt = detect(buf, len);
-    if (fmt == CB_FORMAT_CBK)
-        return cb_diag_set(diag, CB_EUNSUPPORTED, name, 0, 0, NULL,
-                           "a store file is opened with cb_store_load, not read as text");
+    if (fmt == CB_FORMAT_CBK) {
+        /* A store file: its own loader verifies it (the checks below are the store's). */
+        rep->format = CB_FORMAT_CBK;
+        int r = cb_store_load_buffer(name, buf ? buf : "", len, out, diag);
+        if (r == 0) {
+            rep->rows = (*out)->n;
+            snprintf(rep->timeframe, sizeof rep->timeframe, "%s", (*out)->meta.timeframe);
+        }
+        return r;
+    }
 
     rd_ctx_t c;
     memset(&c, 0, sizeof c);

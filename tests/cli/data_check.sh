@@ -64,7 +64,17 @@ grep -qF "bad.csv:2: column 'time': 2023-11-14 22:00:00 is not on the 1d grid" "
 [ $rc -eq 1 ] || fail "missing file: exit $rc"
 grep -qF "none.csv: cannot open: No such file or directory" "$tmp/err" || fail "missing file message"
 
-# 4. The real BTC/USDT 1h file: 27 gaps, 127 missing candles, the largest 33 h after 2018-02-08.
+# 4. A store name: the same candles imported into a fresh store check the same.
+export COMEBACK_HOME="$tmp/home"
+"$bin" data import "$fix/good_newest_first.csv" --exchange binance --pair BTC/USDT \
+  --timeframe 1h >/dev/null || fail "import for the store case: exit $?"
+"$bin" data check binance:BTC/USDT:1h >"$tmp/out" 2>"$tmp/err" || fail "store check: exit $?"
+grep -qx "gaps:        2 (3 missing candles)" "$tmp/out" || fail "store gaps: $(cat "$tmp/out")"
+grep -qx "hard errors: 0" "$tmp/out" || fail "store errors: $(cat "$tmp/out")"
+"$bin" data check binance:ETH/USDT:1h >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "missing store series: exit $rc"
+
+# 5. The real BTC/USDT 1h file: 27 gaps, 127 missing candles, the largest 33 h after 2018-02-08.
 real=${COMEBACK_SHARED_DATA:-}/ohlcv/binance_spot_BTCUSDT_1h_2017-08-17_2022-10-11.csv
 if [ -f "$real" ]; then
   "$bin" data check "$real" >"$tmp/out" || fail "real file: exit $?"
