@@ -420,25 +420,16 @@ static int donchian_lookback(const double *opts)
     return cb_ta_iopt(opts, 0) - 1;
 }
 
-static void donchian_out(double hi, double lo, double *const *out, size_t t)
-{
-    out[0][t] = hi;
-    out[1][t] = (hi + lo) / 2.0;
-    out[2][t] = lo;
-}
-
+/* Batch: the shared van Herk/Gil-Werman kernel writes the rolling extremes straight into the
+ * upper and lower outputs, O(1) per bar whatever the period. */
 static void donchian_batch(size_t n, const double *const *in, const double *opts,
                            double *const *out)
 {
-    int64_t p = cb_ta_iopt(opts, 0);
-    tm_extreme_t hi, lo;
-    tm_extreme_init(&hi);
-    tm_extreme_init(&lo);
-    for (int64_t t = p - 1; t < (int64_t)n; t++) {
-        tm_extreme_step(&hi, in[0], t - p + 1, t, 1);
-        tm_extreme_step(&lo, in[1], t - p + 1, t, 0);
-        donchian_out(hi.val, lo.val, out, (size_t)t);
-    }
+    size_t p = (size_t)cb_ta_iopt(opts, 0);
+    cb_ta_rolling_extreme_(in[0], n, p, out[0], 1);
+    cb_ta_rolling_extreme_(in[1], n, p, out[2], 0);
+    for (size_t t = p - 1; t < n; t++)
+        out[1][t] = (out[0][t] + out[2][t]) / 2.0;
 }
 
 static size_t donchian_size(const double *opts)

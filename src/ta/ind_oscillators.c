@@ -286,16 +286,21 @@ static void fast_k_array(const double *hi_in, const double *lo_in, const double 
     }
 }
 
-/* Raw %K into out[1], slow %K = SMA(raw) into out[0], slow %D = SMA(slow %K) into out[1]. */
+/* Highest high into out[0] and lowest low into out[1] (the shared O(1) van Herk/Gil-Werman
+ * kernel), raw %K over them into out[1], slow %K = SMA(raw) into out[0], slow %D = SMA(slow
+ * %K) into out[1]. */
 static void stoch_batch(size_t n, const double *const *in, const double *opts,
                         double *const *out)
 {
-    int64_t fk = cb_ta_iopt(opts, 0);
+    size_t fk = (size_t)cb_ta_iopt(opts, 0);
     int sk = cb_ta_iopt(opts, 1), sd = cb_ta_iopt(opts, 2);
     size_t lb = (size_t)stoch_lookback(opts);
-    fast_k_array(in[0], in[1], in[2], out[1], n, fk, 0);
+    cb_ta_rolling_extreme_(in[0], n, fk, out[0], 1);
+    cb_ta_rolling_extreme_(in[1], n, fk, out[1], 0);
+    for (size_t t = fk - 1; t < n; t++)
+        out[1][t] = tm_stoch_k(in[2][t], out[0][t], out[1][t]);
     tm_sma_array(out[1], out[0], (size_t)fk - 1, n, sk);
-    tm_sma_array(out[0], out[1], (size_t)(fk - 1 + sk - 1), n, sd);
+    tm_sma_array(out[0], out[1], fk - 1 + (size_t)sk - 1, n, sd);
     cb_ta_fill_nan(out[0], lb);
     cb_ta_fill_nan(out[1], lb);
 }
