@@ -23,6 +23,22 @@ static const char *text =
     "entry = crossover(ema(close, 12), ema(close, 26)) and rsi(close, 14) < 70\n"
     "exit = crossunder(ema(close, 12), ema(close, 26))\n";
 
+static void run_batch(void *arg)
+{
+    job_t *j = arg;
+    uint8_t *en = malloc(j->n), *ex = malloc(j->n);
+    cb_bar_view_t v = {j->n, j->t, j->o, j->h, j->l, j->c, j->v};
+    cb_diag_t d;
+    if (!en || !ex || cb_rules_program_signals(j->p, &v, 0, en, ex, &d) != 0)
+        abort();
+    size_t s = 0;
+    for (size_t i = 0; i < j->n; i++)
+        s += (size_t)(en[i] + ex[i]);
+    j->signals = s;
+    free(en);
+    free(ex);
+}
+
 static void run_rules(void *arg)
 {
     job_t *j = arg;
@@ -136,10 +152,17 @@ int main(void)
     bench_stats_t rules = bench_time(run_rules, &j, 1, bench_quick() ? 3 : 5);
     if (j.signals == 0)
         return 1;
+    size_t stream_signals = j.signals;
+    bench_stats_t batch = bench_time(run_batch, &j, 1, bench_quick() ? 3 : 5);
+    if (j.signals != stream_signals)
+        return 1;
     (void)want;
     bench_report("rules_eval_ema_cross_rsi", (double)n / rules.median / 1e6, "Mbars/s",
                  (double)n / rules.max / 1e6, (double)n / rules.min / 1e6, "hand_loop",
                  loop.median / rules.median);
+    bench_report("rules_batch_ema_cross_rsi", (double)n / batch.median / 1e6, "Mbars/s",
+                 (double)n / batch.max / 1e6, (double)n / batch.min / 1e6, "hand_loop",
+                 loop.median / batch.median);
     bench_report("rules_hand_loop_ema_cross_rsi", (double)n / loop.median / 1e6, "Mbars/s",
                  (double)n / loop.max / 1e6, (double)n / loop.min / 1e6, NULL, 0);
     bench_report("rules_compile_ema_cross_rsi", compile_us, "us", compile_us, compile_us, NULL,

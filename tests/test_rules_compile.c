@@ -533,6 +533,67 @@ static void test_higher_timeframe_no_lookahead(void **state)
     bars_free(&b);
 }
 
+
+/* The column-wise fast path gives exactly the bar-by-bar signals. */
+static void test_batch_equals_streaming(void **state)
+{
+    (void)state;
+    bars_t b;
+    if (load_csv("ohlcv/binance_spot_BTCUSDT_1h_2017-08-17_2022-10-11.csv", &b) != 0) {
+        SKIP_NO_SHARED();
+        return;
+    }
+    static const char *const rules[] = {
+        "entry = crossover(ema(close, 12), ema(close, 26)) and rsi(close, 14) < 70\n"
+        "exit = crossunder(ema(close, 12), ema(close, 26))\n",
+        "entry = macd(close, 12, 26, 9).macd > macd(close, 12, 26, 9).signal and "
+        "close > bbands(close, 20, 2).middle and stoch(14, 3, 3).k < 80 and atr(14) > 0\n"
+        "exit = close < lowest(low, 20)[1] or change(close, 3) < -2% or "
+        "max(open, close) / min(open, close) > 1.03\n",
+        "entry = crossover(hl2, sma(hlc3, 30)) and volume > highest(volume, 5)[1] * 0.5 "
+        "and not (abs(close - open) > sqrt(close) * log(close))\n"
+        "exit = crossunder(ohlc4, ema(close@4h, 10))\n",
+    };
+    uint8_t *e1 = malloc(b.n), *x1 = malloc(b.n);
+    int *e2 = malloc(b.n * sizeof(int)), *x2 = malloc(b.n * sizeof(int));
+    for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
+        char text[1024];
+        snprintf(text, sizeof text, "[strategy]\ntimeframe = 1h\n%s", rules[r]);
+        cb_rules_file_t *f = file_ok(text);
+        cb_rules_program_t *p = compile_ok(f, NULL);
+        cb_bar_view_t v = {b.n, b.t, b.o, b.h, b.l, b.c, b.v};
+        cb_diag_t d;
+        assert_int_equal(cb_rules_program_signals(p, &v, 0, e1, x1, &d), 0);
+        run(p, &b, 0, e2, x2);
+        size_t signals = 0;
+        for (size_t i = 0; i < b.n; i++) {
+            if (e1[i] != e2[i] || x1[i] != x2[i])
+                print_message("rules %zu bar %zu: batch %d/%d stream %d/%d\n", r, i, e1[i],
+                              x1[i], e2[i], x2[i]);
+            assert_int_equal(e1[i], e2[i]);
+            assert_int_equal(x1[i], x2[i]);
+            signals += e1[i] + x1[i];
+        }
+        assert_true(signals > 100);
+        cb_rules_program_free(p);
+        cb_rules_file_free(f);
+    }
+    /* position state: unsupported (the signals depend on the trades) */
+    cb_rules_file_t *f = file_ok("[strategy]\nentry = close > 0\nexit = bars_held > 3\n");
+    cb_rules_program_t *p = compile_ok(f, NULL);
+    assert_true(cb_rules_program_uses_position(p));
+    cb_bar_view_t v = {b.n, b.t, b.o, b.h, b.l, b.c, b.v};
+    cb_diag_t d;
+    assert_int_equal(cb_rules_program_signals(p, &v, 0, e1, x1, &d), CB_EUNSUPPORTED);
+    cb_rules_program_free(p);
+    cb_rules_file_free(f);
+    free(e1);
+    free(x1);
+    free(e2);
+    free(x2);
+    bars_free(&b);
+}
+
 /* ---- the engine's view and plug-ins ----------------------------------------------------- */
 
 static const char *plugin_dir(char *buf, size_t size)
@@ -695,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_position_state),
         cmocka_unit_test(test_real_crossings),
         cmocka_unit_test(test_higher_timeframe_no_lookahead),
+        cmocka_unit_test(test_batch_equals_streaming),
         cmocka_unit_test(test_plugin_equivalence),
         cmocka_unit_test(test_plugin_errors),
     };

@@ -170,6 +170,17 @@ int cb_rules_instance_step(cb_rules_instance_t *inst, int64_t time_ms, double op
                            double high, double low, double close, double volume,
                            const cb_position_view_t *pos, int *entry, int *exit);
 
+/* The backtest fast path: entry[i]/exit[i] (0 or 1) for every bar of `bars`, computed column
+ * by column in chunks; identical to stepping an instance bar by bar (tests check it), several
+ * times faster. Programs that use position state (bars_held, entry_price, profit_pct) depend
+ * on the trades, so they cannot be precomputed: CB_EUNSUPPORTED (use an instance). Returns 0,
+ * CB_EUNSUPPORTED, CB_EINVAL (times not increasing, unknown base timeframe) or CB_ENOMEM. */
+int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *bars,
+                             int64_t base_tf_ms, uint8_t *entry, uint8_t *exit,
+                             cb_diag_t *diag);
+/* 1 when the program reads position state (then cb_rules_program_signals is unsupported). */
+int cb_rules_program_uses_position(const cb_rules_program_t *p);
+
 /* ---- The engine's view: rules or plug-in behind cb_strategy_v1_t ------------------------ */
 
 typedef struct cb_rules_strategy cb_rules_strategy_t;

@@ -847,6 +847,7 @@ static int finish(cc_t *c, int entry, int exit_, cb_rules_program_t **out)
         if (nd->op == OP_TA) {
             in->upd = nd->ta->stream_update;
             in->n_in = (uint8_t)nd->ta->n_inputs;
+            in->n_out = (uint8_t)nd->ta->n_outputs;
             memcpy(in->in_map, nd->in_map_, sizeof in->in_map);
         }
     }
@@ -958,3 +959,5 @@ const cb_rules_indicator_t *cb_rules_program_indicator(const cb_rules_program_t 
 {
     return i < p->n_inds ? &p->inds[i] : NULL;
 }
+
+int cb_rules_program_uses_position(const cb_rules_program_t *p) { return p->uses_position; }

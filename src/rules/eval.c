@@ -285,3 +285,195 @@ double rl_instance_value(const cb_rules_instance_t *inst, int i)
         return NAN;
     return inst->v[inst->p->nodes[i].slot];
 }
+
+/* ---- Column-wise evaluation over whole history (the backtest fast path) ------------------ */
+
+#define RL_CHUNK 256
+
+int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *bars,
+                             int64_t base_tf_ms, uint8_t *entry, uint8_t *exit,
+                             cb_diag_t *diag)
+{
+    if (p->uses_position)
+        return cb_diag_set(diag, CB_EUNSUPPORTED, NULL, 0, 0, NULL,
+                           "the rules use position state (bars_held, entry_price, profit_pct): "
+                           "their signals depend on the trades and are evaluated bar by bar");
+    cb_rules_instance_t *inst;
+    int r = cb_rules_instance_new(p, base_tf_ms, &inst, diag);
+    if (r != 0)
+        return r;
+    size_t n = bars->n;
+    if (p->n_clocks > 1) {
+        /* higher timeframes tick irregularly: step bar by bar */
+        for (size_t i = 0; i < n; i++) {
+            int en, ex;
+            r = cb_rules_instance_step(inst, bars->time_ms[i], bars->open[i], bars->high[i],
+                                       bars->low[i], bars->close[i], bars->volume[i], NULL,
+                                       &en, &ex);
+            if (r != 0)
+                break;
+            entry[i] = (uint8_t)en;
+            exit[i] = (uint8_t)ex;
+        }
+        cb_rules_instance_free(inst);
+        return r;
+    }
+    for (size_t i = 1; i < n; i++)
+        if (bars->time_ms[i] <= bars->time_ms[i - 1]) {
+            cb_rules_instance_free(inst);
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL,
+                               "bar %zu: times must increase", i);
+        }
+    size_t ns = p->n_slots ? p->n_slots : 1;
+    double *buf = malloc(ns * RL_CHUNK * sizeof *buf);
+    double *times = malloc(RL_CHUNK * sizeof *times);
+    if (!buf || !times) {
+        free(buf);
+        free(times);
+        cb_rules_instance_free(inst);
+        return CB_ENOMEM;
+    }
+    /* constants: their columns never change */
+    for (size_t i = 0; i < p->n_nodes; i++)
+        if (p->nodes[i].op == OP_CONST)
+            for (size_t j = 0; j < RL_CHUNK; j++)
+                buf[p->nodes[i].slot * RL_CHUNK + j] = p->nodes[i].k;
+    for (size_t s0 = 0; s0 < n; s0 += RL_CHUNK) {
+        size_t m = n - s0 < RL_CHUNK ? n - s0 : RL_CHUNK;
+        const double *O = bars->open + s0, *H = bars->high + s0, *L = bars->low + s0,
+                     *C = bars->close + s0, *V = bars->volume + s0;
+        for (size_t j = 0; j < m; j++)
+            times[j] = (double)bars->time_ms[s0 + j];
+        const double *cols[6] = {O, H, L, C, V, times};
+        for (size_t k = 0; k < p->n_inputs; k++) {
+            double *o = buf + p->inputs[k].slot * RL_CHUNK;
+            int src = p->inputs[k].src;
+            for (size_t j = 0; j < m; j++) {
+                double h = H[j], l = L[j];
+                switch (src) {
+                case 0: o[j] = O[j]; break;
+                case 1: o[j] = h; break;
+                case 2: o[j] = l; break;
+                case 3: o[j] = C[j]; break;
+                case 4: o[j] = V[j]; break;
+                case 5: o[j] = (h + l) / 2.0; break;
+                case 6: o[j] = (h + l + C[j]) / 3.0; break;
+                default: o[j] = (O[j] + h + l + C[j]) / 4.0; break;
+                }
+            }
+        }
+        for (size_t q = 0; q < p->n_code; q++) {
+            const rl_ins_t *ins = &p->code[q];
+            double *o = buf + (size_t)ins->out * RL_CHUNK;
+            const double *a = buf + (size_t)ins->a * RL_CHUNK;
+            const double *b = buf + (size_t)ins->b * RL_CHUNK;
+            unsigned char *st = inst->state + ins->state_off;
+            size_t j;
+            switch ((rl_op_t)ins->op) {
+            case OP_CONST:
+            case OP_SERIES:
+            case OP_POS: break;
+            case OP_LAG: {
+                size_t *pos = (size_t *)(void *)st;
+                double *ring = (double *)(void *)(st + sizeof(size_t));
+                for (j = 0; j < m; j++) {
+                    double x = a[j];
+                    o[j] = ring[*pos];
+                    ring[*pos] = x;
+                    if (++*pos == ins->w)
+                        *pos = 0;
+                }
+                break;
+            }
+            case OP_HIGHEST:
+            case OP_LOWEST: {
+                size_t *pos = (size_t *)(void *)st;
+                double *ring = (double *)(void *)(st + sizeof(size_t));
+                size_t w = ins->w;
+                for (j = 0; j < m; j++) {
+                    ring[*pos] = a[j];
+                    if (++*pos == w)
+                        *pos = 0;
+                    double best = ring[0];
+                    for (size_t k = 1; k < w && !isnan(best); k++) {
+                        double x = ring[k];
+                        if (isnan(x))
+                            best = x;
+                        else if (ins->op == OP_HIGHEST ? x > best : x < best)
+                            best = x;
+                    }
+                    o[j] = best;
+                }
+                break;
+            }
+            case OP_TA: {
+                double in[CB_TA_MAX_INPUTS], out[CB_TA_MAX_OUTPUTS];
+                size_t nout = ins->n_out;
+                for (j = 0; j < m; j++) {
+                    for (int k = 0; k < ins->n_in; k++) {
+                        int mm = ins->in_map[k];
+                        in[k] = mm == -1 ? a[j] : mm == -2 ? b[j] : cols[mm][j];
+                    }
+                    ins->upd(st, in, out);
+                    for (size_t k = 0; k < nout; k++)
+                        o[k * RL_CHUNK + j] = out[k];
+                }
+                break;
+            }
+            case OP_PICK: memcpy(o, a + (size_t)ins->w * RL_CHUNK, m * sizeof *o); break;
+            case OP_ADD: for (j = 0; j < m; j++) o[j] = a[j] + b[j]; break;
+            case OP_SUB: for (j = 0; j < m; j++) o[j] = a[j] - b[j]; break;
+            case OP_MUL: for (j = 0; j < m; j++) o[j] = a[j] * b[j]; break;
+            case OP_DIV: for (j = 0; j < m; j++) o[j] = a[j] / b[j]; break;
+            case OP_NEG: for (j = 0; j < m; j++) o[j] = -a[j]; break;
+            case OP_LT: for (j = 0; j < m; j++) o[j] = a[j] < b[j]; break;
+            case OP_LE: for (j = 0; j < m; j++) o[j] = a[j] <= b[j]; break;
+            case OP_GT: for (j = 0; j < m; j++) o[j] = a[j] > b[j]; break;
+            case OP_GE: for (j = 0; j < m; j++) o[j] = a[j] >= b[j]; break;
+            case OP_EQ: for (j = 0; j < m; j++) o[j] = a[j] == b[j]; break;
+            case OP_NE: for (j = 0; j < m; j++) o[j] = a[j] < b[j] || a[j] > b[j]; break;
+            case OP_AND: for (j = 0; j < m; j++) o[j] = a[j] != 0 && b[j] != 0; break;
+            case OP_OR: for (j = 0; j < m; j++) o[j] = a[j] != 0 || b[j] != 0; break;
+            case OP_NOT: for (j = 0; j < m; j++) o[j] = a[j] == 0; break;
+            case OP_XOVER:
+            case OP_XUNDER: {
+                double prev = *(double *)(void *)st;
+                int over = ins->op == OP_XOVER;
+                for (j = 0; j < m; j++) {
+                    double d = a[j] - b[j];
+                    if (isnan(d)) {
+                        o[j] = 0;
+                        prev = 0;
+                    } else {
+                        o[j] = over ? (d > 0 && prev < 0) : (d < 0 && prev > 0);
+                        if (d != 0)
+                            prev = d > 0 ? 1 : -1;
+                    }
+                }
+                *(double *)(void *)st = prev;
+                break;
+            }
+            case OP_ABS: for (j = 0; j < m; j++) o[j] = fabs(a[j]); break;
+            case OP_SQRT: for (j = 0; j < m; j++) o[j] = sqrt(a[j]); break;
+            case OP_LOG: for (j = 0; j < m; j++) o[j] = log(a[j]); break;
+            case OP_MIN:
+                for (j = 0; j < m; j++)
+                    o[j] = isnan(a[j]) || isnan(b[j]) ? NAN : (a[j] < b[j] ? a[j] : b[j]);
+                break;
+            case OP_MAX:
+                for (j = 0; j < m; j++)
+                    o[j] = isnan(a[j]) || isnan(b[j]) ? NAN : (a[j] > b[j] ? a[j] : b[j]);
+                break;
+            }
+        }
+        const double *E = buf + p->entry_slot * RL_CHUNK, *X = buf + p->exit_slot * RL_CHUNK;
+        for (size_t j = 0; j < m; j++) {
+            entry[s0 + j] = p->entry >= 0 && E[j] != 0;
+            exit[s0 + j] = p->exit >= 0 && X[j] != 0;
+        }
+    }
+    free(buf);
+    free(times);
+    cb_rules_instance_free(inst);
+    return 0;
+}

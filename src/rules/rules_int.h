@@ -167,6 +167,7 @@ typedef struct rl_ins {
     uint8_t op;
     uint8_t clock_bit;       /* 1 << clock */
     uint8_t n_in;            /* TA inputs */
+    uint8_t n_out;           /* TA outputs (consecutive slots from out) */
     signed char in_map[CB_TA_MAX_INPUTS];
     uint32_t out, a, b;      /* value slots (a/b unused = 0) */
     uint32_t w;              /* lag / window / output index / series or position index */
