@@ -338,6 +338,19 @@ static void test_nan_semantics(void **state)
     }
     cb_rules_program_free(p);
     cb_rules_file_free(f);
+    /* a past condition is false before the first bar, never NaN (which would read as true) */
+    f = file_ok("[strategy]\nentry = (close > 0)[2] and close > 0\n"
+                "exit = not (close > 100)[1]\n");
+    p = compile_ok(f, NULL);
+    run(p, &b, 0, en, ex);
+    const int want_en2[5] = {0, 0, 1, 1, 1};
+    const int want_ex2[5] = {1, 1, 1, 1, 1};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(en[i], want_en2[i]);
+        assert_int_equal(ex[i], want_ex2[i]);
+    }
+    cb_rules_program_free(p);
+    cb_rules_file_free(f);
     bars_free(&b);
 }
 

@@ -363,6 +363,51 @@ static void test_several_errors_and_plugin(void **state)
     cb_diags_free(&d);
 }
 
+
+/* BOM, CRLF line ends, '#' comments, "key: value"; over-long lines and NUL bytes are errors. */
+static void test_ini_edges(void **state)
+{
+    (void)state;
+    const char *text = "\xEF\xBB\xBF# comment\r\n[strategy]\r\nentry: close > x\r\n"
+                       "exit = close < 1 ; why\r\n[params]\r\nx = 2\r\n";
+    cb_diags_t d = {0};
+    int rc;
+    cb_rules_file_t *f = parse(text, &d, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(d.n, 0);
+    assert_string_equal(cb_rules_file_entry(f), "close > x");
+    assert_string_equal(cb_rules_file_exit(f), "close < 1");
+    cb_rules_file_free(f);
+    /* an error on line 1 after a BOM has the column of the text, not of the bytes */
+    text = "\xEF\xBB\xBF[strateg]\nentry = close > 1\n";
+    f = parse(text, &d, &rc);
+    char buf[600];
+    cb_diag_format(&d.items[0], buf, sizeof buf);
+    assert_string_equal(buf, "s.ini:1:1: error: unknown section [strateg]; did you mean [strategy]?");
+    cb_rules_file_free(f);
+    cb_diags_free(&d);
+    char big[400];
+    memset(big, 'x', sizeof big);
+    memcpy(big, "[strategy]\nentry = ", 19);
+    big[sizeof big - 2] = '\n';
+    big[sizeof big - 1] = '\0';
+    f = parse(big, &d, &rc);
+    assert_int_equal(rc, CB_EVALID);
+    cb_diag_format(&d.items[0], buf, sizeof buf);
+    assert_string_equal(buf, "s.ini:2:198: error: line too long (387 characters, at most 197); "
+                             "continue a long rule on indented lines");
+    cb_rules_file_free(f);
+    cb_diags_free(&d);
+    static const char nul[] = "[strategy]\nentry = close\0 > 1\n";
+    f = NULL;
+    rc = cb_rules_file_parse("s.ini", nul, sizeof nul - 1, NULL, &f, &d);
+    assert_int_equal(rc, CB_EVALID);
+    cb_diag_format(&d.items[0], buf, sizeof buf);
+    assert_string_equal(buf, "s.ini:2: error: the line contains a NUL byte");
+    cb_rules_file_free(f);
+    cb_diags_free(&d);
+}
+
 static void test_load_missing_file(void **state)
 {
     (void)state;
@@ -384,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_good_file),
         cmocka_unit_test(test_multiline_positions),
         cmocka_unit_test(test_several_errors_and_plugin),
+        cmocka_unit_test(test_ini_edges),
         cmocka_unit_test(test_load_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

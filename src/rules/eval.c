@@ -63,8 +63,9 @@ void cb_rules_instance_reset(cb_rules_instance_t *inst)
             size_t *pos = (size_t *)(void *)st;
             double *ring = (double *)(void *)(st + sizeof(size_t));
             *pos = 0;
+            /* a past condition before the first bar is false (conditions are never NaN) */
             for (size_t j = 0; j < (size_t)n->k; j++)
-                ring[j] = NAN;
+                ring[j] = n->type == T_BOOL ? 0.0 : NAN;
             break;
         }
         case OP_XOVER:
