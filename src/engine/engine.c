@@ -22,8 +22,12 @@ typedef struct pstate {
     int64_t qty, entry_price, entry_notional, entry_fee, entry_slip, entry_ms, signal_ms;
     size_t entry_bar;
     int64_t stop_level, tp_level;
+    double stop_d, tp_d;      /* the same as doubles */
+    double inv_entry;         /* 1 / entry price */
+    cb_position_view_t pos;   /* what the strategy sees; refreshed at fills and each bar */
     int stop_trailing;
     int64_t highest;
+    double highest_d, qty_d, entry_d; /* doubles of the above, for the per-bar arithmetic */
     double lo, hi;            /* excursion extremes while held */
     double last_close;
     int started;
@@ -38,6 +42,8 @@ typedef struct engine {
     pstate_t *ps;
     size_t n;
     int64_t cash;
+    double cash_d;            /* cash as a double, kept in step with every change */
+    double inv_peak100;       /* 100 / peak */
     int64_t pending_quote;    /* quote set aside for entries not yet filled */
     int open_positions, pending_entries;
     uint64_t next_id;
@@ -49,7 +55,9 @@ typedef struct engine {
     int64_t peak_ms;
     size_t cur_dd_bars;
     int in_dd, maxdd_open;
-    size_t stride;
+    size_t stride, curve_countdown;
+    int64_t next_day_ms;
+    double day_eq, bucket_dd_prev;
 } engine_t;
 
 const char *cb_exit_reason_name(cb_exit_reason_t r)
@@ -106,6 +114,12 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 }
 
 static uint64_t new_id(engine_t *e) { return ++e->next_id; }
+
+static inline int64_t fx(double x)
+{
+    double v = x * (double)CB_FX_ONE;
+    return (int64_t)(v >= 0 ? v + 0.5 : v - 0.5);
+}
 
 static int submit(engine_t *e, pstate_t *p, cb_order_t *o, cb_reject_t *why)
 {
@@ -185,6 +199,7 @@ static void place_exits(engine_t *e, pstate_t *p)
     p->oco = new_id(e);
     int trailing;
     p->stop_level = stop_level(e, p, &trailing);
+    p->stop_d = cb_fx_to_double(p->stop_level);
     p->stop_trailing = trailing;
     if (p->stop_level > 0)
         place_stop(e, p, p->stop_level);
@@ -192,6 +207,7 @@ static void place_exits(engine_t *e, pstate_t *p)
         p->tp_level =
             level_up(cb_fx_to_double(p->entry_price) * (1.0 + c->take_profit),
                      p->src->instrument.tick);
+        p->tp_d = cb_fx_to_double(p->tp_level);
         cb_order_t o = {0};
         o.oco = p->oco;
         o.side = CB_SELL;
@@ -210,8 +226,10 @@ static void place_exits(engine_t *e, pstate_t *p)
 /* After a bar closes with the position still open: raise the trailing stop if it moved. */
 static void update_trailing(engine_t *e, pstate_t *p, int64_t high_fx)
 {
-    if (high_fx > p->highest)
-        p->highest = high_fx;
+    if (high_fx <= p->highest)
+        return; /* the level depends only on the highest high: nothing moved */
+    p->highest = high_fx;
+    p->highest_d = cb_fx_to_double(high_fx);
     if (e->cfg->trailing_stop <= 0)
         return;
     int trailing;
@@ -219,6 +237,7 @@ static void update_trailing(engine_t *e, pstate_t *p, int64_t high_fx)
     if (lvl <= p->stop_level)
         return;
     p->stop_level = lvl;
+    p->stop_d = cb_fx_to_double(lvl);
     p->stop_trailing = trailing;
     if (p->stop_id) {
         if (e->venue.ops->amend(e->venue.self, p->stop_id, lvl, 0) != 0)
@@ -233,6 +252,7 @@ static void update_trailing(engine_t *e, pstate_t *p, int64_t high_fx)
 static void open_position(engine_t *e, pstate_t *p, const cb_fill_t *f)
 {
     e->cash -= f->notional + f->fee;
+    e->cash_d = cb_fx_to_double(e->cash);
     p->in_pos = 1;
     p->qty = f->qty;
     p->entry_price = f->price;
@@ -243,7 +263,13 @@ static void open_position(engine_t *e, pstate_t *p, const cb_fill_t *f)
     p->signal_ms = p->entry_signal_ms;
     p->entry_bar = p->i;
     p->highest = f->price;
-    p->lo = p->hi = cb_fx_to_double(f->price);
+    p->highest_d = p->entry_d = cb_fx_to_double(f->price);
+    p->qty_d = cb_fx_to_double(f->qty);
+    p->inv_entry = 1.0 / p->entry_d;
+    p->lo = p->hi = p->entry_d;
+    p->pos.open = 1;
+    p->pos.entry_price = p->entry_d;
+    p->pos.quantity = p->qty_d;
     e->open_positions++;
     place_exits(e, p);
 }
@@ -251,6 +277,7 @@ static void open_position(engine_t *e, pstate_t *p, const cb_fill_t *f)
 static void close_position(engine_t *e, pstate_t *p, const cb_fill_t *f, cb_exit_reason_t why)
 {
     e->cash += f->notional - f->fee;
+    e->cash_d = cb_fx_to_double(e->cash);
     cb_engine_result_t *r = e->r;
     if (grow((void **)&r->trades, &e->trades_cap, r->n_trades + 1, sizeof *r->trades)) {
         e->err = CB_ENOMEM;
@@ -283,6 +310,7 @@ static void close_position(engine_t *e, pstate_t *p, const cb_fill_t *f, cb_exit
     r->slippage_paid += t->slippage;
     p->in_pos = 0;
     p->qty = 0;
+    memset(&p->pos, 0, sizeof p->pos);
     e->open_positions--;
 }
 
@@ -428,20 +456,18 @@ static void do_entry(engine_t *e, pstate_t *p, const cb_decision_t *d, int64_t t
 static int equity_step(engine_t *e, int64_t t)
 {
     cb_engine_result_t *r = e->r;
-    double eq = cb_fx_to_double(e->cash), bh = 0;
+    double eq = e->cash_d;
     int any = 0;
     for (size_t k = 0; k < e->n; k++) {
         pstate_t *p = &e->ps[k];
         if (p->in_pos) {
-            eq += cb_fx_to_double(p->qty) * p->last_close;
+            eq += p->qty_d * p->last_close;
             any = 1;
         }
-        double first = r->pairs[k].first_close;
-        bh += p->started && first > 0 ? p->last_close / first : 1.0;
     }
-    bh = cb_fx_to_double(r->start_balance) * bh / (double)e->n;
     if (r->steps == 0) {
         e->peak = eq;
+        e->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
         e->peak_ms = t;
         r->equity_min = r->equity_max = eq;
         r->first_ms = t;
@@ -464,13 +490,15 @@ static int equity_step(engine_t *e, int64_t t)
             }
         }
         if (eq > e->peak || !e->in_dd) {
+            if (eq != e->peak)
+                e->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
             e->peak = eq;
             e->peak_ms = t;
         }
         e->in_dd = 0;
     }
     double dd_abs = e->peak - eq;
-    double dd_pct = e->peak > 0 ? dd_abs / e->peak * 100.0 : 0.0;
+    double dd_pct = dd_abs > 0 ? dd_abs * e->inv_peak100 : 0.0;
     if (dd_abs > 0) {
         e->in_dd = 1;
         e->cur_dd_bars++;
@@ -492,35 +520,48 @@ static int equity_step(engine_t *e, int64_t t)
     if (dd_pct > e->bucket_dd)
         e->bucket_dd = dd_pct;
     /* end-of-day equity */
-    int64_t day = t >= 0 ? t / CB_MS_PER_DAY * CB_MS_PER_DAY
-                         : -((-t + CB_MS_PER_DAY - 1) / CB_MS_PER_DAY) * CB_MS_PER_DAY;
-    if (r->n_days == 0 || r->day_ms[r->n_days - 1] != day) {
+    if (r->n_days == 0 || t >= e->next_day_ms) {
+        if (r->n_days)
+            r->day_equity[r->n_days - 1] = e->day_eq;
+        int64_t day = t >= 0 ? t / CB_MS_PER_DAY * CB_MS_PER_DAY
+                             : -((-t + CB_MS_PER_DAY - 1) / CB_MS_PER_DAY) * CB_MS_PER_DAY;
+        e->next_day_ms = day + CB_MS_PER_DAY;
         size_t cap = e->days_cap;
         if (grow((void **)&r->day_ms, &cap, r->n_days + 1, sizeof *r->day_ms) ||
             grow((void **)&r->day_equity, &e->days_cap, r->n_days + 1, sizeof(double)))
             return CB_ENOMEM;
         r->day_ms[r->n_days++] = day;
     }
-    r->day_equity[r->n_days - 1] = eq;
+    e->day_eq = eq; /* committed to day_equity when the day changes and at the end */
     /* chart samples */
-    if ((r->steps - 1) % e->stride == 0) {
+    if (e->curve_countdown == 0) {
+        e->curve_countdown = e->stride - 1;
         size_t c1 = e->curve_cap, c2 = e->curve_cap, c3 = e->curve_cap;
         if (grow((void **)&r->curve_ms, &c1, r->n_curve + 1, sizeof(int64_t)) ||
             grow((void **)&r->curve_equity, &c2, r->n_curve + 1, sizeof(double)) ||
             grow((void **)&r->curve_bh, &c3, r->n_curve + 1, sizeof(double)) ||
             grow((void **)&r->curve_dd_pct, &e->curve_cap, r->n_curve + 1, sizeof(double)))
             return CB_ENOMEM;
+        double bh = 0;
+        for (size_t k = 0; k < e->n; k++) {
+            double first = r->pairs[k].first_close;
+            bh += e->ps[k].started && first > 0 ? e->ps[k].last_close / first : 1.0;
+        }
+        bh = cb_fx_to_double(r->start_balance) * bh / (double)e->n;
         r->curve_ms[r->n_curve] = t;
         r->curve_equity[r->n_curve] = eq;
         r->curve_bh[r->n_curve] = bh;
-        r->curve_dd_pct[r->n_curve] = e->bucket_dd;
+        /* the previous sample holds the deepest drawdown of its bucket */
+        if (r->n_curve)
+            r->curve_dd_pct[r->n_curve - 1] = e->bucket_dd_prev > e->bucket_dd
+                                                  ? e->bucket_dd_prev
+                                                  : e->bucket_dd;
+        r->curve_dd_pct[r->n_curve] = dd_pct;
+        e->bucket_dd_prev = dd_pct;
         r->n_curve++;
         e->bucket_dd = 0;
-    } else if (r->n_curve) {
-        /* keep the deepest drawdown of the bucket and the latest values */
-        r->curve_dd_pct[r->n_curve - 1] = r->curve_dd_pct[r->n_curve - 1] > e->bucket_dd
-                                              ? r->curve_dd_pct[r->n_curve - 1]
-                                              : e->bucket_dd;
+    } else {
+        e->curve_countdown--;
     }
     return 0;
 }
@@ -528,8 +569,13 @@ static int equity_step(engine_t *e, int64_t t)
 static int pair_sample(engine_t *e, pstate_t *p, size_t k, int64_t t, double close, int force)
 {
     cb_pair_result_t *pr = &e->r->pairs[k];
-    if (!force && p->sample_k++ % p->stride != 0)
-        return 0;
+    if (!force) {
+        if (p->sample_k) {
+            p->sample_k--;
+            return 0;
+        }
+        p->sample_k = p->stride - 1;
+    }
     size_t cap = p->samples_cap;
     if (grow((void **)&pr->sample_ms, &cap, pr->n_samples + 1, sizeof(int64_t)) ||
         grow((void **)&pr->sample_close, &p->samples_cap, pr->n_samples + 1, sizeof(double)))
@@ -591,10 +637,14 @@ static int process_bar(engine_t *e, size_t k, cb_diag_t *diag)
         e->r->pairs[k].first_close = c;
         e->r->pairs[k].first_ms = t;
     }
-    if (p->live > 0) {
-        int rc = e->venue.ops->on_bar(e->venue.self, (uint32_t)k, t, cb_fx_from_double(o),
-                                      cb_fx_from_double(h), cb_fx_from_double(l),
-                                      cb_fx_from_double(c));
+    /* Only our protective orders rest and the bar stays strictly between them: nothing can
+     * fill (one unit of margin covers the rounding to fixed point), so skip the venue. */
+    int quiet = p->live > 0 && !p->entry_id && !p->exit_id &&
+                p->live == (p->stop_id != 0) + (p->tp_id != 0) &&
+                (!p->stop_id || l > p->stop_d + 1e-8) && (!p->tp_id || h < p->tp_d - 1e-8);
+    if (p->live > 0 && !quiet) {
+        int rc = e->venue.ops->on_bar(e->venue.self, (uint32_t)k, t, fx(o), fx(h), fx(l),
+                                      fx(c));
         if (rc)
             return rc;
     }
@@ -604,20 +654,17 @@ static int process_bar(engine_t *e, size_t k, cb_diag_t *diag)
             p->lo = l;
         if (h > p->hi)
             p->hi = h;
-        update_trailing(e, p, cb_fx_from_double(h));
+        if (h > p->highest_d)
+            update_trailing(e, p, fx(h));
     }
     p->view.n = i + 1;
-    cb_position_view_t pos = {0};
     if (p->in_pos) {
-        pos.open = 1;
-        pos.bars_held = i - p->entry_bar;
-        pos.entry_price = cb_fx_to_double(p->entry_price);
-        pos.quantity = cb_fx_to_double(p->qty);
-        pos.profit_pct = c / pos.entry_price - 1.0;
+        p->pos.bars_held = i - p->entry_bar;
+        p->pos.profit_pct = c * p->inv_entry - 1.0;
     }
     cb_decision_t d = {0};
     const cb_strategy_v1_t *st = p->src->strategy;
-    int rc = st->on_bar(p->src->strategy_self, &p->view, &pos, &d);
+    int rc = st->on_bar(p->src->strategy_self, &p->view, &p->pos, &d);
     if (rc < 0) {
         char when[32];
         return cb_diag_set(diag, rc, NULL, 0, 0, p->src->instrument.pair,
@@ -689,6 +736,7 @@ int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, 
     e.n = n_pairs;
     e.r = out;
     e.cash = cfg->start_balance;
+    e.cash_d = cb_fx_to_double(e.cash);
     out->start_balance = cfg->start_balance;
     snprintf(out->quote, sizeof out->quote, "%s", pairs[0].instrument.quote);
     e.ps = calloc(n_pairs, sizeof *e.ps);
@@ -770,6 +818,10 @@ int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, 
         if (stepped && (rc = equity_step(&e, t)) != 0)
             goto done;
     }
+    if (out->n_days)
+        out->day_equity[out->n_days - 1] = e.day_eq;
+    if (out->n_curve && e.bucket_dd > out->curve_dd_pct[out->n_curve - 1])
+        out->curve_dd_pct[out->n_curve - 1] = e.bucket_dd;
     out->final_balance = e.cash;
     out->ulcer_index = out->steps ? sqrt(e.ulcer_sum / (double)out->steps) : 0.0;
     if (e.in_dd && out->last_ms - e.peak_ms > out->max_dd_duration_ms)

@@ -270,6 +270,24 @@ static int bt_amend(void *self, uint64_t id, int64_t stop_price, int64_t limit_p
     return 0;
 }
 
+/* Cheap test: could this order trade anywhere in the bar? (Most bars touch no stop.) */
+static inline int may_fill(const bt_order_t *b, const cb_bar_fx_t *bar)
+{
+    const cb_order_t *o = &b->o;
+    int buy = o->side == CB_BUY;
+    switch (o->type) {
+    case CB_ORDER_MARKET: return 1;
+    case CB_ORDER_LIMIT: return buy ? bar->low < o->limit_price : bar->high > o->limit_price;
+    case CB_ORDER_STOP_LIMIT:
+        if (b->triggered)
+            return buy ? bar->low < o->limit_price : bar->high > o->limit_price;
+        /* fall through */
+    case CB_ORDER_STOP_MARKET:
+        return buy ? bar->high >= o->stop_price : bar->low <= o->stop_price;
+    }
+    return 1;
+}
+
 static int bt_on_bar(void *self, uint32_t pair, int64_t time_ms, int64_t open, int64_t high,
                      int64_t low, int64_t close)
 {
@@ -278,6 +296,13 @@ static int bt_on_bar(void *self, uint32_t pair, int64_t time_ms, int64_t open, i
         return CB_EINVAL;
     bt_pair_t *p = &v->pairs[pair];
     cb_bar_fx_t bar = {time_ms, open, high, low, close};
+    int any = 0, expiring = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        any |= p->orders[i].live && may_fill(&p->orders[i], &bar);
+        expiring |= p->orders[i].o.expire_ms > 0;
+    }
+    if (!any && !expiring)
+        return 0;
     p->in_bar = 1;
     p->bar_time = time_ms;
     for (int phase = CB_PHASE_AT_OPEN; phase <= CB_PHASE_LIMITS; phase++) {
