@@ -276,6 +276,30 @@ void cb_opt_report_free(cb_opt_report_t *r);
 int cb_opt_report_write_json(FILE *out, const cb_backtest_t *bt, const cb_opt_config_t *cfg,
                              const cb_opt_report_t *r);
 
+/* ---- Lookahead check -------------------------------------------------------------------- */
+
+typedef struct cb_lookahead_report {
+    size_t bars;               /* bars of the series */
+    size_t cuts;               /* truncated copies run */
+    size_t decisions;          /* bar decisions compared */
+    int found;                 /* 1: some decision changed when later bars were removed */
+    size_t first_bar;          /* the earliest such bar (series index) */
+    int64_t first_time_ms;     /* its open time */
+    size_t cut_at;             /* the copy that showed it ends with bar cut_at - 1 */
+    int full_entry, full_exit; /* the decision on the full series */
+    int cut_entry, cut_exit;   /* the decision on the truncated copy */
+} cb_lookahead_report_t;
+
+/* Runs the session's strategy (an assignment, NULL = the file's values) with the session's
+ * configuration on its first series in full, then on `cuts` truncated copies (the bars up to
+ * evenly spaced cut points, followed by NaN where later bars were), and compares every
+ * decision made before each cut. A strategy that only reads the bars it is given (every
+ * rules-language strategy, by construction) makes identical decisions; one that reads ahead
+ * (a plug-in indexing past bars->n) is caught at the first bar where it differs, the way
+ * freqtrade's lookahead analysis works. Returns 0 (see out->found) or an error. */
+int cb_lookahead_check(const cb_backtest_t *bt, const double *values, size_t cuts,
+                       cb_lookahead_report_t *out, cb_diag_t *diag);
+
 #ifdef __cplusplus
 }
 #endif

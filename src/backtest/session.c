@@ -311,7 +311,11 @@ int cb_backtest_run(const cb_backtest_t *bt, const double *values, const cb_engi
     cb_rules_strategy_t *strat = NULL;
     int rc = cb_rules_strategy_new(bt->file, values, &strat, diags);
     if (rc) {
-        cb_diag_set(diag, rc, bt->path, 0, 0, NULL, "the strategy does not compile");
+        if (diags && diags->n && diag)
+            *diag = diags->items[0];
+        else
+            cb_diag_set(diag, rc, bt->path, 0, 0, NULL, "the strategy cannot be prepared: %s",
+                        cb_strerror(rc));
         return rc;
     }
     cb_engine_pair_t pairs[CB_BT_MAX_PAIRS];
