@@ -22,7 +22,6 @@ struct cb_rules_instance {
     size_t bars;
     double *v;              /* value slots */
     unsigned char *state;
-    double series[8];       /* this base bar's series values */
     double posv[3];         /* position state (NaN when flat) */
     double bar[6];          /* this base bar's columns, then its open time in ms */
     agg_t agg[RL_MAX_CLOCKS];
@@ -127,8 +126,8 @@ static void run(cb_rules_instance_t *inst, unsigned mask)
         switch ((rl_op_t)ins->op) {
         case OP_CONST: break;
         case OP_SERIES:
-            *o = ins->clock_bit != 1 ? inst->agg[__builtin_ctz(ins->clock_bit)].done[ins->w]
-                                     : inst->series[ins->w];
+            /* base-clock series are written by the step; these are higher timeframes */
+            *o = inst->agg[__builtin_ctz(ins->clock_bit)].done[ins->w];
             break;
         case OP_POS: *o = inst->posv[ins->w]; break;
         case OP_LAG: {
@@ -261,7 +260,6 @@ int cb_rules_instance_step(cb_rules_instance_t *inst, int64_t time_ms, double op
             mask |= 1u << k;
         }
     }
-    series_values(open, high, low, close, volume, inst->series);
     inst->bar[0] = open;
     inst->bar[1] = high;
     inst->bar[2] = low;
@@ -270,7 +268,19 @@ int cb_rules_instance_step(cb_rules_instance_t *inst, int64_t time_ms, double op
     inst->bar[5] = (double)time_ms;
     for (size_t k = 0; k < p->n_inputs; k++) {
         int src = p->inputs[k].src;
-        inst->v[p->inputs[k].slot] = src < 8 ? inst->series[src] : inst->posv[src - 8];
+        double x;
+        switch (src) {
+        case 0: x = open; break;
+        case 1: x = high; break;
+        case 2: x = low; break;
+        case 3: x = close; break;
+        case 4: x = volume; break;
+        case 5: x = (high + low) / 2.0; break;
+        case 6: x = (high + low + close) / 3.0; break;
+        case 7: x = (open + high + low + close) / 4.0; break;
+        default: x = inst->posv[src - 8]; break;
+        }
+        inst->v[p->inputs[k].slot] = x;
     }
     run(inst, mask);
     if (p->entry >= 0)
