@@ -2,6 +2,7 @@
  * every function on synthetic data, crossings on real BTC/USDT candles against a direct
  * computation, higher timeframes without lookahead on real 1m candles, and the example
  * plug-in giving the same signals as the same rules. */
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "testutil.h"
 
+#include "comeback/data.h"
 #include "comeback/rules.h"
 #include "rules/rules_int.h"
 
@@ -389,6 +391,38 @@ static void test_position_state(void **state)
     cb_rules_file_free(f);
 }
 
+
+/* Evaluating bars never allocates: the heap in use is the same before and after 5000 bars of a
+ * program with indicators, multi-output picks, windows, lags and a higher timeframe. */
+static void test_no_allocation_per_bar(void **state)
+{
+    (void)state;
+    cb_rules_file_t *f = file_ok(
+        "[strategy]\ntimeframe = 1m\n"
+        "entry = crossover(ema(close, 12), sma(close@15m, 4)) and macd(close, 12, 26, 9).hist > 0"
+        " and highest(high, 30)[2] > low and stoch(14, 3, 3).k < 80\n"
+        "exit = crossunder(close, bbands(close, 20, 2).lower) or profit_pct > 5%\n");
+    cb_rules_program_t *p = compile_ok(f, NULL);
+    cb_rules_instance_t *inst;
+    cb_diag_t d;
+    assert_int_equal(cb_rules_instance_new(p, 0, &inst, &d), 0);
+    cb_position_view_t pos = {1, 3, 100, 1, 0.01};
+    int en, ex;
+    cb_rules_instance_step(inst, 0, 100, 101, 99, 100, 1, NULL, &en, &ex);
+    struct mallinfo2 before = mallinfo2();
+    for (int i = 1; i < 5000; i++) {
+        double c = 100 + 5 * sin(i * 0.05);
+        cb_rules_instance_step(inst, (int64_t)i * 60000, c, c + 1, c - 1, c, 1,
+                               (i & 1) ? &pos : NULL, &en, &ex);
+    }
+    struct mallinfo2 after = mallinfo2();
+    assert_int_equal(before.uordblks, after.uordblks);
+    assert_int_equal(before.hblkhd, after.hblkhd);
+    cb_rules_instance_free(inst);
+    cb_rules_program_free(p);
+    cb_rules_file_free(f);
+}
+
 /* ---- real data ------------------------------------------------------------------------- */
 
 #define BTC_1D "ohlcv/binance_spot_BTCUSDT_1d_2017-08-17_2022-10-10.csv"
@@ -540,6 +574,39 @@ static void test_higher_timeframe_no_lookahead(void **state)
     }
     assert_true(n_hours > 1000);
     assert_true(checked > 60000);
+    cb_rules_instance_free(inst);
+
+    /* The same against the data layer's resampler: at each 1m bar, close@1h and high@1h are
+     * those of the latest resampled hour that has ended by the bar's close. */
+    cb_series_t *m1 = cb_series_new(b.n);
+    assert_non_null(m1);
+    for (size_t i = 0; i < b.n; i++)
+        assert_int_equal(cb_series_push(m1, b.t[i], b.o[i], b.h[i], b.l[i], b.c[i], b.v[i]), 0);
+    snprintf(m1->meta.timeframe, sizeof m1->meta.timeframe, "1m");
+    cb_series_t *h1 = NULL;
+    size_t incomplete = 0;
+    cb_diag_t rd;
+    assert_int_equal(cb_series_resample(m1, "1h", CB_RESAMPLE_KEEP_INCOMPLETE, &h1, &incomplete,
+                                        &rd), 0);
+    assert_true(h1->n > 1000);
+    assert_int_equal(cb_rules_instance_new(p, 0, &inst, &d), 0);
+    size_t k = 0; /* h1 candles [0, k) have ended */
+    for (size_t i = 0; i < b.n; i++) {
+        int en, ex;
+        cb_rules_instance_step(inst, b.t[i], b.o[i], b.h[i], b.l[i], b.c[i], b.v[i], NULL, &en,
+                               &ex);
+        while (k < h1->n && h1->time_ms[k] + H <= b.t[i] + M)
+            k++;
+        double got = rl_instance_value(inst, n_close);
+        if (k == 0) {
+            assert_true(isnan(got));
+            continue;
+        }
+        assert_true(got == h1->close[k - 1]);
+        assert_true(rl_instance_value(inst, n_high) == h1->high[k - 1]);
+    }
+    cb_series_free(m1);
+    cb_series_free(h1);
     cb_rules_instance_free(inst);
     cb_rules_program_free(p);
     cb_rules_file_free(f);
@@ -767,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_functions),
         cmocka_unit_test(test_nan_semantics),
         cmocka_unit_test(test_position_state),
+        cmocka_unit_test(test_no_allocation_per_bar),
         cmocka_unit_test(test_real_crossings),
         cmocka_unit_test(test_higher_timeframe_no_lookahead),
         cmocka_unit_test(test_batch_equals_streaming),
