@@ -7,7 +7,7 @@ SAN     ?= build-sanitize
 FUZZ_SECONDS ?= 10
 CMAKE_ARGS ?=
 
-.PHONY: all build deps test demo bench bench-quick sanitize fuzz debug clean distclean
+.PHONY: all build deps test demo bench bench-quick sanitize fuzz debug mpi-test clean distclean
 
 all: build
 
@@ -47,8 +47,15 @@ sanitize: deps
 
 fuzz: sanitize
 
+# The OpenMPI build of the program and the test that mpirun -np 2 gives the single-process report.
+mpi-test: deps
+	cmake -S . -B build-mpi -DCMAKE_BUILD_TYPE=Release -DCOMEBACK_MPI=ON \
+	  -DCOMEBACK_WERROR=$(WERROR) $(CMAKE_ARGS)
+	cmake --build build-mpi -j$(JOBS) --target comeback_cli
+	cd build-mpi && ctest --output-on-failure -R mpi_
+
 clean:
-	rm -rf $(BUILD) $(SAN) build-debug
+	rm -rf $(BUILD) $(SAN) build-debug build-mpi
 
 distclean: clean
 	rm -rf user_data bench/results/latest.json

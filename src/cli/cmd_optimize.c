@@ -11,6 +11,10 @@
 #include "comeback/opt.h"
 #include "comeback/rules.h"
 
+#ifdef CB_HAVE_MPI
+#include <mpi.h>
+#endif
+
 const char help_optimize[] =
     "usage: comeback optimize STRATEGY.ini [--param NAME=LO:HI:STEP ...] [--search grid|random]\n"
     "                        [--samples N] [--seed S] [--objective OBJ] [--jobs N] [--top K]\n"
@@ -47,10 +51,16 @@ const char help_optimize[] =
     "  --html FILE              a self-contained HTML report\n"
     "  --quiet                  no progress bar and no table: only the verdict line\n"
     "\n"
+    "Built with -DCOMEBACK_MPI=ON, `mpirun -np K comeback optimize ...` spreads the\n"
+    "combinations over K processes (and machines) and prints the same report.\n"
+    "\n"
     "Exit status: 0 on success, 1 when the strategy, data or a setting is wrong, 2 on a bad\n"
     "command line.\n";
 
 #define MAX_SETS 64
+
+/* This process's MPI rank: only rank 0 writes files. */
+static int mpi_rank;
 
 typedef struct progress {
     int on;
@@ -237,7 +247,7 @@ static int write_html(const char *path, const char *ini, const cb_opt_config_t *
     return fclose(o) == 0 ? 0 : -1;
 }
 
-int cmd_optimize(int argc, char **argv)
+static int optimize_main(int argc, char **argv)
 {
     const char *ini = NULL, *json_path = NULL, *html_path = NULL, *v;
     const char *sets[MAX_SETS];
@@ -488,6 +498,8 @@ int cmd_optimize(int argc, char **argv)
     }
     printf("%s\n", rep.verdict);
     status = CLI_OK;
+    if (mpi_rank != 0)
+        json_path = html_path = NULL;
     if (json_path) {
         FILE *o = fopen(json_path, "w");
         if (!o || cb_opt_report_write_json(o, &bt, &cfg, &rep) != 0 || fclose(o) != 0) {
@@ -511,4 +523,26 @@ out_bt:
 out_file:
     cb_rules_file_free(f);
     return status;
+}
+
+/* With MPI (built with -DCOMEBACK_MPI=ON and started by mpirun), every rank runs the same
+ * command; combinations are spread over the ranks and gathered, and rank 0 alone reports. */
+int cmd_optimize(int argc, char **argv)
+{
+#ifdef CB_HAVE_MPI
+    MPI_Init(NULL, NULL);
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    mpi_rank = rank;
+    if (rank != 0) { /* only rank 0 speaks; a failed redirect is merely noisy */
+        FILE *o = freopen("/dev/null", "w", stdout), *e = freopen("/dev/null", "w", stderr);
+        (void)o;
+        (void)e;
+    }
+    int status = optimize_main(argc, argv);
+    MPI_Finalize();
+    return status;
+#else
+    return optimize_main(argc, argv);
+#endif
 }

@@ -1,6 +1,7 @@
 /* The optimizer: every combination through the backtest session, ranked, then the statistics
  * that say whether the best one beats luck, and the walk-forward analysis. */
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -8,6 +9,10 @@
 
 #include "comeback/opt.h"
 #include "comeback/report.h"
+
+#ifdef CB_HAVE_MPI
+#include <mpi.h>
+#endif
 
 static const char *const obj_names[] = {
 #define CB_OBJ_NAME_(id, name, desc) name,
@@ -294,6 +299,131 @@ static int luck(opt_ctx_t *c, const cb_opt_row_t *best, cb_opt_report_t *out)
     return rc;
 }
 
+/* This process's place among MPI ranks (0 of 1 without MPI or outside mpirun). */
+static void world(int *rank, int *size)
+{
+    *rank = 0;
+    *size = 1;
+#ifdef CB_HAVE_MPI
+    int init = 0, fin = 0;
+    MPI_Initialized(&init);
+    MPI_Finalized(&fin);
+    if (init && !fin) {
+        MPI_Comm_rank(MPI_COMM_WORLD, rank);
+        MPI_Comm_size(MPI_COMM_WORLD, size);
+    }
+#endif
+}
+
+/* Evaluates every combination: on one process with threads, or spread over MPI ranks (rank r
+ * takes positions r, r + size, ...) and gathered so that every rank holds all rows and daily
+ * returns in position order, exactly as a single process would. */
+static int evaluate_all(opt_ctx_t *c, size_t n, cb_opt_row_t *rows, cb_diag_t *diag)
+{
+    int rank, size;
+    world(&rank, &size);
+    if (size <= 1)
+        return evaluate(c, &c->bt->cfg, n, rows, 1, diag);
+#ifdef CB_HAVE_MPI
+    size_t mine = n > (size_t)rank ? (n - (size_t)rank + (size_t)size - 1) / (size_t)size : 0;
+    size_t *idx = malloc((mine ? mine : 1) * sizeof *idx);
+    cb_opt_row_t *local = calloc(mine ? mine : 1, sizeof *local);
+    const size_t *all = c->indices;
+    double **daily_all = c->daily;
+    size_t *nd_all = c->n_daily;
+    int rc = idx && local ? 0 : CB_ENOMEM;
+    for (size_t j = 0; j < mine && !rc; j++)
+        idx[j] = all[(size_t)rank + j * (size_t)size];
+    if (!rc) {
+        c->indices = idx;
+        rc = evaluate(c, &c->bt->cfg, mine, local, 1, diag);
+        c->indices = all;
+    }
+    /* Everyone learns whether anyone failed before any collective that could hang. */
+    int worst = rc;
+    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (worst) {
+        if (!rc)
+            cb_diag_set(diag, worst, NULL, 0, 0, NULL, "another MPI rank failed: %s",
+                        cb_strerror(worst));
+        free(idx);
+        free(local);
+        return worst;
+    }
+    /* Every combination has the same days (one window); check it across ranks. */
+    long long t_local = mine ? (long long)nd_all[0] : -1, t_max = 0, t_min = 0;
+    long long t_for_min = mine ? t_local : LLONG_MAX;
+    MPI_Allreduce(&t_local, &t_max, 1, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Allreduce(&t_for_min, &t_min, 1, MPI_LONG_LONG, MPI_MIN, MPI_COMM_WORLD);
+    for (size_t j = 0; j < mine; j++)
+        if ((long long)nd_all[j] != t_max)
+            t_min = -1;
+    if (t_min != t_max || t_max < 0) {
+        free(idx);
+        free(local);
+        return cb_diag_set(diag, CB_EINTERNAL, NULL, 0, 0, NULL,
+                           "MPI: combinations disagree on the number of days");
+    }
+    size_t T = (size_t)t_max;
+    int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
+    int *dcounts = malloc((size_t)size * sizeof *dcounts), *ddispls = malloc((size_t)size * sizeof *ddispls);
+    cb_opt_row_t *gathered = malloc(n * sizeof *gathered);
+    double *dl = malloc((mine ? mine : 1) * (T ? T : 1) * sizeof *dl);
+    double *dg = malloc(n * (T ? T : 1) * sizeof *dg);
+    if (!counts || !displs || !dcounts || !ddispls || !gathered || !dl || !dg) {
+        rc = CB_ENOMEM;
+    } else {
+        int off = 0, doff = 0;
+        for (int r = 0; r < size; r++) {
+            size_t m = n > (size_t)r ? (n - (size_t)r + (size_t)size - 1) / (size_t)size : 0;
+            counts[r] = (int)(m * sizeof(cb_opt_row_t));
+            displs[r] = off;
+            off += counts[r];
+            dcounts[r] = (int)(m * T);
+            ddispls[r] = doff;
+            doff += dcounts[r];
+        }
+        for (size_t j = 0; j < mine; j++)
+            memcpy(dl + j * T, daily_all[j], T * sizeof *dl);
+        MPI_Allgatherv(local, counts[rank], MPI_BYTE, gathered, counts, displs, MPI_BYTE,
+                       MPI_COMM_WORLD);
+        MPI_Allgatherv(dl, dcounts[rank], MPI_DOUBLE, dg, dcounts, ddispls, MPI_DOUBLE,
+                       MPI_COMM_WORLD);
+        /* Back to position order: rank r's j-th row is position r + j * size. */
+        for (size_t j = 0; j < mine; j++) {
+            free(daily_all[j]);
+            daily_all[j] = NULL;
+        }
+        for (int r = 0; r < size && !rc; r++) {
+            size_t m = (size_t)counts[r] / sizeof(cb_opt_row_t);
+            for (size_t j = 0; j < m; j++) {
+                size_t pos = (size_t)r + j * (size_t)size;
+                rows[pos] = gathered[(size_t)displs[r] / sizeof(cb_opt_row_t) + j];
+                daily_all[pos] = malloc((T ? T : 1) * sizeof(double));
+                if (!daily_all[pos]) {
+                    rc = CB_ENOMEM;
+                    break;
+                }
+                memcpy(daily_all[pos], dg + (size_t)ddispls[r] + j * T, T * sizeof(double));
+                nd_all[pos] = T;
+            }
+        }
+    }
+    free(counts);
+    free(displs);
+    free(dcounts);
+    free(ddispls);
+    free(gathered);
+    free(dl);
+    free(dg);
+    free(idx);
+    free(local);
+    return rc;
+#else
+    return evaluate(c, &c->bt->cfg, n, rows, 1, diag);
+#endif
+}
+
 int cb_optimize(const cb_backtest_t *bt, const cb_opt_config_t *cfg, cb_opt_report_t *out,
                 cb_diag_t *diag)
 {
@@ -350,7 +480,7 @@ int cb_optimize(const cb_backtest_t *bt, const cb_opt_config_t *cfg, cb_opt_repo
             indices[i] = i;
     c.indices = indices;
     out->n_rows = n;
-    if ((rc = evaluate(&c, &bt->cfg, n, out->rows, 1, diag)) != 0)
+    if ((rc = evaluate_all(&c, n, out->rows, diag)) != 0)
         goto done;
     if ((rc = rank_rows(out->rows, n, out->rank)) != 0)
         goto done;
@@ -393,11 +523,15 @@ int cb_optimize(const cb_backtest_t *bt, const cb_opt_config_t *cfg, cb_opt_repo
                        !isnan(out->dsr.dsr);
         free(sr);
     }
-    if (cfg->luck_runs != SIZE_MAX && (rc = luck(&c, &out->rows[out->best], out)) != 0) {
+    int rank, size;
+    world(&rank, &size);
+    /* With MPI, rank 0 alone runs the luck baseline and the walk-forward (and reports). */
+    if (rank == 0 && cfg->luck_runs != SIZE_MAX &&
+        (rc = luck(&c, &out->rows[out->best], out)) != 0) {
         cb_diag_set(diag, rc, NULL, 0, 0, NULL, "luck baseline failed: %s", cb_strerror(rc));
         goto done;
     }
-    if (cfg->wf_folds && (rc = walk_forward(&c, n, out, diag)) != 0)
+    if (rank == 0 && cfg->wf_folds && (rc = walk_forward(&c, n, out, diag)) != 0)
         goto done;
     out->verdict_kind = cb_opt_verdict(out->has_pbo ? out->pbo.pbo : NAN,
                                        out->has_dsr ? out->dsr.p_value : NAN,
