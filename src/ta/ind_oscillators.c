@@ -646,25 +646,41 @@ static void aroon_batch(size_t n, const double *const *in, const double *opts,
     }
 }
 
+/* Streaming AROON needs the bar of each extreme: two monotonic deques over period+1 bars
+ * (ties keep the newest bar, as TA-Lib). */
+typedef struct aroon_state {
+    cb_ta_deque_t hi, lo;
+    int64_t n, period;
+} aroon_state_t;
+
 static size_t aroon_size(const double *opts)
 {
-    return hilo_size(cb_ta_iopt(opts, 0) + 1);
+    cb_ta_layout_t l = cb_ta_layout_start(sizeof(aroon_state_t));
+    aroon_state_t a;
+    cb_ta_deque_place(&a.hi, &l, (size_t)cb_ta_iopt(opts, 0) + 1);
+    cb_ta_deque_place(&a.lo, &l, (size_t)cb_ta_iopt(opts, 0) + 1);
+    return l.off;
 }
 
 static void aroon_init(void *st, const double *opts)
 {
-    cb_ta_layout_t l = cb_ta_layout_start(sizeof(tm_hilo_t));
-    tm_hilo_place(st, &l, cb_ta_iopt(opts, 0) + 1);
+    aroon_state_t *a = st;
+    cb_ta_layout_t l = cb_ta_layout_start(sizeof(aroon_state_t));
+    cb_ta_deque_place(&a->hi, &l, (size_t)cb_ta_iopt(opts, 0) + 1);
+    cb_ta_deque_place(&a->lo, &l, (size_t)cb_ta_iopt(opts, 0) + 1);
+    a->n = 0;
+    a->period = cb_ta_iopt(opts, 0);
 }
 
 static void aroon_update(void *st, const double *in, double *out)
 {
-    tm_hilo_t *w = st;
-    int64_t t = w->n;
-    tm_hilo_push(w, st, in[0], in[1]);
-    int p = (int)w->period - 1;
-    out[0] = aroon_value(p, t, cb_ta_deque_front_idx(&w->lo, st));
-    out[1] = aroon_value(p, t, cb_ta_deque_front_idx(&w->hi, st));
+    aroon_state_t *a = st;
+    int64_t t = a->n++;
+    cb_ta_deque_push(&a->hi, st, t, in[0], a->period + 1, 1);
+    cb_ta_deque_push(&a->lo, st, t, in[1], a->period + 1, 0);
+    int p = (int)a->period;
+    out[0] = aroon_value(p, t, cb_ta_deque_front_idx(&a->lo, st));
+    out[1] = aroon_value(p, t, cb_ta_deque_front_idx(&a->hi, st));
 }
 
 CB_TA_DEFINE(aroon, .title = "Aroon", .reference = "TA-Lib TA_AROON (Chande, TASC 1995)",

@@ -156,44 +156,42 @@ static inline void tm_extreme_step(tm_extreme_t *e, const double *x, int64_t fir
     }
 }
 
-/* Streaming: highest high and lowest low of the last `period` bars, two monotonic deques. */
+/* Streaming: highest high and lowest low of the last `period` bars, with ta_int.h's block
+ * rolling extreme (O(1) amortised, nearly branch-free; values only: AROON, which needs the
+ * bar of the extreme, keeps monotonic deques). */
 typedef struct tm_hilo {
-    cb_ta_deque_t hi, lo;
+    cb_ta_rollext_t hi, lo;
+    double vhi, vlo;
     int64_t n, period;
 } tm_hilo_t;
 
 static inline void tm_hilo_place(tm_hilo_t *w, cb_ta_layout_t *l, int period)
 {
-    cb_ta_deque_place(&w->hi, l, (size_t)period);
-    cb_ta_deque_place(&w->lo, l, (size_t)period);
+    cb_ta_rollext_place(&w->hi, l, (size_t)period);
+    cb_ta_rollext_place(&w->lo, l, (size_t)period);
+    w->vhi = w->vlo = 0.0;
     w->n = 0;
     w->period = period;
-}
-
-static inline void tm_hilo_reset(tm_hilo_t *w)
-{
-    cb_ta_deque_reset(&w->hi);
-    cb_ta_deque_reset(&w->lo);
-    w->n = 0;
 }
 
 /* Adds a bar; returns 1 once the window is full. */
 static inline int tm_hilo_push(tm_hilo_t *w, void *st, double high, double low)
 {
-    int64_t i = w->n++;
-    cb_ta_deque_push(&w->hi, st, i, high, w->period, 1);
-    cb_ta_deque_push(&w->lo, st, i, low, w->period, 0);
-    return i + 1 >= w->period;
+    w->vhi = cb_ta_rollext_push(&w->hi, st, high, 1);
+    w->vlo = cb_ta_rollext_push(&w->lo, st, low, 0);
+    return ++w->n >= w->period;
 }
 
 static inline double tm_hilo_high(const tm_hilo_t *w, void *st)
 {
-    return cb_ta_deque_front(&w->hi, st);
+    (void)st;
+    return w->vhi;
 }
 
 static inline double tm_hilo_low(const tm_hilo_t *w, void *st)
 {
-    return cb_ta_deque_front(&w->lo, st);
+    (void)st;
+    return w->vlo;
 }
 
 #endif
