@@ -12,6 +12,7 @@
 
 #include "comeback/data.h"
 #include "comeback/rules.h"
+#include "comeback/ta.h"
 #include "rules/rules_int.h"
 
 typedef struct bars {
@@ -504,19 +505,22 @@ static void test_higher_timeframe_no_lookahead(void **state)
     const int64_t H = 3600000, M = 60000;
     cb_rules_file_t *f = file_ok("[strategy]\ntimeframe = 1m\n"
                                  "entry = close@1h > -1e300 and high@1h > -1e300 and "
-                                 "sma(close@1h, 3) > -1e300\n");
+                                 "sma(close@1h, 3) > -1e300 and atr(5)@1h > -1e300\n");
     cb_rules_program_t *p = compile_ok(f, NULL);
     /* find the nodes: the series close@1h, high@1h and the sma over close@1h */
-    int n_close = -1, n_high = -1, n_sma = -1;
+    int n_close = -1, n_high = -1, n_sma = -1, n_atr = -1;
     for (size_t i = 0; i < p->n_nodes; i++) {
         if (p->nodes[i].op == OP_SERIES && p->nodes[i].clock == 1 && p->nodes[i].k == 3)
             n_close = (int)i;
         if (p->nodes[i].op == OP_SERIES && p->nodes[i].clock == 1 && p->nodes[i].k == 1)
             n_high = (int)i;
-        if (p->nodes[i].op == OP_TA)
+        if (p->nodes[i].op == OP_TA && strcmp(p->nodes[i].ta->name, "sma") == 0)
             n_sma = (int)i;
+        if (p->nodes[i].op == OP_TA && strcmp(p->nodes[i].ta->name, "atr") == 0)
+            n_atr = (int)i;
     }
-    assert_true(n_close >= 0 && n_high >= 0 && n_sma >= 0);
+    assert_true(n_close >= 0 && n_high >= 0 && n_sma >= 0 && n_atr >= 0);
+    assert_string_equal(cb_rules_program_indicator(p, 1)->text, "atr(5)@1h");
     cb_rules_instance_t *inst;
     cb_diag_t d;
     assert_int_equal(cb_rules_instance_new(p, 0, &inst, &d), 0);
@@ -589,6 +593,14 @@ static void test_higher_timeframe_no_lookahead(void **state)
     assert_int_equal(cb_series_resample(m1, "1h", CB_RESAMPLE_KEEP_INCOMPLETE, &h1, &incomplete,
                                         &rd), 0);
     assert_true(h1->n > 1000);
+    /* atr(5)@1h is the ATR of the hourly candles: the indicator table's batch ATR over the
+     * resampled hours */
+    double *atr = malloc(h1->n * sizeof *atr);
+    const cb_ta_info_t *ai = cb_ta_find("atr");
+    double aopts[CB_TA_MAX_OPTS] = {5};
+    const double *ain[3] = {h1->high, h1->low, h1->close};
+    double *aout[1] = {atr};
+    assert_int_equal(cb_ta_batch(ai, h1->n, ain, aopts, aout), 0);
     assert_int_equal(cb_rules_instance_new(p, 0, &inst, &d), 0);
     size_t k = 0; /* h1 candles [0, k) have ended */
     for (size_t i = 0; i < b.n; i++) {
@@ -604,7 +616,13 @@ static void test_higher_timeframe_no_lookahead(void **state)
         }
         assert_true(got == h1->close[k - 1]);
         assert_true(rl_instance_value(inst, n_high) == h1->high[k - 1]);
+        double ga = rl_instance_value(inst, n_atr);
+        if (isnan(atr[k - 1]))
+            assert_true(isnan(ga));
+        else
+            assert_close(ga, atr[k - 1], 1e-12, 0);
     }
+    free(atr);
     cb_series_free(m1);
     cb_series_free(h1);
     cb_rules_instance_free(inst);

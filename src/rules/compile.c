@@ -61,6 +61,7 @@ typedef struct cc {
     size_t n, cap;
     rl_clock_t clocks[RL_MAX_CLOCKS];
     int n_clocks;
+    int fixed_clock;         /* the clock of `atr(14)@4h` while compiling that call */
 } cc_t;
 
 static void cerr(cc_t *c, size_t pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -456,7 +457,12 @@ static int compile_ta(cc_t *c, const rl_ast_t *a, const cb_ta_info_t *info, int 
         (void)member_pos;
     }
     t.ta = info;
-    t.clock = n_series ? node_clock(c, in[0], in[1]) : 0;
+    if (n_series && c->fixed_clock) {
+        cerr(c, a->pos, "'%s' takes a series: put the timeframe on the series, as in "
+                        "%s(close@4h, ...)", info->name, info->name);
+        return -1;
+    }
+    t.clock = n_series ? node_clock(c, in[0], in[1]) : c->fixed_clock;
     t.n_slots = (size_t)info->n_outputs;
     int ta = intern(c, &t);
     if (ta < 0)
@@ -592,10 +598,22 @@ static int compile(cc_t *c, const rl_ast_t *a, int member, size_t member_pos)
     }
     case A_AT: {
         const rl_ast_t *s = a->a;
+        const rl_ast_t *call = s->kind == A_MEMBER ? s->a : s;
+        if (call->kind == A_CALL && cb_ta_find(call->name) && !c->fixed_clock) {
+            /* an indicator on fixed columns over higher-timeframe candles: atr(14)@4h */
+            int clk = clock_for(c, a);
+            if (clk < 0)
+                return -1;
+            c->fixed_clock = clk;
+            int r = compile(c, s, -1, 0);
+            c->fixed_clock = 0;
+            return r;
+        }
         if (s->kind != A_NAME || series_index(s->name) < 0) {
             cerr(c, a->op_pos, "'@%s' applies to a price series (open, high, low, close, "
-                               "volume, hl2, hlc3, ohlc4), as in ema(close@%s, 20)",
-                 a->name, a->name);
+                               "volume, hl2, hlc3, ohlc4), as in ema(close@%s, 20), or to an "
+                               "indicator on fixed columns, as in atr(14)@%s",
+                 a->name, a->name, a->name);
             return -1;
         }
         int clk = clock_for(c, a);
@@ -699,6 +717,8 @@ static size_t node_text(const cb_rules_program_t *p, int i, char *buf, size_t si
             first = 0;
         }
         PUT(")");
+        if (n->a < 0 && n->clock)
+            PUT("@%s", p->clocks[n->clock].tf.name);
         break;
     }
     case OP_PICK: SUB(n->a); PUT(".%s", p->nodes[n->a].ta->outputs[(int)n->k]); break;
@@ -801,6 +821,8 @@ static int finish(cc_t *c, int entry, int exit_, cb_rules_program_t **out)
             int lb = cb_ta_lookback(nd.ta, nd.opts);
             nd.lookback = lb > 0 ? (size_t)lb : 0;
             w += mul_sat(nd.lookback, ratio);
+            if (nd.a < 0 && nd.clock > 0)
+                w += ratio - 1; /* the first higher candle */
             break;
         }
         default: break;

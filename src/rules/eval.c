@@ -12,7 +12,7 @@ typedef struct agg {
     int64_t bucket;        /* open time of the candle being built */
     int building;
     double o, h, l, c, v;  /* the candle being built */
-    double done[8];        /* the last completed candle's series values (open..ohlc4) */
+    double done[9];        /* the last completed candle: open..ohlc4, then its open time */
 } agg_t;
 
 struct cb_rules_instance {
@@ -48,7 +48,7 @@ void cb_rules_instance_reset(cb_rules_instance_t *inst)
         inst->v[i] = NAN;
     for (int k = 0; k < RL_MAX_CLOCKS; k++) {
         memset(&inst->agg[k], 0, sizeof inst->agg[k]);
-        for (int j = 0; j < 8; j++)
+        for (int j = 0; j < 9; j++)
             inst->agg[k].done[j] = NAN;
     }
     for (size_t i = 0; i < p->n_nodes; i++) {
@@ -162,7 +162,14 @@ static void run(cb_rules_instance_t *inst, unsigned mask)
             double in[CB_TA_MAX_INPUTS];
             for (int k = 0; k < ins->n_in; k++) {
                 int m = ins->in_map[k];
-                in[k] = m == -1 ? a : m == -2 ? b : inst->bar[m];
+                if (m == -1)
+                    in[k] = a;
+                else if (m == -2)
+                    in[k] = b;
+                else if (ins->clock_bit == 1)
+                    in[k] = inst->bar[m];
+                else /* fixed columns of the higher-timeframe candle (atr(14)@4h) */
+                    in[k] = inst->agg[__builtin_ctz(ins->clock_bit)].done[m == 5 ? 8 : m];
             }
             ins->upd(st, in, o);
             break;
@@ -209,6 +216,7 @@ static void run(cb_rules_instance_t *inst, unsigned mask)
 static void complete(agg_t *g)
 {
     series_values(g->o, g->h, g->l, g->c, g->v, g->done);
+    g->done[8] = (double)g->bucket;
     g->building = 0;
 }
 
