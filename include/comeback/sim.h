@@ -43,6 +43,7 @@ typedef struct cb_sim_opts {
     const char *faults;
     int fee_bps;        /* commission in basis points; 0 = 10 (0.1 %), -1 = none */
     int weight_limit;   /* REQUEST_WEIGHT per minute; 0 = 6000 */
+    int ws_port;        /* WebSocket streams: 0 = any free port, -1 = no streams */
     int quiet;          /* 1: no log lines */
     void (*log)(void *user, const char *line); /* NULL: stderr */
     void *log_user;
@@ -56,8 +57,9 @@ int cb_sim_faults_check(const char *spec, cb_diag_t *diag);
 int cb_sim_new(const cb_sim_opts_t *opts, cb_sim_t **out, cb_diag_t *diag);
 /* Binds and starts serving on background threads. Returns 0 or CB_EIO/CB_EINVAL (diag). */
 int cb_sim_start(cb_sim_t *sim, cb_diag_t *diag);
-/* The bound TCP port (after cb_sim_start). */
+/* The bound TCP ports (after cb_sim_start): REST, and WebSocket streams (0 when off). */
 int cb_sim_port(const cb_sim_t *sim);
+int cb_sim_ws_port(const cb_sim_t *sim);
 /* Moves the market clock forward by n candles (any speed). */
 void cb_sim_advance(cb_sim_t *sim, int64_t n_candles);
 /* The market clock now (ms). */

@@ -13,7 +13,8 @@ const char help_exchange_sim[] =
     "usage: comeback exchange-sim --data SERIES[,SERIES...] [--listen 127.0.0.1:PORT]\n"
     "                             [--speed X|realtime|paused] [--start DATE|end]\n"
     "                             [--balance \"10000 USDT\"] [--key-file F] [--faults SPEC]\n"
-    "                             [--fee-bps N] [--weight-limit N] [--port-file F] [--quiet]\n"
+    "                             [--fee-bps N] [--weight-limit N] [--ws-port N]\n"
+    "                             [--port-file F] [--quiet]\n"
     "\n"
     "Serves Binance's spot REST API on loopback and replays the given candles as the live\n"
     "market, so that a robot or any Binance client (ccxt included) can rehearse against it.\n"
@@ -39,12 +40,16 @@ const char help_exchange_sim[] =
     "                      e.g. \"seed=7,5xx=0.05,lost=0.1:3000\"\n"
     "  --fee-bps N         commission in basis points (default 10 = 0.1%; 0 = none)\n"
     "  --weight-limit N    request weight allowed per minute (default 6000)\n"
-    "  --port-file F       write the port listened on to F (useful with port 0)\n"
+    "  --ws-port N         port of the WebSocket market streams on the same address\n"
+    "                      (default: REST port + 1, or any free port with port 0; -1 = off)\n"
+    "  --port-file F       write the REST port, then the WebSocket port, to F (one a line)\n"
     "  --quiet             no log lines\n"
     "\n"
     "Endpoints: /api/v3/ping, time, exchangeInfo, klines, ticker/bookTicker, account, order\n"
     "(POST, GET, DELETE), openOrders, myTrades; GET /sim/v1/state (everything the simulated\n"
-    "exchange did, as JSON); POST /sim/v1/advance?candles=N. Stops on Ctrl-C or SIGTERM.\n"
+    "exchange did, as JSON); POST /sim/v1/advance?candles=N. Streams: ws://ADDR:WSPORT/ws/\n"
+    "<symbol>@kline_<tf>|@bookTicker|@trade and /stream?streams=a/b (a closed candle each).\n"
+    "Stops on Ctrl-C or SIGTERM.\n"
     "See docs/exchange-sim.md.\n";
 
 static int load_one(const char *spec, cb_series_t **out)
@@ -83,16 +88,16 @@ int cmd_exchange_sim(int argc, char **argv)
 {
     const char *data = NULL, *listen = "127.0.0.1:8765", *speed_s = "1", *start_s = NULL,
                *balance = NULL, *key_file = NULL, *faults = NULL, *fee_s = NULL,
-               *weight_s = NULL, *port_file = NULL, *v;
+               *weight_s = NULL, *port_file = NULL, *ws_s = NULL, *v;
     int quiet = 0;
     for (int i = 1; i < argc; i++) {
         int m = 0;
         const char **dst = NULL;
         static const char *const names[] = {"--data", "--listen", "--speed", "--start",
                                             "--balance", "--key-file", "--faults", "--fee-bps",
-                                            "--weight-limit", "--port-file"};
+                                            "--weight-limit", "--port-file", "--ws-port"};
         const char **dsts[] = {&data, &listen, &speed_s, &start_s, &balance, &key_file,
-                               &faults, &fee_s, &weight_s, &port_file};
+                               &faults, &fee_s, &weight_s, &port_file, &ws_s};
         for (size_t k = 0; k < sizeof names / sizeof names[0] && !m; k++)
             if ((m = cli_opt(argc, argv, &i, names[k], &v)) != 0)
                 dst = dsts[k];
@@ -149,6 +154,19 @@ int cmd_exchange_sim(int argc, char **argv)
                                                    "number", weight_s);
     }
 
+    long ws_port = -2; /* default: REST port + 1 */
+    if (ws_s) {
+        char *end;
+        ws_port = strtol(ws_s, &end, 10);
+        if (end == ws_s || *end || ws_port < -1 || ws_port > 65535)
+            return cli_usage_error("exchange-sim", "--ws-port '%s': expected a port, 0 or -1",
+                                   ws_s);
+    }
+    if (ws_port == -2) {
+        const char *colon = strrchr(listen, ':');
+        long p = colon ? strtol(colon + 1, NULL, 10) : 0;
+        ws_port = p > 0 && p < 65535 ? p + 1 : 0;
+    }
     cb_api_keys_t *keys = NULL;
     if (key_file) {
         if (cb_api_keys_load_file(key_file, &keys, &d))
@@ -183,7 +201,7 @@ int cmd_exchange_sim(int argc, char **argv)
                            .listen = listen, .speed = speed, .start_ms = start,
                            .balance = balance, .keys = keys, .faults = faults,
                            .fee_bps = fee == 0 ? -1 : (int)fee, .weight_limit = (int)weight,
-                           .quiet = quiet};
+                           .ws_port = (int)ws_port, .quiet = quiet};
         /* Signals are taken synchronously by this thread only: block them before the
          * server threads start so that they inherit the mask. */
         sigset_t set;
@@ -197,7 +215,7 @@ int cmd_exchange_sim(int argc, char **argv)
             if (port_file) {
                 FILE *f = fopen(port_file, "w");
                 if (f) {
-                    fprintf(f, "%d\n", cb_sim_port(sim));
+                    fprintf(f, "%d\n%d\n", cb_sim_port(sim), cb_sim_ws_port(sim));
                     fclose(f);
                 }
             }

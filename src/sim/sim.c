@@ -709,9 +709,16 @@ fail:
     return r;
 }
 
-int cb_sim_start(cb_sim_t *sim, cb_diag_t *diag) { return sim_http_start(sim, diag); }
+int cb_sim_start(cb_sim_t *sim, cb_diag_t *diag)
+{
+    int r = sim_http_start(sim, diag);
+    if (r == 0 && sim->opts.ws_port >= 0)
+        r = sim_ws_start(sim, diag);
+    return r;
+}
 
 int cb_sim_port(const cb_sim_t *sim) { return sim->port; }
+int cb_sim_ws_port(const cb_sim_t *sim) { return sim->ws ? sim->ws_port : 0; }
 
 void cb_sim_advance(cb_sim_t *sim, int64_t n_candles)
 {
@@ -740,6 +747,7 @@ void cb_sim_free(cb_sim_t *sim)
 {
     if (!sim)
         return;
+    sim_ws_stop(sim);
     sim_http_stop(sim);
     cb_api_keys_free(sim->keys);
     free(sim->mk);

@@ -69,6 +69,8 @@ struct cb_sim {
     /* server */
     void *daemon;
     int port;
+    struct sim_ws *ws;
+    int ws_port;
     char host[64];
 };
 
@@ -101,5 +103,9 @@ void sim_fmt8(int64_t v, int scale, char *buf, size_t size);
 /* sim_http.c */
 int sim_http_start(cb_sim_t *sim, cb_diag_t *diag);
 void sim_http_stop(cb_sim_t *sim);
+
+/* sim_ws.c: market streams (started after the HTTP server, on sim->host). */
+int sim_ws_start(cb_sim_t *sim, cb_diag_t *diag);
+void sim_ws_stop(cb_sim_t *sim);
 
 #endif

@@ -27,7 +27,7 @@ export COMEBACK_API_KEY=ccxtTestKey0123 COMEBACK_API_SECRET=ccxtTestSecret4567
 pid=$!
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 [ -s "$tmp/port" ] || { echo "FAIL: the simulator did not start"; cat "$tmp/sim.log"; exit 1; }
-if ! SIM_URL="http://127.0.0.1:$(cat "$tmp/port")" SIM_KEY=$COMEBACK_API_KEY \
+if ! SIM_URL="http://127.0.0.1:$(head -1 "$tmp/port")" SIM_KEY=$COMEBACK_API_KEY \
      SIM_SECRET=$COMEBACK_API_SECRET CCXT_DIR="$tmp/ccxt" timeout 120 node "$SRC/tests/js/ccxt_sim.js"; then
   echo "--- simulator log"; cat "$tmp/sim.log"; exit 1
 fi

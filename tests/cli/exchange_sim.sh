@@ -39,7 +39,7 @@ set -e
 pid=$!
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 [ -s "$tmp/port" ] || { echo "FAIL: the simulator did not start"; cat "$tmp/sim.log"; exit 1; }
-URL="http://127.0.0.1:$(cat "$tmp/port")"
+URL="http://127.0.0.1:$(head -1 "$tmp/port")"
 C="curl -s --max-time 5"
 
 [ "$($C "$URL/api/v3/ping")" = "{}" ]
@@ -94,6 +94,13 @@ for k in ("trade_id","order_id","client_order_id","pair","side","price","quantit
     assert k in f, k
 assert f["quantity"]=="0.002" and f["fee_asset"]=="BTC" and f["fee"]=="0.000002", f
 assert s["balances"]["BTC"]["free"]=="0.001998", s["balances"]'
+
+# The market stream port is the second line; a WebSocket upgrade on it answers 101.
+WS="127.0.0.1:$(sed -n 2p "$tmp/port")"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "Connection: Upgrade" \
+  -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13" \
+  -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" "http://$WS/ws/btcusdt@kline_1h" || true)
+[ "$code" = 101 ] || { echo "FAIL: websocket upgrade answered $code"; exit 1; }
 
 kill -TERM "$pid"
 wait "$pid"

@@ -1,0 +1,364 @@
+/* Binance market streams over WebSocket (libwebsockets client): combined stream URL, pings,
+ * reconnect with backoff and jitter, and after every reconnect the candles missed while
+ * disconnected are fetched from REST and delivered first, in order, without duplicates. */
+#include "exchange/binance_int.h"
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cb_ex_stream {
+    cb_ex_stream_opts_t o;
+    char host[128], path[1024];
+    int port, tls;
+    struct lws_context *ctx;
+    struct lws *wsi;
+    int connected, closing;
+    int attempt;
+    uint64_t rng;
+    lws_sorted_usec_list_t reconnect;
+    pthread_t waker;            /* interrupts lws_service so that polls end on time */
+    int waker_running;
+    volatile int quit;
+    cb_pair_info_t *pairs;
+    size_t n_pairs;
+    int64_t *last_closed;          /* per pair: open time of the last closed candle delivered */
+    cb_timeframe_t tf;
+    char *msg;
+    size_t msg_len, msg_cap;
+    cb_ex_stream_stats_t st;
+};
+
+static const uint32_t backoff_ms[] = {500, 1000, 2000, 4000, 8000, 16000, 30000};
+
+static double rnd(cb_ex_stream_t *s)
+{
+    uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0;
+}
+
+static void status(cb_ex_stream_t *s, int connected, const char *msg)
+{
+    cb_stream_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = CB_STREAM_STATUS;
+    ev.time_ms = cb_now_ms();
+    ev.u.status.connected = connected;
+    snprintf(ev.u.status.message, sizeof ev.u.status.message, "%s", msg);
+    s->o.fn(&ev, s->o.user);
+}
+
+static int pair_index(const cb_ex_stream_t *s, const char *pair)
+{
+    for (size_t i = 0; i < s->o.n_pairs; i++)
+        if (strcmp(s->o.pairs[i], pair) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Delivers the closed candles after last_closed[i] up to (not including) `until` from REST. */
+static void fill_gap(cb_ex_stream_t *s, size_t i, int64_t until)
+{
+    if (!s->o.timeframe || s->last_closed[i] == INT64_MIN)
+        return;
+    int64_t from = cb_timeframe_next(&s->tf, s->last_closed[i]);
+    for (int page = 0; page < 100 && (until == 0 || from < until); page++) {
+        cb_ex_candle_t *c;
+        size_t n;
+        cb_diag_t d;
+        if (cb_exchange_candles(s->o.rest, s->o.pairs[i], s->o.timeframe, from,
+                                until ? until - 1 : 0, 1000, &c, &n, &d) != 0) {
+            status(s, s->connected, "could not fill missed candles from REST");
+            return;
+        }
+        size_t used = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (!c[k].closed || c[k].time_ms <= s->last_closed[i] ||
+                (until && c[k].time_ms >= until))
+                continue;
+            cb_stream_event_t ev;
+            memset(&ev, 0, sizeof ev);
+            ev.kind = CB_STREAM_CANDLE;
+            ev.time_ms = cb_now_ms();
+            snprintf(ev.pair, sizeof ev.pair, "%s", s->o.pairs[i]);
+            snprintf(ev.u.candle.timeframe, sizeof ev.u.candle.timeframe, "%s", s->o.timeframe);
+            ev.u.candle.candle = c[k];
+            s->last_closed[i] = c[k].time_ms;
+            s->st.gap_candles++;
+            used++;
+            s->o.fn(&ev, s->o.user);
+        }
+        free(c);
+        if (n < 1000 || used == 0)
+            return;
+        from = cb_timeframe_next(&s->tf, s->last_closed[i]);
+    }
+}
+
+static void deliver(cb_ex_stream_t *s, const char *msg, size_t len)
+{
+    cb_stream_event_t ev;
+    cb_diag_t d;
+    if (cb_bn_parse_ws(msg, len, s->pairs, s->n_pairs, &ev, &d) != 0)
+        return;
+    s->st.messages++;
+    if (ev.kind == CB_STREAM_CANDLE) {
+        int i = pair_index(s, ev.pair);
+        if (i < 0 || !ev.u.candle.candle.closed)
+            return;
+        if (s->last_closed[i] != INT64_MIN && ev.u.candle.candle.time_ms <= s->last_closed[i]) {
+            s->st.duplicates++;
+            return;
+        }
+        /* A hole before this candle: fill it from REST first. */
+        if (s->last_closed[i] != INT64_MIN &&
+            ev.u.candle.candle.time_ms > cb_timeframe_next(&s->tf, s->last_closed[i]))
+            fill_gap(s, (size_t)i, ev.u.candle.candle.time_ms);
+        s->last_closed[i] = ev.u.candle.candle.time_ms;
+    }
+    s->o.fn(&ev, s->o.user);
+}
+
+static void connect_now(lws_sorted_usec_list_t *sul);
+static void *waker_main(void *arg);
+
+static void schedule_reconnect(cb_ex_stream_t *s)
+{
+    if (s->closing)
+        return;
+    size_t n = sizeof backoff_ms / sizeof backoff_ms[0];
+    uint32_t base = backoff_ms[(size_t)s->attempt < n ? (size_t)s->attempt : n - 1];
+    s->attempt++;
+    lws_usec_t us = (lws_usec_t)((double)base * (1.0 + 0.5 * rnd(s))) * LWS_US_PER_MS;
+    lws_sul_schedule(s->ctx, 0, &s->reconnect, connect_now, us);
+}
+
+static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+              size_t len)
+{
+    cb_ex_stream_t *s = (cb_ex_stream_t *)lws_get_opaque_user_data(wsi);
+    (void)user;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        s->connected = 1;
+        s->attempt = 0;
+        s->st.connects++;
+        status(s, 1, "connected");
+        for (size_t i = 0; i < s->o.n_pairs; i++)
+            fill_gap(s, i, 0);
+        return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        if (s->msg_len + len + 1 > s->msg_cap) {
+            size_t cap = (s->msg_len + len + 1) * 2;
+            char *m = realloc(s->msg, cap);
+            if (!m)
+                return -1;
+            s->msg = m;
+            s->msg_cap = cap;
+        }
+        memcpy(s->msg + s->msg_len, in, len);
+        s->msg_len += len;
+        s->msg[s->msg_len] = '\0';
+        if (lws_is_final_fragment(wsi)) {
+            deliver(s, s->msg, s->msg_len);
+            s->msg_len = 0;
+        }
+        return 0;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        if (s) {
+            int was = s->connected;
+            s->connected = 0;
+            s->wsi = NULL;
+            s->msg_len = 0;
+            if (was) {
+                s->st.disconnects++;
+                status(s, 0, "disconnected; reconnecting");
+            }
+            schedule_reconnect(s);
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {{"binance-client", cb, 0, 65536, 0, NULL, 0},
+                                                 {NULL, NULL, 0, 0, 0, NULL, 0}};
+
+static const lws_retry_bo_t keepalive = {
+    .secs_since_valid_ping = 20, /* idle this long: send a ping */
+    .secs_since_valid_hangup = 60,
+};
+
+static void connect_now(lws_sorted_usec_list_t *sul)
+{
+    cb_ex_stream_t *s = lws_container_of(sul, cb_ex_stream_t, reconnect);
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.context = s->ctx;
+    ci.address = s->host;
+    ci.port = s->port;
+    ci.path = s->path;
+    ci.host = s->host;
+    ci.origin = s->host;
+    ci.ssl_connection = s->tls ? LCCSCF_USE_SSL : 0;
+    ci.local_protocol_name = "binance-client";
+    ci.pwsi = &s->wsi;
+    ci.opaque_user_data = s;
+    ci.retry_and_idle_policy = &keepalive;
+    if (!lws_client_connect_via_info(&ci))
+        schedule_reconnect(s);
+}
+
+int cb_binance_stream_open(const cb_ex_stream_opts_t *o, cb_ex_stream_t **out, cb_diag_t *diag)
+{
+    *out = NULL;
+    if (!o || !o->rest || !o->fn || o->n_pairs == 0)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL,
+                           "a stream needs pairs, a callback and the REST side of the venue");
+    cb_ex_stream_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
+    s->o = *o;
+    s->rng = o->jitter_seed ? o->jitter_seed : (uint64_t)cb_monotonic_ns();
+    const char *url = o->ws_url ? o->ws_url : "wss://stream.binance.com:9443";
+    const char *hp;
+    if (strncmp(url, "ws://", 5) == 0) {
+        hp = url + 5;
+        s->port = 80;
+    } else if (strncmp(url, "wss://", 6) == 0) {
+        hp = url + 6;
+        s->tls = 1;
+        s->port = 443;
+    } else {
+        free(s);
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "ws_url",
+                           "'%.200s' is not a ws:// or wss:// URL", url);
+    }
+    size_t hl = strcspn(hp, ":/");
+    if (hl == 0 || hl >= sizeof s->host) {
+        free(s);
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "ws_url", "no host in '%.200s'", url);
+    }
+    memcpy(s->host, hp, hl);
+    s->host[hl] = '\0';
+    if (hp[hl] == ':')
+        s->port = atoi(hp + hl + 1);
+    int r;
+    if (o->timeframe && (cb_timeframe_parse(o->timeframe, &s->tf) || s->tf.months)) {
+        free(s);
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "timeframe", "bad timeframe '%s'",
+                           o->timeframe);
+    }
+    if ((r = cb_exchange_pairs(o->rest, &s->pairs, &s->n_pairs, diag))) {
+        free(s);
+        return r;
+    }
+    s->last_closed = malloc(o->n_pairs * sizeof *s->last_closed);
+    if (!s->last_closed) {
+        cb_ex_stream_close(s);
+        return cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
+    }
+    size_t w = (size_t)snprintf(s->path, sizeof s->path, "/stream?streams=");
+    for (size_t i = 0; i < o->n_pairs; i++) {
+        s->last_closed[i] = INT64_MIN;
+        char sym[CB_EX_PAIR_MAX];
+        if (cb_binance_symbol(o->pairs[i], sym, sizeof sym) ||
+            !cb_pair_find(s->pairs, s->n_pairs, o->pairs[i])) {
+            cb_ex_stream_close(s);
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "pair",
+                               "the exchange does not list %.32s", o->pairs[i]);
+        }
+        for (char *p = sym; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p + 32);
+        const char *kinds[3] = {o->timeframe ? "kline_" : NULL, o->book ? "bookTicker" : NULL,
+                                o->trades ? "trade" : NULL};
+        for (int k = 0; k < 3; k++)
+            if (kinds[k] && w < sizeof s->path)
+                w += (size_t)snprintf(s->path + w, sizeof s->path - w, "%s%s@%s%s",
+                                      s->path[w - 1] == '=' ? "" : "/", sym, kinds[k],
+                                      k == 0 ? o->timeframe : "");
+    }
+    if (w >= sizeof s->path) {
+        cb_ex_stream_close(s);
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "too many streams for one URL");
+    }
+    /* The newest closed candle now: the stream continues from there without a hole. */
+    if (o->timeframe)
+        for (size_t i = 0; i < o->n_pairs; i++) {
+            cb_ex_candle_t *c;
+            size_t n;
+            if (cb_exchange_candles(o->rest, o->pairs[i], o->timeframe, 0, 0, 2, &c, &n, diag) ==
+                0) {
+                for (size_t k = 0; k < n; k++)
+                    if (c[k].closed)
+                        s->last_closed[i] = c[k].time_ms;
+                free(c);
+            }
+        }
+    lws_set_log_level(0, NULL);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.options = s->tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
+    s->ctx = lws_create_context(&info);
+    if (!s->ctx) {
+        cb_ex_stream_close(s);
+        return cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, "cannot start libwebsockets");
+    }
+    lws_sul_schedule(s->ctx, 0, &s->reconnect, connect_now, 1);
+    if (pthread_create(&s->waker, NULL, waker_main, s) == 0)
+        s->waker_running = 1;
+    *out = s;
+    return 0;
+}
+
+/* lws_service() sleeps until its next own event; this thread cuts every sleep to 20 ms
+ * (lws_cancel_service is the thread-safe way) so that a poll returns on time. */
+static void *waker_main(void *arg)
+{
+    cb_ex_stream_t *s = arg;
+    struct timespec ts = {0, 20 * 1000000L};
+    while (!s->quit) {
+        nanosleep(&ts, NULL);
+        lws_cancel_service(s->ctx);
+    }
+    return NULL;
+}
+
+int cb_ex_stream_poll(cb_ex_stream_t *s, int timeout_ms)
+{
+    int64_t end = cb_monotonic_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000;
+    do {
+        if (lws_service(s->ctx, 0) < 0)
+            return CB_EIO;
+    } while (cb_monotonic_ns() < end);
+    return 0;
+}
+
+void cb_ex_stream_stats(const cb_ex_stream_t *s, cb_ex_stream_stats_t *out) { *out = s->st; }
+
+void cb_ex_stream_close(cb_ex_stream_t *s)
+{
+    if (!s)
+        return;
+    s->closing = 1;
+    s->quit = 1;
+    if (s->waker_running)
+        pthread_join(s->waker, NULL);
+    if (s->ctx)
+        lws_context_destroy(s->ctx);
+    free(s->pairs);
+    free(s->last_closed);
+    free(s->msg);
+    free(s);
+}
