@@ -27,8 +27,9 @@ const char help_data[] =
     "      Every series in the store: name, rows, first and last candle, SYNTHETIC mark.\n"
     "  data info SERIES\n"
     "      Metadata, rows, span, timeframe, source and the SHA-256 of the candles.\n"
-    "  data check SERIES|FILE\n"
-    "      Validates candles (OHLC relations, values, time grid) and reports gaps.\n"
+    "  data check SERIES|FILE [--format F] [--timeframe TF] [--skip-bad-rows]\n"
+    "      Validates candles (OHLC relations, values, time grid) and reports gaps\n"
+    "      (docs/data-formats.md).\n"
     "  data resample SERIES --to TF [--keep-incomplete] (--out FILE | --store)\n"
     "      Builds TF candles (open first, high max, low min, close last, volume sum).\n"
     "      Buckets with missing candles are skipped unless --keep-incomplete; both are counted.\n"
@@ -90,6 +91,8 @@ static int read_candle_file(const char *file, const cb_read_opts_t *opts, cb_ser
     memset(&rep, 0, sizeof rep);
     int r = cb_series_read_file(file, opts, out, &rep, d);
     *skipped = rep.skipped;
+    if (r == 0 && cb_file_is_synthetic(file))
+        (*out)->meta.synthetic = 1;
     if (r && rep.problems.total > 1) {
         char buf[1024];
         fprintf(stderr, "comeback: %zu problems in %s:\n", rep.problems.total, file);
@@ -110,7 +113,7 @@ static int write_series_file(const cb_series_t *s, const char *path, const char 
     cb_diag_t d;
     cb_diag_clear(&d);
     int cbk = format ? !strcmp(format, "cbk") : has_suffix(path, ".cbk");
-    int r = cbk ? cb_store_save(path, s, &d) : cb_series_write_csv(s, path, &d);
+    int r = cbk ? cb_store_save(path, s, &d) : cb_series_export_csv(s, path, &d);
     if (r)
         return cli_print_diag(&d);
     return 0;
@@ -326,6 +329,8 @@ int data_info_run(int argc, char **argv)
             cb_read_report_free(&rep);
             return cli_print_diag(&d);
         }
+        if (cb_file_is_synthetic(arg))
+            s->meta.synthetic = 1;
     } else if (open_series(arg, &s)) {
         return CLI_FAIL;
     }

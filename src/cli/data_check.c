@@ -94,6 +94,8 @@ int data_check_run(int argc, char **argv)
         /* Read with skipping on, so that everything wrong is listed in one run; the exit
          * status below still fails on any hard error unless --skip-bad-rows was given. */
         r = cb_series_read_file(target, &opts, &s, &rep, &d);
+        if (r == 0 && cb_file_is_synthetic(target))
+            s->meta.synthetic = 1; /* a CSV export of a synthetic series keeps its label */
     } else {
         /* Store names (binance:BTC/USDT:1h) and .cbk store files. */
         r = cb_series_open(target, &opts, &s, &d);

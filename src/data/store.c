@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "comeback/data.h"
+#include "data/read_int.h"
 #include "data/store_int.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -824,6 +825,88 @@ int cb_series_sha256(const cb_series_t *s, char hex[65])
     return 0;
 }
 
+/* ---- CSV export with the SYNTHETIC banner ---------------------------------------------- */
+
+static int write_csv_rows(FILE *f, const cb_series_t *s)
+{
+    if (s->meta.synthetic) {
+        /* The banner must hold no ',', ';' or tab, or the readers would take it for a header. */
+        char src[256];
+        size_t n = strnlen(s->meta.source, sizeof src - 1);
+        for (size_t i = 0; i < n; i++) {
+            char ch = s->meta.source[i];
+            src[i] = (ch == ',' || ch == ';' || ch == '\t' || ch == '\n' || ch == '\r') ? ' ' : ch;
+        }
+        src[n] = '\0';
+        fprintf(f, "%s (%s)\n", CB_SYNTHETIC_BANNER, src);
+    }
+    fputs("time_ms,open,high,low,close,volume\n", f);
+    char o[32], h[32], l[32], c[32], v[32];
+    for (size_t i = 0; i < s->n; i++) {
+        rd_format_double(s->open[i], o, sizeof o);
+        rd_format_double(s->high[i], h, sizeof h);
+        rd_format_double(s->low[i], l, sizeof l);
+        rd_format_double(s->close[i], c, sizeof c);
+        rd_format_double(s->volume[i], v, sizeof v);
+        fprintf(f, "%lld,%s,%s,%s,%s,%s\n", (long long)s->time_ms[i], o, h, l, c, v);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+int cb_series_export_csv(const cb_series_t *s, const char *path, cb_diag_t *diag)
+{
+    if (!s || !path)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "no series or no path given");
+    if (!strcmp(path, "-")) {
+        if (write_csv_rows(stdout, s) != 0 || fflush(stdout) != 0)
+            return cb_diag_set(diag, CB_EIO, "<stdout>", 0, 0, NULL, "write failed: %s",
+                               strerror(errno));
+        return 0;
+    }
+    char tmp[4096];
+    if (strlen(path) + 16 >= sizeof tmp)
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "path too long");
+    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot create a temporary file: %s",
+                           strerror(errno));
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return io_error(diag, path, "cannot write", e);
+    }
+    int ok = fchmod(fd, 0644) == 0 && write_csv_rows(f, s) == 0 && fflush(f) == 0 &&
+             fsync(fd) == 0;
+    int e = errno;
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot write: %s", strerror(e));
+    }
+    return 0;
+}
+
+int cb_file_is_synthetic(const char *path)
+{
+    char buf[sizeof CB_SYNTHETIC_BANNER];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t got = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    return got == (ssize_t)(sizeof buf - 1) && memcmp(buf, CB_SYNTHETIC_BANNER, sizeof buf - 1) == 0;
+}
+
 /* 1 when the file starts with the store magic. */
 static int looks_like_store(const char *path)
 {
@@ -856,5 +939,8 @@ int cb_series_open(const char *name_or_path, const cb_read_opts_t *opts, cb_seri
     int is_cbk = has_suffix(name_or_path, ".cbk");
     if ((opts && opts->format == CB_FORMAT_CBK) || is_cbk || looks_like_store(name_or_path))
         return cb_store_load(name_or_path, out, diag);
-    return cb_series_read_file(name_or_path, opts, out, NULL, diag);
+    int r = cb_series_read_file(name_or_path, opts, out, NULL, diag);
+    if (r == 0 && cb_file_is_synthetic(name_or_path))
+        (*out)->meta.synthetic = 1;
+    return r;
 }
