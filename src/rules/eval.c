@@ -367,18 +367,14 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
         for (size_t k = 0; k < p->n_inputs; k++) {
             double *o = buf + p->inputs[k].slot * RL_CHUNK;
             int src = p->inputs[k].src;
+            if (src < 5) {
+                memcpy(o, cols[src], m * sizeof *o);
+                continue;
+            }
             for (size_t j = 0; j < m; j++) {
                 double h = H[j], l = L[j];
-                switch (src) {
-                case 0: o[j] = O[j]; break;
-                case 1: o[j] = h; break;
-                case 2: o[j] = l; break;
-                case 3: o[j] = C[j]; break;
-                case 4: o[j] = V[j]; break;
-                case 5: o[j] = (h + l) / 2.0; break;
-                case 6: o[j] = (h + l + C[j]) / 3.0; break;
-                default: o[j] = (O[j] + h + l + C[j]) / 4.0; break;
-                }
+                o[j] = src == 5 ? (h + l) / 2.0
+                     : src == 6 ? (h + l + C[j]) / 3.0 : (O[j] + h + l + C[j]) / 4.0;
             }
         }
         for (size_t q = 0; q < p->n_code; q++) {
@@ -428,6 +424,12 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
             case OP_TA: {
                 double in[CB_TA_MAX_INPUTS], out[CB_TA_MAX_OUTPUTS];
                 size_t nout = ins->n_out;
+                if (ins->n_in == 1 && ins->in_map[0] == -1 && nout == 1) {
+                    /* the common case, one series in and one value out: no copies */
+                    for (j = 0; j < m; j++)
+                        ins->upd(st, &a[j], &o[j]);
+                    break;
+                }
                 for (j = 0; j < m; j++) {
                     for (int k = 0; k < ins->n_in; k++) {
                         int mm = ins->in_map[k];
