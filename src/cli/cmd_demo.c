@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/data_cli.h"
@@ -13,12 +14,67 @@ const char help_demo[] =
     "Generates a SYNTHETIC market (a deterministic random walk with volatility clustering and\n"
     "jumps; labelled SYNTHETIC everywhere it is shown), imports it into the local store under\n"
     "$COMEBACK_HOME (default ./user_data) as synth:SYN/USDT:1m, replacing an earlier demo\n"
-    "series, and prints `comeback data info` and `comeback data check` for it.\n"
+    "series, and prints `comeback data info` and `comeback data check` for it. Then it\n"
+    "backtests the ema-cross-rsi example strategy on it (written to <home>/demo/\n"
+    "ema_cross_rsi.ini) and writes the HTML and JSON reports to <home>/demo/.\n"
     "\n"
     "  --bars N   candles to generate (default 100000, i.e. about 69 days of 1m candles)\n"
     "  --seed S   random seed (default 42); the same seed gives the same market\n";
 
 #define DEMO_SERIES "synth:SYN/USDT:1m"
+
+/* examples/strategies/ema_cross_rsi.ini, on the demo's 1m candles */
+static const char k_demo_strategy[] =
+    "; ema-cross-rsi (examples/strategies/ema_cross_rsi.ini) on the demo's SYNTHETIC 1m market\n"
+    "[strategy]\n"
+    "name = ema-cross-rsi\n"
+    "timeframe = 1m\n"
+    "entry = crossover(ema(close, fast), ema(close, slow)) and rsi(close, 14) < rsi_max\n"
+    "exit = crossunder(ema(close, fast), ema(close, slow))\n"
+    "stoploss = 5%\n"
+    "trailing_stop = 3%\n"
+    "trailing_offset = 1%\n"
+    "\n"
+    "[params]\n"
+    "fast = 12\n"
+    "slow = 26\n"
+    "rsi_max = 70\n"
+    "\n"
+    "[backtest]\n"
+    "data = " DEMO_SERIES "\n"
+    "start_balance = 10000 USDT\n"
+    "stake = 10%\n"
+    "fee = 0.1%\n"
+    "slippage = 0.05%\n"
+    "\n"
+    "[pairs]\n"
+    "SYN/USDT = tick=0.01 step=0.00001 min_notional=5\n";
+
+/* Writes the demo strategy and backtests it with HTML and JSON reports in <home>/demo. */
+static int demo_backtest(void)
+{
+    char dir[4096], ini[4200], html[4200], json[4200];
+    snprintf(dir, sizeof dir, "%s/demo", cb_store_home());
+    snprintf(ini, sizeof ini, "%s/ema_cross_rsi.ini", dir);
+    snprintf(html, sizeof html, "%s/report.html", dir);
+    snprintf(json, sizeof json, "%s/result.json", dir);
+    char mk[4200];
+    snprintf(mk, sizeof mk, "%s", cb_store_home());
+    mkdir(mk, 0755);
+    mkdir(dir, 0755);
+    FILE *f = fopen(ini, "w");
+    if (!f || fputs(k_demo_strategy, f) < 0 || fclose(f) != 0)
+        return cli_error("demo: cannot write %s", ini);
+    printf("\n== comeback backtest %s --html %s --json %s\n", ini, html, json);
+    fflush(stdout);
+    char b0[] = "backtest", b2[] = "--html", b4[] = "--json";
+    char *bt_argv[] = {b0, ini, b2, html, b4, json, NULL};
+    int r = cmd_backtest(6, bt_argv);
+    fflush(stdout);
+    if (r == 0)
+        printf("\nOpen %s in a browser for the charts (no network needed).\n", html);
+    return r;
+}
 
 int cmd_demo(int argc, char **argv)
 {
@@ -88,6 +144,9 @@ int cmd_demo(int argc, char **argv)
     char *check_argv[] = {c0, a1, NULL};
     r = data_check_run(2, check_argv);
     fflush(stdout);
+    if (r)
+        return r;
+    r = demo_backtest();
     printf("\nThe market above is SYNTHETIC. Next: 'comeback data list', 'comeback help data',\n"
            "docs/demo.md.\n");
     return r;

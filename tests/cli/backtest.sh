@@ -24,6 +24,12 @@ set +e
 set -e
 [ "$rc" = 2 ] && [ "$rc2" = 2 ] || fail "usage errors must exit 2 ($rc, $rc2)"
 
+# the demo ends with a real backtest of an example strategy and writes both reports
+COMEBACK_HOME="$tmp/home" "$bin" demo --bars 20000 >"$tmp/demo.txt"
+grep -q "Backtest: ema-cross-rsi" "$tmp/demo.txt" || fail "demo: no backtest summary"
+grep -q "<svg" "$tmp/home/demo/report.html" || fail "demo: no HTML report"
+grep -q '"final_balance"' "$tmp/home/demo/result.json" || fail "demo: no JSON"
+
 if [ ! -f "$data" ] || [ ! -f "$oracle" ]; then echo "skipped: shared data absent"; exit 77; fi
 command -v python3 >/dev/null || { echo "skipped: python3 absent"; exit 77; }
 
