@@ -12,8 +12,9 @@ const char help_ta[] =
     "usage: comeback ta SERIES --indicator SPEC [--indicator SPEC ...] [--with SERIES2]\n"
     "                  [--output FILE]\n"
     "\n"
-    "Computes technical indicators over SERIES (a file in any readable format) and writes CSV\n"
-    "to stdout (or FILE): a header `time_ms,<SPEC>...` and one row per candle. SPEC is\n"
+    "Computes technical indicators over SERIES (a store name such as binance:BTC/USDT:1h, or a\n"
+    "file in any readable format) and writes CSV to stdout (or FILE): a header\n"
+    "`time_ms,<SPEC>...` and one row per candle. SPEC is\n"
     "name[:option[:option...]] (rsi:14, macd:12:26:9, bbands:20:2, obv); missing trailing\n"
     "options take their defaults. An indicator with several outputs gets one column per\n"
     "output, named <SPEC>.<output> (macd:12:26:9.signal, bbands:20:2.upper). Cells before an\n"
@@ -91,7 +92,7 @@ static int read_series(const char *path, cb_series_t **out)
     ro.format = CB_FORMAT_AUTO;
     cb_diag_t d;
     cb_diag_clear(&d);
-    int r = cb_series_read_file(path, &ro, out, NULL, &d);
+    int r = cb_series_open(path, &ro, out, &d);
     if (r) {
         if (!d.file[0])
             snprintf(d.file, sizeof d.file, "%s", path);
