@@ -116,9 +116,17 @@ int cb_rules_plugin_load(const char *path, cb_rules_strategy_t **out, cb_diag_t 
     s->dl = dlopen(full, RTLD_NOW | RTLD_LOCAL);
     if (!s->dl) {
         const char *e = dlerror();
+        if (!e)
+            e = "unknown error";
+        /* dlerror starts with the path: do not say it twice */
+        size_t fl = strlen(full);
+        if (strncmp(e, full, fl) == 0 && e[fl] == ':' && e[fl + 1] == ' ')
+            e += fl + 2;
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", e);
         cb_rules_strategy_free(s);
         return cb_diag_set(diag, CB_ENOENT, path, 0, 0, "plugin", "cannot load the plug-in: %s",
-                           e ? e : "unknown error");
+                           msg);
     }
     dlerror();
     void *sym = dlsym(s->dl, CB_STRATEGY_ENTRY_SYMBOL);
