@@ -56,8 +56,8 @@ static void frame(FILE *f, const axis_t *a, const char *fmt_unit)
         double y = px_y(a, v);
         fprintf(f, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#e4e4e4'/>", PADL,
                 W - PADR, y, y);
-        fprintf(f, "<text x='%d' y='%.1f' class='ax' text-anchor='end'>%.6g%s</text>\n",
-                PADL - 4, y + 4, v, fmt_unit);
+        fprintf(f, "<text x='%d' y='%.1f' class='ax' text-anchor='end'>%.*f%s</text>\n",
+                PADL - 4, y + 4, fabs(a->y1 - a->y0) >= 50 ? 0 : 2, v, fmt_unit);
     }
     fprintf(f, "<text x='%d' y='%d' class='ax'>%s</text>", PADL, H - 8, d0);
     fprintf(f, "<text x='%d' y='%d' class='ax' text-anchor='end'>%s</text>\n", W - PADR, H - 8,
