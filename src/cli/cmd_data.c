@@ -42,7 +42,10 @@ const char help_data[] =
     "      A deterministic SYNTHETIC market (random walk with volatility clustering and jumps).\n"
     "      FILE ending in .csv is CSV, .cbk a store file; --store saves synth:P:TF.\n"
     "      Defaults: --timeframe 1m --seed 42 --pair SYN/USDT --start 2020-01-01\n"
-    "      --start-price 20000.\n";
+    "      --start-price 20000.\n"
+    "  data download --exchange binance --pair BASE/QUOTE --timeframe TF --from DATE\n"
+    "                [--to DATE] [--api-url URL]\n"
+    "      Pages the exchange's candles into the store, resuming where the store ends.\n";
 
 /* ---- Helpers ---------------------------------------------------------------------------- */
 
@@ -607,7 +610,7 @@ static const struct {
 } subcommands[] = {
     {"import", data_import}, {"list", data_list},         {"info", data_info_run},
     {"check", data_check_run}, {"resample", data_resample}, {"export", data_export},
-    {"synth", data_synth},
+    {"synth", data_synth},     {"download", data_download_run},
 };
 
 int cmd_data(int argc, char **argv)

@@ -10,4 +10,9 @@ extern const char help_data_check[];
 /* `comeback data info SERIES`; argv[0] is "info" (cmd_data.c; the demo calls it too). */
 int data_info_run(int argc, char **argv);
 
+/* `comeback data download --exchange binance --pair P --timeframe TF --from DATE ...`;
+ * argv[0] is "download" (data_download.c). */
+int data_download_run(int argc, char **argv);
+extern const char help_data_download[];
+
 #endif
