@@ -321,6 +321,58 @@ static void test_functions(void **state)
     bars_free(&b);
 }
 
+
+/* highest/lowest (a monotonic deque) against brute force, with NaNs and repeated values. */
+static void test_windows_brute_force(void **state)
+{
+    (void)state;
+    size_t n = 3000;
+    double *c = malloc(n * sizeof *c);
+    uint64_t x = 7;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        c[i] = (double)((x >> 33) % 50); /* many ties */
+        if ((x >> 20) % 97 == 0)
+            c[i] = NAN;
+    }
+    bars_t b;
+    bars_from_closes(&b, c, n, 3600000);
+    static const size_t ws[] = {1, 2, 3, 7, 50};
+    for (size_t k = 0; k < sizeof ws / sizeof ws[0]; k++) {
+        size_t w = ws[k];
+        char e1[64], e2[64];
+        snprintf(e1, sizeof e1, "highest(close, %zu)", w);
+        snprintf(e2, sizeof e2, "lowest(close, %zu)", w);
+        double *hi = values_of(e1, &b, NULL), *lo = values_of(e2, &b, NULL);
+        for (size_t i = 0; i < n; i++) {
+            double mx = NAN, mn = NAN;
+            if (i + 1 >= w) {
+                mx = -INFINITY;
+                mn = INFINITY;
+                for (size_t j = i + 1 - w; j <= i; j++) {
+                    if (isnan(c[j])) {
+                        mx = mn = NAN;
+                        break;
+                    }
+                    mx = fmax(mx, c[j]);
+                    mn = fmin(mn, c[j]);
+                }
+            }
+            if (isnan(mx)) {
+                assert_true(isnan(hi[i]));
+                assert_true(isnan(lo[i]));
+            } else {
+                assert_close(hi[i], mx, 0, 0);
+                assert_close(lo[i], mn, 0, 0);
+            }
+        }
+        free(hi);
+        free(lo);
+    }
+    bars_free(&b);
+    free(c);
+}
+
 /* Comparisons with NaN (warm-up) are false, including != ; `not` of such a comparison is true. */
 static void test_nan_semantics(void **state)
 {
@@ -850,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_constant_folding),
         cmocka_unit_test(test_crossover_definition),
         cmocka_unit_test(test_functions),
+        cmocka_unit_test(test_windows_brute_force),
         cmocka_unit_test(test_nan_semantics),
         cmocka_unit_test(test_position_state),
         cmocka_unit_test(test_no_allocation_per_bar),

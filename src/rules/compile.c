@@ -786,9 +786,9 @@ static int finish(cc_t *c, int entry, int exit_, cb_rules_program_t **out)
         slots += nd.n_slots;
         size_t st = 0;
         switch (nd.op) {
-        case OP_LAG:
+        case OP_LAG: st = sizeof(size_t) + (size_t)nd.k * sizeof(double); break;
         case OP_HIGHEST:
-        case OP_LOWEST: st = sizeof(size_t) + (size_t)nd.k * sizeof(double); break;
+        case OP_LOWEST: st = rl_window_size((size_t)nd.k); break;
         case OP_XOVER:
         case OP_XUNDER: st = sizeof(double); break;
         case OP_TA: st = cb_ta_stream_size(nd.ta, nd.opts); break;

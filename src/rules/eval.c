@@ -56,9 +56,9 @@ void cb_rules_instance_reset(cb_rules_instance_t *inst)
         unsigned char *st = inst->state + n->state_off;
         switch (n->op) {
         case OP_CONST: inst->v[n->slot] = n->k; break;
-        case OP_LAG:
         case OP_HIGHEST:
-        case OP_LOWEST: {
+        case OP_LOWEST: rl_window_init(st, (size_t)n->k); break;
+        case OP_LAG: {
             size_t *pos = (size_t *)(void *)st;
             double *ring = (double *)(void *)(st + sizeof(size_t));
             *pos = 0;
@@ -140,24 +140,7 @@ static void run(cb_rules_instance_t *inst, unsigned mask)
             break;
         }
         case OP_HIGHEST:
-        case OP_LOWEST: {
-            size_t *pos = (size_t *)(void *)st;
-            double *ring = (double *)(void *)(st + sizeof(size_t));
-            size_t w = ins->w;
-            ring[*pos] = a;
-            if (++*pos == w)
-                *pos = 0;
-            double best = ring[0];
-            for (size_t j = 1; j < w && !isnan(best); j++) {
-                double x = ring[j];
-                if (isnan(x))
-                    best = x;
-                else if (ins->op == OP_HIGHEST ? x > best : x < best)
-                    best = x;
-            }
-            *o = best;
-            break;
-        }
+        case OP_LOWEST: *o = rl_window_push(st, ins->w, a, ins->op == OP_HIGHEST); break;
         case OP_TA: {
             double in[CB_TA_MAX_INPUTS];
             for (int k = 0; k < ins->n_in; k++) {
@@ -402,23 +385,9 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
             }
             case OP_HIGHEST:
             case OP_LOWEST: {
-                size_t *pos = (size_t *)(void *)st;
-                double *ring = (double *)(void *)(st + sizeof(size_t));
-                size_t w = ins->w;
-                for (j = 0; j < m; j++) {
-                    ring[*pos] = a[j];
-                    if (++*pos == w)
-                        *pos = 0;
-                    double best = ring[0];
-                    for (size_t k = 1; k < w && !isnan(best); k++) {
-                        double x = ring[k];
-                        if (isnan(x))
-                            best = x;
-                        else if (ins->op == OP_HIGHEST ? x > best : x < best)
-                            best = x;
-                    }
-                    o[j] = best;
-                }
+                int hi = ins->op == OP_HIGHEST;
+                for (j = 0; j < m; j++)
+                    o[j] = rl_window_push(st, ins->w, a[j], hi);
                 break;
             }
             case OP_TA: {
@@ -497,4 +466,55 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
     free(times);
     cb_rules_instance_free(inst);
     return 0;
+}
+
+/* ---- highest/lowest: a monotonic deque ---------------------------------------------------- */
+
+typedef struct rl_window {
+    size_t count;    /* values pushed */
+    size_t last_nan; /* index + 1 of the last NaN pushed, 0 = none */
+    size_t head, len;
+    /* then idx[w] (size_t) and val[w] (double): a circular deque, oldest first */
+} rl_window_t;
+
+size_t rl_window_size(size_t w)
+{
+    return sizeof(rl_window_t) + w * (sizeof(size_t) + sizeof(double));
+}
+
+void rl_window_init(void *st, size_t w)
+{
+    (void)w;
+    memset(st, 0, sizeof(rl_window_t));
+}
+
+double rl_window_push(void *st, size_t w, double x, int highest)
+{
+    rl_window_t *q = st;
+    size_t *idx = (size_t *)(void *)(q + 1);
+    double *val = (double *)(void *)(idx + w);
+    size_t i = q->count++;
+    /* drop what left the window [i - w + 1, i] from the front (first, so that there is room) */
+    while (q->len && idx[q->head] + w <= i) {
+        q->head = (q->head + 1) % w;
+        q->len--;
+    }
+    if (isnan(x)) {
+        q->last_nan = i + 1;
+    } else {
+        /* drop the values x dominates from the back */
+        while (q->len) {
+            size_t b = (q->head + q->len - 1) % w;
+            if (highest ? val[b] > x : val[b] < x)
+                break;
+            q->len--;
+        }
+        size_t t = (q->head + q->len) % w;
+        idx[t] = i;
+        val[t] = x;
+        q->len++;
+    }
+    if (i + 1 < w || (q->last_nan && q->last_nan - 1 + w > i) || !q->len)
+        return NAN;
+    return val[q->head];
 }

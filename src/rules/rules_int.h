@@ -206,6 +206,13 @@ struct cb_rules_program {
 int rl_compile(const cb_rules_file_t *f, const double *values, cb_rules_program_t **out,
                cb_diags_t *diags, int mark_used);
 
+/* highest/lowest over the last w values in O(1) amortised: a monotonic deque of (index, value)
+ * in caller memory of rl_window_size(w) bytes. NaN while fewer than w values were seen or
+ * while a NaN is inside the window. */
+size_t rl_window_size(size_t w);
+void rl_window_init(void *st, size_t w);
+double rl_window_push(void *st, size_t w, double x, int highest);
+
 /* The current value of node i (tests and tools). */
 double rl_instance_value(const cb_rules_instance_t *inst, int i);
 
