@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "comeback/data.h"
@@ -322,6 +325,45 @@ static void test_atomic_save(void **state)
     tu_rmtree(dir);
 }
 
+/* A writer killed in the middle of a save: the series on disk is the old one or the new one,
+ * never a mix, and a left-over temp file is neither loaded nor listed. */
+static void test_killed_writer(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    assert_non_null(tu_tmpdir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/data/binance/BTC_USDT-1h.cbk", dir);
+    cb_series_t *old = small_series(100, 0), *big = small_series(400000, 0), *l;
+    cb_diag_t d;
+    assert_int_equal(cb_store_save(path, old, &d), 0);
+    for (int round = 0; round < 3; round++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            cb_store_save(path, big, NULL);
+            _exit(0);
+        }
+        struct timespec ts = {0, (long)(1 + 7 * round) * 1000000L};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int st;
+        waitpid(pid, &st, 0);
+        assert_int_equal(cb_store_load(path, &l, &d), 0);
+        assert_true(l->n == old->n || l->n == big->n);
+        assert_same(l->n == old->n ? old : big, l);
+        cb_series_free(l);
+        cb_store_entry_t *list;
+        size_t n;
+        assert_int_equal(cb_store_list(dir, &list, &n, &d), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(list[0].err, 0);
+        free(list);
+    }
+    cb_series_free(old);
+    cb_series_free(big);
+    tu_rmtree(dir);
+}
+
 static void test_merge(void **state)
 {
     (void)state;
@@ -452,7 +494,7 @@ int main(void)
         cmocka_unit_test(test_names),      cmocka_unit_test(test_round_trip_mmap),
         cmocka_unit_test(test_corruption), cmocka_unit_test(test_atomic_save),
         cmocka_unit_test(test_merge),      cmocka_unit_test(test_hash_streaming),
-        cmocka_unit_test(test_csv_export),
+        cmocka_unit_test(test_csv_export), cmocka_unit_test(test_killed_writer),
     };
     return cmocka_run_group_tests_name("data_store", tests, NULL, NULL);
 }
