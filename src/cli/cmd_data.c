@@ -131,8 +131,9 @@ static int save_to_store(const cb_series_t *s, char *name, size_t name_size)
     if (cb_store_name(&s->meta, name, name_size) != 0 ||
         cb_store_path(NULL, s->meta.exchange, s->meta.pair, s->meta.timeframe, path,
                       sizeof path) != 0)
-        return cli_error("cannot store a series named '%s:%s:%s'", s->meta.exchange,
-                         s->meta.pair, s->meta.timeframe);
+        return cli_error("cannot store a series named '%s:%s:%s' (a file carries no exchange "
+                         "or pair: import it first with 'comeback data import', or use --out)",
+                         s->meta.exchange, s->meta.pair, s->meta.timeframe);
     if (cb_store_save(path, s, &d) != 0)
         return cli_print_diag(&d);
     return 0;

@@ -125,6 +125,9 @@ else
   echo "note: shared data absent, real-file part skipped"
 fi
 
+run 1 "$bin" data resample "$tmp/e.csv" --to 1h --store
+has "a file carries no exchange or pair: import it first"
+
 # Bad arguments: usage errors (exit 2) with a sentence.
 run 2 "$bin" data
 has "which subcommand?"
