@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "comeback/data.h"
+#include "comeback/rules.h"
 #include "comeback/ta.h"
 #include "testutil.h"
 
@@ -483,6 +484,43 @@ static void test_talib_web_fixture(void **state)
     cb_series_free(ser);
 }
 
+/* The rules language feeds vwap_session the bar's open time: with the session fixture (a UTC
+ * day starts at bar 2) the session VWAP is 10.17, 10.77, 11.83, 12.1, so `vwap_session() >
+ * 11.8` holds from bar 2 on; had a price column been used as the time, no reset would happen
+ * and bar 2 would be 10.77. Checked bar by bar (instance) and in the column fast path. */
+static void test_rules_vwap_session(void **state)
+{
+    (void)state;
+    static const char text[] = "[strategy]\ntimeframe = 1h\nentry = vwap_session() > 11.8\n";
+    cb_rules_file_t *f = NULL;
+    cb_diags_t diags = {0};
+    assert_int_equal(cb_rules_file_parse("t.ini", text, strlen(text), NULL, &f, &diags), 0);
+    cb_rules_program_t *p = NULL;
+    assert_int_equal(cb_rules_compile(f, NULL, &p, &diags), 0);
+    cb_rules_instance_t *inst = NULL;
+    cb_diag_t d;
+    assert_int_equal(cb_rules_instance_new(p, 0, &inst, &d), 0);
+    static const int want[4] = {0, 0, 1, 1};
+    int64_t t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (int64_t)X_T[i];
+        int en, ex;
+        assert_int_equal(cb_rules_instance_step(inst, t[i], X_O[i], X_H[i], X_L[i], X_C[i],
+                                                X_V[i], NULL, &en, &ex),
+                         0);
+        assert_int_equal(en, want[i]);
+    }
+    cb_bar_view_t bars = {4, t, X_O, X_H, X_L, X_C, X_V};
+    uint8_t entry[4], exit_[4];
+    assert_int_equal(cb_rules_program_signals(p, &bars, 0, entry, exit_, &d), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(entry[i], want[i]);
+    cb_rules_instance_free(inst);
+    cb_rules_program_free(p);
+    cb_rules_file_free(f);
+    cb_diags_free(&diags);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_extras_degenerate),
         cmocka_unit_test(test_tulip),
         cmocka_unit_test(test_talib_web_fixture),
+        cmocka_unit_test(test_rules_vwap_session),
         cmocka_unit_test(test_backtrader_btc_1d),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
