@@ -21,9 +21,9 @@ const char help_exchange_sim[] =
     "Orders fill against the replayed prices with the backtester's fill model; balances move.\n"
     "\n"
     "options:\n"
-    "  --data SERIES,...   candle series, one per pair, all on one timeframe: files (CSV,\n"
-    "                      Binance klines, freqtrade JSON) named PAIR=FILE, e.g.\n"
-    "                      BTC/USDT=btc_1h.csv\n"
+    "  --data SERIES,...   candle series, one per pair, all on one timeframe: store names\n"
+    "                      (binance:BTC/USDT:1h) or files (CSV, Binance klines, freqtrade\n"
+    "                      JSON) named PAIR=FILE, e.g. BTC/USDT=btc_1h.csv\n"
     "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8765; PORT 0 = any free port).\n"
     "                      Only an address named here can be other than loopback.\n"
     "  --speed X           candles per second (default 1); 'realtime' = one candle per\n"
@@ -69,7 +69,7 @@ static int load_one(const char *spec, cb_series_t **out)
     }
     cb_diag_t d;
     cb_read_opts_t ro = {0};
-    int r = cb_series_read_file(path, &ro, out, NULL, &d);
+    int r = cb_series_open(path, &ro, out, &d);
     if (r)
         return cli_print_diag(&d);
     if (pair[0])

@@ -61,4 +61,15 @@ def rows(p):
 a, b = rows(sys.argv[1]), rows(sys.argv[2])
 assert a == b, (len(a), len(b), next((x, y) for x, y in zip(a, b) if x != y))
 PY
+
+# The downloaded store series can be replayed by the simulator by its store name.
+rm -f "$tmp/port"
+COMEBACK_HOME=$tmp/a "$BIN" exchange-sim --data binance:BTC/USDT:1h --listen 127.0.0.1:0 \
+  --port-file "$tmp/port" --speed paused --start end --quiet &
+pid=$!
+for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+n=$(curl -s --max-time 5 "http://127.0.0.1:$(head -1 "$tmp/port")/api/v3/klines?symbol=BTCUSDT&interval=1h&limit=1000" |
+    python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$n" = 240 ] || { echo "FAIL: the store series replayed $n candles"; exit 1; }
+stop_sim
 echo ok
