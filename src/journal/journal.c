@@ -165,28 +165,37 @@ int cb_journal_open(const char *path, const char *bot, cb_journal_t **out, cb_di
         snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     if (strcasecmp(mode, "wal") != 0 || exec(j, "PRAGMA synchronous=FULL") ||
-        exec(j, "PRAGMA foreign_keys=ON") || exec(j, schema)) {
+        exec(j, "PRAGMA foreign_keys=ON")) {
         cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot set up the journal: %s",
                     sqlite3_errmsg(j->db));
         cb_journal_close(j);
         return CB_EIO;
     }
+    /* Schema and first-time metadata in one transaction: a crash while a new journal is being
+     * created leaves either nothing or all of it (never a journal without its sequence). */
     char owner[32];
-    int r = get_meta(j, "bot", owner, sizeof owner);
-    if (r == CB_ENOENT) {
-        if (set_meta(j, "bot", bot) || set_meta(j, "schema_version", "1") ||
-            set_meta(j, "next_seq", "1")) {
-            cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot initialise the journal: %s",
-                        sqlite3_errmsg(j->db));
-            cb_journal_close(j);
-            return CB_EIO;
+    int r = exec(j, "BEGIN IMMEDIATE");
+    if (r == 0 && (r = exec(j, schema)) == 0) {
+        r = get_meta(j, "bot", owner, sizeof owner);
+        if (r == CB_ENOENT) {
+            snprintf(owner, sizeof owner, "%s", bot);
+            r = set_meta(j, "bot", bot);
+            if (r == 0)
+                r = set_meta(j, "schema_version", "1");
+            if (r == 0)
+                r = set_meta(j, "next_seq", "1");
         }
-    } else if (r != 0) {
-        cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot read the journal: %s",
+    }
+    if (r == 0)
+        r = exec(j, "COMMIT");
+    if (r != 0) {
+        cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot initialise the journal: %s",
                     sqlite3_errmsg(j->db));
+        exec(j, "ROLLBACK");
         cb_journal_close(j);
         return CB_EIO;
-    } else if (strcmp(owner, bot) != 0) {
+    }
+    if (strcmp(owner, bot) != 0) {
         cb_diag_set(diag, CB_ECONFLICT, path, 0, 0, NULL,
                     "this journal belongs to bot '%s', not '%s'; use another db file", owner,
                     bot);
