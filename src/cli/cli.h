@@ -39,6 +39,11 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
 /* The indicator table as `comeback help ta` prints it (cmd_ta.c). */
 void cli_ta_help_table(FILE *out);
 
+/* Loads a strategy file, printing its warnings and errors (with the source line and a caret)
+ * to stderr. Returns CLI_OK with *out set, or CLI_FAIL (*out is NULL). */
+typedef struct cb_rules_file cb_rules_file_t;
+int cli_load_strategy(const char *path, cb_rules_file_t **out);
+
 /* 1 when stdout is a terminal (colour and progress bars only then). */
 int cli_stdout_is_tty(void);
 

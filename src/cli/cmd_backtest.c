@@ -151,21 +151,11 @@ int cmd_backtest(int argc, char **argv)
         return cli_usage_error("backtest", "missing the strategy file");
 
     /* the strategy file */
-    cb_diags_t diags = {0};
     cb_rules_file_t *f = NULL;
-    int rc = cb_rules_file_load(ini, &f, &diags);
-    char buf[2048];
-    for (size_t k = 0; k < diags.n; k++) {
-        cb_rules_render_diag(f, &diags.items[k], buf, sizeof buf);
-        fputs(buf, stderr);
-    }
-    cb_diags_free(&diags);
-    if (rc) {
-        if (!f)
-            cli_error("%s: %s", ini, cb_strerror(rc));
-        cb_rules_file_free(f);
+    if (cli_load_strategy(ini, &f) != CLI_OK)
         return CLI_FAIL;
-    }
+    int rc = 0;
+    char buf[2048];
     int status = CLI_FAIL;
     cb_backtest_t bt;
     cb_diag_t sdiag;

@@ -61,21 +61,9 @@ int cmd_check(int argc, char **argv)
     }
     if (!ini)
         return cli_usage_error("check", "missing the strategy file");
-    cb_diags_t diags = {0};
     cb_rules_file_t *f = NULL;
-    int rc = cb_rules_file_load(ini, &f, &diags);
-    char buf[2048];
-    for (size_t k = 0; k < diags.n; k++) {
-        cb_rules_render_diag(f, &diags.items[k], buf, sizeof buf);
-        fputs(buf, stderr);
-    }
-    cb_diags_free(&diags);
-    if (rc) {
-        if (!f)
-            cli_error("%s: %s", ini, cb_strerror(rc));
-        cb_rules_file_free(f);
+    if (cli_load_strategy(ini, &f) != CLI_OK)
         return CLI_FAIL;
-    }
     int status = CLI_FAIL;
     size_t np = cb_rules_file_n_params(f);
     double *values = calloc(np ? np : 1, sizeof *values);
