@@ -44,6 +44,13 @@ void cli_ta_help_table(FILE *out);
 typedef struct cb_rules_file cb_rules_file_t;
 int cli_load_strategy(const char *path, cb_rules_file_t **out);
 
+/* Matches a backtest setting option at argv[*i] (--data, --pair, --from, --to, --fee,
+ * --maker-fee, --slippage, --stake, --start-balance, --max-open-trades: the [backtest] keys)
+ * and stores its value in st. Returns 1 when matched, 0 when not, -1 when the value is
+ * missing (an error was printed). */
+typedef struct cb_bt_settings cb_bt_settings_t;
+int cli_bt_setting(int argc, char **argv, int *i, cb_bt_settings_t *st);
+
 /* 1 when stdout is a terminal (colour and progress bars only then). */
 int cli_stdout_is_tty(void);
 

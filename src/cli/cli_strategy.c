@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "comeback/backtest.h"
 #include "comeback/rules.h"
 
 int cli_load_strategy(const char *path, cb_rules_file_t **out)
@@ -23,4 +24,28 @@ int cli_load_strategy(const char *path, cb_rules_file_t **out)
         return CLI_FAIL;
     }
     return CLI_OK;
+}
+
+int cli_bt_setting(int argc, char **argv, int *i, cb_bt_settings_t *st)
+{
+    /* The options are the [backtest] keys of the one table, with dashes: --start-balance. */
+#define CB_BT_OPT_(field, key)                                                               \
+    {                                                                                        \
+        char name[48] = "--";                                                                \
+        size_t k = 2;                                                                        \
+        for (const char *c = key; *c && k + 1 < sizeof name; c++)                            \
+            name[k++] = *c == '_' ? '-' : *c;                                                \
+        name[k] = '\0';                                                                      \
+        const char *v;                                                                       \
+        int r = cli_opt(argc, argv, i, name, &v);                                            \
+        if (r < 0)                                                                           \
+            return -1;                                                                       \
+        if (r > 0) {                                                                         \
+            snprintf(st->field, sizeof st->field, "%s", v);                                  \
+            return 1;                                                                        \
+        }                                                                                    \
+    }
+    CB_BT_SETTINGS_MAP(CB_BT_OPT_)
+#undef CB_BT_OPT_
+    return 0;
 }

@@ -83,24 +83,11 @@ int cmd_backtest(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
-#define OPT(name, field)                                                                     \
-    if ((r = cli_opt(argc, argv, &i, name, &v)) != 0) {                                      \
-        if (r < 0)                                                                           \
-            return CLI_USAGE;                                                                \
-        snprintf(cl.field, sizeof cl.field, "%s", v);                                        \
-        continue;                                                                            \
-    }
-        OPT("--data", data)
-        OPT("--from", from)
-        OPT("--to", to)
-        OPT("--fee", fee)
-        OPT("--maker-fee", maker_fee)
-        OPT("--slippage", slippage)
-        OPT("--stake", stake)
-        OPT("--start-balance", start_balance)
-        OPT("--max-open-trades", max_open_trades)
-        OPT("--pair", pair)
-#undef OPT
+        if ((r = cli_bt_setting(argc, argv, &i, &cl)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            continue;
+        }
         if ((r = cli_opt(argc, argv, &i, "--set", &v)) != 0) {
             if (r < 0)
                 return CLI_USAGE;

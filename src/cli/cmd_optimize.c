@@ -263,24 +263,11 @@ static int optimize_main(int argc, char **argv)
     const char *params[CB_OPT_MAX_PARAMS * 2];
     int n_params = 0;
     for (int i = 1; i < argc; i++) {
-#define SETTING(name, field)                                                                 \
-    if ((r = cli_opt(argc, argv, &i, name, &v)) != 0) {                                      \
-        if (r < 0)                                                                           \
-            return CLI_USAGE;                                                                \
-        snprintf(cl.field, sizeof cl.field, "%s", v);                                        \
-        continue;                                                                            \
-    }
-        SETTING("--data", data)
-        SETTING("--pair", pair)
-        SETTING("--from", from)
-        SETTING("--to", to)
-        SETTING("--fee", fee)
-        SETTING("--maker-fee", maker_fee)
-        SETTING("--slippage", slippage)
-        SETTING("--stake", stake)
-        SETTING("--start-balance", start_balance)
-        SETTING("--max-open-trades", max_open_trades)
-#undef SETTING
+        if ((r = cli_bt_setting(argc, argv, &i, &cl)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            continue;
+        }
         if ((r = cli_opt(argc, argv, &i, "--set", &v)) != 0) {
             if (r < 0)
                 return CLI_USAGE;
