@@ -108,28 +108,33 @@ static sqlite3_stmt *prep(cb_journal_t *j, const char *sql)
     return st;
 }
 
-static int get_meta(cb_journal_t *j, const char *key, char *buf, size_t size)
+
+
+/* The two small key/value tables: meta (the journal's own bookkeeping) and kv (the robot's). */
+static int table_get(cb_journal_t *j, int meta, const char *key, char *buf, size_t size)
 {
-    sqlite3_stmt *st = prep(j, "SELECT value FROM meta WHERE key = ?");
+    sqlite3_stmt *st = prep(j, meta ? "SELECT value FROM meta WHERE key = ?"
+                                    : "SELECT value FROM kv WHERE key = ?");
     if (!st)
         return CB_EIO;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    int rc = CB_ENOENT;
+    int r = sqlite3_step(st), rc;
     if (r == SQLITE_ROW) {
         snprintf(buf, size, "%s", (const char *)sqlite3_column_text(st, 0));
         rc = 0;
-    } else if (r != SQLITE_DONE) {
-        rc = CB_EIO;
+    } else {
+        rc = r == SQLITE_DONE ? CB_ENOENT : CB_EIO;
     }
     sqlite3_finalize(st);
     return rc;
 }
 
-static int set_meta(cb_journal_t *j, const char *key, const char *value)
+static int table_set(cb_journal_t *j, int meta, const char *key, const char *value)
 {
-    sqlite3_stmt *st = prep(j, "INSERT INTO meta(key, value) VALUES(?, ?) "
-                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    sqlite3_stmt *st = prep(j, meta ? "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key)"
+                                      " DO UPDATE SET value = excluded.value"
+                                    : "INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key)"
+                                      " DO UPDATE SET value = excluded.value");
     if (!st)
         return CB_EIO;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -137,6 +142,26 @@ static int set_meta(cb_journal_t *j, const char *key, const char *value)
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CB_EIO;
     sqlite3_finalize(st);
     return rc;
+}
+
+static int get_meta(cb_journal_t *j, const char *key, char *buf, size_t size)
+{
+    return table_get(j, 1, key, buf, size);
+}
+
+static int set_meta(cb_journal_t *j, const char *key, const char *value)
+{
+    return table_set(j, 1, key, value);
+}
+
+int cb_journal_kv_set(cb_journal_t *j, const char *key, const char *value)
+{
+    return table_set(j, 0, key, value);
+}
+
+int cb_journal_kv_get(cb_journal_t *j, const char *key, char *buf, size_t size)
+{
+    return table_get(j, 0, key, buf, size);
 }
 
 int cb_journal_open(const char *path, const char *bot, cb_journal_t **out, cb_diag_t *diag)
@@ -546,35 +571,7 @@ int cb_journal_position(cb_journal_t *j, const char *pair, int qty_scale, int64_
     return rc;
 }
 
-int cb_journal_kv_set(cb_journal_t *j, const char *key, const char *value)
-{
-    sqlite3_stmt *st = prep(j, "INSERT INTO kv(key, value) VALUES(?, ?) "
-                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-    if (!st)
-        return CB_EIO;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CB_EIO;
-    sqlite3_finalize(st);
-    return rc;
-}
 
-int cb_journal_kv_get(cb_journal_t *j, const char *key, char *buf, size_t size)
-{
-    sqlite3_stmt *st = prep(j, "SELECT value FROM kv WHERE key = ?");
-    if (!st)
-        return CB_EIO;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st), rc;
-    if (r == SQLITE_ROW) {
-        snprintf(buf, size, "%s", (const char *)sqlite3_column_text(st, 0));
-        rc = 0;
-    } else {
-        rc = r == SQLITE_DONE ? CB_ENOENT : CB_EIO;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
 
 int cb_journal_event(cb_journal_t *j, int64_t time_ms, const char *kind, const char *detail)
 {
