@@ -166,6 +166,12 @@ typedef struct cb_venue_ops {
     /* The venue's quote balance (free + locked), for reconciliation. */
     int64_t (*quote_balance)(void *self);
     void (*destroy)(void *self);
+    /* Asynchronous venues only (NULL for simulated ones): lets the venue learn what happened
+     * to its live orders (acknowledgements, fills, cancels) and deliver those events to the
+     * sink. The robot calls it from its loop, at least once per second and after every bar.
+     * Returns 0, or a negative cb_err when the venue cannot be trusted any more (the robot
+     * then stops trading and reconciles). */
+    int (*poll)(void *self, int64_t now_ms);
 } cb_venue_ops_t;
 
 typedef struct cb_venue {
