@@ -61,6 +61,22 @@ typedef struct cb_engine_pair {
     void *strategy_self;
 } cb_engine_pair_t;
 
+/* Hooks the robot gives the engine (NULL in backtests). Called synchronously from
+ * cb_engine_step. */
+typedef struct cb_engine_hooks {
+    void *ctx;
+    /* Every decision of a strategy on a tradable bar past its warm-up, before the engine acts
+     * on it: the pair, the bar's open time, its close, the decision and whether a position is
+     * open. For logging; may be NULL. */
+    void (*decision)(void *ctx, uint32_t pair, int64_t time_ms, double close,
+                     const cb_decision_t *d, int in_position);
+    /* Asked before an entry order is sent, with the quote notional it would commit (for a
+     * base-sized stake: quantity at the reference price). Returns 1 to allow; 0 drops the
+     * entry (counted in result.refused_entries). May be NULL (allow). */
+    int (*allow_entry)(void *ctx, uint32_t pair, int64_t time_ms, double close,
+                       int64_t notional);
+} cb_engine_hooks_t;
+
 typedef struct cb_engine_config {
     int64_t start_balance;     /* quote (fx) */
     cb_stake_t stake;
@@ -75,6 +91,10 @@ typedef struct cb_engine_config {
                                 * bars still warm the strategies up; later ones are ignored. */
     size_t chart_points;       /* samples kept for charts (0 = 1200) */
     cb_venue_t *venue;         /* NULL = a backtest venue owned by the run */
+    int live;                  /* 1: the robot: series grow between steps (the engine re-reads
+                                * their length and arrays at every step), no end-of-data
+                                * settlement, to_ms ignored, positions may stay open */
+    const cb_engine_hooks_t *hooks; /* NULL = none (borrowed) */
 } cb_engine_config_t;
 
 /* Defaults: 10000 start balance, stake 10%, fees and slippage 0, no exits. */
@@ -142,6 +162,7 @@ typedef struct cb_engine_result {
     size_t rejected[CB_REJECT_COUNT]; /* entries refused, by reason */
     size_t rejected_exits;     /* exit or protective orders refused */
     size_t expired_entries;    /* limit entries that did not fill in their bar */
+    size_t refused_entries;    /* entries the allow_entry hook refused (the robot's risk) */
     /* equity marked to market at every bar close of the window */
     size_t steps;              /* bar closes (distinct times) */
     size_t steps_in_market;    /* ... with at least one position open */
@@ -174,6 +195,59 @@ int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, 
                   cb_engine_result_t *out, cb_diag_t *diag);
 
 void cb_engine_result_free(cb_engine_result_t *r);
+
+/* ---- The engine as an object, driven bar by bar ----------------------------------------- *
+ * cb_engine_run is exactly: open, then step(next_time()) until next_time() is INT64_MAX, then
+ * finish. The robot drives the same functions with live = 1: it appends each closed candle to
+ * its pair's series (which may reallocate) and steps at that candle's open time. */
+typedef struct cb_engine cb_engine_t;
+
+/* Checks the configuration (as cb_engine_run) and prepares a run. The config and the pairs
+ * array are copied; the series, strategy instances, hooks and a caller's venue are borrowed
+ * and must outlive the engine. Returns 0, CB_EINVAL (diag) or CB_ENOMEM. */
+int cb_engine_open(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, size_t n_pairs,
+                   cb_engine_t **out, cb_diag_t *diag);
+/* The open time of the next bar not yet processed, over all pairs; INT64_MAX when none. */
+int64_t cb_engine_next_time(cb_engine_t *e);
+/* Processes the bar opening at t of every pair whose next bar opens at t (the venue matches
+ * resting orders, strategies decide, orders go out), then marks equity. Returns 0, a
+ * strategy's error (diag names the pair and bar) or CB_ENOMEM. */
+int cb_engine_step(cb_engine_t *e, int64_t t, cb_diag_t *diag);
+/* Completes the statistics and moves the result to *out (free with cb_engine_result_free).
+ * The engine can then only be freed. Returns 0 or CB_EINTERNAL (the books do not balance). */
+int cb_engine_finish(cb_engine_t *e, cb_engine_result_t *out, cb_diag_t *diag);
+/* Frees the engine (and the backtest venue it made). NULL is fine. */
+void cb_engine_free(cb_engine_t *e);
+
+/* One pair's position as the engine holds it. Money fx. */
+typedef struct cb_engine_position {
+    int open;
+    int64_t qty, entry_price, entry_fee;
+    int64_t entry_ms, signal_ms;   /* entry fill bar, decision bar (open times) */
+    int64_t highest;               /* highest high since entry (the trailing stop's anchor) */
+    int64_t stop_level, tp_level;  /* resting protective orders; 0 = none */
+    int stop_trailing;
+    int entry_pending, exit_pending; /* an entry / exit order is live at the venue */
+    double last_close;
+    size_t bars;                   /* bars of this pair processed so far */
+} cb_engine_position_t;
+
+int cb_engine_position(const cb_engine_t *e, size_t pair, cb_engine_position_t *out);
+int64_t cb_engine_cash(const cb_engine_t *e);      /* quote, fx */
+int64_t cb_engine_equity(const cb_engine_t *e);    /* cash + positions at their last close */
+int cb_engine_open_positions(const cb_engine_t *e);
+/* The result so far (trades closed up to now, counters). Valid until the next step. */
+const cb_engine_result_t *cb_engine_progress(const cb_engine_t *e);
+
+/* Puts back a position held before a restart (qty, entry_price, entry_fee, entry_ms,
+ * signal_ms, highest of pos; the rest is ignored) and places its protective exits at the
+ * venue again (the venue must hold the base quantity). Its cost counts as brought in, so the
+ * books balance when it closes. Call after the history bars were stepped. Returns 0,
+ * CB_EINVAL, CB_EEXIST (the pair already has a position or entry) or CB_ENOMEM. */
+int cb_engine_restore(cb_engine_t *e, size_t pair, const cb_engine_position_t *pos);
+/* Closes a pair's position with a market order now (filled at the next bar's open), or
+ * cancels its pending entry. Returns 0, CB_ENOENT (flat) or CB_EREJECTED. */
+int cb_engine_force_exit(cb_engine_t *e, size_t pair, int64_t now_ms);
 
 #ifdef __cplusplus
 }

@@ -185,6 +185,11 @@ typedef struct cb_venue {
 int cb_backtest_venue_new(const cb_instrument_t *instruments, size_t n_instruments,
                           int64_t quote_balance, const cb_costs_t *costs, cb_venue_t *out);
 
+/* Credits `base_qty` (fx) of a pair's base currency to a backtest venue: a position the paper
+ * robot held before it restarted, so that its exits can sell it. Returns 0, or CB_EINVAL when
+ * `v` is not a backtest venue, the pair is out of range or the quantity is negative. */
+int cb_backtest_venue_deposit(cb_venue_t *v, uint32_t pair, int64_t base_qty);
+
 /* ---- The fill model (pure functions; no allocation, no state) --------------------------- */
 
 /* A candle in fixed point. */

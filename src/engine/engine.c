@@ -35,8 +35,13 @@ typedef struct pstate {
     size_t samples_cap;
 } pstate_t;
 
-typedef struct engine {
+struct cb_engine {
     const cb_engine_config_t *cfg;
+    cb_engine_config_t cfg_copy;
+    cb_engine_pair_t *pairs;  /* the caller's pairs, copied */
+    cb_engine_result_t res;   /* built up step by step; handed over by cb_engine_finish */
+    int live;                 /* series grow between steps: no end-of-data settlement */
+    int finished;
     cb_venue_t venue;
     int own_venue;
     pstate_t *ps;
@@ -58,7 +63,8 @@ typedef struct engine {
     size_t stride, curve_countdown;
     int64_t next_day_ms;
     double day_eq, bucket_dd_prev;
-} engine_t;
+};
+typedef struct cb_engine engine_t;
 
 const char *cb_exit_reason_name(cb_exit_reason_t r)
 {
@@ -438,6 +444,16 @@ static void do_entry(engine_t *e, pstate_t *p, const cb_decision_t *d, int64_t t
         e->r->rejected[CB_REJECT_BALANCE]++;
         return;
     }
+    const cb_engine_hooks_t *hk = c->hooks;
+    if (hk && hk->allow_entry) {
+        int64_t notional = o.qty ? cb_fx_notional(o.limit_price ? o.limit_price : o.ref_price,
+                                                  o.qty, 1)
+                                 : o.quote_qty;
+        if (!hk->allow_entry(hk->ctx, (uint32_t)(p - e->ps), t, close, notional)) {
+            e->r->refused_entries++;
+            return;
+        }
+    }
     cb_reject_t why;
     int rc = submit(e, p, &o, &why);
     if (rc == 0) {
@@ -677,7 +693,7 @@ static int process_bar(engine_t *e, size_t k, cb_diag_t *diag)
         pr->bars++;
         pr->last_ms = t;
         pr->last_close = c;
-        if (i + 1 == p->end) {
+        if (i + 1 == p->end && !e->live) {
             settle(e, p, t, c);
             if (pair_sample(e, p, k, t, c, 1))
                 return CB_ENOMEM;
@@ -685,6 +701,9 @@ static int process_bar(engine_t *e, size_t k, cb_diag_t *diag)
             if (pair_sample(e, p, k, t, c, 0))
                 return CB_ENOMEM;
             if (i + 1 >= p->warmup) {
+                const cb_engine_hooks_t *hk = e->cfg->hooks;
+                if (hk && hk->decision)
+                    hk->decision(hk->ctx, (uint32_t)k, t, c, &d, p->in_pos);
                 if (p->in_pos && d.exit && !p->exit_id)
                     do_exit(e, p, t, c);
                 else if (!p->in_pos && !p->entry_id && d.enter)
@@ -723,41 +742,69 @@ static int check_config(const cb_engine_config_t *c, const cb_engine_pair_t *pai
     return 0;
 }
 
-int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, size_t n_pairs,
-                  cb_engine_result_t *out, cb_diag_t *diag)
+static void engine_release(engine_t *e)
 {
-    memset(out, 0, sizeof *out);
+    if (e->own_venue)
+        e->venue.ops->destroy(e->venue.self);
+    else if (e->venue.ops)
+        e->venue.ops->set_sink(e->venue.self, NULL, NULL);
+    e->venue.ops = NULL;
+    e->own_venue = 0;
+    free(e->ps);
+    e->ps = NULL;
+    free(e->pairs);
+    e->pairs = NULL;
+}
+
+void cb_engine_free(cb_engine_t *e)
+{
+    if (!e)
+        return;
+    engine_release(e);
+    cb_engine_result_free(&e->res);
+    free(e);
+}
+
+int cb_engine_open(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, size_t n_pairs,
+                   cb_engine_t **out_engine, cb_diag_t *diag)
+{
+    *out_engine = NULL;
     int rc = check_config(cfg, pairs, n_pairs, diag);
     if (rc)
         return rc;
-    engine_t e;
-    memset(&e, 0, sizeof e);
-    e.cfg = cfg;
-    e.n = n_pairs;
-    e.r = out;
-    e.cash = cfg->start_balance;
-    e.cash_d = cb_fx_to_double(e.cash);
+    engine_t *e = calloc(1, sizeof *e);
+    if (!e)
+        return CB_ENOMEM;
+    cb_engine_result_t *out = &e->res;
+    e->cfg_copy = *cfg;
+    e->cfg = &e->cfg_copy;
+    e->live = cfg->live;
+    e->n = n_pairs;
+    e->r = out;
+    e->cash = cfg->start_balance;
+    e->cash_d = cb_fx_to_double(e->cash);
     out->start_balance = cfg->start_balance;
     snprintf(out->quote, sizeof out->quote, "%s", pairs[0].instrument.quote);
-    e.ps = calloc(n_pairs, sizeof *e.ps);
+    e->ps = calloc(n_pairs, sizeof *e->ps);
+    e->pairs = calloc(n_pairs, sizeof *e->pairs);
     out->pairs = calloc(n_pairs, sizeof *out->pairs);
     cb_instrument_t *ins = calloc(n_pairs, sizeof *ins);
-    if (!e.ps || !out->pairs || !ins) {
-        free(e.ps);
+    if (!e->ps || !e->pairs || !out->pairs || !ins) {
         free(ins);
-        cb_engine_result_free(out);
+        cb_engine_free(e);
         return CB_ENOMEM;
     }
+    memcpy(e->pairs, pairs, n_pairs * sizeof *pairs);
     out->n_pairs = n_pairs;
     size_t chart = cfg->chart_points ? cfg->chart_points : 1200, most = 1;
     for (size_t k = 0; k < n_pairs; k++) {
-        pstate_t *p = &e.ps[k];
-        p->src = &pairs[k];
+        pstate_t *p = &e->ps[k];
+        p->src = &e->pairs[k];
         p->s = pairs[k].series;
         ins[k] = pairs[k].instrument;
         snprintf(out->pairs[k].pair, sizeof out->pairs[k].pair, "%s", ins[k].pair);
         p->begin = cfg->from_ms ? lower_bound(p->s, cfg->from_ms) : 0;
-        p->end = cfg->to_ms ? lower_bound(p->s, cfg->to_ms + 1) : p->s->n;
+        p->end = cfg->to_ms && !e->live ? lower_bound(p->s, cfg->to_ms + 1) : p->s->n;
         if (p->begin > p->end)
             p->begin = p->end;
         p->warmup = p->src->strategy->warmup ? p->src->strategy->warmup(p->src->strategy_self)
@@ -780,79 +827,222 @@ int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, 
                 break;
         }
     }
-    e.stride = most / chart + 1;
+    e->stride = most / chart + 1;
     if (cfg->venue) {
-        e.venue = *cfg->venue;
+        e->venue = *cfg->venue;
     } else {
-        rc = cb_backtest_venue_new(ins, n_pairs, cfg->start_balance, &cfg->costs, &e.venue);
+        rc = cb_backtest_venue_new(ins, n_pairs, cfg->start_balance, &cfg->costs, &e->venue);
         if (rc) {
-            free(e.ps);
             free(ins);
-            cb_engine_result_free(out);
+            cb_engine_free(e);
             return rc;
         }
-        e.own_venue = 1;
+        e->own_venue = 1;
     }
     free(ins);
-    e.venue.ops->set_sink(e.venue.self, on_event, &e);
+    e->venue.ops->set_sink(e->venue.self, on_event, e);
+    *out_engine = e;
+    return 0;
+}
 
-    for (;;) {
-        int64_t t = INT64_MAX;
-        for (size_t k = 0; k < n_pairs; k++) {
-            pstate_t *p = &e.ps[k];
-            if (p->i < p->end && p->s->time_ms[p->i] < t)
-                t = p->s->time_ms[p->i];
-        }
-        if (t == INT64_MAX)
-            break;
-        int stepped = 0;
-        for (size_t k = 0; k < n_pairs; k++) {
-            pstate_t *p = &e.ps[k];
-            if (p->i < p->end && p->s->time_ms[p->i] == t) {
-                stepped |= p->i >= p->begin;
-                rc = process_bar(&e, k, diag);
-                if (rc)
-                    goto done;
-            }
-        }
-        if (stepped && (rc = equity_step(&e, t)) != 0)
-            goto done;
+/* A live pair's series grows (and may move) between steps: take its current extent. */
+static void refresh_live(pstate_t *p)
+{
+    const cb_series_t *s = p->s;
+    p->end = s->n;
+    p->view.time_ms = s->time_ms;
+    p->view.open = s->open;
+    p->view.high = s->high;
+    p->view.low = s->low;
+    p->view.close = s->close;
+    p->view.volume = s->volume;
+}
+
+int64_t cb_engine_next_time(cb_engine_t *e)
+{
+    int64_t t = INT64_MAX;
+    for (size_t k = 0; k < e->n; k++) {
+        pstate_t *p = &e->ps[k];
+        if (e->live)
+            refresh_live(p);
+        if (p->i < p->end && p->s->time_ms[p->i] < t)
+            t = p->s->time_ms[p->i];
     }
-    if (out->n_days)
-        out->day_equity[out->n_days - 1] = e.day_eq;
-    if (out->n_curve && e.bucket_dd > out->curve_dd_pct[out->n_curve - 1])
-        out->curve_dd_pct[out->n_curve - 1] = e.bucket_dd;
-    out->final_balance = e.cash;
-    out->ulcer_index = out->steps ? sqrt(e.ulcer_sum / (double)out->steps) : 0.0;
-    if (e.in_dd && out->last_ms - e.peak_ms > out->max_dd_duration_ms)
-        out->max_dd_duration_ms = out->last_ms - e.peak_ms;
+    return t;
+}
+
+int cb_engine_step(cb_engine_t *e, int64_t t, cb_diag_t *diag)
+{
+    if (e->finished)
+        return CB_EINVAL;
+    int stepped = 0, rc;
+    for (size_t k = 0; k < e->n; k++) {
+        pstate_t *p = &e->ps[k];
+        if (e->live)
+            refresh_live(p);
+        if (p->i < p->end && p->s->time_ms[p->i] == t) {
+            stepped |= p->i >= p->begin;
+            if ((rc = process_bar(e, k, diag)) != 0)
+                return rc;
+        }
+    }
+    if (stepped && (rc = equity_step(e, t)) != 0)
+        return rc;
+    return 0;
+}
+
+int cb_engine_finish(cb_engine_t *e, cb_engine_result_t *out, cb_diag_t *diag)
+{
+    memset(out, 0, sizeof *out);
+    if (e->finished)
+        return CB_EINVAL;
+    e->finished = 1;
+    cb_engine_result_t *r = &e->res;
+    size_t n_pairs = e->n;
+    if (r->n_days)
+        r->day_equity[r->n_days - 1] = e->day_eq;
+    if (r->n_curve && e->bucket_dd > r->curve_dd_pct[r->n_curve - 1])
+        r->curve_dd_pct[r->n_curve - 1] = e->bucket_dd;
+    r->final_balance = e->cash;
+    r->ulcer_index = r->steps ? sqrt(e->ulcer_sum / (double)r->steps) : 0.0;
+    if (e->in_dd && r->last_ms - e->peak_ms > r->max_dd_duration_ms)
+        r->max_dd_duration_ms = r->last_ms - e->peak_ms;
     {
         double bh = 0;
         for (size_t k = 0; k < n_pairs; k++)
-            bh += out->pairs[k].first_close > 0
-                      ? out->pairs[k].last_close / out->pairs[k].first_close
-                      : 1.0;
-        out->buy_hold_return_pct = (bh / (double)n_pairs - 1.0) * 100.0;
+            bh += r->pairs[k].first_close > 0 ? r->pairs[k].last_close / r->pairs[k].first_close
+                                              : 1.0;
+        r->buy_hold_return_pct = (bh / (double)n_pairs - 1.0) * 100.0;
     }
-    /* the books must balance to the unit, in the engine and at the venue */
-    out->balanced = out->start_balance + out->realised_pnl - out->fees_paid == e.cash &&
-                    e.venue.ops->quote_balance(e.venue.self) == e.cash &&
-                    e.open_positions == 0;
-    if (!out->balanced) {
+    /* The books must balance to the unit, in the engine and at the venue. A live run may end
+     * with positions open and trades with an exchange holding other money: only the engine's
+     * own books are checked then. */
+    int64_t open_cost = 0;
+    for (size_t k = 0; k < n_pairs; k++)
+        if (e->ps[k].in_pos)
+            open_cost += e->ps[k].entry_notional + e->ps[k].entry_fee;
+    int books = r->start_balance + r->realised_pnl - r->fees_paid ==
+                e->cash + (e->live ? open_cost : 0);
+    r->balanced = e->live ? books
+                          : books && e->venue.ops->quote_balance(e->venue.self) == e->cash &&
+                                e->open_positions == 0;
+    int rc = 0;
+    if (!r->balanced) {
         char a[32], b[32];
-        cb_dec_format(out->start_balance + out->realised_pnl - out->fees_paid, 8, a, sizeof a);
-        cb_dec_format(e.cash, 8, b, sizeof b);
+        cb_dec_format(r->start_balance + r->realised_pnl - r->fees_paid, 8, a, sizeof a);
+        cb_dec_format(e->cash, 8, b, sizeof b);
         rc = cb_diag_set(diag, CB_EINTERNAL, NULL, 0, 0, NULL,
                          "the account does not balance: start + pnl - fees = %s, final = %s",
                          a, b);
+        return rc;
     }
-done:
-    if (e.own_venue)
-        e.venue.ops->destroy(e.venue.self);
-    else
-        e.venue.ops->set_sink(e.venue.self, NULL, NULL);
-    free(e.ps);
+    *out = *r;
+    memset(r, 0, sizeof *r);
+    return 0;
+}
+
+/* ---- what the robot reads and does between steps ----------------------------------------- */
+
+int64_t cb_engine_cash(const cb_engine_t *e) { return e->cash; }
+
+int64_t cb_engine_equity(const cb_engine_t *e) { return equity_fx(e); }
+
+int cb_engine_open_positions(const cb_engine_t *e) { return e->open_positions; }
+
+const cb_engine_result_t *cb_engine_progress(const cb_engine_t *e) { return &e->res; }
+
+int cb_engine_position(const cb_engine_t *e, size_t pair, cb_engine_position_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (pair >= e->n)
+        return CB_EINVAL;
+    const pstate_t *p = &e->ps[pair];
+    out->open = p->in_pos;
+    out->qty = p->qty;
+    out->entry_price = p->entry_price;
+    out->entry_fee = p->entry_fee;
+    out->entry_ms = p->entry_ms;
+    out->signal_ms = p->signal_ms;
+    out->highest = p->highest;
+    out->stop_level = p->stop_id ? p->stop_level : 0;
+    out->tp_level = p->tp_id ? p->tp_level : 0;
+    out->stop_trailing = p->stop_trailing;
+    out->entry_pending = p->entry_id != 0;
+    out->exit_pending = p->exit_id != 0;
+    out->last_close = p->last_close;
+    out->bars = p->i;
+    return 0;
+}
+
+int cb_engine_restore(cb_engine_t *e, size_t pair, const cb_engine_position_t *pos)
+{
+    if (pair >= e->n || e->finished || !pos || pos->qty <= 0 || pos->entry_price <= 0)
+        return CB_EINVAL;
+    pstate_t *p = &e->ps[pair];
+    if (p->in_pos || p->entry_id)
+        return CB_EEXIST;
+    if (e->live)
+        refresh_live(p);
+    p->in_pos = 1;
+    p->qty = pos->qty;
+    p->entry_price = pos->entry_price;
+    p->entry_notional = cb_fx_notional(pos->entry_price, pos->qty, 1);
+    p->entry_fee = pos->entry_fee;
+    p->entry_slip = 0;
+    p->entry_ms = pos->entry_ms;
+    p->signal_ms = pos->signal_ms ? pos->signal_ms : pos->entry_ms;
+    p->entry_bar = lower_bound(p->s, pos->entry_ms);
+    if (p->entry_bar > p->i)
+        p->entry_bar = p->i;
+    p->highest = pos->highest > pos->entry_price ? pos->highest : pos->entry_price;
+    p->highest_d = cb_fx_to_double(p->highest);
+    p->entry_d = cb_fx_to_double(pos->entry_price);
+    p->qty_d = cb_fx_to_double(pos->qty);
+    p->inv_entry = 1.0 / p->entry_d;
+    p->lo = p->hi = p->entry_d;
+    if (p->i > 0 && p->last_close == 0)
+        p->last_close = p->s->close[p->i - 1];
+    p->pos.open = 1;
+    p->pos.entry_price = p->entry_d;
+    p->pos.quantity = p->qty_d;
+    e->open_positions++;
+    /* The position was paid for before this run: count its cost as brought in, so the books
+     * still balance when it closes. */
+    e->r->start_balance += p->entry_notional + p->entry_fee;
+    place_exits(e, p);
+    return e->err;
+}
+
+int cb_engine_force_exit(cb_engine_t *e, size_t pair, int64_t now_ms)
+{
+    if (pair >= e->n || e->finished)
+        return CB_EINVAL;
+    pstate_t *p = &e->ps[pair];
+    if (p->entry_id) {
+        e->venue.ops->cancel(e->venue.self, p->entry_id);
+        return 0;
+    }
+    if (!p->in_pos)
+        return CB_ENOENT;
+    if (p->exit_id)
+        return 0;
+    do_exit(e, p, now_ms, p->last_close);
+    return p->exit_id ? 0 : CB_EREJECTED;
+}
+
+int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, size_t n_pairs,
+                  cb_engine_result_t *out, cb_diag_t *diag)
+{
+    memset(out, 0, sizeof *out);
+    cb_engine_t *e;
+    int rc = cb_engine_open(cfg, pairs, n_pairs, &e, diag);
     if (rc)
-        cb_engine_result_free(out);
+        return rc;
+    for (int64_t t; (t = cb_engine_next_time(e)) != INT64_MAX;)
+        if ((rc = cb_engine_step(e, t, diag)) != 0)
+            break;
+    if (!rc)
+        rc = cb_engine_finish(e, out, diag);
+    cb_engine_free(e);
     return rc;
 }

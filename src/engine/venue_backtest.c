@@ -384,3 +384,14 @@ int cb_backtest_venue_new(const cb_instrument_t *instruments, size_t n_instrumen
     out->self = v;
     return 0;
 }
+
+int cb_backtest_venue_deposit(cb_venue_t *v, uint32_t pair, int64_t base_qty)
+{
+    if (!v || v->ops != &bt_ops || base_qty < 0)
+        return CB_EINVAL;
+    bt_venue_t *bv = v->self;
+    if (pair >= bv->n_pairs)
+        return CB_EINVAL;
+    bv->pairs[pair].base_free += base_qty;
+    return 0;
+}
