@@ -2,8 +2,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "comeback/data.h"
+#include "comeback/rules.h"
 
 int bench_quick(void)
 {
@@ -62,4 +67,67 @@ void bench_report(const char *name, double value, const char *unit, double min, 
     else
         printf("BENCH %s %.6g %s min=%.6g max=%.6g\n", name, value, unit, min, max);
     fflush(stdout);
+}
+
+void bench_curve(const char *curve, double x, bench_stats_t st, int runs)
+{
+    printf("CURVE %s %.10g %.6g min=%.6g max=%.6g runs=%d\n", curve, x, st.median, st.min, st.max,
+           runs);
+    fflush(stdout);
+}
+
+cb_series_t *bench_synth(size_t bars, uint64_t seed, const char *pair)
+{
+    cb_synth_opts_t so = {bars, "1h", seed, 0, 0, pair};
+    cb_series_t *s = NULL;
+    cb_diag_t d;
+    if (cb_synth_generate(&so, &s, &d) != 0) {
+        fprintf(stderr, "bench: synth: %s\n", d.msg);
+        exit(1);
+    }
+    return s;
+}
+
+#ifndef CB_BENCH_DIR
+#define CB_BENCH_DIR "bench"
+#endif
+
+void bench_session_open(bench_session_t *s, size_t bars)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/cbbench.XXXXXX");
+    if (!mkdtemp(s->dir)) {
+        perror("bench: mkdtemp");
+        exit(1);
+    }
+    snprintf(s->data, sizeof s->data, "%s/market.cbk", s->dir);
+    cb_series_t *series = bench_synth(bars, 42, "SYN/USDT");
+    cb_diag_t d;
+    if (cb_store_save(s->data, series, &d) != 0) {
+        fprintf(stderr, "bench: %s\n", d.msg);
+        exit(1);
+    }
+    cb_series_free(series);
+    cb_diags_t diags = {0};
+    const char *path = CB_BENCH_DIR "/ema_cross_rsi.ini";
+    if (cb_rules_file_load(path, &s->file, &diags) != 0) {
+        fprintf(stderr, "bench: %s: %s\n", path, diags.n ? diags.items[0].msg : "cannot read");
+        exit(1);
+    }
+    cb_diags_free(&diags);
+    cb_bt_settings_t over;
+    memset(&over, 0, sizeof over);
+    snprintf(over.data, sizeof over.data, "%s", s->data);
+    if (cb_backtest_setup(&s->bt, s->file, path, &over, &d) != 0) {
+        fprintf(stderr, "bench: %s: %s\n", path, d.msg);
+        exit(1);
+    }
+}
+
+void bench_session_close(bench_session_t *s)
+{
+    cb_backtest_close(&s->bt);
+    cb_rules_file_free(s->file);
+    unlink(s->data);
+    rmdir(s->dir);
 }

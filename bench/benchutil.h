@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "comeback/backtest.h"
+
 /* 1 when BENCH_QUICK is set: benchmarks shrink their inputs to finish in seconds. */
 int bench_quick(void);
 /* Monotonic clock (CLOCK_MONOTONIC) in seconds. */
@@ -25,5 +27,26 @@ bench_stats_t bench_time(void (*fn)(void *), void *arg, int warmup, int runs);
 /* Prints one BENCH line. ref_name may be NULL (then ratio is omitted). */
 void bench_report(const char *name, double value, const char *unit, double min, double max,
                   const char *ref_name, double ratio);
+
+/* Prints one point of a scaling curve, collected by scripts/bench into latest.json, fitted and
+ * charted (docs/benchmarks/):
+ *   CURVE <curve> <x> <median seconds> min=<s> max=<s> runs=<timed runs> */
+void bench_curve(const char *curve, double x, bench_stats_t st, int runs);
+
+/* ---- The benchmark strategy: bench/ema_cross_rsi.ini on synthetic data --------------------- */
+
+/* cb_synth_generate with a pair name and the 1h timeframe of the benchmark strategy; prints
+ * the error and exits on failure (benchmarks are programs, not library code). */
+cb_series_t *bench_synth(size_t bars, uint64_t seed, const char *pair);
+
+/* A backtest session of bench/ema_cross_rsi.ini over `bars` synthetic 1h bars (seed 42) saved
+ * in a temporary store file, ready for cb_backtest_run and cb_optimize. Exits on failure. */
+typedef struct bench_session {
+    cb_rules_file_t *file;
+    cb_backtest_t bt;
+    char dir[64], data[128];
+} bench_session_t;
+void bench_session_open(bench_session_t *s, size_t bars);
+void bench_session_close(bench_session_t *s);
 
 #endif
