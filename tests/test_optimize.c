@@ -74,6 +74,30 @@ static const char strategy[] = "[strategy]\n"
                                "stake = 50%\n"
                                "fee = 0.02%\n";
 
+/* With indicators of every kind: sharing them between combinations must change nothing. */
+static const char strategy_rich[] =
+    "[strategy]\n"
+    "name = rich\n"
+    "timeframe = 1h\n"
+    "entry = crossover(ema(close, fast), ema(close, slow)) and rsi(close, 14) < 70 and\n"
+    "        macd(close, 12, 26, 9).hist > -50 and close > bbands(hl2, slow, 2).lower\n"
+    "exit = crossunder(ema(close, fast), ema(close, slow)) or atr(14) > close * 0.05\n"
+    "stoploss = 4%\n"
+    "[params]\n"
+    "fast = 5 [2..10 step 2]\n"
+    "slow = 20 [12..40 step 7]\n"
+    "[backtest]\n"
+    "data = market.csv\n"
+    "pair = SYN/USDT\n"
+    "start_balance = 10000 USDT\n"
+    "stake = 50%\n"
+    "fee = 0.02%\n";
+
+/* What optimize() runs: the strategy text and the sharing settings. */
+static const char *g_text = strategy;
+static int g_no_share;
+static size_t g_cache_bytes;
+
 typedef struct run {
     char ini[512];
     cb_rules_file_t *file;
@@ -88,7 +112,7 @@ static void optimize(run_t *r, double phi, uint64_t seed, int jobs, size_t folds
     snprintf(market, sizeof market, "%s/market.csv", dir);
     snprintf(ini, sizeof r->ini, "%s/strategy.ini", dir);
     write_market(market, 8000, phi, seed);
-    assert_int_equal(tu_write_file(ini, strategy), 0);
+    assert_int_equal(tu_write_file(ini, g_text), 0);
     cb_diags_t diags = {0};
     assert_int_equal(cb_rules_file_load(ini, &r->file, &diags), 0);
     cb_diags_free(&diags);
@@ -107,6 +131,8 @@ static void optimize(run_t *r, double phi, uint64_t seed, int jobs, size_t folds
     r->cfg.seed = 7;
     r->cfg.luck_runs = 200;
     r->cfg.wf_folds = folds;
+    r->cfg.no_share = g_no_share;
+    r->cfg.cache_bytes = g_cache_bytes;
     rc = cb_optimize(&r->bt, &r->cfg, &r->rep, &d);
     if (rc)
         print_error("%s\n", d.msg);
@@ -175,6 +201,59 @@ static void test_same_result_for_any_jobs(void **state)
     free(jb);
 }
 
+static char *json_of(run_t *r, const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(cb_opt_report_write_json(f, &r->bt, &r->cfg, &r->rep), 0);
+    fclose(f);
+    char *j = tu_read_file(path, NULL);
+    assert_non_null(j);
+    return j;
+}
+
+/* Sharing indicators between combinations (any budget, any --jobs) gives the same JSON, byte
+ * for byte, as every combination computing its own bar by bar. */
+static void test_sharing_changes_nothing(void **state)
+{
+    (void)state;
+    struct {
+        int no_share;
+        size_t cache_bytes;
+        int jobs;
+    } cases[] = {{1, 0, 1}, {0, 0, 1}, {0, 0, 2}, {0, 1, 2}, {0, 200000, 3}};
+    char *ref = NULL;
+    g_text = strategy_rich;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        g_no_share = cases[k].no_share;
+        g_cache_bytes = cases[k].cache_bytes;
+        run_t r;
+        optimize(&r, 0.1, 9, cases[k].jobs, 2);
+        print_message("share %d budget %zu jobs %d: %zu columns computed, %zu reused\n",
+                      !cases[k].no_share, cases[k].cache_bytes, cases[k].jobs,
+                      r.rep.sharing.misses, r.rep.sharing.hits);
+        if (cases[k].no_share)
+            assert_int_equal(r.rep.sharing.misses, 0);
+        else
+            assert_true(r.rep.sharing.hits > 0);
+        char *j = json_of(&r, "share.json");
+        done(&r);
+        if (!ref) {
+            ref = j;
+            assert_non_null(strstr(ref, "\"walk_forward\": {"));
+            continue;
+        }
+        assert_string_equal(ref, j);
+        free(j);
+    }
+    free(ref);
+    g_text = strategy;
+    g_no_share = 0;
+    g_cache_bytes = 0;
+}
+
 static void test_bad_space(void **state)
 {
     (void)state;
@@ -202,6 +281,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_noise_is_overfit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_planted_trend_is_not_overfit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_result_for_any_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sharing_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_space, setup, teardown),
     };
     return cmocka_run_group_tests_name("optimize", tests, NULL, NULL);

@@ -80,6 +80,7 @@ int cb_pbo_cscv(const double *returns, size_t n_periods, size_t n_trials, size_t
 /* ---- Parameter spaces ------------------------------------------------------------------- */
 
 #define CB_OPT_MAX_PARAMS 16
+#define CB_OPT_CACHE_DEFAULT ((size_t)1 << 30) /* 1 GiB of shared indicator columns */
 
 /* One swept parameter: values lo, lo+step, ..., up to hi (inclusive, within 1e-9 of a step). */
 typedef struct cb_param_range {
@@ -219,6 +220,9 @@ typedef struct cb_opt_config {
     size_t wf_folds;            /* 0 = no walk-forward */
     double wf_train_frac;       /* 0 = 0.7 */
     int wf_anchored;
+    int no_share;               /* 1: no indicator sharing: every combination evaluates its
+                                 * rules bar by bar on its own (results are the same) */
+    size_t cache_bytes;         /* budget of the shared indicator columns; 0 = 1 GiB */
     cb_opt_progress_fn progress;/* may be NULL; called as combinations finish */
     void *progress_ctx;
 } cb_opt_config_t;
@@ -259,6 +263,7 @@ typedef struct cb_opt_report {
     double wf_oos_cagr_pct, wf_is_cagr_pct, wf_efficiency;
     cb_verdict_kind_t verdict_kind;
     char verdict[512];
+    cb_rules_cache_stats_t sharing; /* indicator columns computed and reused (not in the JSON) */
 } cb_opt_report_t;
 
 /* Runs every combination of cfg->space (or a seeded sample) through the session, ranks them

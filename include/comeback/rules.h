@@ -181,6 +181,44 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
 /* 1 when the program reads position state (then cb_rules_program_signals is unsupported). */
 int cb_rules_program_uses_position(const cb_rules_program_t *p);
 
+/* ---- Indicator sharing between runs (the optimizer) -------------------------------------- */
+
+/* A cache of indicator columns over a whole history, shared by every run of a sweep: an
+ * indicator computed for one parameter assignment (ema(close, 12) over the series) is reused
+ * by every other assignment that needs it. Keyed by (history, indicator, its inputs as an
+ * expression, its option values as exact bits); a history is identified by its arrays
+ * (bars->time_ms and bars->n), so the arrays must stay unchanged while the cache is used.
+ * Thread-safe: the first thread that needs a column computes it, others wait for it.
+ * Bounded by a byte budget: columns not in use are evicted least recently used first when
+ * the total exceeds it (columns in use are never evicted, so the budget may be exceeded by
+ * what the running threads hold). A budget of 0 keeps nothing between runs. */
+typedef struct cb_rules_cache cb_rules_cache_t;
+
+typedef struct cb_rules_cache_stats {
+    size_t hits;         /* columns found (ready or being computed by another thread) */
+    size_t misses;       /* columns computed */
+    size_t evictions;    /* columns dropped to stay within the budget */
+    size_t bytes;        /* held now */
+    size_t peak_bytes;   /* held at most */
+    size_t entries;      /* columns held now */
+} cb_rules_cache_stats_t;
+
+/* Returns 0 or CB_ENOMEM. */
+int cb_rules_cache_new(size_t budget_bytes, cb_rules_cache_t **out);
+/* No thread may be using the cache. */
+void cb_rules_cache_free(cb_rules_cache_t *c);
+void cb_rules_cache_stats(cb_rules_cache_t *c, cb_rules_cache_stats_t *out);
+
+/* cb_rules_program_signals with the program's indicators taken from (and added to) the cache
+ * when they depend only on the base bars (an indicator of a price series or of another such
+ * indicator); the others are computed here as usual. The signals are bit-identical to
+ * cb_rules_program_signals (and so to stepping an instance). cache NULL: no sharing.
+ * Programs with higher timeframes are evaluated without the cache. Returns as
+ * cb_rules_program_signals. */
+int cb_rules_program_signals_shared(const cb_rules_program_t *p, const cb_bar_view_t *bars,
+                                    int64_t base_tf_ms, cb_rules_cache_t *cache,
+                                    uint8_t *entry, uint8_t *exit, cb_diag_t *diag);
+
 /* ---- The engine's view: rules or plug-in behind cb_strategy_v1_t ------------------------ */
 
 typedef struct cb_rules_strategy cb_rules_strategy_t;
@@ -211,6 +249,18 @@ const cb_rules_program_t *cb_rules_strategy_program(const cb_rules_strategy_t *s
  * sentence is in diag) or CB_ENOMEM. The strategy must outlive its instances. */
 int cb_rules_strategy_instance(const cb_rules_strategy_t *s, int64_t base_tf_ms,
                                const cb_strategy_v1_t **vt, void **self, cb_diag_t *diag);
+
+/* The same for a backtest over `history` (the series the engine will pass, from its first bar)
+ * that shares indicators through `cache`: the entry and exit signals of every bar are computed
+ * here at once (cb_rules_program_signals_shared) and the instance replays them, so its
+ * decisions are bit-identical to cb_rules_strategy_instance's. If the engine later passes bars
+ * that are not `history` (other arrays, or more bars), the instance falls back to evaluating
+ * bar by bar, with the same decisions. Plug-ins, rules that read position state and cache
+ * NULL get a plain cb_rules_strategy_instance. Returns as cb_rules_strategy_instance. */
+int cb_rules_strategy_instance_shared(const cb_rules_strategy_t *s, int64_t base_tf_ms,
+                                      cb_rules_cache_t *cache, const cb_bar_view_t *history,
+                                      const cb_strategy_v1_t **vt, void **self,
+                                      cb_diag_t *diag);
 
 #ifdef __cplusplus
 }

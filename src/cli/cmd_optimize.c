@@ -19,10 +19,10 @@ const char help_optimize[] =
     "usage: comeback optimize STRATEGY.ini [--param NAME=LO:HI:STEP ...] [--search grid|random]\n"
     "                        [--samples N] [--seed S] [--objective OBJ] [--jobs N] [--top K]\n"
     "                        [--walk-forward FOLDS [--train-frac 0.7] [--anchored]]\n"
-    "                        [--luck-runs N] [--partitions S] [--json FILE] [--html FILE]\n"
-    "                        [--quiet] [backtest options: --data --pair --from --to --fee\n"
-    "                        --maker-fee --slippage --stake --start-balance --max-open-trades\n"
-    "                        --set]\n"
+    "                        [--luck-runs N] [--partitions S] [--indicator-cache MIB]\n"
+    "                        [--json FILE] [--html FILE] [--quiet]\n"
+    "                        [backtest options: --data --pair --from --to --fee --maker-fee\n"
+    "                        --slippage --stake --start-balance --max-open-trades --set]\n"
     "\n"
     "Runs the strategy for every combination of the swept parameters (the ranges in [params],\n"
     "`fast = 12 [5..30 step 1]`, and --param), on all cores, and prints the top K. Then it\n"
@@ -47,6 +47,8 @@ const char help_optimize[] =
     "  --luck-runs N            random-entry strategies of the luck baseline (default 1000;\n"
     "                           0 skips it)\n"
     "  --partitions S           PBO blocks (even, default 16)\n"
+    "  --indicator-cache MIB    memory for indicators shared between combinations (default\n"
+    "                           1024); 0 turns sharing off (same results, slower)\n"
     "  --json FILE              every result and statistic as JSON\n"
     "  --html FILE              a self-contained HTML report\n"
     "  --quiet                  no progress bar and no table: only the verdict line\n"
@@ -252,7 +254,7 @@ static int optimize_main(int argc, char **argv)
     const char *ini = NULL, *json_path = NULL, *html_path = NULL, *v;
     const char *sets[MAX_SETS];
     int n_sets = 0, quiet = 0, r;
-    size_t top = 10;
+    size_t top = 10, cache_mib = CB_OPT_CACHE_DEFAULT >> 20;
     cb_bt_settings_t cl;
     memset(&cl, 0, sizeof cl);
     cb_opt_config_t cfg;
@@ -313,7 +315,8 @@ static int optimize_main(int argc, char **argv)
         } counts[] = {{"--samples", &cfg.samples, 1},   {"--top", &top, 1},
                       {"--walk-forward", &cfg.wf_folds, 1},
                       {"--luck-runs", &cfg.luck_runs, 0},
-                      {"--partitions", &cfg.pbo_partitions, 2}};
+                      {"--partitions", &cfg.pbo_partitions, 2},
+                      {"--indicator-cache", &cache_mib, 0}};
         int matched = 0;
         for (size_t k = 0; k < sizeof counts / sizeof counts[0] && !matched; k++) {
             if ((r = cli_opt(argc, argv, &i, counts[k].name, &v)) == 0)
@@ -391,6 +394,8 @@ static int optimize_main(int argc, char **argv)
         return cli_usage_error("optimize", "missing the strategy file");
     if (cfg.luck_runs == 0)
         cfg.luck_runs = SIZE_MAX; /* --luck-runs 0: skip */
+    cfg.no_share = cache_mib == 0;
+    cfg.cache_bytes = cache_mib << 20;
     if (cfg.pbo_partitions % 2)
         return cli_usage_error("optimize", "--partitions must be even");
 
@@ -469,6 +474,11 @@ static int optimize_main(int argc, char **argv)
     if (!quiet) {
         print_table(&cfg, &rep, top);
         print_stats(&cfg, &rep);
+        if (rep.sharing.misses)
+            printf("  Indicator sharing                    %zu columns computed, reused %zu "
+                   "times (peak %.0f MiB)\n",
+                   rep.sharing.misses, rep.sharing.hits,
+                   (double)rep.sharing.peak_bytes / 1048576.0);
         printf("\n");
     }
     printf("%s\n", rep.verdict);

@@ -49,6 +49,7 @@ typedef struct opt_ctx {
     size_t *n_daily;
     cb_engine_config_t ecfg;        /* the window of this pass */
     int keep_daily;
+    cb_rules_cache_t *cache;        /* shared indicator columns (NULL: no sharing) */
     cb_diag_t err;                  /* the failing task's diagnostic */
     size_t err_index;
     int err_set;
@@ -97,6 +98,42 @@ static double *daily_returns(const cb_engine_result_t *r, size_t *n)
     return d;
 }
 
+/* One backtest whose rules read their indicators from the shared cache (as cb_backtest_run
+ * does without it; the decisions are the same). */
+static int run_shared(const opt_ctx_t *c, const double *values, cb_engine_result_t *out,
+                      cb_diags_t *diags, cb_diag_t *diag)
+{
+    const cb_backtest_t *bt = c->bt;
+    if (!c->cache)
+        return cb_backtest_run(bt, values, &c->ecfg, out, diags, diag);
+    memset(out, 0, sizeof *out);
+    cb_rules_strategy_t *strat = NULL;
+    int rc = cb_rules_strategy_new(bt->file, values, &strat, diags);
+    if (rc) {
+        if (diags && diags->n)
+            *diag = diags->items[0];
+        else
+            cb_diag_set(diag, rc, bt->path, 0, 0, NULL, "the strategy cannot be prepared: %s",
+                        cb_strerror(rc));
+        return rc;
+    }
+    cb_engine_pair_t pairs[CB_BT_MAX_PAIRS];
+    memset(pairs, 0, sizeof pairs);
+    for (size_t k = 0; k < bt->n && !rc; k++) {
+        const cb_series_t *s = bt->series[k];
+        cb_bar_view_t hist = {s->n, s->time_ms, s->open, s->high, s->low, s->close, s->volume};
+        pairs[k].series = s;
+        pairs[k].instrument = bt->instruments[k];
+        rc = cb_rules_strategy_instance_shared(strat, bt->tf_ms[k], c->cache, &hist,
+                                               &pairs[k].strategy, &pairs[k].strategy_self, diag);
+    }
+    if (!rc)
+        rc = cb_engine_run(&c->ecfg, pairs, bt->n, out, diag);
+    cb_backtest_pairs_free(bt, pairs);
+    cb_rules_strategy_free(strat);
+    return rc;
+}
+
 static int run_task(void *vctx, size_t i)
 {
     opt_ctx_t *c = vctx;
@@ -107,7 +144,7 @@ static int run_task(void *vctx, size_t i)
     cb_diag_clear(&d);
     cb_diags_t diags = {0};
     diags.max_keep = 1;
-    int rc = cb_backtest_run(c->bt, values, &c->ecfg, &res, &diags, &d);
+    int rc = run_shared(c, values, &res, &diags, &d);
     if (rc) {
         pthread_mutex_lock(&c->mu);
         if (!c->err_set || i < c->err_index) {
@@ -480,6 +517,10 @@ int cb_optimize(const cb_backtest_t *bt, const cb_opt_config_t *cfg, cb_opt_repo
             indices[i] = i;
     c.indices = indices;
     out->n_rows = n;
+    if (!cfg->no_share &&
+        (rc = cb_rules_cache_new(cfg->cache_bytes ? cfg->cache_bytes : CB_OPT_CACHE_DEFAULT,
+                                 &c.cache)) != 0)
+        goto done;
     if ((rc = evaluate_all(&c, n, out->rows, diag)) != 0)
         goto done;
     if ((rc = rank_rows(out->rows, n, out->rank)) != 0)
@@ -538,6 +579,10 @@ int cb_optimize(const cb_backtest_t *bt, const cb_opt_config_t *cfg, cb_opt_repo
                                        out->has_luck ? out->luck.percentile : NAN, out->verdict,
                                        sizeof out->verdict);
 done:
+    if (c.cache) {
+        cb_rules_cache_stats(c.cache, &out->sharing);
+        cb_rules_cache_free(c.cache);
+    }
     for (size_t j = 0; c.daily && j < out->n_rows; j++)
         free(c.daily[j]);
     free(c.daily);

@@ -865,6 +865,7 @@ static int finish(cc_t *c, int entry, int exit_, cb_rules_program_t **out)
         in->a = nd->a >= 0 ? (uint32_t)p->nodes[nd->a].slot : 0;
         in->b = nd->b >= 0 ? (uint32_t)p->nodes[nd->b].slot : 0;
         in->w = (uint32_t)nd->k;
+        in->node = (uint32_t)i;
         in->state_off = nd->state_off;
         if (nd->op == OP_TA) {
             in->upd = nd->ta->stream_update;

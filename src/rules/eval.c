@@ -292,9 +292,11 @@ double rl_instance_value(const cb_rules_instance_t *inst, int i)
 
 #define RL_CHUNK 256
 
-int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *bars,
-                             int64_t base_tf_ms, uint8_t *entry, uint8_t *exit,
-                             cb_diag_t *diag)
+/* cols: NULL, or per instruction q, cols[q * CB_TA_MAX_OUTPUTS + k] = the whole-history
+ * column of output k of an indicator computed elsewhere (NULL: compute it here). */
+static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64_t base_tf_ms,
+                   const double *const *cols_of, uint8_t *entry, uint8_t *exit,
+                   cb_diag_t *diag)
 {
     if (p->uses_position)
         return cb_diag_set(diag, CB_EUNSUPPORTED, NULL, 0, 0, NULL,
@@ -329,9 +331,13 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
     size_t ns = p->n_slots ? p->n_slots : 1;
     double *buf = malloc(ns * RL_CHUNK * sizeof *buf);
     double *times = malloc(RL_CHUNK * sizeof *times);
-    if (!buf || !times) {
+    /* where each slot's values of this chunk are read: its own buffer, or the bars and shared
+     * columns in place (no copy) */
+    const double **rd = malloc(ns * sizeof *rd);
+    if (!buf || !times || !rd) {
         free(buf);
         free(times);
+        free((void *)rd);
         cb_rules_instance_free(inst);
         return CB_ENOMEM;
     }
@@ -347,11 +353,16 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
         for (size_t j = 0; j < m; j++)
             times[j] = (double)bars->time_ms[s0 + j];
         const double *cols[6] = {O, H, L, C, V, times};
+        for (size_t k = 0; k < ns; k++)
+            rd[k] = buf + k * RL_CHUNK;
+        for (size_t q = 0; cols_of && q < p->n_code; q++)
+            for (size_t k = 0; cols_of[q * CB_TA_MAX_OUTPUTS] && k < p->code[q].n_out; k++)
+                rd[p->code[q].out + k] = cols_of[q * CB_TA_MAX_OUTPUTS + k] + s0;
         for (size_t k = 0; k < p->n_inputs; k++) {
             double *o = buf + p->inputs[k].slot * RL_CHUNK;
             int src = p->inputs[k].src;
             if (src < 5) {
-                memcpy(o, cols[src], m * sizeof *o);
+                rd[p->inputs[k].slot] = cols[src];
                 continue;
             }
             for (size_t j = 0; j < m; j++) {
@@ -363,8 +374,8 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
         for (size_t q = 0; q < p->n_code; q++) {
             const rl_ins_t *ins = &p->code[q];
             double *o = buf + (size_t)ins->out * RL_CHUNK;
-            const double *a = buf + (size_t)ins->a * RL_CHUNK;
-            const double *b = buf + (size_t)ins->b * RL_CHUNK;
+            const double *a = rd[ins->a];
+            const double *b = rd[ins->b];
             unsigned char *st = inst->state + ins->state_off;
             size_t j;
             switch ((rl_op_t)ins->op) {
@@ -393,6 +404,8 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
             case OP_TA: {
                 double in[CB_TA_MAX_INPUTS], out[CB_TA_MAX_OUTPUTS];
                 size_t nout = ins->n_out;
+                if (cols_of && cols_of[q * CB_TA_MAX_OUTPUTS])
+                    break; /* read in place */
                 if (ins->n_in == 1 && ins->in_map[0] == -1 && nout == 1) {
                     /* the common case, one series in and one value out: no copies */
                     for (j = 0; j < m; j++)
@@ -410,7 +423,7 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
                 }
                 break;
             }
-            case OP_PICK: memcpy(o, a + (size_t)ins->w * RL_CHUNK, m * sizeof *o); break;
+            case OP_PICK: memcpy(o, rd[ins->a + ins->w], m * sizeof *o); break;
             case OP_ADD: for (j = 0; j < m; j++) o[j] = a[j] + b[j]; break;
             case OP_SUB: for (j = 0; j < m; j++) o[j] = a[j] - b[j]; break;
             case OP_MUL: for (j = 0; j < m; j++) o[j] = a[j] * b[j]; break;
@@ -456,7 +469,7 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
                 break;
             }
         }
-        const double *E = buf + p->entry_slot * RL_CHUNK, *X = buf + p->exit_slot * RL_CHUNK;
+        const double *E = rd[p->entry_slot], *X = rd[p->exit_slot];
         for (size_t j = 0; j < m; j++) {
             entry[s0 + j] = p->entry >= 0 && E[j] != 0;
             exit[s0 + j] = p->exit >= 0 && X[j] != 0;
@@ -464,8 +477,44 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
     }
     free(buf);
     free(times);
+    free((void *)rd);
     cb_rules_instance_free(inst);
     return 0;
+}
+
+int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *bars,
+                             int64_t base_tf_ms, uint8_t *entry, uint8_t *exit,
+                             cb_diag_t *diag)
+{
+    return signals(p, bars, base_tf_ms, NULL, entry, exit, diag);
+}
+
+int cb_rules_program_signals_shared(const cb_rules_program_t *p, const cb_bar_view_t *bars,
+                                    int64_t base_tf_ms, cb_rules_cache_t *cache,
+                                    uint8_t *entry, uint8_t *exit, cb_diag_t *diag)
+{
+    if (!cache || p->n_clocks > 1 || p->uses_position || p->n_code == 0)
+        return signals(p, bars, base_tf_ms, NULL, entry, exit, diag);
+    const double **cols = calloc(p->n_code * CB_TA_MAX_OUTPUTS, sizeof *cols);
+    rl_centry_t **pins = calloc(p->n_code, sizeof *pins);
+    int rc = cols && pins ? 0 : CB_ENOMEM;
+    char key[RL_KEY_MAX];
+    for (size_t q = 0; q < p->n_code && !rc; q++) {
+        const rl_ins_t *ins = &p->code[q];
+        if (ins->op != OP_TA || rl_node_key(p, (int)ins->node, key, sizeof key) == 0)
+            continue;
+        if ((rc = rl_cache_acquire(cache, p, (int)ins->node, bars, &pins[q])) != 0)
+            break;
+        for (int k = 0; k < ins->n_out; k++)
+            cols[q * CB_TA_MAX_OUTPUTS + (size_t)k] = rl_centry_column(pins[q], k);
+    }
+    if (!rc)
+        rc = signals(p, bars, base_tf_ms, cols, entry, exit, diag);
+    for (size_t q = 0; pins && q < p->n_code; q++)
+        rl_cache_release(cache, pins[q]);
+    free(pins);
+    free((void *)cols);
+    return rc;
 }
 
 /* ---- highest/lowest: a monotonic deque ---------------------------------------------------- */

@@ -171,6 +171,7 @@ typedef struct rl_ins {
     signed char in_map[CB_TA_MAX_INPUTS];
     uint32_t out, a, b;      /* value slots (a/b unused = 0) */
     uint32_t w;              /* lag / window / output index / series or position index */
+    uint32_t node;           /* the node it evaluates */
     size_t state_off;
     cb_ta_stream_update_fn upd;
 } rl_ins_t;
@@ -212,6 +213,22 @@ int rl_compile(const cb_rules_file_t *f, const double *values, cb_rules_program_
 size_t rl_window_size(size_t w);
 void rl_window_init(void *st, size_t w);
 double rl_window_push(void *st, size_t w, double x, int highest);
+
+/* ---- Shared indicator columns (cache.c) ---------------------------------------------- */
+typedef struct rl_centry rl_centry_t;
+#define RL_KEY_MAX 512
+/* The cache key of node i (an indicator, a pick of one, or a base price series), written to
+ * buf: its text with option values as exact bits. Returns its length, or 0 when the node's
+ * value is not a function of the base bars alone (higher timeframe, other operators) or the
+ * key does not fit. */
+size_t rl_node_key(const cb_rules_program_t *p, int i, char *buf, size_t size);
+/* Pins the output columns of indicator node i over `bars` (computing them, or waiting for the
+ * thread that does). Returns 0 or CB_ENOMEM. */
+int rl_cache_acquire(cb_rules_cache_t *c, const cb_rules_program_t *p, int i,
+                     const cb_bar_view_t *bars, rl_centry_t **out);
+/* Output k's column (bars->n values). */
+const double *rl_centry_column(const rl_centry_t *e, int k);
+void rl_cache_release(cb_rules_cache_t *c, rl_centry_t *e);
 
 /* The current value of node i (tests and tools). */
 double rl_instance_value(const cb_rules_instance_t *inst, int i);

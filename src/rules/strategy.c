@@ -82,6 +82,56 @@ static void rules_destroy(void *self)
 static const cb_strategy_v1_t rules_vt = {
     CB_STRATEGY_ABI_VERSION, "rules", rules_init, rules_warmup, rules_on_bar, rules_destroy};
 
+/* ---- rules replayed from signals computed over the whole history ------------------------ */
+
+typedef struct replay_self {
+    rules_self_t base;          /* warmup; inst and seen once it falls back */
+    const cb_rules_program_t *prog;
+    int64_t base_tf_ms;
+    const int64_t *hist;        /* the history the signals were computed on */
+    size_t n;
+    size_t seen;
+    uint8_t *entry, *exit;
+} replay_self_t;
+
+static size_t replay_warmup(void *self) { return ((replay_self_t *)self)->base.warmup; }
+
+static int replay_on_bar(void *self, const cb_bar_view_t *bars, const cb_position_view_t *pos,
+                         cb_decision_t *out)
+{
+    replay_self_t *s = self;
+    if (!s->base.inst && (bars->time_ms != s->hist || bars->n > s->n)) {
+        /* not the history the signals were computed on: evaluate bar by bar from here on
+         * (the instance catches up on the bars before this one) */
+        int r = cb_rules_instance_new(s->prog, s->base_tf_ms, &s->base.inst, NULL);
+        if (r != 0)
+            return r;
+        s->base.seen = 0;
+    }
+    if (s->base.inst)
+        return rules_on_bar(&s->base, bars, pos, out);
+    memset(out, 0, sizeof *out);
+    if (bars->n <= s->seen)
+        return CB_ESTATE; /* a bar already seen: time cannot go back */
+    s->seen = bars->n;
+    out->enter = s->entry[bars->n - 1];
+    out->exit = s->exit[bars->n - 1];
+    return 0;
+}
+
+static void replay_destroy(void *self)
+{
+    replay_self_t *s = self;
+    if (!s)
+        return;
+    cb_rules_instance_free(s->base.inst);
+    free(s->entry);
+    free(s);
+}
+
+static const cb_strategy_v1_t replay_vt = {
+    CB_STRATEGY_ABI_VERSION, "rules", rules_init, replay_warmup, replay_on_bar, replay_destroy};
+
 /* ---- construction ----------------------------------------------------------------------- */
 
 void cb_rules_strategy_free(cb_rules_strategy_t *s)
@@ -251,5 +301,40 @@ int cb_rules_strategy_instance(const cb_rules_strategy_t *s, int64_t base_tf_ms,
                            err[0] ? err : "no reason given");
     *vt = s->vt;
     *self = inst;
+    return 0;
+}
+
+int cb_rules_strategy_instance_shared(const cb_rules_strategy_t *s, int64_t base_tf_ms,
+                                      cb_rules_cache_t *cache, const cb_bar_view_t *history,
+                                      const cb_strategy_v1_t **vt, void **self,
+                                      cb_diag_t *diag)
+{
+    if (!cache || !s->prog || s->prog->uses_position)
+        return cb_rules_strategy_instance(s, base_tf_ms, vt, self, diag);
+    *vt = NULL;
+    *self = NULL;
+    replay_self_t *rs = calloc(1, sizeof *rs);
+    uint8_t *sig = malloc(2 * (history->n ? history->n : 1));
+    if (!rs || !sig) {
+        free(rs);
+        free(sig);
+        return CB_ENOMEM;
+    }
+    rs->prog = s->prog;
+    rs->base_tf_ms = base_tf_ms;
+    rs->base.warmup = s->prog->warmup;
+    rs->hist = history->time_ms;
+    rs->n = history->n;
+    rs->entry = sig;
+    rs->exit = sig + history->n;
+    int r = cb_rules_program_signals_shared(s->prog, history, base_tf_ms, cache, rs->entry,
+                                            rs->exit, diag);
+    if (r != 0) {
+        replay_destroy(rs);
+        /* bad times: let the bar-by-bar instance fail where it would have */
+        return r == CB_EINVAL ? cb_rules_strategy_instance(s, base_tf_ms, vt, self, diag) : r;
+    }
+    *vt = &replay_vt;
+    *self = rs;
     return 0;
 }

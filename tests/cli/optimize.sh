@@ -60,6 +60,11 @@ grep -q 'expected name=lo:hi:step with three numbers, got "fast=1:2"' "$tmp/e2" 
 "$bin" optimize "$tmp/s.ini" --walk-forward 3 --luck-runs 100 --jobs 2 --json "$tmp/b.json" \
   --quiet > "$tmp/out2"
 cmp -s "$tmp/a.json" "$tmp/b.json" || fail "JSON differs between --jobs 1 and --jobs 2"
+# Indicator sharing off (every combination computes its own, bar by bar): the same JSON.
+"$bin" optimize "$tmp/s.ini" --walk-forward 3 --luck-runs 100 --jobs 2 --indicator-cache 0 \
+  --json "$tmp/c.json" --quiet > /dev/null
+cmp -s "$tmp/a.json" "$tmp/c.json" || fail "JSON differs with --indicator-cache 0"
+grep -q "Indicator sharing .* columns computed, reused" "$tmp/out1" || fail "no sharing line"
 grep -q "^Verdict: " "$tmp/out1" || fail "no verdict line"
 [ "$(wc -l < "$tmp/out2")" = 1 ] && grep -q "^Verdict: " "$tmp/out2" || fail "--quiet prints more than the verdict"
 grep -q "9 combinations" "$tmp/out1" || fail "expected 3 x 3 combinations: $(head -1 "$tmp/out1")"
