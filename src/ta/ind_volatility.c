@@ -25,13 +25,34 @@ static double trange_step(trange_state_t *s, double h, double l, double c)
     return tr;
 }
 
+/* Two bars at a time, screening the inputs on the way: bar i reads high[i], low[i] and
+ * close[i-1], so all but high[0], low[0] and close[n-1] are screened in the loop. */
+static int trange_fused(size_t n, const double *const *in, const double *opts,
+                        double *const *out)
+{
+    (void)opts;
+    const double *h = in[0], *l = in[1], *c = in[2];
+    double *o = out[0];
+    cb_ta_v2u bad = {0, 0};
+    size_t i = 1;
+    for (; i + 2 <= n; i += 2) {
+        cb_ta_v2d vh = cb_ta_v2d_load(h + i), vl = cb_ta_v2d_load(l + i);
+        cb_ta_v2d vc = cb_ta_v2d_load(c + i - 1);
+        bad |= cb_ta_v2_nf(vh) | cb_ta_v2_nf(vl) | cb_ta_v2_nf(vc);
+        cb_ta_v2d_store(o + i, tm_true_range_v2(vh, vl, vc));
+    }
+    uint64_t b = bad[0] | bad[1] | cb_ta_nf(h[0]) | cb_ta_nf(l[0]) | cb_ta_nf(c[n - 1]);
+    for (; i < n; i++) {
+        b |= cb_ta_nf(h[i]) | cb_ta_nf(l[i]) | cb_ta_nf(c[i - 1]);
+        o[i] = tm_true_range(h[i], l[i], c[i - 1]);
+    }
+    return (int)(b >> 63);
+}
+
 static void trange_batch(size_t n, const double *const *in, const double *opts,
                          double *const *out)
 {
-    (void)opts;
-    trange_state_t s = {0, 0.0};
-    for (size_t i = 0; i < n; i++)
-        out[0][i] = trange_step(&s, in[0][i], in[1][i], in[2][i]);
+    (void)trange_fused(n, in, opts, out);
 }
 
 static size_t trange_size(const double *opts)
@@ -51,7 +72,7 @@ static void trange_update(void *st, const double *in, double *out)
     out[0] = trange_step(st, in[0], in[1], in[2]);
 }
 
-CB_TA_DEFINE(trange, .title = "True Range", .reference = "TA-Lib TA_TRANGE (Wilder 1978)",
+CB_TA_DEFINE_FUSED(trange, .title = "True Range", .reference = "TA-Lib TA_TRANGE (Wilder 1978)",
              HLC_INPUTS, .n_opts = 0, .n_outputs = 1, .outputs = {"trange"})
 
 /* ---- ATR(period 1..100000, default 14): lookback = period. ------------------------------- */

@@ -48,12 +48,29 @@ static void mom_update(void *st, const double *in, double *out)
     if (lag_push(st, in[0], &old))
         out[0] = in[0] - old;
 }
+/* Two bars at a time, screening x on the way: every x[i] with i >= p is the newer operand
+ * once; the first p values are screened apart. */
+static int mom_fused(size_t n, const double *const *in, const double *opts, double *const *out)
+{
+    size_t p = (size_t)cb_ta_iopt(opts, 0), i = p;
+    const double *x = in[0];
+    double *o = out[0];
+    cb_ta_v2u bad = {0, 0};
+    for (; i + 2 <= n; i += 2) {
+        cb_ta_v2d a = cb_ta_v2d_load(x + i);
+        bad |= cb_ta_v2_nf(a);
+        cb_ta_v2d_store(o + i, a - cb_ta_v2d_load(x + i - p));
+    }
+    int b = cb_ta_v2_bad(bad);
+    for (; i < n; i++) {
+        b |= (int)(cb_ta_nf(x[i]) >> 63);
+        o[i] = x[i] - x[i - p];
+    }
+    return b || cb_ta_any_nonfinite_(x, p);
+}
 static void mom_batch(size_t n, const double *const *in, const double *opts, double *const *out)
 {
-    size_t p = (size_t)cb_ta_iopt(opts, 0);
-    const double *x = in[0];
-    for (size_t i = p; i < n; i++)
-        out[0][i] = x[i] - x[i - p];
+    (void)mom_fused(n, in, opts, out);
 }
 
 #define roc_lookback lag_lookback
@@ -73,7 +90,7 @@ static void roc_batch(size_t n, const double *const *in, const double *opts, dou
         out[0][i] = roc_of(x[i], x[i - p]);
 }
 
-CB_TA_DEFINE(mom, .title = "Momentum", .reference = "TA-Lib TA_MOM",
+CB_TA_DEFINE_FUSED(mom, .title = "Momentum", .reference = "TA-Lib TA_MOM",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 10, 1, 100000, 1}},
              .n_outputs = 1, .outputs = {"mom"})

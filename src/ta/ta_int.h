@@ -65,6 +65,60 @@ static inline void cb_ta_fill_nan(double *p, size_t n)
         p[i] = NAN;
 }
 
+/* ---- Two-lane vectors and the NaN/infinity screen ------------------------------------------
+ * GCC/Clang vector types: plain C arithmetic on two doubles at once, which any x86-64 compiles
+ * to SSE2 (no -march flag) and other targets to their own vectors or to scalar code. Lane
+ * arithmetic is the same IEEE operation as the scalar one, so results are bit-identical.
+ *
+ * A double is NaN or infinite exactly when its 11 exponent bits are all ones; then
+ * (bits & CB_TA_EXP_MASK) + CB_TA_EXP_LSB carries into bit 63, and for every finite double
+ * (exponent <= 0x7fe, denormals and zeros included) it does not. OR-ing these words over an
+ * array and testing bit 63 screens it with three integer operations per value. */
+typedef double cb_ta_v2d __attribute__((vector_size(16)));
+typedef uint64_t cb_ta_v2u __attribute__((vector_size(16)));
+
+#define CB_TA_EXP_MASK 0x7ff0000000000000ull
+#define CB_TA_EXP_LSB 0x0010000000000000ull
+
+static inline cb_ta_v2d cb_ta_v2d_load(const double *p)
+{
+    cb_ta_v2d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void cb_ta_v2d_store(double *p, cb_ta_v2d v) { memcpy(p, &v, sizeof v); }
+/* The screening word of both lanes (bit 63 set in a lane that is NaN or infinite). */
+static inline cb_ta_v2u cb_ta_v2_nf(cb_ta_v2d v)
+{
+    cb_ta_v2u b, m = {CB_TA_EXP_MASK, CB_TA_EXP_MASK}, one = {CB_TA_EXP_LSB, CB_TA_EXP_LSB};
+    memcpy(&b, &v, sizeof b);
+    return (b & m) + one;
+}
+static inline uint64_t cb_ta_nf(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    return (b & CB_TA_EXP_MASK) + CB_TA_EXP_LSB;
+}
+/* Lane-wise (a > b ? a : b), the exact select of the scalar code (a bit select, no maxpd
+ * NaN or signed-zero subtleties). */
+static inline cb_ta_v2d cb_ta_v2_pick_gt(cb_ta_v2d a, cb_ta_v2d b)
+{
+    cb_ta_v2u m = (cb_ta_v2u)(a > b);
+    return (cb_ta_v2d)((m & (cb_ta_v2u)a) | (~m & (cb_ta_v2u)b));
+}
+/* Lane-wise fabs (clears the sign bit, as fabs does). */
+static inline cb_ta_v2d cb_ta_v2_fabs(cb_ta_v2d a)
+{
+    cb_ta_v2u m = {~(1ull << 63), ~(1ull << 63)};
+    return (cb_ta_v2d)((cb_ta_v2u)a & m);
+}
+/* 1 when an accumulated screening word (lanes OR-ed) saw a NaN or an infinity. */
+static inline int cb_ta_v2_bad(cb_ta_v2u acc) { return (int)((acc[0] | acc[1]) >> 63); }
+
+/* 1 when any of x[0..n) is NaN or infinite (table.c). */
+int cb_ta_any_nonfinite_(const double *x, size_t n);
+
 /* ---- Layout of a streaming state -------------------------------------------------------- */
 
 #define CB_TA_ALIGN_UP(x) (((x) + 15u) & ~(size_t)15u)
@@ -305,6 +359,8 @@ typedef struct cb_ta_head {
 typedef int (*cb_ta_klookback_fn)(const double *opts);
 typedef void (*cb_ta_kbatch_fn)(size_t n, const double *const *in, const double *opts,
                                 double *const *out);
+typedef int (*cb_ta_kfused_fn)(size_t n, const double *const *in, const double *opts,
+                               double *const *out);
 typedef size_t (*cb_ta_ksize_fn)(const double *opts);
 typedef void (*cb_ta_kinit_fn)(void *st, const double *opts);
 typedef void (*cb_ta_kupdate_fn)(void *st, const double *in, double *out);
@@ -313,7 +369,7 @@ typedef void (*cb_ta_kupdate_fn)(void *st, const double *in, double *out);
 int cb_ta_opts_valid_(const cb_ta_info_t *info, const double *opts);
 int cb_ta_run_lookback_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, const double *opts);
 int cb_ta_run_batch_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, cb_ta_kbatch_fn kb,
-                     size_t n, const double *const *in, const double *opts, double *const *out);
+                     cb_ta_kfused_fn kf, size_t n, const double *const *in, const double *opts, double *const *out);
 size_t cb_ta_run_size_(const cb_ta_info_t *info, cb_ta_ksize_fn ks, const double *opts);
 int cb_ta_run_init_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, cb_ta_kinit_fn ki,
                     void *state, const double *opts);
@@ -346,7 +402,20 @@ static inline int cb_ta_run_update_(const cb_ta_info_t *info, cb_ta_kinit_fn ki,
     return 1;
 }
 
-#define CB_TA_DEFINE(nm, ...)                                                                \
+/* CB_TA_DEFINE(nm, fields...): the usual indicator. CB_TA_DEFINE_FUSED(nm, fields...) also
+ * takes a kernel that screens its own inputs in the loop that computes (cb_ta_v2_nf):
+ *   static int nm##_fused(size_t n, const double *const *in, const double *opts,
+ *                         double *const *out);
+ * called with n > lookback on inputs that MAY hold NaN or infinities; it must stay safe on
+ * them (plain arithmetic: no value turned into an index, bounded time) and returns nonzero when
+ * any in[k][0..n) is not finite, in which case its outputs are discarded and the indicator
+ * goes through the screened path. Returning 0 means it wrote exactly what nm##_batch would.
+ * It saves the cheap indicators the separate screening pass over every input (the screen
+ * itself: cb_ta_v2_nf / cb_ta_nf above). */
+#define CB_TA_DEFINE(nm, ...) CB_TA_DEFINE_IMPL_(nm, NULL, __VA_ARGS__)
+#define CB_TA_DEFINE_FUSED(nm, ...) CB_TA_DEFINE_IMPL_(nm, nm##_fused, __VA_ARGS__)
+
+#define CB_TA_DEFINE_IMPL_(nm, fused, ...)                                                   \
     static int nm##_w_lookback(const double *opts);                                          \
     static int nm##_w_batch(size_t n, const double *const *in, const double *opts,           \
                             double *const *out);                                             \
@@ -367,8 +436,8 @@ static inline int cb_ta_run_update_(const cb_ta_info_t *info, cb_ta_kinit_fn ki,
     static int nm##_w_batch(size_t n, const double *const *in, const double *opts,           \
                             double *const *out)                                              \
     {                                                                                        \
-        return cb_ta_run_batch_(&cb_ta_info_##nm, nm##_lookback, nm##_batch, n, in, opts,    \
-                                out);                                                        \
+        return cb_ta_run_batch_(&cb_ta_info_##nm, nm##_lookback, nm##_batch, fused, n, in,   \
+                                opts, out);                                                  \
     }                                                                                        \
     static size_t nm##_w_size(const double *opts)                                            \
     {                                                                                        \

@@ -21,6 +21,14 @@ static inline double tm_true_range(double high, double low, double prev_close)
     return out;
 }
 
+/* tm_true_range on two bars at once, the same operations lane by lane. */
+static inline cb_ta_v2d tm_true_range_v2(cb_ta_v2d high, cb_ta_v2d low, cb_ta_v2d prev_close)
+{
+    cb_ta_v2d out = high - low;
+    out = cb_ta_v2_pick_gt(cb_ta_v2_fabs(prev_close - high), out);
+    return cb_ta_v2_pick_gt(cb_ta_v2_fabs(prev_close - low), out);
+}
+
 /* ---- Wilder's ATR (TA-Lib ATR): seed = mean of the first `period` true ranges (bars
  * 1..period, summed in order), then atr = (atr*(period-1) + tr)/period. Lookback = period. */
 typedef struct tm_atr {

@@ -251,22 +251,23 @@ int cb_ta_run_lookback_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, const d
     return lb(opts);
 }
 
-/* 1 when x[0..255] holds a NaN or an infinity: x - x is +0 for a finite x and NaN otherwise,
- * and NaN survives the sums; four independent sums keep the adds in flight. */
+/* 1 when x[0..255] holds a NaN or an infinity (ta_int.h's exponent-bit screen, four vector
+ * accumulators so that the ORs of consecutive loads do not wait for each other). */
 static int block_bad(const double *x)
 {
-    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
-    for (size_t k = 0; k < 256; k += 4) {
-        a0 += x[k] - x[k];
-        a1 += x[k + 1] - x[k + 1];
-        a2 += x[k + 2] - x[k + 2];
-        a3 += x[k + 3] - x[k + 3];
+    cb_ta_v2u a0 = {0, 0}, a1 = {0, 0}, a2 = {0, 0}, a3 = {0, 0};
+    for (size_t k = 0; k < 256; k += 8) {
+        a0 |= cb_ta_v2_nf(cb_ta_v2d_load(x + k));
+        a1 |= cb_ta_v2_nf(cb_ta_v2d_load(x + k + 2));
+        a2 |= cb_ta_v2_nf(cb_ta_v2d_load(x + k + 4));
+        a3 |= cb_ta_v2_nf(cb_ta_v2d_load(x + k + 6));
     }
-    return !((a0 + a1) + (a2 + a3) == 0.0);
+    return cb_ta_v2_bad((a0 | a1) | (a2 | a3));
 }
 
-/* Index of the first NaN or infinite value of x in [from, n), or n; blocks are screened
- * cheaply, so the common all-finite case costs a fraction of a nanosecond per bar. */
+/* Index of the first NaN or infinite value of x in [from, n), or n; blocks of 256 are screened
+ * without a branch per value, so the common all-finite case costs little more than reading
+ * the array once. */
 static size_t first_nonfinite(const double *x, size_t from, size_t n)
 {
     size_t i = from;
@@ -276,13 +277,16 @@ static size_t first_nonfinite(const double *x, size_t from, size_t n)
         i += 256;
     }
     for (; i < n; i++)
-        if (!isfinite(x[i]))
+        if (cb_ta_nf(x[i]) >> 63)
             return i;
     return n;
 }
 
+int cb_ta_any_nonfinite_(const double *x, size_t n) { return first_nonfinite(x, 0, n) < n; }
+
 int cb_ta_run_batch_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, cb_ta_kbatch_fn kb,
-                     size_t n, const double *const *in, const double *opts, double *const *out)
+                     cb_ta_kfused_fn kf, size_t n, const double *const *in, const double *opts,
+                     double *const *out)
 {
     if (!cb_ta_opts_valid_(info, opts) || (n && (!in || !out)))
         return CB_EINVAL;
@@ -293,6 +297,13 @@ int cb_ta_run_batch_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, cb_ta_kbat
         if (n && !out[k])
             return CB_EINVAL;
     size_t lookback = (size_t)lb(opts);
+    /* Optimistic: a fused kernel computes and screens in one pass; only when it met a bad
+     * value does the input go through the screened, segmented path below. */
+    if (kf && n > lookback && kf(n, in, opts, out) == 0) {
+        for (int k = 0; k < info->n_outputs; k++)
+            cb_ta_fill_nan(out[k], lookback);
+        return 0;
+    }
     const double *seg_in[CB_TA_MAX_INPUTS];
     double *seg_out[CB_TA_MAX_OUTPUTS];
     size_t start = 0;
