@@ -302,6 +302,12 @@ static void test_market_buy_sell(void **state)
     (void)state;
     fx_t f;
     fx_start(&f, NULL, 3000);
+    cb_ex_account_t acc;
+    cb_diag_t d0;
+    check_ok(cb_exchange_account(f.ex, &acc, &d0), &d0);
+    assert_int_equal(acc.can_trade, 1);
+    assert_int_equal(acc.can_withdraw, 0);
+    assert_string_equal(acc.account_type, "SPOT");
     int64_t px = sim_price(&f);
     cb_order_t o = {.id = 1, .side = CB_BUY, .type = CB_ORDER_MARKET,
                     .quote_qty = 1000 * CB_FX_ONE, .ref_price = px, .tag = 1};

@@ -147,6 +147,12 @@ typedef struct cb_ex_balance {
     int64_t free, locked;       /* CB_EX_AMOUNT_SCALE */
 } cb_ex_balance_t;
 
+/* What the account (and its API key) may do, as GET /api/v3/account says. */
+typedef struct cb_ex_account {
+    int can_trade, can_withdraw, can_deposit;
+    char account_type[16];      /* "SPOT" */
+} cb_ex_account_t;
+
 typedef struct cb_book_ticker {
     char pair[CB_EX_PAIR_MAX];
     int64_t bid, ask;           /* price_scale */
@@ -224,6 +230,8 @@ typedef struct cb_exchange_ops {
     int (*my_trades)(cb_exchange_t *ex, const char *pair, int64_t since_ms, cb_ex_fill_t **out,
                      size_t *n, cb_diag_t *diag);
     void (*free)(cb_exchange_t *ex);
+    /* The account's permissions (the robot refuses a key that can withdraw). */
+    int (*account)(cb_exchange_t *ex, cb_ex_account_t *out, cb_diag_t *diag);
 } cb_exchange_ops_t;
 
 struct cb_exchange {
@@ -249,6 +257,7 @@ int cb_exchange_open_orders(cb_exchange_t *ex, const char *pair, cb_ex_order_t *
                             cb_diag_t *diag);
 int cb_exchange_my_trades(cb_exchange_t *ex, const char *pair, int64_t since_ms,
                           cb_ex_fill_t **out, size_t *n, cb_diag_t *diag);
+int cb_exchange_account(cb_exchange_t *ex, cb_ex_account_t *out, cb_diag_t *diag);
 /* Frees the exchange (NULL is fine); wipes any key material it holds. */
 void cb_exchange_free(cb_exchange_t *ex);
 

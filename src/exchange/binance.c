@@ -404,6 +404,13 @@ static int op_balances(cb_exchange_t *ex, cb_ex_balance_t **out, size_t *n, cb_d
     return r ? r : cb_bn_parse_account(b->buf, b->len, out, n, diag);
 }
 
+static int op_account(cb_exchange_t *ex, cb_ex_account_t *out, cb_diag_t *diag)
+{
+    bn_t *b = B(ex);
+    int r = bn_call(b, "GET", "/api/v3/account", "omitZeroBalances=true", 1, 20, 1, diag);
+    return r ? r : cb_bn_parse_account_flags(b->buf, b->len, out, diag);
+}
+
 static int op_query(cb_exchange_t *ex, const char *pair, const char *coid, cb_ex_order_t *out,
                     cb_diag_t *diag)
 {
@@ -625,6 +632,7 @@ static const cb_exchange_ops_t bn_ops = {
     .open_orders = op_open_orders,
     .my_trades = op_my_trades,
     .free = op_free,
+    .account = op_account,
 };
 
 int cb_binance_new(const cb_binance_opts_t *opts, cb_exchange_t **out, cb_diag_t *diag)

@@ -36,6 +36,10 @@ int cb_bn_parse_orders(const char *body, size_t len, const cb_pair_info_t *pairs
 int cb_bn_parse_account(const char *body, size_t len, cb_ex_balance_t **out, size_t *n,
                         cb_diag_t *diag);
 
+/* GET /api/v3/account: canTrade, canWithdraw, canDeposit, accountType. */
+int cb_bn_parse_account_flags(const char *body, size_t len, cb_ex_account_t *out,
+                              cb_diag_t *diag);
+
 /* GET /api/v3/myTrades. */
 int cb_bn_parse_my_trades(const char *body, size_t len, const cb_pair_info_t *pairs,
                           size_t n_pairs, cb_ex_fill_t **out, size_t *n, cb_diag_t *diag);

@@ -748,6 +748,28 @@ done:
     return r;
 }
 
+int cb_bn_parse_account_flags(const char *body, size_t len, cb_ex_account_t *out,
+                              cb_diag_t *diag)
+{
+    jx_t x = {"account", diag};
+    memset(out, 0, sizeof *out);
+    json_t *root = jload(&x, body, len);
+    if (!root)
+        return CB_EPARSE;
+    const char *type = NULL;
+    int r = 0;
+    if (!json_is_object(root))
+        r = jfail(&x, "", "expected an object, got %s", tname(root));
+    else if (!(r = jbool_opt(&x, root, "", "canTrade", &out->can_trade)) &&
+             !(r = jbool_opt(&x, root, "", "canWithdraw", &out->can_withdraw)) &&
+             !(r = jbool_opt(&x, root, "", "canDeposit", &out->can_deposit)) &&
+             json_object_get(root, "accountType") &&
+             !(r = jstr(&x, root, "", "accountType", &type)))
+        snprintf(out->account_type, sizeof out->account_type, "%s", type);
+    json_decref(root);
+    return r;
+}
+
 int cb_bn_parse_my_trades(const char *body, size_t len, const cb_pair_info_t *pairs,
                           size_t n_pairs, cb_ex_fill_t **out, size_t *n, cb_diag_t *diag)
 {

@@ -282,6 +282,11 @@ int cb_exchange_my_trades(cb_exchange_t *ex, const char *pair, int64_t since_ms,
     CB_EX_CALL_(my_trades, pair, since_ms, out, n, diag);
 }
 
+int cb_exchange_account(cb_exchange_t *ex, cb_ex_account_t *out, cb_diag_t *diag)
+{
+    CB_EX_CALL_(account, out, diag);
+}
+
 void cb_exchange_free(cb_exchange_t *ex)
 {
     if (ex && ex->ops->free)

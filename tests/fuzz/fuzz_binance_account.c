@@ -11,5 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     if (cb_bn_parse_account(b, size, &bal, &n, &d) == 0)
         free(bal);
+    cb_ex_account_t acc;
+    (void)cb_bn_parse_account_flags(b, size, &acc, &d);
     return 0;
 }
