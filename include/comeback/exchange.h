@@ -102,6 +102,12 @@ int cb_ex_side_parse(const char *s, cb_ex_side_t *out);
 /* 1 for NEW and PARTIALLY_FILLED. */
 int cb_ex_status_open(cb_ex_status_t s);
 
+/* Time in force of limit orders: GTC rests until filled or cancelled; IOC fills what it can
+ * at once and expires the rest; FOK fills all at once or expires without a trade. */
+typedef enum cb_ex_tif { CB_EX_TIF_GTC = 0, CB_EX_TIF_IOC = 1, CB_EX_TIF_FOK = 2 } cb_ex_tif_t;
+const char *cb_ex_tif_name(cb_ex_tif_t t);
+int cb_ex_tif_parse(const char *s, cb_ex_tif_t *out);
+
 /* An order to place. qty at the pair's qty_scale; price (limit types) and stop_price (stop
  * types) at its price_scale, 0 when not used. */
 typedef struct cb_ex_order_req {
@@ -112,6 +118,11 @@ typedef struct cb_ex_order_req {
     int64_t qty;
     int64_t price;
     int64_t stop_price;
+    /* Added later; zero keeps the behaviour above. */
+    cb_ex_tif_t time_in_force;   /* limit types; 0 = GTC */
+    /* MARKET only: an amount of the quote asset (CB_EX_AMOUNT_SCALE) to spend (BUY) or to
+     * receive (SELL) instead of qty, which must then be 0 (Binance's quoteOrderQty). */
+    int64_t quote_qty;
 } cb_ex_order_req_t;
 
 /* An order as the venue knows it. */
@@ -126,6 +137,9 @@ typedef struct cb_ex_order {
     int64_t price, stop_price;   /* price_scale; 0 when not used */
     int64_t quote_qty;           /* executed notional, at price_scale + qty_scale */
     int64_t created_ms, updated_ms;
+    /* Added later (0 when the venue does not say). */
+    cb_ex_tif_t time_in_force;
+    int64_t order_list_id;       /* the OCO it belongs to; 0 = none */
 } cb_ex_order_t;
 
 /* One execution of one of our orders. */
@@ -189,8 +203,19 @@ typedef struct cb_stream_event {
             cb_ex_fill_t fill;
             cb_ex_balance_t balances[8];
             size_t n_balances;
+            /* 1 for a deposit or withdrawal (Binance's balanceUpdate): balances[0].free is
+             * the change (may be negative), not the new amount. */
+            int balance_delta;
         } account;
-        struct { int connected; char message[128]; } status;
+        struct {
+            int connected;
+            char message[128];
+            /* Account streams: 1 on a connect after a lost connection. Events between
+             * missed_since_ms (server time) and now may be lost: query open orders, the
+             * orders you track, my_trades since then and balances over REST. */
+            int resync;
+            int64_t missed_since_ms;
+        } status;
     } u;
 } cb_stream_event_t;
 
@@ -203,6 +228,31 @@ typedef void (*cb_stream_fn)(const cb_stream_event_t *ev, void *user);
  * act on (never a secret). */
 
 typedef struct cb_exchange cb_exchange_t;
+
+/* An OCO (one-cancels-the-other) order list on one pair: a limit leg (maker-only, Binance's
+ * LIMIT_MAKER) and a stop leg (STOP_LOSS, or STOP_LOSS_LIMIT when stop_limit_price is set),
+ * for the same side and quantity. Selling, the limit is above the price and the stop below
+ * (take profit or stop out); buying, the other way round. When one leg executes the other
+ * expires; cancelling the list (or either leg) cancels both. Prices at the pair's
+ * price_scale, qty at its qty_scale; client ids as for orders. */
+typedef struct cb_ex_oco_req {
+    char pair[CB_EX_PAIR_MAX];
+    char list_client_id[CB_EX_COID_MAX];
+    char limit_client_order_id[CB_EX_COID_MAX];
+    char stop_client_order_id[CB_EX_COID_MAX];
+    cb_ex_side_t side;
+    int64_t qty;
+    int64_t limit_price;
+    int64_t stop_price;
+    int64_t stop_limit_price;      /* 0 = the stop leg is a market order when triggered */
+} cb_ex_oco_req_t;
+
+typedef struct cb_ex_oco {
+    int64_t order_list_id;
+    char list_client_id[CB_EX_COID_MAX];
+    int done;                      /* 1 when the list is over (ALL_DONE) */
+    cb_ex_order_t limit_leg, stop_leg;
+} cb_ex_oco_t;
 
 typedef struct cb_exchange_ops {
     const char *name;
@@ -232,6 +282,12 @@ typedef struct cb_exchange_ops {
     void (*free)(cb_exchange_t *ex);
     /* The account's permissions (the robot refuses a key that can withdraw). */
     int (*account)(cb_exchange_t *ex, cb_ex_account_t *out, cb_diag_t *diag);
+    /* Added later; NULL when the venue has no OCO orders. Placement is never repeated
+     * blindly: an ambiguous answer is resolved by asking for the limit leg's client id. */
+    int (*place_oco)(cb_exchange_t *ex, const cb_ex_oco_req_t *req, cb_ex_oco_t *out,
+                     cb_diag_t *diag);
+    int (*cancel_oco)(cb_exchange_t *ex, const char *pair, const char *list_client_id,
+                      cb_ex_oco_t *out, cb_diag_t *diag);
 } cb_exchange_ops_t;
 
 struct cb_exchange {
@@ -258,6 +314,11 @@ int cb_exchange_open_orders(cb_exchange_t *ex, const char *pair, cb_ex_order_t *
 int cb_exchange_my_trades(cb_exchange_t *ex, const char *pair, int64_t since_ms,
                           cb_ex_fill_t **out, size_t *n, cb_diag_t *diag);
 int cb_exchange_account(cb_exchange_t *ex, cb_ex_account_t *out, cb_diag_t *diag);
+/* OCO order lists (CB_EUNSUPPORTED when the venue has none). */
+int cb_exchange_place_oco(cb_exchange_t *ex, const cb_ex_oco_req_t *req, cb_ex_oco_t *out,
+                          cb_diag_t *diag);
+int cb_exchange_cancel_oco(cb_exchange_t *ex, const char *pair, const char *list_client_id,
+                           cb_ex_oco_t *out, cb_diag_t *diag);
 /* Frees the exchange (NULL is fine); wipes any key material it holds. */
 void cb_exchange_free(cb_exchange_t *ex);
 
@@ -308,6 +369,35 @@ int cb_ex_stream_poll(cb_ex_stream_t *s, int timeout_ms);
 void cb_ex_stream_stats(const cb_ex_stream_t *s, cb_ex_stream_stats_t *out);
 void cb_ex_stream_close(cb_ex_stream_t *s);
 
+/* ---- Binance account stream (WebSocket API) -------------------------------------------- */
+
+typedef struct cb_api_keys cb_api_keys_t; /* see API keys below */
+
+typedef struct cb_ex_account_stream_opts {
+    const char *ws_api_url;        /* NULL = "wss://ws-api.binance.com:443/ws-api/v3"; testnet:
+                                      "wss://ws-api.testnet.binance.vision/ws-api/v3"; the
+                                      simulator: "ws://127.0.0.1:WSPORT/ws-api/v3" */
+    cb_exchange_t *rest;           /* REST side (required, borrowed): pairs and server time */
+    const cb_api_keys_t *keys;     /* required; copied */
+    int64_t recv_window_ms;        /* of the signed subscription; 0 = 5000 */
+    cb_stream_fn fn;
+    void *user;
+    uint64_t jitter_seed;          /* reconnect jitter; 0 = from the clock */
+} cb_ex_account_stream_opts_t;
+
+/* Opens the account's user data stream the current Binance way: a WebSocket API connection
+ * and a signed userDataStream.subscribe.signature (apiKey, recvWindow, timestamp). Events are
+ * CB_STREAM_ACCOUNT (executionReport -> order (+ fill), outboundAccountPosition -> balances,
+ * balanceUpdate -> balance_delta) and CB_STREAM_STATUS: connected once subscribed,
+ * disconnected when the connection is lost. Reconnects like the market streams and
+ * subscribes again; that connected event has resync = 1 and missed_since_ms, and the caller
+ * should query over REST what it may have missed. A refused subscription (bad key or
+ * signature) is a status event with Binance's words, then a retry after the backoff.
+ * Poll and close it with cb_ex_stream_poll / cb_ex_stream_close. Returns 0, CB_EINVAL,
+ * CB_ENOMEM or the REST side's error. */
+int cb_binance_account_stream_open(const cb_ex_account_stream_opts_t *opts, cb_ex_stream_t **out,
+                                   cb_diag_t *diag);
+
 /* ---- Downloading history -------------------------------------------------------------- */
 
 typedef struct cb_download_progress {
@@ -342,8 +432,36 @@ int cb_api_keys_load_env(cb_api_keys_t **out, cb_diag_t *diag);
 /* Keys from memory (tests, the simulator). */
 int cb_api_keys_new(const char *api_key, const char *api_secret, cb_api_keys_t **out);
 const char *cb_api_keys_key(const cb_api_keys_t *k);
-const char *cb_api_keys_secret(const cb_api_keys_t *k);
+const char *cb_api_keys_secret(const cb_api_keys_t *k);  /* "" for Ed25519/RSA keys */
 void cb_api_keys_free(cb_api_keys_t *k);
+
+/* Binance's three API key types. HMAC keys sign with a shared secret (hex HMAC-SHA256);
+ * Ed25519 (what Binance recommends) and RSA keys sign with a private key the exchange never
+ * sees (base64 of the signature; RSA: PKCS#1 v1.5 with SHA-256). The key file names the PEM
+ * file instead of a secret: `private_key_file = ed25519.pem` (relative paths are relative to
+ * the key file; the PEM file must be mode 600 too, unencrypted), or for the simulator, which
+ * only verifies, `public_key_file = ed25519.pub.pem`. The environment equivalent is
+ * COMEBACK_PRIVATE_KEY_FILE beside COMEBACK_API_KEY. */
+typedef enum cb_api_key_type {
+    CB_API_KEY_HMAC = 0,
+    CB_API_KEY_ED25519 = 1,
+    CB_API_KEY_RSA = 2
+} cb_api_key_type_t;
+cb_api_key_type_t cb_api_keys_type(const cb_api_keys_t *k);
+/* An API key with a PEM private or public key (Ed25519 or RSA) given as text. Returns 0,
+ * CB_EINVAL (diag says why: not PEM, encrypted, another key type) or CB_ENOMEM. */
+int cb_api_keys_new_pem(const char *api_key, const char *pem, size_t pem_len,
+                        cb_api_keys_t **out, cb_diag_t *diag);
+/* A copy (the connector and the simulator keep their own). Returns 0 or CB_ENOMEM. */
+int cb_api_keys_dup(const cb_api_keys_t *k, cb_api_keys_t **out);
+/* Binance's `signature` of payload as text: 64 hex digits (HMAC) or base64 (Ed25519: 88
+ * chars, RSA: up to 700). Returns 0, CB_EINVAL (out too small, or a verify-only public key)
+ * or CB_ENOMEM. */
+int cb_api_keys_sign(const cb_api_keys_t *k, const char *payload, size_t len, char *out,
+                     size_t out_size);
+/* 1 when sig is a valid signature of payload under k (HMAC hex compared without case). */
+int cb_api_keys_verify(const cb_api_keys_t *k, const char *payload, size_t len,
+                       const char *sig);
 
 /* ---- Binance spot connector ------------------------------------------------------------- */
 

@@ -47,6 +47,11 @@ typedef struct cb_sim_opts {
     int quiet;          /* 1: no log lines */
     void (*log)(void *user, const char *line); /* NULL: stderr */
     void *log_user;
+    /* Partial fills: an order fills at most this fraction of a candle's volume per candle
+     * (shared by all orders of the pair), so large orders fill over several candles. 0 = off
+     * (every fill is whole). A market order's remainder beyond it expires, like Binance's
+     * when the book runs out. */
+    double max_fill_fraction;
 } cb_sim_opts_t;
 
 /* Parses a fault spec (for the CLI's early validation). Returns 0 or CB_EINVAL with diag
@@ -71,6 +76,10 @@ typedef struct cb_sim_fault_counts {
     long http5xx, http429, delay, lost, reject, drop;
 } cb_sim_fault_counts_t;
 void cb_sim_fault_counts(cb_sim_t *sim, cb_sim_fault_counts_t *out);
+/* A deposit (delta > 0) or withdrawal (delta < 0, at most the free amount) of an asset
+ * (CB_EX_AMOUNT_SCALE), announced to account streams as a balanceUpdate (also
+ * POST /sim/v1/deposit?asset=USDT&amount=100). Returns 0 or CB_EINVAL. */
+int cb_sim_deposit(cb_sim_t *sim, const char *asset, int64_t delta);
 /* Stops serving and frees everything. NULL is fine. */
 void cb_sim_free(cb_sim_t *sim);
 

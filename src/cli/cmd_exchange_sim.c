@@ -14,7 +14,7 @@ const char help_exchange_sim[] =
     "                             [--speed X|realtime|paused] [--start DATE|end]\n"
     "                             [--balance \"10000 USDT\"] [--key-file F] [--faults SPEC]\n"
     "                             [--fee-bps N] [--weight-limit N] [--ws-port N]\n"
-    "                             [--port-file F] [--quiet]\n"
+    "                             [--max-fill-fraction F] [--port-file F] [--quiet]\n"
     "\n"
     "Serves Binance's spot REST API on loopback and replays the given candles as the live\n"
     "market, so that a robot or any Binance client (ccxt included) can rehearse against it.\n"
@@ -32,23 +32,32 @@ const char help_exchange_sim[] =
     "  --start DATE|end    where the market clock starts (default: the first candle's open;\n"
     "                      'end' = after the last candle, everything is history)\n"
     "  --balance SPEC      initial balances, e.g. \"10000 USDT, 0.5 BTC\" (default 10000 USDT)\n"
-    "  --key-file F        API key and secret that requests must use (INI: api_key = ...,\n"
-    "                      api_secret = ...; mode 600). Default: COMEBACK_API_KEY and\n"
-    "                      COMEBACK_API_SECRET; with neither, signatures are not checked.\n"
+    "  --key-file F        the API key requests must use and how to check their signatures\n"
+    "                      (INI, mode 600: api_key = ... and api_secret = ... for an HMAC key,\n"
+    "                      or public_key_file = key.pub.pem for an Ed25519 or RSA key).\n"
+    "                      Default: COMEBACK_API_KEY and COMEBACK_API_SECRET; with neither,\n"
+    "                      signatures are not checked.\n"
     "  --faults SPEC       seeded, repeatable faults: seed=N, 5xx=P, 429=P[:N], delay=P[:MS],\n"
     "                      lost=P[:MS] (an accepted order's answer held back), reject=P,\n"
+    "                      drop=P (WebSocket: close instead of sending a message),\n"
     "                      e.g. \"seed=7,5xx=0.05,lost=0.1:3000\"\n"
     "  --fee-bps N         commission in basis points (default 10 = 0.1%; 0 = none)\n"
     "  --weight-limit N    request weight allowed per minute (default 6000)\n"
     "  --ws-port N         port of the WebSocket market streams on the same address\n"
     "                      (default: REST port + 1, or any free port with port 0; -1 = off)\n"
+    "  --max-fill-fraction F  partial fills: per candle, orders of a pair fill at most F of\n"
+    "                      its volume (0..1; default 0 = whole fills); a market order's\n"
+    "                      remainder expires\n"
     "  --port-file F       write the REST port, then the WebSocket port, to F (one a line)\n"
     "  --quiet             no log lines\n"
     "\n"
     "Endpoints: /api/v3/ping, time, exchangeInfo, klines, ticker/bookTicker, account, order\n"
-    "(POST, GET, DELETE), openOrders, myTrades; GET /sim/v1/state (everything the simulated\n"
-    "exchange did, as JSON); POST /sim/v1/advance?candles=N. Streams: ws://ADDR:WSPORT/ws/\n"
-    "<symbol>@kline_<tf>|@bookTicker|@trade and /stream?streams=a/b (a closed candle each).\n"
+    "(POST, GET, DELETE; MARKET by quantity or quoteOrderQty, LIMIT GTC/IOC/FOK, stops),\n"
+    "orderList/oco (POST), orderList (DELETE), openOrders, myTrades; GET /sim/v1/state\n"
+    "(everything the simulated exchange did, as JSON); POST /sim/v1/advance?candles=N;\n"
+    "POST /sim/v1/deposit?asset=A&amount=X. Streams: ws://ADDR:WSPORT/ws/<symbol>@kline_<tf>\n"
+    "|@bookTicker|@trade and /stream?streams=a/b (a closed candle each). WebSocket API:\n"
+    "ws://ADDR:WSPORT/ws-api/v3 with userDataStream.subscribe.signature (account events).\n"
     "Stops on Ctrl-C or SIGTERM.\n"
     "See docs/exchange-sim.md.\n";
 
@@ -88,16 +97,17 @@ int cmd_exchange_sim(int argc, char **argv)
 {
     const char *data = NULL, *listen = "127.0.0.1:8765", *speed_s = "1", *start_s = NULL,
                *balance = NULL, *key_file = NULL, *faults = NULL, *fee_s = NULL,
-               *weight_s = NULL, *port_file = NULL, *ws_s = NULL, *v;
+               *weight_s = NULL, *port_file = NULL, *ws_s = NULL, *fill_s = NULL, *v;
     int quiet = 0;
     for (int i = 1; i < argc; i++) {
         int m = 0;
         const char **dst = NULL;
         static const char *const names[] = {"--data", "--listen", "--speed", "--start",
                                             "--balance", "--key-file", "--faults", "--fee-bps",
-                                            "--weight-limit", "--port-file", "--ws-port"};
+                                            "--weight-limit", "--port-file", "--ws-port",
+                                            "--max-fill-fraction"};
         const char **dsts[] = {&data, &listen, &speed_s, &start_s, &balance, &key_file,
-                               &faults, &fee_s, &weight_s, &port_file, &ws_s};
+                               &faults, &fee_s, &weight_s, &port_file, &ws_s, &fill_s};
         for (size_t k = 0; k < sizeof names / sizeof names[0] && !m; k++)
             if ((m = cli_opt(argc, argv, &i, names[k], &v)) != 0)
                 dst = dsts[k];
@@ -120,6 +130,16 @@ int cmd_exchange_sim(int argc, char **argv)
     cb_diag_t d;
     if (faults && cb_sim_faults_check(faults, &d))
         return cli_usage_error("exchange-sim", "%s", d.msg);
+    double fill_fraction = 0;
+    if (fill_s) {
+        char *end;
+        fill_fraction = strtod(fill_s, &end);
+        if (end == fill_s || *end || !(fill_fraction >= 0 && fill_fraction <= 1))
+            return cli_usage_error("exchange-sim",
+                                   "--max-fill-fraction takes a share of a candle's volume "
+                                   "from 0 to 1, got '%s'",
+                                   fill_s);
+    }
     double speed = 1;
     if (strcmp(speed_s, "realtime") == 0)
         speed = -1;
@@ -201,7 +221,8 @@ int cmd_exchange_sim(int argc, char **argv)
                            .listen = listen, .speed = speed, .start_ms = start,
                            .balance = balance, .keys = keys, .faults = faults,
                            .fee_bps = fee == 0 ? -1 : (int)fee, .weight_limit = (int)weight,
-                           .ws_port = (int)ws_port, .quiet = quiet};
+                           .ws_port = (int)ws_port, .quiet = quiet,
+                           .max_fill_fraction = fill_fraction};
         /* Signals are taken synchronously by this thread only: block them before the
          * server threads start so that they inherit the mask. */
         sigset_t set;

@@ -186,7 +186,7 @@ static int bn_call(bn_t *b, const char *method, const char *path, const char *pa
                 return r;
         }
         size_t plen = params ? strlen(params) : 0;
-        size_t qcap = plen + 160;
+        size_t qcap = plen + 160 + (is_signed ? 3 * 700 : 0);
         char *q = malloc(qcap), *url = malloc(strlen(b->url) + strlen(path) + qcap + 2);
         if (!q || !url) {
             free(q);
@@ -197,9 +197,22 @@ static int bn_call(bn_t *b, const char *method, const char *path, const char *pa
         if (is_signed) {
             n += snprintf(q + n, qcap - (size_t)n, "%srecvWindow=%lld&timestamp=%lld",
                           n ? "&" : "", (long long)b->recv_window, (long long)server_now(b));
-            char sig[65];
-            cb_binance_sign(cb_api_keys_secret(b->keys), q, (size_t)n, sig);
-            snprintf(q + n, qcap - (size_t)n, "&signature=%s", sig);
+            char sig[720];
+            if (cb_api_keys_sign(b->keys, q, (size_t)n, sig, sizeof sig) != 0) {
+                free(q);
+                free(url);
+                return cb_diag_set(diag, CB_EAUTH, NULL, 0, 0, NULL,
+                                   "%s: cannot sign the request with this key", path);
+            }
+            /* base64 signatures (Ed25519, RSA) are URL-encoded: + / = are not query text */
+            n += snprintf(q + n, qcap - (size_t)n, "&signature=");
+            for (const char *c = sig; *c && (size_t)n + 4 < qcap; c++) {
+                if (*c == '+' || *c == '/' || *c == '=')
+                    n += snprintf(q + n, qcap - (size_t)n, "%%%02X", (unsigned)*c);
+                else
+                    q[n++] = *c;
+            }
+            q[n] = '\0';
         }
         sprintf(url, "%s%s%s%s", b->url, path, q[0] ? "?" : "", q);
         free(q);
@@ -411,19 +424,30 @@ static int op_account(cb_exchange_t *ex, cb_ex_account_t *out, cb_diag_t *diag)
     return r ? r : cb_bn_parse_account_flags(b->buf, b->len, out, diag);
 }
 
-static int op_query(cb_exchange_t *ex, const char *pair, const char *coid, cb_ex_order_t *out,
+/* "symbol=<pair's symbol>&<param>=<id>" into q (>= 128 bytes) for a listed pair and a valid
+ * client id. */
+static int id_query(bn_t *b, const char *pair, const char *param, const char *id, char q[128],
                     cb_diag_t *diag)
 {
-    bn_t *b = B(ex);
     const cb_pair_info_t *p;
     int r = pair_of(b, pair, &p, diag);
     if (r)
         return r;
-    if (!cb_client_order_id_valid(coid))
+    if (!cb_client_order_id_valid(id))
         return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "client_order_id",
-                           "'%.40s' is not a valid client order id", coid);
+                           "'%.40s' is not a valid client order id", id);
+    snprintf(q, 128, "symbol=%s&%s=%s", p->symbol, param, id);
+    return 0;
+}
+
+static int op_query(cb_exchange_t *ex, const char *pair, const char *coid, cb_ex_order_t *out,
+                    cb_diag_t *diag)
+{
+    bn_t *b = B(ex);
     char q[128];
-    snprintf(q, sizeof q, "symbol=%s&origClientOrderId=%s", p->symbol, coid);
+    int r = id_query(b, pair, "origClientOrderId", coid, q, diag);
+    if (r)
+        return r;
     if ((r = bn_call(b, "GET", "/api/v3/order", q, 1, 4, 1, diag)))
         return r;
     return cb_bn_parse_order(b->buf, b->len, b->pairs, b->n_pairs, out, NULL, NULL, diag);
@@ -501,11 +525,17 @@ static int op_place(cb_exchange_t *ex, const cb_ex_order_req_t *req, cb_ex_order
     char q[512], num[48];
     int w = snprintf(q, sizeof q, "symbol=%s&side=%s&type=%s", p->symbol,
                      cb_ex_side_name(o.side), cb_ex_order_type_name(o.type));
-    cb_dec_format(o.qty, p->qty_scale, num, sizeof num);
-    w += snprintf(q + w, sizeof q - (size_t)w, "&quantity=%s", num);
+    if (o.quote_qty > 0) {
+        cb_dec_format(o.quote_qty, CB_EX_AMOUNT_SCALE, num, sizeof num);
+        w += snprintf(q + w, sizeof q - (size_t)w, "&quoteOrderQty=%s", num);
+    } else {
+        cb_dec_format(o.qty, p->qty_scale, num, sizeof num);
+        w += snprintf(q + w, sizeof q - (size_t)w, "&quantity=%s", num);
+    }
     if (o.price) {
         cb_dec_format(o.price, p->price_scale, num, sizeof num);
-        w += snprintf(q + w, sizeof q - (size_t)w, "&price=%s&timeInForce=GTC", num);
+        w += snprintf(q + w, sizeof q - (size_t)w, "&price=%s&timeInForce=%s", num,
+                      cb_ex_tif_name(o.time_in_force));
     }
     if (o.stop_price) {
         cb_dec_format(o.stop_price, p->price_scale, num, sizeof num);
@@ -566,15 +596,10 @@ static int op_cancel(cb_exchange_t *ex, const char *pair, const char *coid, cb_e
                      cb_diag_t *diag)
 {
     bn_t *b = B(ex);
-    const cb_pair_info_t *p;
-    int r = pair_of(b, pair, &p, diag);
+    char q[128];
+    int r = id_query(b, pair, "origClientOrderId", coid, q, diag);
     if (r)
         return r;
-    if (!cb_client_order_id_valid(coid))
-        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "client_order_id",
-                           "'%.40s' is not a valid client order id", coid);
-    char q[128];
-    snprintf(q, sizeof q, "symbol=%s&origClientOrderId=%s", p->symbol, coid);
     /* Cancelling twice is harmless (the second says "unknown order"), so it is retried. */
     long before = b->st.retries;
     r = bn_call(b, "DELETE", "/api/v3/order", q, 1, 1, 1, diag);
@@ -608,6 +633,104 @@ static int op_open_orders(cb_exchange_t *ex, const char *pair, cb_ex_order_t **o
     return cb_bn_parse_orders(b->buf, b->len, b->pairs, b->n_pairs, out, n, diag);
 }
 
+/* Fills *out from the two legs queried by client order id (after an ambiguous placement). */
+static int oco_by_legs(cb_exchange_t *ex, const cb_ex_oco_req_t *req, cb_ex_oco_t *out,
+                       cb_diag_t *diag)
+{
+    int r = op_query(ex, req->pair, req->limit_client_order_id, &out->limit_leg, diag);
+    if (r == 0)
+        r = op_query(ex, req->pair, req->stop_client_order_id, &out->stop_leg, diag);
+    if (r == 0) {
+        out->order_list_id = out->limit_leg.order_list_id;
+        snprintf(out->list_client_id, sizeof out->list_client_id, "%s", req->list_client_id);
+        out->done = !cb_ex_status_open(out->limit_leg.status) &&
+                    !cb_ex_status_open(out->stop_leg.status);
+    }
+    return r;
+}
+
+static int op_place_oco(cb_exchange_t *ex, const cb_ex_oco_req_t *req, cb_ex_oco_t *out,
+                        cb_diag_t *diag)
+{
+    bn_t *b = B(ex);
+    const cb_pair_info_t *p;
+    memset(out, 0, sizeof *out);
+    int r = pair_of(b, req->pair, &p, diag);
+    if (r)
+        return r;
+    if (!cb_client_order_id_valid(req->list_client_id))
+        return cb_diag_set(diag, CB_EVALID, NULL, 0, 0, "list_client_id",
+                           "client order id \"%.40s\" must be 1 to 36 characters of "
+                           "A-Z a-z 0-9 . _ : / -",
+                           req->list_client_id);
+    /* Both legs through the same checks as single orders. */
+    cb_ex_order_req_t lim = {.side = req->side, .type = CB_EX_ORDER_LIMIT, .qty = req->qty,
+                             .price = req->limit_price};
+    cb_ex_order_req_t stp = {.side = req->side,
+                             .type = req->stop_limit_price ? CB_EX_ORDER_STOP_LOSS_LIMIT
+                                                           : CB_EX_ORDER_STOP_LOSS,
+                             .qty = req->qty, .price = req->stop_limit_price,
+                             .stop_price = req->stop_price};
+    snprintf(lim.client_order_id, sizeof lim.client_order_id, "%s", req->limit_client_order_id);
+    snprintf(stp.client_order_id, sizeof stp.client_order_id, "%s", req->stop_client_order_id);
+    cb_ex_order_req_t L, S;
+    if ((r = cb_ex_order_prepare(p, &lim, 0, &L, diag)) ||
+        (r = cb_ex_order_prepare(p, &stp, 0, &S, diag)))
+        return r;
+    char q[768], lp[48], sp[48], slp[48], qty[48];
+    cb_dec_format(L.qty, p->qty_scale, qty, sizeof qty);
+    cb_dec_format(L.price, p->price_scale, lp, sizeof lp);
+    cb_dec_format(S.stop_price, p->price_scale, sp, sizeof sp);
+    cb_dec_format(S.price, p->price_scale, slp, sizeof slp);
+    /* Selling: the limit above, the stop below; buying: the other way round. */
+    const char *lpos = req->side == CB_EX_SELL ? "above" : "below";
+    const char *spos = req->side == CB_EX_SELL ? "below" : "above";
+    int w = snprintf(q, sizeof q,
+                     "symbol=%s&listClientOrderId=%s&side=%s&quantity=%s&%sType=LIMIT_MAKER"
+                     "&%sPrice=%s&%sClientOrderId=%s&%sType=%s&%sStopPrice=%s"
+                     "&%sClientOrderId=%s",
+                     p->symbol, req->list_client_id, cb_ex_side_name(req->side), qty, lpos, lpos,
+                     lp, lpos, L.client_order_id, spos, cb_ex_order_type_name(S.type), spos, sp,
+                     spos, S.client_order_id);
+    if (S.price)
+        w += snprintf(q + w, sizeof q - (size_t)w, "&%sPrice=%s&%sTimeInForce=GTC", spos, slp,
+                      spos);
+    snprintf(q + w, sizeof q - (size_t)w, "&newOrderRespType=RESULT");
+    r = bn_call(b, "POST", "/api/v3/orderList/oco", q, 1, 1, 0, diag);
+    if (r == 0)
+        return cb_bn_parse_order_list(b->buf, b->len, b->pairs, b->n_pairs, out, diag);
+    if (r != BN_AMBIGUOUS)
+        return r;
+    /* The list may exist: ask for its legs, and never send it again from here. */
+    for (int i = 0; i < 4; i++) {
+        cb_diag_t qd;
+        int qr = oco_by_legs(ex, req, out, &qd);
+        if (qr == 0) {
+            b->st.resolved_by_query++;
+            return 0;
+        }
+        sleep_ms(b, 500);
+    }
+    return cb_diag_set(diag, CB_ETIMEOUT, NULL, 0, 0, NULL,
+                       "order list %s: the exchange did not answer and its state could not be "
+                       "established; query its legs later by their client order ids",
+                       req->list_client_id);
+}
+
+static int op_cancel_oco(cb_exchange_t *ex, const char *pair, const char *list_client_id,
+                         cb_ex_oco_t *out, cb_diag_t *diag)
+{
+    bn_t *b = B(ex);
+    char q[128];
+    memset(out, 0, sizeof *out);
+    int r = id_query(b, pair, "listClientOrderId", list_client_id, q, diag);
+    if (r)
+        return r;
+    if ((r = bn_call(b, "DELETE", "/api/v3/orderList", q, 1, 1, 1, diag)))
+        return r;
+    return cb_bn_parse_order_list(b->buf, b->len, b->pairs, b->n_pairs, out, diag);
+}
+
 static void op_free(cb_exchange_t *ex)
 {
     bn_t *b = B(ex);
@@ -633,6 +756,8 @@ static const cb_exchange_ops_t bn_ops = {
     .my_trades = op_my_trades,
     .free = op_free,
     .account = op_account,
+    .place_oco = op_place_oco,
+    .cancel_oco = op_cancel_oco,
 };
 
 int cb_binance_new(const cb_binance_opts_t *opts, cb_exchange_t **out, cb_diag_t *diag)
@@ -663,7 +788,7 @@ int cb_binance_new(const cb_binance_opts_t *opts, cb_exchange_t **out, cb_diag_t
     b->weight_limit = o.weight_limit ? o.weight_limit : 6000;
     b->rng = o.jitter_seed ? o.jitter_seed : (uint64_t)cb_monotonic_ns();
     b->weight_minute = -1;
-    if (o.keys && cb_api_keys_new(cb_api_keys_key(o.keys), cb_api_keys_secret(o.keys), &b->keys)) {
+    if (o.keys && cb_api_keys_dup(o.keys, &b->keys)) {
         op_free(&b->base);
         return cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
     }

@@ -32,6 +32,12 @@ int cb_bn_parse_order(const char *body, size_t len, const cb_pair_info_t *pairs,
 int cb_bn_parse_orders(const char *body, size_t len, const cb_pair_info_t *pairs,
                        size_t n_pairs, cb_ex_order_t **out, size_t *n, cb_diag_t *diag);
 
+/* POST /api/v3/orderList/oco (newOrderRespType RESULT or FULL) and DELETE
+ * /api/v3/orderList: the list and its two legs (told apart by type: LIMIT_MAKER/LIMIT is the
+ * limit leg). */
+int cb_bn_parse_order_list(const char *body, size_t len, const cb_pair_info_t *pairs,
+                           size_t n_pairs, cb_ex_oco_t *out, cb_diag_t *diag);
+
 /* GET /api/v3/account: the balances (all of them; zero ones included when sent). */
 int cb_bn_parse_account(const char *body, size_t len, cb_ex_balance_t **out, size_t *n,
                         cb_diag_t *diag);
@@ -50,10 +56,18 @@ int cb_bn_parse_book_ticker(const char *body, size_t len, const cb_pair_info_t *
 
 /* A WebSocket message: a raw stream payload, a combined-stream wrapper {"stream","data"} or a
  * WebSocket API user data event {"subscriptionId","event"}. Handles kline, trade, bookTicker,
- * executionReport and outboundAccountPosition. Returns 0 with *out filled, CB_ENOENT for a
+ * executionReport, outboundAccountPosition and balanceUpdate. Returns 0 with *out filled, CB_ENOENT for a
  * well-formed message of another kind (ignored by callers), or an error. */
 int cb_bn_parse_ws(const char *body, size_t len, const cb_pair_info_t *pairs, size_t n_pairs,
                    cb_stream_event_t *out, cb_diag_t *diag);
+
+/* A WebSocket API response {"id","status","result"|"error"}: *status (HTTP-like), and on
+ * failure *code/msg (Binance's error); *subscription_id from a result's subscriptionId (-1
+ * when absent). id_out (may be NULL) gets the request id as text. Returns 0, CB_ENOENT for a
+ * message that is not a response (an event), or CB_EPARSE with diag. */
+int cb_bn_parse_ws_api_response(const char *body, size_t len, int *status, int *code, char *msg,
+                                size_t msg_size, int64_t *subscription_id, char *id_out,
+                                size_t id_size, cb_diag_t *diag);
 
 /* Decimal text -> fixed point at `scale`, rounding extra decimals in `mode` direction.
  * Returns 0, CB_EPARSE or CB_ERANGE. */

@@ -547,6 +547,21 @@ static int parse_enum(jx_t *x, json_t *o, const char *base, const char *key, int
     return 0;
 }
 
+/* An optional timeInForce ("GTC", "IOC", "FOK"). */
+static int tif_opt(jx_t *x, json_t *o, const char *base, const char *key, cb_ex_tif_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v))
+        return 0;
+    char p[96];
+    subpath(p, sizeof p, base, key);
+    if (!json_is_string(v))
+        return jfail(x, p, "expected a string, got %s", tname(v));
+    if (cb_ex_tif_parse(json_string_value(v), out))
+        return jfail(x, p, "unsupported value \"%.32s\"", json_string_value(v));
+    return 0;
+}
+
 static int parse_fill_obj(jx_t *x, json_t *f, const char *p, const cb_pair_info_t *pi,
                           cb_ex_fill_t *out)
 {
@@ -607,8 +622,12 @@ static int parse_order_obj(jx_t *x, json_t *o, const char *p, const cb_pair_info
         return r;
     out->created_ms = t;
     out->updated_ms = t;
-    if ((r = jint_opt(x, o, p, "updateTime", &out->updated_ms)))
+    if ((r = jint_opt(x, o, p, "updateTime", &out->updated_ms)) ||
+        (r = jint_opt(x, o, p, "orderListId", &out->order_list_id)) ||
+        (r = tif_opt(x, o, p, "timeInForce", &out->time_in_force)))
         return r;
+    if (out->order_list_id < 0)
+        out->order_list_id = 0;
     if (out->executed_qty > out->qty || out->qty < 0 || out->executed_qty < 0) {
         subpath(q, sizeof q, p, "executedQty");
         return jfail(x, q, "executed quantity is above the order quantity%s", "");
@@ -661,6 +680,58 @@ int cb_bn_parse_order(const char *body, size_t len, const cb_pair_info_t *pairs,
     if (!root)
         return CB_EPARSE;
     int r = parse_order_obj(&x, root, "", pairs, n_pairs, out, fills, n_fills);
+    json_decref(root);
+    return r;
+}
+
+int cb_bn_parse_order_list(const char *body, size_t len, const cb_pair_info_t *pairs,
+                           size_t n_pairs, cb_ex_oco_t *out, cb_diag_t *diag)
+{
+    jx_t x = {"orderList", diag};
+    memset(out, 0, sizeof *out);
+    json_t *root = jload(&x, body, len);
+    if (!root)
+        return CB_EPARSE;
+    int r;
+    const char *cid, *st;
+    json_t *reps = json_object_get(root, "orderReports");
+    if (!json_is_object(root)) {
+        r = jfail(&x, NULL, "expected an object, got %s", tname(root));
+        goto done;
+    }
+    if ((r = jint(&x, root, "", "orderListId", &out->order_list_id)) ||
+        (r = jstr(&x, root, "", "listClientOrderId", &cid)) ||
+        (r = copy_field(&x, "listClientOrderId", out->list_client_id,
+                        sizeof out->list_client_id, cid)) ||
+        (r = jstr(&x, root, "", "listOrderStatus", &st)))
+        goto done;
+    out->done = strcmp(st, "ALL_DONE") == 0;
+    if (!json_is_array(reps) || json_array_size(reps) != 2) {
+        r = jfail(&x, "orderReports", "expected an array of the 2 legs, got %s",
+                  reps ? tname(reps) : "nothing");
+        goto done;
+    }
+    int have_limit = 0, have_stop = 0;
+    for (size_t i = 0; i < 2; i++) {
+        char p[32];
+        cb_ex_order_t o;
+        snprintf(p, sizeof p, "orderReports[%zu]", i);
+        if ((r = parse_order_obj(&x, json_array_get(reps, i), p, pairs, n_pairs, &o, NULL,
+                                 NULL)))
+            goto done;
+        o.order_list_id = out->order_list_id;
+        if (o.type == CB_EX_ORDER_LIMIT && !have_limit) {
+            out->limit_leg = o;
+            have_limit = 1;
+        } else if (o.type != CB_EX_ORDER_LIMIT && !have_stop) {
+            out->stop_leg = o;
+            have_stop = 1;
+        } else {
+            r = jfail(&x, p, "an OCO needs one limit leg and one stop leg%s", "");
+            goto done;
+        }
+    }
+done:
     json_decref(root);
     return r;
 }
@@ -930,8 +1001,12 @@ static int ws_execution(jx_t *x, json_t *d, const cb_pair_info_t *pi, cb_stream_
         (r = jdec(x, d, "", "p", pi->price_scale, &o->price)) ||
         (r = jdec_opt(x, d, "", "P", pi->price_scale, &o->stop_price)) ||
         (r = jint_opt(x, d, "", "O", &o->created_ms)) ||
-        (r = jint_opt(x, d, "", "T", &o->updated_ms)))
+        (r = jint_opt(x, d, "", "T", &o->updated_ms)) ||
+        (r = jint_opt(x, d, "", "g", &o->order_list_id)) ||
+        (r = tif_opt(x, d, "", "f", &o->time_in_force)))
         return r;
+    if (o->order_list_id < 0)
+        o->order_list_id = 0;
     if (strcmp(exec_type, "TRADE") == 0) {
         const char *asset = "";
         json_t *na = json_object_get(d, "N");
@@ -985,6 +1060,86 @@ static int ws_account(jx_t *x, json_t *d, cb_stream_event_t *ev)
     return 0;
 }
 
+static int ws_balance_update(jx_t *x, json_t *d, cb_stream_event_t *ev)
+{
+    const char *asset;
+    cb_ex_balance_t *bal = &ev->u.account.balances[0];
+    int r;
+    ev->kind = CB_STREAM_ACCOUNT;
+    ev->u.account.balance_delta = 1;
+    if ((r = jstr(x, d, "", "a", &asset)) ||
+        (r = copy_field(x, "a", bal->asset, sizeof bal->asset, asset)) ||
+        (r = jdec(x, d, "", "d", CB_EX_AMOUNT_SCALE, &bal->free)))
+        return r;
+    ev->u.account.n_balances = 1;
+    return 0;
+}
+
+int cb_bn_parse_ws_api_response(const char *body, size_t len, int *status, int *code, char *msg,
+                                size_t msg_size, int64_t *subscription_id, char *id_out,
+                                size_t id_size, cb_diag_t *diag)
+{
+    jx_t x = {"ws-api response", diag};
+    *status = 0;
+    *code = 0;
+    *subscription_id = -1;
+    if (msg_size)
+        msg[0] = '\0';
+    if (id_size)
+        id_out[0] = '\0';
+    json_t *root = jload(&x, body, len);
+    if (!root)
+        return CB_EPARSE;
+    int r = 0;
+    int64_t st;
+    if (!json_is_object(root) || !json_object_get(root, "status")) {
+        r = json_is_object(root) ? CB_ENOENT : jfail(&x, NULL, "expected an object, got %s",
+                                                     tname(root));
+        goto done;
+    }
+    if ((r = jint(&x, root, "", "status", &st)))
+        goto done;
+    if (st < 100 || st > 599) {
+        r = jfail(&x, "status", "%lld is not an HTTP status", (long long)st);
+        goto done;
+    }
+    *status = (int)st;
+    json_t *id = json_object_get(root, "id");
+    if (id_size && json_is_string(id))
+        snprintf(id_out, id_size, "%s", json_string_value(id));
+    else if (id_size && json_is_integer(id))
+        snprintf(id_out, id_size, "%lld", (long long)json_integer_value(id));
+    if (st == 200) {
+        json_t *res = json_object_get(root, "result");
+        if (!json_is_object(res) && !json_is_array(res)) {
+            r = jfail(&x, "result", "expected an object, got %s", res ? tname(res) : "nothing");
+            goto done;
+        }
+        if (json_is_object(res) && json_object_get(res, "subscriptionId"))
+            r = jint(&x, res, "result", "subscriptionId", subscription_id);
+        goto done;
+    }
+    json_t *err = json_object_get(root, "error");
+    if (!json_is_object(err)) {
+        r = jfail(&x, "error", "expected an object, got %s", err ? tname(err) : "nothing");
+        goto done;
+    }
+    int64_t c;
+    const char *m;
+    if ((r = jint(&x, err, "error", "code", &c)) || (r = jstr(&x, err, "error", "msg", &m)))
+        goto done;
+    if (c < INT32_MIN || c > INT32_MAX) {
+        r = jfail(&x, "error.code", "%lld is out of range", (long long)c);
+        goto done;
+    }
+    *code = (int)c;
+    if (msg_size)
+        snprintf(msg, msg_size, "%s", m);
+done:
+    json_decref(root);
+    return r;
+}
+
 int cb_bn_parse_ws(const char *body, size_t len, const cb_pair_info_t *pairs, size_t n_pairs,
                    cb_stream_event_t *out, cb_diag_t *diag)
 {
@@ -1014,6 +1169,10 @@ int cb_bn_parse_ws(const char *body, size_t len, const cb_pair_info_t *pairs, si
     jint_opt(&x, d, "", "E", &out->time_ms);
     if (strcmp(type, "outboundAccountPosition") == 0) {
         r = ws_account(&x, d, out);
+        goto done;
+    }
+    if (strcmp(type, "balanceUpdate") == 0) {
+        r = ws_balance_update(&x, d, out);
         goto done;
     }
     if (strcmp(type, "kline") && strcmp(type, "trade") && strcmp(type, "bookTicker") &&

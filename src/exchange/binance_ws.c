@@ -1,9 +1,14 @@
 /* Binance market streams over WebSocket (libwebsockets client): combined stream URL, pings,
  * reconnect with backoff and jitter, and after every reconnect the candles missed while
- * disconnected are fetched from REST and delivered first, in order, without duplicates. */
+ * disconnected are fetched from REST and delivered first, in order, without duplicates.
+ * The account stream uses the same machinery on the WebSocket API: after each connect it
+ * sends a signed userDataStream.subscribe.signature, and after a reconnect it tells the
+ * consumer (resync = 1) to query over REST what it may have missed. */
 #include "exchange/binance_int.h"
 
+#include <jansson.h>
 #include <libwebsockets.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <time.h>
 #include <stdio.h>
@@ -30,7 +35,20 @@ struct cb_ex_stream {
     char *msg;
     size_t msg_len, msg_cap;
     cb_ex_stream_stats_t st;
+    /* account stream (WebSocket API) */
+    int account;
+    cb_api_keys_t *keys;
+    int64_t recv_window;
+    char *tx;                   /* the subscription request to send */
+    size_t tx_len;
+    int subscribed, ever_subscribed;
+    int64_t lost_ms;            /* server time when the last subscription was lost */
+    int64_t offset_ms;          /* server time - local time */
+    long req_seq;
 };
+
+static void status_ex(cb_ex_stream_t *s, int connected, const char *msg, int resync,
+                      int64_t since_ms);
 
 static const uint32_t backoff_ms[] = {500, 1000, 2000, 4000, 8000, 16000, 30000};
 
@@ -43,15 +61,108 @@ static double rnd(cb_ex_stream_t *s)
     return (double)(z >> 11) / 9007199254740992.0;
 }
 
-static void status(cb_ex_stream_t *s, int connected, const char *msg)
+static void status_ex(cb_ex_stream_t *s, int connected, const char *msg, int resync,
+                      int64_t since_ms)
 {
     cb_stream_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = CB_STREAM_STATUS;
     ev.time_ms = cb_now_ms();
     ev.u.status.connected = connected;
+    ev.u.status.resync = resync;
+    ev.u.status.missed_since_ms = since_ms;
     snprintf(ev.u.status.message, sizeof ev.u.status.message, "%s", msg);
     s->o.fn(&ev, s->o.user);
+}
+
+static void status(cb_ex_stream_t *s, int connected, const char *msg)
+{
+    status_ex(s, connected, msg, 0, 0);
+}
+
+/* The signed subscription request of the account stream, with a fresh timestamp (the server
+ * time measured over REST now, so that clock skew never refuses it). */
+static int account_request(cb_ex_stream_t *s)
+{
+    int64_t t0 = cb_now_ms(), st;
+    cb_diag_t d;
+    if (cb_exchange_server_time(s->o.rest, &st, &d) == 0)
+        s->offset_ms = st - (t0 + cb_now_ms()) / 2;
+    long long ts = (long long)(cb_now_ms() + s->offset_ms);
+    const char *key = cb_api_keys_key(s->keys);
+    size_t plen = strlen(key) + 96;
+    char *payload = malloc(plen), sig[1024];
+    if (!payload)
+        return -1;
+    /* Binance's payload: the parameters but the signature, sorted by name, name=value&... */
+    int n = snprintf(payload, plen, "apiKey=%s&recvWindow=%lld&timestamp=%lld", key,
+                     (long long)s->recv_window, ts);
+    int r = cb_api_keys_sign(s->keys, payload, (size_t)n, sig, sizeof sig);
+    OPENSSL_cleanse(payload, plen);
+    free(payload);
+    if (r)
+        return -1;
+    char id[32];
+    snprintf(id, sizeof id, "cb-sub-%ld", ++s->req_seq);
+    json_t *j = json_pack("{s:s, s:s, s:{s:s, s:I, s:I, s:s}}", "id", id, "method",
+                          "userDataStream.subscribe.signature", "params", "apiKey", key,
+                          "recvWindow", (json_int_t)s->recv_window, "timestamp", (json_int_t)ts,
+                          "signature", sig);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text)
+        return -1;
+    if (s->tx) {
+        OPENSSL_cleanse(s->tx, s->tx_len);
+        free(s->tx);
+    }
+    s->tx_len = strlen(text);
+    s->tx = malloc(LWS_PRE + s->tx_len);
+    if (s->tx)
+        memcpy(s->tx + LWS_PRE, text, s->tx_len);
+    OPENSSL_cleanse(text, s->tx_len);
+    free(text);
+    return s->tx ? 0 : -1;
+}
+
+/* A message on the account stream: the answer to our subscription, or an event. Returns -1
+ * to close the connection (a refused subscription: retried after the backoff). */
+static int account_message(cb_ex_stream_t *s, const char *msg, size_t len)
+{
+    int st, code;
+    int64_t sub;
+    char text[200], line[128];
+    cb_diag_t d;
+    int r = cb_bn_parse_ws_api_response(msg, len, &st, &code, text, sizeof text, &sub, NULL, 0,
+                                        &d);
+    if (r == CB_ENOENT) {
+        cb_stream_event_t ev;
+        if (!s->subscribed || cb_bn_parse_ws(msg, len, s->pairs, s->n_pairs, &ev, &d) != 0)
+            return 0;
+        s->st.messages++;
+        s->o.fn(&ev, s->o.user);
+        return 0;
+    }
+    if (r != 0)
+        return 0;
+    if (st != 200) {
+        snprintf(line, sizeof line, "account stream subscription refused: [Binance %d: %.60s]",
+                 code, text);
+        status(s, 0, line);
+        return -1;
+    }
+    if (s->subscribed)
+        return 0;
+    s->subscribed = 1;
+    s->attempt = 0;
+    s->st.connects++;
+    if (s->ever_subscribed)
+        status_ex(s, 1, "account stream subscribed again; query what was missed over REST", 1,
+                  s->lost_ms);
+    else
+        status(s, 1, "account stream subscribed");
+    s->ever_subscribed = 1;
+    return 0;
 }
 
 static int pair_index(const cb_ex_stream_t *s, const char *pair)
@@ -146,6 +257,13 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
     (void)user;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (s->account) {
+            s->connected = 1;
+            if (account_request(s) != 0)
+                return -1;
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
         s->connected = 1;
         s->attempt = 0;
         s->st.connects++;
@@ -166,17 +284,36 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
         s->msg_len += len;
         s->msg[s->msg_len] = '\0';
         if (lws_is_final_fragment(wsi)) {
-            deliver(s, s->msg, s->msg_len);
+            int r = 0;
+            if (s->account)
+                r = account_message(s, s->msg, s->msg_len);
+            else
+                deliver(s, s->msg, s->msg_len);
             s->msg_len = 0;
+            return r;
+        }
+        return 0;
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        if (s->account && s->tx) {
+            int n = lws_write(wsi, (unsigned char *)s->tx + LWS_PRE, s->tx_len, LWS_WRITE_TEXT);
+            OPENSSL_cleanse(s->tx, LWS_PRE + s->tx_len);
+            free(s->tx);
+            s->tx = NULL;
+            if (n < (int)s->tx_len)
+                return -1;
         }
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (s) {
-            int was = s->connected;
+            int was = s->account ? s->subscribed : s->connected;
             s->connected = 0;
             s->wsi = NULL;
             s->msg_len = 0;
+            if (s->account && s->subscribed) {
+                s->subscribed = 0;
+                s->lost_ms = cb_now_ms() + s->offset_ms;
+            }
             if (was) {
                 s->st.disconnects++;
                 status(s, 0, "disconnected; reconnecting");
@@ -217,6 +354,41 @@ static void connect_now(lws_sorted_usec_list_t *sul)
         schedule_reconnect(s);
 }
 
+/* ws[s]://host[:port][/path] into s->host, s->port, s->tls and (when path != NULL) path. */
+static int parse_url(cb_ex_stream_t *s, const char *url, char *path, size_t path_size,
+                     cb_diag_t *diag)
+{
+    const char *hp;
+    if (strncmp(url, "ws://", 5) == 0) {
+        hp = url + 5;
+        s->port = 80;
+    } else if (strncmp(url, "wss://", 6) == 0) {
+        hp = url + 6;
+        s->tls = 1;
+        s->port = 443;
+    } else {
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "ws_url",
+                           "'%.200s' is not a ws:// or wss:// URL", url);
+    }
+    size_t hl = strcspn(hp, ":/");
+    if (hl == 0 || hl >= sizeof s->host)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "ws_url", "no host in '%.200s'", url);
+    memcpy(s->host, hp, hl);
+    s->host[hl] = '\0';
+    if (hp[hl] == ':')
+        s->port = atoi(hp + hl + 1);
+    if (path) {
+        const char *slash = strchr(hp, '/');
+        if (!slash || strlen(slash) >= path_size)
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "ws_url",
+                               "no path in '%.200s' (the WebSocket API is at /ws-api/v3)", url);
+        memcpy(path, slash, strlen(slash) + 1);
+    }
+    return 0;
+}
+
+static int stream_start(cb_ex_stream_t *s, cb_diag_t *diag);
+
 int cb_binance_stream_open(const cb_ex_stream_opts_t *o, cb_ex_stream_t **out, cb_diag_t *diag)
 {
     *out = NULL;
@@ -228,30 +400,11 @@ int cb_binance_stream_open(const cb_ex_stream_opts_t *o, cb_ex_stream_t **out, c
         return cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
     s->o = *o;
     s->rng = o->jitter_seed ? o->jitter_seed : (uint64_t)cb_monotonic_ns();
-    const char *url = o->ws_url ? o->ws_url : "wss://stream.binance.com:9443";
-    const char *hp;
-    if (strncmp(url, "ws://", 5) == 0) {
-        hp = url + 5;
-        s->port = 80;
-    } else if (strncmp(url, "wss://", 6) == 0) {
-        hp = url + 6;
-        s->tls = 1;
-        s->port = 443;
-    } else {
+    int r = parse_url(s, o->ws_url ? o->ws_url : "wss://stream.binance.com:9443", NULL, 0, diag);
+    if (r) {
         free(s);
-        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "ws_url",
-                           "'%.200s' is not a ws:// or wss:// URL", url);
+        return r;
     }
-    size_t hl = strcspn(hp, ":/");
-    if (hl == 0 || hl >= sizeof s->host) {
-        free(s);
-        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "ws_url", "no host in '%.200s'", url);
-    }
-    memcpy(s->host, hp, hl);
-    s->host[hl] = '\0';
-    if (hp[hl] == ':')
-        s->port = atoi(hp + hl + 1);
-    int r;
     if (o->timeframe && (cb_timeframe_parse(o->timeframe, &s->tf) || s->tf.months)) {
         free(s);
         return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "timeframe", "bad timeframe '%s'",
@@ -304,6 +457,56 @@ int cb_binance_stream_open(const cb_ex_stream_opts_t *o, cb_ex_stream_t **out, c
                 free(c);
             }
         }
+    if ((r = stream_start(s, diag)))
+        return r;
+    *out = s;
+    return 0;
+}
+
+int cb_binance_account_stream_open(const cb_ex_account_stream_opts_t *o, cb_ex_stream_t **out,
+                                   cb_diag_t *diag)
+{
+    *out = NULL;
+    if (!o || !o->rest || !o->fn || !o->keys)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL,
+                           "an account stream needs API keys, a callback and the REST side of "
+                           "the venue");
+    if (o->recv_window_ms < 0 || o->recv_window_ms > 60000)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "recv_window",
+                           "recvWindow must be between 1 and 60000 ms");
+    cb_ex_stream_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
+    s->account = 1;
+    s->o.rest = o->rest;
+    s->o.fn = o->fn;
+    s->o.user = o->user;
+    s->recv_window = o->recv_window_ms ? o->recv_window_ms : 5000;
+    s->rng = o->jitter_seed ? o->jitter_seed : (uint64_t)cb_monotonic_ns();
+    int r = parse_url(s, o->ws_api_url ? o->ws_api_url : "wss://ws-api.binance.com:443/ws-api/v3",
+                      s->path, sizeof s->path, diag);
+    if (r) {
+        free(s);
+        return r;
+    }
+    if (cb_api_keys_dup(o->keys, &s->keys)) {
+        free(s);
+        return cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
+    }
+    if ((r = cb_exchange_pairs(o->rest, &s->pairs, &s->n_pairs, diag))) {
+        cb_ex_stream_close(s);
+        return r;
+    }
+    if ((r = stream_start(s, diag)))
+        return r;
+    *out = s;
+    return 0;
+}
+
+/* Creates the client context, schedules the first connect and starts the waker. On failure
+ * the stream is freed. */
+static int stream_start(cb_ex_stream_t *s, cb_diag_t *diag)
+{
     lws_set_log_level(0, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -318,7 +521,6 @@ int cb_binance_stream_open(const cb_ex_stream_opts_t *o, cb_ex_stream_t **out, c
     lws_sul_schedule(s->ctx, 0, &s->reconnect, connect_now, 1);
     if (pthread_create(&s->waker, NULL, waker_main, s) == 0)
         s->waker_running = 1;
-    *out = s;
     return 0;
 }
 
@@ -360,5 +562,10 @@ void cb_ex_stream_close(cb_ex_stream_t *s)
     free(s->pairs);
     free(s->last_closed);
     free(s->msg);
+    if (s->tx) {
+        OPENSSL_cleanse(s->tx, LWS_PRE + s->tx_len);
+        free(s->tx);
+    }
+    cb_api_keys_free(s->keys);
     free(s);
 }

@@ -34,6 +34,25 @@ int cb_ex_order_type_parse(const char *s, cb_ex_order_type_t *out)
             *out = (cb_ex_order_type_t)i;
             return 0;
         }
+    /* The maker-only limit of an OCO's limit leg: to a client it is a resting limit. */
+    if (s && strcmp(s, "LIMIT_MAKER") == 0) {
+        *out = CB_EX_ORDER_LIMIT;
+        return 0;
+    }
+    return CB_EINVAL;
+}
+
+static const char *const tif_names[] = {"GTC", "IOC", "FOK"};
+
+const char *cb_ex_tif_name(cb_ex_tif_t t) { return (unsigned)t < 3 ? tif_names[t] : "?"; }
+
+int cb_ex_tif_parse(const char *s, cb_ex_tif_t *out)
+{
+    for (int i = 0; s && i < 3; i++)
+        if (strcmp(s, tif_names[i]) == 0) {
+            *out = (cb_ex_tif_t)i;
+            return 0;
+        }
     return CB_EINVAL;
 }
 
@@ -170,8 +189,36 @@ int cb_ex_order_prepare(const cb_pair_info_t *p, const cb_ex_order_req_t *req, i
                            "client order id \"%.40s\" must be 1 to 36 characters of "
                            "A-Z a-z 0-9 . _ : / -",
                            req->client_order_id);
+    if ((unsigned)req->time_in_force > CB_EX_TIF_FOK ||
+        (req->time_in_force != CB_EX_TIF_GTC && req->type != CB_EX_ORDER_LIMIT))
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "time_in_force",
+                           "IOC and FOK apply to limit orders only");
     *out = *req;
     snprintf(out->pair, sizeof out->pair, "%s", p->pair);
+    if (req->quote_qty != 0) {
+        /* Sized in the quote asset: the venue works out the quantity. */
+        if (req->type != CB_EX_ORDER_MARKET || req->qty != 0 || req->quote_qty < 0)
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "quote_qty",
+                               "a quote amount sizes market orders only, with quantity 0");
+        if (!p->trading)
+            return cb_diag_set(diag, CB_EREJECTED, NULL, 0, 0, "pair",
+                               "%s is not trading on the exchange now", p->pair);
+        int ns = p->price_scale + p->qty_scale;
+        __int128 mn = p->min_notional; /* at ns; compare at CB_EX_AMOUNT_SCALE */
+        __int128 q = req->quote_qty;
+        if (ns < CB_EX_AMOUNT_SCALE)
+            mn *= cb_pow10_i64(CB_EX_AMOUNT_SCALE - ns);
+        else
+            q *= cb_pow10_i64(ns - CB_EX_AMOUNT_SCALE);
+        if (p->min_notional > 0 && p->min_notional_market && q < mn) {
+            cb_dec_format(req->quote_qty, CB_EX_AMOUNT_SCALE, a, sizeof a);
+            cb_dec_format(p->min_notional, ns, b, sizeof b);
+            return cb_diag_set(diag, CB_EVALID, NULL, 0, 0, "notional",
+                               "order value %s %s is below the minimum %s %s of %s (NOTIONAL)",
+                               a, p->quote, b, p->quote, p->pair);
+        }
+        return 0;
+    }
     out->qty = cb_pair_round_qty(p, req->qty);
     out->price = type_has_price(req->type) ? cb_pair_round_price(p, req->price, CB_ROUND_NEAREST)
                                            : 0;
@@ -285,6 +332,16 @@ int cb_exchange_my_trades(cb_exchange_t *ex, const char *pair, int64_t since_ms,
 int cb_exchange_account(cb_exchange_t *ex, cb_ex_account_t *out, cb_diag_t *diag)
 {
     CB_EX_CALL_(account, out, diag);
+}
+int cb_exchange_place_oco(cb_exchange_t *ex, const cb_ex_oco_req_t *req, cb_ex_oco_t *out,
+                          cb_diag_t *diag)
+{
+    CB_EX_CALL_(place_oco, req, out, diag);
+}
+int cb_exchange_cancel_oco(cb_exchange_t *ex, const char *pair, const char *list_client_id,
+                           cb_ex_oco_t *out, cb_diag_t *diag)
+{
+    CB_EX_CALL_(cancel_oco, pair, list_client_id, out, diag);
 }
 
 void cb_exchange_free(cb_exchange_t *ex)

@@ -366,22 +366,76 @@ static void unlock(cb_sim_t *sim, sim_order_t *so)
     }
 }
 
-/* Fills the whole order at px. An order whose funds are gone (a gap beyond the locked
- * amount) expires instead. */
-static void execute(cb_sim_t *sim, sim_order_t *so, int64_t px, int maker, int64_t t)
+/* Ends an open order as `status` (CANCELED or EXPIRED), its funds unlocked. */
+static void finish(cb_sim_t *sim, sim_order_t *so, cb_ex_status_t status, int64_t t)
+{
+    unlock(sim, so);
+    so->o.status = status;
+    so->o.updated_ms = t;
+    sim_ws_order_event_locked(sim, so, status == CB_EX_STATUS_CANCELED ? "CANCELED" : "EXPIRED",
+                              NULL);
+}
+
+/* The quantity still fillable in candle k of market m under max_fill_fraction (a share of
+ * the candle's volume, used by every order of the pair); INT64_MAX when partial fills are
+ * off. */
+static int64_t budget_left(cb_sim_t *sim, sim_market_t *m, size_t k)
+{
+    if (sim->opts.max_fill_fraction <= 0)
+        return INT64_MAX;
+    if (k >= m->s->n)
+        k = m->s->n - 1;
+    if (m->budget_k != k) {
+        m->budget_k = k;
+        m->budget_used = 0;
+    }
+    double cap = floor(sim->opts.max_fill_fraction * m->s->volume[k] *
+                       (double)cb_pow10_i64(m->info.qty_scale));
+    int64_t c = cap >= 9e18 ? INT64_MAX : cap > 0 ? cb_pair_round_qty(&m->info, (int64_t)cap) : 0;
+    return c > m->budget_used ? c - m->budget_used : 0;
+}
+
+/* Fills q (qty_scale; at most what is left) of the order at px, from its locked funds (the
+ * share of the lock for q). When it is a leg of an OCO, the other leg expires first and its
+ * lock passes to this one. An order whose funds are gone (a gap beyond the locked amount)
+ * expires instead. */
+static void execute(cb_sim_t *sim, sim_order_t *so, int64_t px, int64_t q, int maker, int64_t t)
 {
     sim_market_t *m = &sim->mk[so->market];
     const cb_pair_info_t *p = &m->info;
+    if (so->sibling >= 0) {
+        sim_order_t *sb = &sim->orders[so->sibling];
+        if (cb_ex_status_open(sb->o.status)) {
+            if (sb->locked > 0 && strcmp(sb->lock_asset, so->lock_asset) == 0) {
+                so->locked += sb->locked;
+                sb->locked = 0;
+            }
+            finish(sim, sb, CB_EX_STATUS_EXPIRED, t);
+        }
+    }
+    int64_t left = so->o.qty - so->o.executed_qty;
+    if (q > left)
+        q = left;
+    if (q <= 0)
+        return;
     sim_asset_t *base = sim_asset(sim, p->base, 1), *quote = sim_asset(sim, p->quote, 1);
-    int64_t qty8 = to_amount(so->o.qty, p->qty_scale);
+    int64_t part = q == left ? so->locked : (int64_t)((__int128)so->locked * q / left);
+    if (part > 0) {
+        sim_asset_t *a = sim_asset(sim, so->lock_asset, 1);
+        if (a) {
+            a->locked -= part;
+            a->free += part;
+        }
+        so->locked -= part;
+    }
+    int64_t qty8 = to_amount(q, p->qty_scale);
     int buy = so->o.side == CB_EX_BUY;
-    int64_t cost8 = notional_amount(px, p->price_scale, so->o.qty, p->qty_scale, buy);
-    unlock(sim, so);
+    int64_t cost8 = notional_amount(px, p->price_scale, q, p->qty_scale, buy);
     so->o.updated_ms = t;
     if (!base || !quote || (buy && quote->free < cost8) || (!buy && base->free < qty8)) {
-        so->o.status = CB_EX_STATUS_EXPIRED;
         sim_log(sim, "order %s expired: insufficient balance at fill time",
                 so->o.client_order_id);
+        finish(sim, so, CB_EX_STATUS_EXPIRED, t);
         return;
     }
     int64_t fee;
@@ -397,18 +451,23 @@ static void execute(cb_sim_t *sim, sim_order_t *so, int64_t px, int maker, int64
         quote->free += cost8 - fee;
         fee_asset = p->quote;
     }
-    so->o.executed_qty = so->o.qty;
-    so->o.quote_qty = px * so->o.qty;
-    so->o.status = CB_EX_STATUS_FILLED;
+    so->o.executed_qty += q;
+    so->o.quote_qty += px * q;
+    so->o.status = so->o.executed_qty == so->o.qty ? CB_EX_STATUS_FILLED
+                                                   : CB_EX_STATUS_PARTIALLY_FILLED;
+    if (so->o.status == CB_EX_STATUS_FILLED)
+        unlock(sim, so); /* what a buy locked above its fill price */
+    cb_ex_fill_t fill, *f = &fill;
     if (sim->n_fills == sim->cap_fills) {
         size_t cap = sim->cap_fills ? sim->cap_fills * 2 : 64;
         cb_ex_fill_t *nf = realloc(sim->fills, cap * sizeof *nf);
-        if (!nf)
-            return; /* the audit trail lost an entry; balances stay right */
-        sim->fills = nf;
-        sim->cap_fills = cap;
+        if (nf) {
+            sim->fills = nf;
+            sim->cap_fills = cap;
+        }
     }
-    cb_ex_fill_t *f = &sim->fills[sim->n_fills++];
+    if (sim->n_fills < sim->cap_fills)
+        f = &sim->fills[sim->n_fills++]; /* else the audit trail lost one; balances are right */
     memset(f, 0, sizeof *f);
     f->trade_id = sim->next_trade_id++;
     f->order_id = so->o.order_id;
@@ -416,11 +475,12 @@ static void execute(cb_sim_t *sim, sim_order_t *so, int64_t px, int maker, int64
     memcpy(f->pair, p->pair, sizeof f->pair);
     f->side = so->o.side;
     f->price = px;
-    f->qty = so->o.qty;
+    f->qty = q;
     f->fee = fee;
     snprintf(f->fee_asset, sizeof f->fee_asset, "%s", fee_asset);
     f->maker = maker;
     f->time_ms = t;
+    sim_ws_order_event_locked(sim, so, "TRADE", f);
 }
 
 void sim_sync_locked(cb_sim_t *sim)
@@ -442,9 +502,16 @@ void sim_sync_locked(cb_sim_t *sim)
                     int64_t px;
                     int maker = 0;
                     int fresh = so->o.created_ms > m->s->time_ms[k];
-                    if (sim_match(so, &m->info, &bar, m->s->time_ms[k], phase, fresh, &px,
-                                  &maker))
-                        execute(sim, so, px, maker, close_t - 1);
+                    if (!sim_match(so, &m->info, &bar, m->s->time_ms[k], phase, fresh, &px,
+                                   &maker))
+                        continue;
+                    int64_t q = so->o.qty - so->o.executed_qty, b = budget_left(sim, m, k);
+                    if (q > b)
+                        q = b;
+                    if (q > 0) {
+                        execute(sim, so, px, q, maker, close_t - 1);
+                        m->budget_used += q;
+                    }
                 }
             }
             m->closed++;
@@ -467,15 +534,21 @@ sim_order_t *sim_order_find(cb_sim_t *sim, const sim_market_t *m, const char *co
     return NULL;
 }
 
-int sim_place_locked(cb_sim_t *sim, sim_market_t *m, const cb_ex_order_req_t *req, size_t *out,
-                     char *msg, size_t msg_size)
+static int has_price_of(cb_ex_order_type_t t)
+{
+    return t == CB_EX_ORDER_LIMIT || t == CB_EX_ORDER_STOP_LOSS_LIMIT ||
+           t == CB_EX_ORDER_TAKE_PROFIT_LIMIT;
+}
+
+/* Binance's checks of one order (filters, duplicate id, stops that would trigger now), and
+ * the funds it must lock: *need of lock_asset. Returns 0 or a Binance error code with msg. */
+static int order_check(cb_sim_t *sim, sim_market_t *m, const cb_ex_order_req_t *req,
+                       int64_t *need, const char **lock_asset, char *msg, size_t msg_size)
 {
     const cb_pair_info_t *p = &m->info;
-    int64_t now = sim_now_locked(sim);
     int64_t last = sim_last_price(sim, m);
     cb_ex_order_type_t t = req->type;
-    int has_price = t == CB_EX_ORDER_LIMIT || t == CB_EX_ORDER_STOP_LOSS_LIMIT ||
-                    t == CB_EX_ORDER_TAKE_PROFIT_LIMIT;
+    int has_price = has_price_of(t);
     int has_stop = t != CB_EX_ORDER_MARKET && t != CB_EX_ORDER_LIMIT;
     int buy = req->side == CB_EX_BUY;
     if (req->qty <= 0 || req->qty % p->step || req->qty < p->min_qty) {
@@ -507,27 +580,35 @@ int sim_place_locked(cb_sim_t *sim, sim_market_t *m, const cb_ex_order_req_t *re
     }
     /* Funds: what the order may spend is locked until it fills or is cancelled. */
     int64_t lock_px = has_price ? req->price : has_stop ? req->stop_price : last;
-    const char *lock_asset = buy ? p->quote : p->base;
-    int64_t need = buy ? notional_amount(lock_px, p->price_scale, req->qty, p->qty_scale, 1)
-                       : to_amount(req->qty, p->qty_scale);
-    sim_asset_t *a = sim_asset(sim, lock_asset, 1);
-    if (!a || a->free < need) {
-        snprintf(msg, msg_size, "Account has insufficient balance for requested action.");
-        return -2010;
-    }
-    if (sim->n_orders == sim->cap_orders) {
-        size_t cap = sim->cap_orders ? sim->cap_orders * 2 : 64;
-        sim_order_t *no = realloc(sim->orders, cap * sizeof *no);
-        if (!no) {
-            snprintf(msg, msg_size, "Internal error; unable to process your request.");
-            return -1000;
-        }
-        sim->orders = no;
-        sim->cap_orders = cap;
-    }
+    *lock_asset = buy ? p->quote : p->base;
+    *need = buy ? notional_amount(lock_px, p->price_scale, req->qty, p->qty_scale, 1)
+                : to_amount(req->qty, p->qty_scale);
+    return 0;
+}
+
+static int orders_reserve(cb_sim_t *sim, size_t more)
+{
+    if (sim->n_orders + more <= sim->cap_orders)
+        return 0;
+    size_t cap = sim->cap_orders ? sim->cap_orders * 2 : 64;
+    sim_order_t *no = realloc(sim->orders, cap * sizeof *no);
+    if (!no)
+        return -1;
+    sim->orders = no;
+    sim->cap_orders = cap;
+    return 0;
+}
+
+/* Appends a checked order (room reserved), locking `need` of lock_asset. */
+static size_t order_add(cb_sim_t *sim, sim_market_t *m, const cb_ex_order_req_t *req,
+                        int64_t need, const char *lock_asset)
+{
+    const cb_pair_info_t *p = &m->info;
+    cb_ex_order_type_t t = req->type;
     sim_order_t *so = &sim->orders[sim->n_orders];
     memset(so, 0, sizeof *so);
     so->market = (size_t)(m - sim->mk);
+    so->sibling = -1;
     cb_ex_order_t *o = &so->o;
     memcpy(o->pair, p->pair, sizeof o->pair);
     snprintf(o->client_order_id, sizeof o->client_order_id, "%s", req->client_order_id);
@@ -536,19 +617,168 @@ int sim_place_locked(cb_sim_t *sim, sim_market_t *m, const cb_ex_order_req_t *re
     o->type = t;
     o->status = CB_EX_STATUS_NEW;
     o->qty = req->qty;
-    o->price = has_price ? req->price : 0;
-    o->stop_price = has_stop ? req->stop_price : 0;
-    o->created_ms = o->updated_ms = now;
-    a->free -= need;
-    a->locked += need;
-    so->locked = need;
+    o->price = has_price_of(t) ? req->price : 0;
+    o->stop_price = (t != CB_EX_ORDER_MARKET && t != CB_EX_ORDER_LIMIT) ? req->stop_price : 0;
+    o->time_in_force = t == CB_EX_ORDER_LIMIT ? req->time_in_force : CB_EX_TIF_GTC;
+    o->created_ms = o->updated_ms = sim_now_locked(sim);
+    sim_asset_t *a = sim_asset(sim, lock_asset, 1);
+    if (a && need > 0) {
+        a->free -= need;
+        a->locked += need;
+        so->locked = need;
+    }
     snprintf(so->lock_asset, sizeof so->lock_asset, "%s", lock_asset);
-    *out = sim->n_orders++;
-    /* Market orders, and limit orders that cross the last price, trade now at that price. */
-    if (t == CB_EX_ORDER_MARKET || (t == CB_EX_ORDER_LIMIT && (buy ? req->price >= last
-                                                                   : req->price <= last)))
-        execute(sim, so, last, 0, now);
+    return sim->n_orders++;
+}
+
+int sim_place_locked(cb_sim_t *sim, sim_market_t *m, const cb_ex_order_req_t *req_in,
+                     size_t *out, char *msg, size_t msg_size)
+{
+    const cb_pair_info_t *p = &m->info;
+    int64_t now = sim_now_locked(sim);
+    int64_t last = sim_last_price(sim, m);
+    cb_ex_order_req_t req = *req_in;
+    if (req.type == CB_EX_ORDER_MARKET && req.quote_qty > 0) {
+        /* quoteOrderQty: as much quantity (down to the step) as the amount buys or sells at
+         * the current price. */
+        int ns = p->price_scale + p->qty_scale;
+        __int128 num = req.quote_qty;
+        if (ns >= 8)
+            num *= cb_pow10_i64(ns - 8);
+        else
+            num /= cb_pow10_i64(8 - ns);
+        __int128 q = last > 0 ? num / last : 0;
+        req.qty = q > INT64_MAX ? 0 : cb_pair_round_qty(p, (int64_t)q);
+    }
+    int64_t need;
+    const char *lock_asset;
+    int code = order_check(sim, m, &req, &need, &lock_asset, msg, msg_size);
+    if (code)
+        return code;
+    sim_asset_t *a = sim_asset(sim, lock_asset, 1);
+    if (!a || a->free < need) {
+        snprintf(msg, msg_size, "Account has insufficient balance for requested action.");
+        return -2010;
+    }
+    if (orders_reserve(sim, 1)) {
+        snprintf(msg, msg_size, "Internal error; unable to process your request.");
+        return -1000;
+    }
+    size_t idx = order_add(sim, m, &req, need, lock_asset);
+    sim_order_t *so = &sim->orders[idx];
+    so->quote_order_qty = req.type == CB_EX_ORDER_MARKET ? req.quote_qty : 0;
+    *out = idx;
+    sim_ws_order_event_locked(sim, so, "NEW", NULL);
+    /* Market orders, and limit orders that cross the last price, trade now at that price,
+     * as much as the candle being formed allows (all of it without partial fills). */
+    int buy = req.side == CB_EX_BUY;
+    int crosses = req.type == CB_EX_ORDER_LIMIT && (buy ? req.price >= last : req.price <= last);
+    if (req.type == CB_EX_ORDER_MARKET || crosses) {
+        int64_t q = req.qty, b = budget_left(sim, m, m->closed);
+        if (so->o.time_in_force == CB_EX_TIF_FOK && b < q)
+            q = 0;
+        else if (q > b)
+            q = b;
+        if (q > 0) {
+            execute(sim, so, last, q, 0, now);
+            m->budget_used += q;
+        }
+    }
+    /* What a market order or an IOC/FOK limit could not fill now expires. */
+    if (cb_ex_status_open(so->o.status) &&
+        (req.type == CB_EX_ORDER_MARKET || so->o.time_in_force != CB_EX_TIF_GTC))
+        finish(sim, so, CB_EX_STATUS_EXPIRED, now);
     return 0;
+}
+
+int sim_place_oco_locked(cb_sim_t *sim, sim_market_t *m, const char *list_client_id,
+                         const cb_ex_order_req_t legs[2], const int limit_maker[2], size_t *out,
+                         char *msg, size_t msg_size)
+{
+    int64_t last = sim_last_price(sim, m), need[2];
+    const char *asset[2];
+    if (legs[0].side != legs[1].side || legs[0].qty != legs[1].qty) {
+        snprintf(msg, msg_size, "Order list legs must have the same side and quantity.");
+        return -1102;
+    }
+    if (strcmp(legs[0].client_order_id, legs[1].client_order_id) == 0) {
+        snprintf(msg, msg_size, "Duplicate order sent.");
+        return -2010;
+    }
+    for (int i = 0; i < 2; i++) {
+        int code = order_check(sim, m, &legs[i], &need[i], &asset[i], msg, msg_size);
+        if (code)
+            return code;
+        int64_t px = legs[i].type == CB_EX_ORDER_LIMIT ? legs[i].price : legs[i].stop_price;
+        /* the above leg is above the price, the below leg below it */
+        if (i == 0 ? px <= last : px >= last) {
+            snprintf(msg, msg_size, "Order would immediately match and take.");
+            return -2010;
+        }
+        if (limit_maker[i] && legs[i].type != CB_EX_ORDER_LIMIT) {
+            snprintf(msg, msg_size, "Invalid orderType.");
+            return -1116;
+        }
+    }
+    for (size_t i = 0; i < sim->n_lists; i++)
+        if (strcmp(sim->lists[i].client_id, list_client_id) == 0) {
+            const sim_order_t *a = &sim->orders[sim->lists[i].legs[0]],
+                              *b = &sim->orders[sim->lists[i].legs[1]];
+            if (cb_ex_status_open(a->o.status) || cb_ex_status_open(b->o.status)) {
+                snprintf(msg, msg_size, "Duplicate order sent.");
+                return -2010;
+            }
+        }
+    /* One lock for both legs (only one of them can execute): the larger of the two. */
+    int big = need[1] > need[0];
+    sim_asset_t *a = sim_asset(sim, asset[big], 1);
+    if (!a || a->free < need[big]) {
+        snprintf(msg, msg_size, "Account has insufficient balance for requested action.");
+        return -2010;
+    }
+    if (orders_reserve(sim, 2)) {
+        snprintf(msg, msg_size, "Internal error; unable to process your request.");
+        return -1000;
+    }
+    if (sim->n_lists == sim->cap_lists) {
+        size_t cap = sim->cap_lists ? sim->cap_lists * 2 : 16;
+        sim_list_t *nl = realloc(sim->lists, cap * sizeof *nl);
+        if (!nl) {
+            snprintf(msg, msg_size, "Internal error; unable to process your request.");
+            return -1000;
+        }
+        sim->lists = nl;
+        sim->cap_lists = cap;
+    }
+    sim_list_t *l = &sim->lists[sim->n_lists];
+    memset(l, 0, sizeof *l);
+    l->id = (int64_t)sim->n_lists + 1;
+    snprintf(l->client_id, sizeof l->client_id, "%s", list_client_id);
+    l->market = (size_t)(m - sim->mk);
+    l->created_ms = sim_now_locked(sim);
+    for (int i = 0; i < 2; i++)
+        l->legs[i] = order_add(sim, m, &legs[i], i == big ? need[i] : 0, asset[i]);
+    for (int i = 0; i < 2; i++) {
+        sim_order_t *so = &sim->orders[l->legs[i]];
+        so->sibling = (long)l->legs[1 - i];
+        so->limit_maker = limit_maker[i];
+        so->o.order_list_id = l->id;
+        sim_ws_order_event_locked(sim, so, "NEW", NULL);
+    }
+    *out = sim->n_lists++;
+    return 0;
+}
+
+sim_list_t *sim_list_find(cb_sim_t *sim, const sim_market_t *m, const char *client_id,
+                          int64_t list_id)
+{
+    for (size_t i = sim->n_lists; i > 0; i--) {
+        sim_list_t *l = &sim->lists[i - 1];
+        if (&sim->mk[l->market] == m &&
+            ((client_id && strcmp(l->client_id, client_id) == 0) || (!client_id && l->id == list_id)))
+            return l;
+    }
+    return NULL;
 }
 
 int sim_cancel_locked(cb_sim_t *sim, size_t idx, char *msg, size_t msg_size)
@@ -558,10 +788,76 @@ int sim_cancel_locked(cb_sim_t *sim, size_t idx, char *msg, size_t msg_size)
         snprintf(msg, msg_size, "Unknown order sent.");
         return -2011;
     }
-    unlock(sim, so);
-    so->o.status = CB_EX_STATUS_CANCELED;
-    so->o.updated_ms = sim_now_locked(sim);
+    int64_t now = sim_now_locked(sim);
+    finish(sim, so, CB_EX_STATUS_CANCELED, now);
+    /* Cancelling one leg of an OCO cancels the list. */
+    if (so->sibling >= 0 && cb_ex_status_open(sim->orders[so->sibling].o.status))
+        finish(sim, &sim->orders[so->sibling], CB_EX_STATUS_CANCELED, now);
     return 0;
+}
+
+int cb_sim_deposit(cb_sim_t *sim, const char *asset, int64_t delta)
+{
+    if (!asset || !*asset || strlen(asset) >= CB_EX_ASSET_MAX)
+        return CB_EINVAL;
+    pthread_mutex_lock(&sim->mu);
+    sim_asset_t *a = sim_asset(sim, asset, 1);
+    int r = 0;
+    if (!a || (delta < 0 && a->free < -delta)) {
+        r = CB_EINVAL;
+    } else {
+        a->free += delta;
+        sim_ws_balance_event_locked(sim, asset, delta);
+    }
+    pthread_mutex_unlock(&sim->mu);
+    return r;
+}
+
+/* ---- signed requests ---------------------------------------------------------------- */
+
+int sim_check_key_locked(cb_sim_t *sim, const char *key, char *msg, size_t msg_size)
+{
+    if (!key || !*key) {
+        snprintf(msg, msg_size, "API-key format invalid.");
+        return -2014;
+    }
+    if (sim->keys && strcmp(key, cb_api_keys_key(sim->keys)) != 0) {
+        snprintf(msg, msg_size, "Invalid API-key, IP, or permissions for action.");
+        return -2015;
+    }
+    return 0;
+}
+
+int sim_check_time_locked(cb_sim_t *sim, int64_t ts, int64_t rw, char *msg, size_t msg_size)
+{
+    if (rw > 60000) {
+        snprintf(msg, msg_size, "recvWindow must be less than 60000");
+        return -1131;
+    }
+    /* The market clock may run faster than real time: the receive window is stretched by
+     * the same factor, so a client that synced its clock recently stays inside it. */
+    double rate = sim->opts.speed > 0 ? sim->opts.speed * (double)sim->tf.ms / 1000.0 : 1.0;
+    if (rate < 1)
+        rate = 1;
+    int64_t now = sim_now_locked(sim);
+    /* While paused the server clock stands still and real time goes on: only stale
+     * timestamps are refused then. */
+    if (sim->opts.speed != 0 && (double)(ts - now) >= 1000.0 * rate) {
+        snprintf(msg, msg_size, "Timestamp for this request was 1000ms ahead of the server's time.");
+        return -1021;
+    }
+    if ((double)(now - ts) > (double)rw * rate) {
+        snprintf(msg, msg_size, "Timestamp for this request is outside of the recvWindow.");
+        return -1021;
+    }
+    return 0;
+}
+
+int sim_signature_ok(cb_sim_t *sim, const char *payload, size_t len, const char *sig)
+{
+    if (!sim->keys)
+        return 1;
+    return cb_api_keys_verify(sim->keys, payload, len, sig);
 }
 
 /* ---- formatting and state ----------------------------------------------------------- */
@@ -671,14 +967,18 @@ int cb_sim_new(const cb_sim_opts_t *opts, cb_sim_t **out, cb_diag_t *diag)
             }
         sim->n_mk++;
     }
+    if (!(opts->max_fill_fraction >= 0 && opts->max_fill_fraction <= 1)) {
+        r = cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--max-fill-fraction",
+                        "the share of a candle's volume an order may fill must be between 0 "
+                        "and 1 (got %g)", opts->max_fill_fraction);
+        goto fail;
+    }
     if ((r = faults_parse(opts->faults, &sim->faults, diag)))
         goto fail;
     sim->rng = sim->faults.seed;
     if ((r = parse_balances(sim, opts->balance, diag)))
         goto fail;
-    if (opts->keys &&
-        (r = cb_api_keys_new(cb_api_keys_key(opts->keys), cb_api_keys_secret(opts->keys),
-                             &sim->keys))) {
+    if (opts->keys && (r = cb_api_keys_dup(opts->keys, &sim->keys))) {
         cb_diag_set(diag, r, NULL, 0, 0, NULL, NULL);
         goto fail;
     }
@@ -752,6 +1052,7 @@ void cb_sim_free(cb_sim_t *sim)
     cb_api_keys_free(sim->keys);
     free(sim->mk);
     free(sim->orders);
+    free(sim->lists);
     free(sim->fills);
     pthread_mutex_destroy(&sim->mu);
     free(sim);

@@ -211,7 +211,8 @@ static json_t *order_json(cb_sim_t *sim, const sim_order_t *so, int level, const
     if (level == RESP_CANCEL)
         json_object_set_new(j, "origClientOrderId", json_string(o->client_order_id));
     json_object_set_new(j, "orderId", json_integer(o->order_id));
-    json_object_set_new(j, "orderListId", json_integer(-1));
+    json_object_set_new(j, "orderListId",
+                        json_integer(o->order_list_id ? o->order_list_id : -1));
     json_object_set_new(j, "clientOrderId",
                         json_string(level == RESP_CANCEL ? cancel_id : o->client_order_id));
     if (level != RESP_QUERY)
@@ -221,12 +222,13 @@ static json_t *order_json(cb_sim_t *sim, const sim_order_t *so, int level, const
     json_object_set_new(j, "price", jfmt8(o->price, p->price_scale));
     json_object_set_new(j, "origQty", jfmt8(o->qty, p->qty_scale));
     json_object_set_new(j, "executedQty", jfmt8(o->executed_qty, p->qty_scale));
-    json_object_set_new(j, "origQuoteOrderQty", json_string("0.00000000"));
+    json_object_set_new(j, "origQuoteOrderQty", jfmt8(so->quote_order_qty, 8));
     json_object_set_new(j, "cummulativeQuoteQty",
                         jfmt8(o->quote_qty, p->price_scale + p->qty_scale));
     json_object_set_new(j, "status", json_string(cb_ex_status_name(o->status)));
-    json_object_set_new(j, "timeInForce", json_string("GTC"));
-    json_object_set_new(j, "type", json_string(cb_ex_order_type_name(o->type)));
+    json_object_set_new(j, "timeInForce", json_string(cb_ex_tif_name(o->time_in_force)));
+    json_object_set_new(j, "type", json_string(so->limit_maker ? "LIMIT_MAKER"
+                                                               : cb_ex_order_type_name(o->type)));
     json_object_set_new(j, "side", json_string(cb_ex_side_name(o->side)));
     if (o->stop_price || level == RESP_QUERY)
         json_object_set_new(j, "stopPrice", jfmt8(o->stop_price, p->price_scale));
@@ -284,7 +286,7 @@ static json_t *filters_json(const cb_pair_info_t *p)
 
 static json_t *symbol_json(const cb_pair_info_t *p)
 {
-    json_t *types = json_pack("[s,s,s,s,s,s]", "LIMIT", "MARKET", "STOP_LOSS",
+    json_t *types = json_pack("[s,s,s,s,s,s,s]", "LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS",
                               "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT");
     json_t *s = json_object();
     json_object_set_new(s, "symbol", json_string(p->symbol));
@@ -298,9 +300,9 @@ static json_t *symbol_json(const cb_pair_info_t *p)
     json_object_set_new(s, "quoteCommissionPrecision", json_integer(8));
     json_object_set_new(s, "orderTypes", types);
     json_object_set_new(s, "icebergAllowed", json_false());
-    json_object_set_new(s, "ocoAllowed", json_false());
+    json_object_set_new(s, "ocoAllowed", json_true());
     json_object_set_new(s, "otoAllowed", json_false());
-    json_object_set_new(s, "quoteOrderQtyMarketAllowed", json_false());
+    json_object_set_new(s, "quoteOrderQtyMarketAllowed", json_true());
     json_object_set_new(s, "allowTrailingStop", json_false());
     json_object_set_new(s, "cancelReplaceAllowed", json_false());
     json_object_set_new(s, "isSpotTradingAllowed", json_true());
@@ -586,6 +588,101 @@ static int dec_param(call_t *k, const char *name, int scale, const char *filter,
     return -1;
 }
 
+static int resp_level(call_t *k, int *level, unsigned *st)
+{
+    const char *rt = param(k->ps, "newOrderRespType");
+    *level = RESP_FULL;
+    if (rt && strcmp(rt, "ACK") == 0)
+        *level = RESP_ACK;
+    else if (rt && strcmp(rt, "RESULT") == 0)
+        *level = RESP_RESULT;
+    else if (rt && strcmp(rt, "FULL") != 0) {
+        *st = bad_param(k, "newOrderRespType");
+        return -1;
+    }
+    return 0;
+}
+
+/* A client order id parameter (or a generated one when absent) into dst. */
+static int coid_param(call_t *k, const char *name, char *dst, size_t size, unsigned *st)
+{
+    const char *coid = param(k->ps, name);
+    if (coid) {
+        if (!cb_client_order_id_valid(coid)) {
+            char m[200];
+            snprintf(m, sizeof m, "Illegal characters found in parameter '%s'; legal range is "
+                                  "'^[a-zA-Z0-9-_]{1,36}$'.", name);
+            *st = fail(k, -1100, m);
+            return -1;
+        }
+        snprintf(dst, size, "%s", coid);
+    } else {
+        /* distinct for the two legs and the list of an OCO placed together */
+        unsigned long long salt = strcmp(name, "newClientOrderId") == 0 ? 0 : (unsigned char)name[0];
+        snprintf(dst, size, "sim%016llx",
+                 (unsigned long long)k->sim->next_order_id * 2654435761u + salt);
+    }
+    return 0;
+}
+
+/* One order's parameters, Binance's names with a prefix ("" for a plain order, "above" and
+ * "below" for OCO legs: aboveType, abovePrice, aboveStopPrice, aboveTimeInForce, ...). */
+static int order_params(call_t *k, sim_market_t *m, const char *pfx, cb_ex_order_req_t *req,
+                        int *limit_maker, unsigned *st)
+{
+    char n_type[32], n_price[32], n_stop[32], n_tif[32], n_coid[40];
+    int plain = !*pfx;
+    snprintf(n_type, sizeof n_type, "%s%s", pfx, plain ? "type" : "Type");
+    snprintf(n_price, sizeof n_price, "%s%s", pfx, plain ? "price" : "Price");
+    snprintf(n_stop, sizeof n_stop, "%s%s", pfx, plain ? "stopPrice" : "StopPrice");
+    snprintf(n_tif, sizeof n_tif, "%s%s", pfx, plain ? "timeInForce" : "TimeInForce");
+    snprintf(n_coid, sizeof n_coid, "%s%s", pfx, plain ? "newClientOrderId" : "ClientOrderId");
+    const char *type = param(k->ps, n_type);
+    if (!type) {
+        *st = mandatory(k, n_type);
+        return -1;
+    }
+    *limit_maker = strcmp(type, "LIMIT_MAKER") == 0;
+    if (*limit_maker && plain) {
+        *st = fail(k, -1116, "Invalid orderType.");
+        return -1;
+    }
+    if (cb_ex_order_type_parse(type, &req->type)) {
+        *st = fail(k, -1116, "Invalid orderType.");
+        return -1;
+    }
+    int has_price = req->type == CB_EX_ORDER_LIMIT || req->type == CB_EX_ORDER_STOP_LOSS_LIMIT ||
+                    req->type == CB_EX_ORDER_TAKE_PROFIT_LIMIT;
+    int has_stop = req->type != CB_EX_ORDER_MARKET && req->type != CB_EX_ORDER_LIMIT;
+    if (!plain && req->type == CB_EX_ORDER_MARKET) {
+        *st = fail(k, -1116, "Invalid orderType.");
+        return -1;
+    }
+    if (has_price && !*limit_maker) {
+        const char *tif = param(k->ps, n_tif);
+        if (!tif) {
+            *st = mandatory(k, n_tif);
+            return -1;
+        }
+        if (cb_ex_tif_parse(tif, &req->time_in_force) ||
+            (req->time_in_force != CB_EX_TIF_GTC && req->type != CB_EX_ORDER_LIMIT)) {
+            *st = fail(k, -1115, "Invalid timeInForce.");
+            return -1;
+        }
+    } else if (!has_price && param(k->ps, n_price)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "Parameter '%s' sent when not required.", n_price);
+        *st = fail(k, -1106, msg);
+        return -1;
+    }
+    if (has_price && dec_param(k, n_price, m->info.price_scale, "PRICE_FILTER", &req->price, st))
+        return -1;
+    if (has_stop &&
+        dec_param(k, n_stop, m->info.price_scale, "PRICE_FILTER", &req->stop_price, st))
+        return -1;
+    return coid_param(k, n_coid, req->client_order_id, sizeof req->client_order_id, st);
+}
+
 static unsigned h_order_new(call_t *k, int reject)
 {
     cb_sim_t *sim = k->sim;
@@ -595,54 +692,27 @@ static unsigned h_order_new(call_t *k, int reject)
         return st;
     cb_ex_order_req_t req;
     memset(&req, 0, sizeof req);
-    const char *side = param(k->ps, "side"), *type = param(k->ps, "type");
+    const char *side = param(k->ps, "side");
     if (!side)
         return mandatory(k, "side");
-    if (!type)
-        return mandatory(k, "type");
     if (cb_ex_side_parse(side, &req.side))
         return fail(k, -1117, "Invalid side.");
-    if (cb_ex_order_type_parse(type, &req.type))
-        return fail(k, -1116, "Invalid orderType.");
-    if (param(k->ps, "quoteOrderQty"))
-        return fail(k, -1106, "Parameter 'quoteOrderQty' sent when not required.");
-    int has_price = req.type == CB_EX_ORDER_LIMIT || req.type == CB_EX_ORDER_STOP_LOSS_LIMIT ||
-                    req.type == CB_EX_ORDER_TAKE_PROFIT_LIMIT;
-    int has_stop = req.type != CB_EX_ORDER_MARKET && req.type != CB_EX_ORDER_LIMIT;
-    if (has_price) {
-        const char *tif = param(k->ps, "timeInForce");
-        if (!tif)
-            return mandatory(k, "timeInForce");
-        if (strcmp(tif, "GTC") != 0)
-            return fail(k, -1115, "Invalid timeInForce.");
-    } else if (param(k->ps, "price")) {
-        return fail(k, -1106, "Parameter 'price' sent when not required.");
+    int limit_maker;
+    if (order_params(k, m, "", &req, &limit_maker, &st))
+        return st;
+    if (param(k->ps, "quoteOrderQty")) {
+        if (req.type != CB_EX_ORDER_MARKET)
+            return fail(k, -1106, "Parameter 'quoteOrderQty' sent when not required.");
+        if (param(k->ps, "quantity"))
+            return fail(k, -1106, "Parameter 'quantity' sent when not required.");
+        if (dec_param(k, "quoteOrderQty", 8, "NOTIONAL", &req.quote_qty, &st))
+            return st;
+    } else if (dec_param(k, "quantity", m->info.qty_scale, "LOT_SIZE", &req.qty, &st)) {
+        return st;
     }
-    if (dec_param(k, "quantity", m->info.qty_scale, "LOT_SIZE", &req.qty, &st))
+    int level;
+    if (resp_level(k, &level, &st))
         return st;
-    if (has_price && dec_param(k, "price", m->info.price_scale, "PRICE_FILTER", &req.price, &st))
-        return st;
-    if (has_stop &&
-        dec_param(k, "stopPrice", m->info.price_scale, "PRICE_FILTER", &req.stop_price, &st))
-        return st;
-    const char *coid = param(k->ps, "newClientOrderId");
-    if (coid) {
-        if (!cb_client_order_id_valid(coid))
-            return fail(k, -1100, "Illegal characters found in parameter 'newClientOrderId'; "
-                                  "legal range is '^[a-zA-Z0-9-_]{1,36}$'.");
-        snprintf(req.client_order_id, sizeof req.client_order_id, "%s", coid);
-    } else {
-        snprintf(req.client_order_id, sizeof req.client_order_id, "sim%016llx",
-                 (unsigned long long)(sim->next_order_id * 2654435761u));
-    }
-    const char *rt = param(k->ps, "newOrderRespType");
-    int level = RESP_FULL;
-    if (rt && strcmp(rt, "ACK") == 0)
-        level = RESP_ACK;
-    else if (rt && strcmp(rt, "RESULT") == 0)
-        level = RESP_RESULT;
-    else if (rt && strcmp(rt, "FULL") != 0)
-        return bad_param(k, "newOrderRespType");
     if (reject) {
         sim->counts.reject++;
         return fail(k, -2010, "Order rejected by the exchange simulator (fault injection).");
@@ -652,9 +722,107 @@ static unsigned h_order_new(call_t *k, int reject)
     int code = sim_place_locked(sim, m, &req, &idx, msg, sizeof msg);
     if (code)
         return fail(k, code, msg);
-    sim_log(sim, "order %s %s %s %s accepted: %s", req.client_order_id, m->info.pair, side, type,
-            cb_ex_status_name(sim->orders[idx].o.status));
+    sim_log(sim, "order %s %s %s %s accepted: %s", req.client_order_id, m->info.pair, side,
+            cb_ex_order_type_name(req.type), cb_ex_status_name(sim->orders[idx].o.status));
     k->body = dump(order_json(sim, &sim->orders[idx], level, NULL));
+    return 200;
+}
+
+/* An OCO order list as Binance shows it; reports = the legs' order objects (at `level`, or
+ * none for RESP_ACK). */
+static json_t *list_json(cb_sim_t *sim, const sim_list_t *l, int level, const char *status_type,
+                         const char *order_status)
+{
+    const sim_market_t *m = &sim->mk[l->market];
+    json_t *j = json_object(), *orders = json_array(), *reports = json_array();
+    json_object_set_new(j, "orderListId", json_integer(l->id));
+    json_object_set_new(j, "contingencyType", json_string("OCO"));
+    json_object_set_new(j, "listStatusType", json_string(status_type));
+    json_object_set_new(j, "listOrderStatus", json_string(order_status));
+    json_object_set_new(j, "listClientOrderId", json_string(l->client_id));
+    json_object_set_new(j, "transactionTime", json_integer(sim_now_locked(sim)));
+    json_object_set_new(j, "symbol", json_string(m->info.symbol));
+    for (int i = 0; i < 2; i++) {
+        const sim_order_t *so = &sim->orders[l->legs[i]];
+        json_array_append_new(orders, json_pack("{s:s, s:I, s:s}", "symbol", m->info.symbol,
+                                                "orderId", (json_int_t)so->o.order_id,
+                                                "clientOrderId", so->o.client_order_id));
+        if (level != RESP_ACK)
+            json_array_append_new(reports, order_json(sim, so, level, so->o.client_order_id));
+    }
+    json_object_set_new(j, "orders", orders);
+    json_object_set_new(j, "orderReports", reports);
+    return j;
+}
+
+/* POST /api/v3/orderList/oco: an "above" and a "below" leg, one cancels the other. */
+static unsigned h_oco_new(call_t *k, int reject)
+{
+    cb_sim_t *sim = k->sim;
+    unsigned st;
+    sim_market_t *m = need_symbol(k, &st);
+    if (!m)
+        return st;
+    cb_ex_order_req_t legs[2];
+    int maker[2];
+    memset(legs, 0, sizeof legs);
+    const char *side = param(k->ps, "side");
+    if (!side)
+        return mandatory(k, "side");
+    if (cb_ex_side_parse(side, &legs[0].side))
+        return fail(k, -1117, "Invalid side.");
+    if (dec_param(k, "quantity", m->info.qty_scale, "LOT_SIZE", &legs[0].qty, &st))
+        return st;
+    legs[1].side = legs[0].side;
+    legs[1].qty = legs[0].qty;
+    if (order_params(k, m, "above", &legs[0], &maker[0], &st) ||
+        order_params(k, m, "below", &legs[1], &maker[1], &st))
+        return st;
+    char list_id[CB_EX_COID_MAX];
+    int level;
+    if (coid_param(k, "listClientOrderId", list_id, sizeof list_id, &st) ||
+        resp_level(k, &level, &st))
+        return st;
+    if (reject) {
+        sim->counts.reject++;
+        return fail(k, -2010, "Order rejected by the exchange simulator (fault injection).");
+    }
+    size_t idx;
+    char msg[160];
+    int code = sim_place_oco_locked(sim, m, list_id, legs, maker, &idx, msg, sizeof msg);
+    if (code)
+        return fail(k, code, msg);
+    sim_log(sim, "order list %s %s %s accepted", list_id, m->info.pair, side);
+    k->body = dump(list_json(sim, &sim->lists[idx], level == RESP_ACK ? RESP_ACK : RESP_RESULT,
+                             "EXEC_STARTED", "EXECUTING"));
+    return 200;
+}
+
+/* DELETE /api/v3/orderList (orderListId or listClientOrderId): cancels both legs. */
+static unsigned h_oco_cancel(call_t *k)
+{
+    unsigned st;
+    sim_market_t *m = need_symbol(k, &st);
+    if (!m)
+        return st;
+    const char *cid = param(k->ps, "listClientOrderId");
+    int64_t id = 0;
+    int has_id;
+    if (int_param(k->ps, "orderListId", &id, &has_id))
+        return bad_param(k, "orderListId");
+    if (!cid && !has_id)
+        return fail(k, -1102, "Param 'listClientOrderId' or 'orderListId' must be sent, but "
+                              "both were empty/null!");
+    sim_list_t *l = sim_list_find(k->sim, m, has_id ? NULL : cid, id);
+    if (!l)
+        return fail(k, -2011, "Order list does not exist.");
+    char msg[160];
+    int code = sim_cancel_locked(k->sim, l->legs[0], msg, sizeof msg);
+    if (code)
+        code = sim_cancel_locked(k->sim, l->legs[1], msg, sizeof msg);
+    if (code)
+        return fail(k, code, msg);
+    k->body = dump(list_json(k->sim, l, RESP_CANCEL, "ALL_DONE", "ALL_DONE"));
     return 200;
 }
 
@@ -802,6 +970,31 @@ typedef struct route {
 } route_t;
 
 static unsigned h_order_new_plain(call_t *k) { return h_order_new(k, 0); }
+static unsigned h_oco_new_plain(call_t *k) { return h_oco_new(k, 0); }
+
+static unsigned h_sim_deposit(call_t *k)
+{
+    const char *asset = param(k->ps, "asset");
+    unsigned st;
+    int64_t amount;
+    if (!asset)
+        return mandatory(k, "asset");
+    const char *v = param(k->ps, "amount");
+    if (!v)
+        return mandatory(k, "amount");
+    if (cb_dec_parse(v, (size_t)-1, CB_EX_AMOUNT_SCALE, &amount) || amount == 0)
+        return bad_param(k, "amount");
+    (void)st;
+    /* cb_sim_deposit takes the lock itself */
+    pthread_mutex_unlock(&k->sim->mu);
+    int r = cb_sim_deposit(k->sim, asset, amount);
+    pthread_mutex_lock(&k->sim->mu);
+    if (r)
+        return fail(k, -2010, "Account has insufficient balance for requested action.");
+    sim_asset_t *a = sim_asset(k->sim, asset, 0);
+    k->body = dump(json_pack("{s:s, s:o}", "asset", asset, "free", jfmt8(a ? a->free : 0, 8)));
+    return 200;
+}
 
 static const route_t routes[] = {
     {"GET", "/api/v3/ping", 1, 0, 0, h_ping},
@@ -815,7 +1008,10 @@ static const route_t routes[] = {
     {"DELETE", "/api/v3/order", 1, 1, 0, h_order_cancel},
     {"GET", "/api/v3/openOrders", 6, 1, 0, h_open_orders},
     {"GET", "/api/v3/myTrades", 20, 1, 0, h_my_trades},
+    {"POST", "/api/v3/orderList/oco", 1, 1, 2, h_oco_new_plain},
+    {"DELETE", "/api/v3/orderList", 1, 1, 0, h_oco_cancel},
     {"POST", "/sim/v1/advance", 0, 0, 0, h_sim_advance},
+    {"POST", "/sim/v1/deposit", 0, 0, 0, h_sim_deposit},
 };
 
 /* Checks the API key, signature and timestamp of a SIGNED request. 0 or an HTTP status
@@ -825,19 +1021,17 @@ static unsigned check_signed(call_t *k, struct MHD_Connection *c, const req_t *r
 {
     cb_sim_t *sim = k->sim;
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-MBX-APIKEY");
-    if (!key || !*key)
-        return fail(k, -2014, "API-key format invalid.");
-    if (sim->keys && strcmp(key, cb_api_keys_key(sim->keys)) != 0)
-        return fail(k, -2015, "Invalid API-key, IP, or permissions for action.");
+    char msg[160];
+    int code = sim_check_key_locked(sim, key, msg, sizeof msg);
+    if (code)
+        return fail(k, code, msg);
     int64_t ts = 0, rw = 5000;
     int has_ts, has_rw;
     if (int_param(k->ps, "timestamp", &ts, &has_ts) || !has_ts)
         return mandatory(k, "timestamp");
     if (int_param(k->ps, "recvWindow", &rw, &has_rw) || rw <= 0)
         return bad_param(k, "recvWindow");
-    if (rw > 60000)
-        return fail(k, -1131, "recvWindow must be less than 60000");
-    char sig[80] = "", sig2[80] = "";
+    char sig[1024] = "", sig2[1024] = "", sigd[1024];
     size_t ql = query ? strlen(query) : 0;
     char *total = malloc(ql + rq->body_len + 2);
     if (!total)
@@ -850,28 +1044,15 @@ static unsigned check_signed(call_t *k, struct MHD_Connection *c, const req_t *r
         free(total);
         return mandatory(k, "signature");
     }
-    if (sim->keys) {
-        char want[65];
-        cb_binance_sign(cb_api_keys_secret(sim->keys), total, strlen(total), want);
-        if (strcasecmp(want, f1 ? sig : sig2) != 0) {
-            free(total);
-            return fail(k, -1022, "Signature for this request is not valid.");
-        }
-    }
+    /* base64 signatures (Ed25519, RSA) arrive URL-encoded */
+    const char *sv = f1 ? sig : sig2;
+    url_decode(sv, strlen(sv), sigd, sizeof sigd);
+    int ok = sim_signature_ok(sim, total, strlen(total), sigd);
     free(total);
-    /* The market clock may run faster than real time: the receive window is stretched by
-     * the same factor, so a client that synced its clock recently stays inside it. */
-    double rate = sim->opts.speed > 0 ? sim->opts.speed * (double)sim->tf.ms / 1000.0 : 1.0;
-    if (rate < 1)
-        rate = 1;
-    int64_t now = sim_now_locked(sim);
-    /* While paused the server clock stands still and real time goes on: only stale
-     * timestamps are refused then. */
-    if (sim->opts.speed != 0 && (double)(ts - now) >= 1000.0 * rate)
-        return fail(k, -1021, "Timestamp for this request was 1000ms ahead of the server's time.");
-    if ((double)(now - ts) > (double)rw * rate)
-        return fail(k, -1021, "Timestamp for this request is outside of the recvWindow.");
-    return 0;
+    if (!ok)
+        return fail(k, -1022, "Signature for this request is not valid.");
+    code = sim_check_time_locked(sim, ts, rw, msg, sizeof msg);
+    return code ? fail(k, code, msg) : 0;
 }
 
 static int64_t wall_ms(void) { return cb_now_ms(); }
@@ -998,7 +1179,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (rt->is_signed)
         status = check_signed(&k, c, rq, query);
     if (!status)
-        status = rt->is_order ? h_order_new(&k, rrej < f->preject) : rt->fn(&k);
+        status = rt->is_order == 1   ? h_order_new(&k, rrej < f->preject)
+                 : rt->is_order == 2 ? h_oco_new(&k, rrej < f->preject)
+                                     : rt->fn(&k);
     long lost = 0;
     if (rt->is_order && status == 200 && rlost < f->plost) {
         sim->counts.lost++;

@@ -15,6 +15,9 @@ typedef struct sim_market {
     cb_pair_info_t info;
     const cb_series_t *s;
     size_t closed;          /* candles whose close time has passed */
+    /* partial fills: quantity already filled out of candle budget_k's volume share */
+    size_t budget_k;
+    int64_t budget_used;
 } sim_market_t;
 
 typedef struct sim_order {
@@ -23,7 +26,19 @@ typedef struct sim_order {
     int triggered;          /* stop-limit orders: the stop has traded */
     int64_t locked;         /* amount locked, CB_EX_AMOUNT_SCALE */
     char lock_asset[CB_EX_ASSET_MAX];
+    int64_t quote_order_qty; /* quoteOrderQty of a market order, CB_EX_AMOUNT_SCALE; 0 = none */
+    int limit_maker;         /* an OCO's LIMIT_MAKER leg (type LIMIT here) */
+    long sibling;            /* index of the other leg of its OCO, -1 = none */
 } sim_order_t;
+
+/* An OCO order list: two legs, one cancels the other. */
+typedef struct sim_list {
+    int64_t id;
+    char client_id[CB_EX_COID_MAX];
+    size_t legs[2];
+    size_t market;
+    int64_t created_ms;
+} sim_list_t;
 
 typedef struct sim_asset {
     char asset[CB_EX_ASSET_MAX];
@@ -55,6 +70,8 @@ struct cb_sim {
     size_t n_fills, cap_fills;
     sim_asset_t assets[32];
     size_t n_assets;
+    sim_list_t *lists;
+    size_t n_lists, cap_lists;
     int64_t next_order_id, next_trade_id;
     int fee_bps;
     /* faults */
@@ -88,6 +105,13 @@ void sim_log(cb_sim_t *sim, const char *fmt, ...) __attribute__((format(printf, 
 int sim_place_locked(cb_sim_t *sim, sim_market_t *m, const cb_ex_order_req_t *req,
                      size_t *out, char *msg, size_t msg_size);
 int sim_cancel_locked(cb_sim_t *sim, size_t idx, char *msg, size_t msg_size);
+/* Places an OCO: legs[0] above the price, legs[1] below (each a full order request; the
+ * sides and quantities must agree). On success 0 with *out the list index. */
+int sim_place_oco_locked(cb_sim_t *sim, sim_market_t *m, const char *list_client_id,
+                         const cb_ex_order_req_t legs[2], const int limit_maker[2], size_t *out,
+                         char *msg, size_t msg_size);
+sim_list_t *sim_list_find(cb_sim_t *sim, const sim_market_t *m, const char *client_id,
+                          int64_t list_id);
 sim_order_t *sim_order_find(cb_sim_t *sim, const sim_market_t *m, const char *coid,
                             int64_t order_id);
 
@@ -104,8 +128,24 @@ void sim_fmt8(int64_t v, int scale, char *buf, size_t size);
 int sim_http_start(cb_sim_t *sim, cb_diag_t *diag);
 void sim_http_stop(cb_sim_t *sim);
 
-/* sim_ws.c: market streams (started after the HTTP server, on sim->host). */
+/* Checks a signed request's key, timestamp and receive window against the market clock.
+ * Returns 0 or a Binance error code (-2014, -2015, -1021, -1131) with msg. */
+int sim_check_key_locked(cb_sim_t *sim, const char *api_key, char *msg, size_t msg_size);
+int sim_check_time_locked(cb_sim_t *sim, int64_t ts, int64_t recv_window, char *msg,
+                          size_t msg_size);
+/* 1 when sig is the signature of payload under the simulator's key (always 1 without keys). */
+int sim_signature_ok(cb_sim_t *sim, const char *payload, size_t len, const char *sig);
+
+/* sim_ws.c: market streams and the WebSocket API (started after the HTTP server, on
+ * sim->host). */
 int sim_ws_start(cb_sim_t *sim, cb_diag_t *diag);
 void sim_ws_stop(cb_sim_t *sim);
+/* User data events to every session subscribed to the account (WebSocket API), under
+ * sim->mu: an executionReport of `so` (exec_type "NEW", "TRADE", "CANCELED", "EXPIRED"; fill
+ * for "TRADE", else NULL), then an outboundAccountPosition of the pair's two assets. */
+void sim_ws_order_event_locked(cb_sim_t *sim, const sim_order_t *so, const char *exec_type,
+                               const cb_ex_fill_t *fill);
+/* A balanceUpdate (deposit or withdrawal of delta) and the new position of the asset. */
+void sim_ws_balance_event_locked(cb_sim_t *sim, const char *asset, int64_t delta);
 
 #endif

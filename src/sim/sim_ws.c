@@ -2,7 +2,12 @@
  *   /ws/<stream>  or  /stream?streams=<stream>/<stream>...   (combined: {"stream","data"})
  * with <stream> = <symbol>@kline_<interval>, <symbol>@bookTicker or <symbol>@trade.
  * When a candle closes the simulator sends its final kline (x=true), a trade at its close and
- * the new best bid/ask. The `drop` fault closes a connection instead of sending a message. */
+ * the new best bid/ask. The `drop` fault closes a connection instead of sending a message.
+ * On /ws-api/v3 it serves Binance's WebSocket API for the user data stream: requests
+ * {"id","method","params"} (ping, time, userDataStream.subscribe.signature,
+ * userDataStream.unsubscribe) and, once subscribed, the account's events as
+ * {"subscriptionId":N,"event":{...}} (executionReport, outboundAccountPosition,
+ * balanceUpdate). */
 #include "sim/sim_int.h"
 
 #include <jansson.h>
@@ -18,6 +23,10 @@
 typedef struct ws_sess {
     struct ws_sess *next;
     struct lws *wsi;
+    int api;                    /* a WebSocket API session (/ws-api/v3) */
+    int64_t sub_id;             /* its user data subscription, -1 = none */
+    char *rx;                   /* a request being received */
+    size_t rx_len;
     int combined;
     int drop;                   /* close at the next chance (fault) */
     struct {
@@ -40,6 +49,7 @@ typedef struct sim_ws {
     size_t *emitted;            /* closed candles already streamed, per market */
     uint64_t rng;
     long trade_id;
+    int64_t next_sub_id;
 } sim_ws_t;
 
 static double ws_rand(sim_ws_t *w)
@@ -98,7 +108,7 @@ static void enqueue(ws_sess_t *s, const char *stream, const char *payload)
         return;
     }
     char *m;
-    if (s->combined) {
+    if (s->combined && stream) {
         size_t n = strlen(stream) + strlen(payload) + 32;
         m = malloc(n);
         if (m)
@@ -108,6 +118,246 @@ static void enqueue(ws_sess_t *s, const char *stream, const char *payload)
     }
     if (m)
         s->q[s->qt++ % WS_QUEUE] = m;
+}
+
+/* A user data event to every subscribed session (under sim->mu). */
+static void emit_account(cb_sim_t *sim, json_t *event)
+{
+    sim_ws_t *w = sim->ws;
+    for (ws_sess_t *se = w ? w->sessions : NULL; se; se = se->next) {
+        if (!se->api || se->sub_id < 0)
+            continue;
+        if (sim->faults.pdrop > 0 && ws_rand(w) < sim->faults.pdrop) {
+            se->drop = 1;
+            sim->counts.drop++;
+        }
+        json_t *o = json_pack("{s:I, s:O}", "subscriptionId", (json_int_t)se->sub_id, "event",
+                              event);
+        char *m = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        if (m)
+            enqueue(se, NULL, m);
+        free(m);
+    }
+    json_decref(event);
+}
+
+static json_t *amount8(int64_t v, int scale)
+{
+    char b[48];
+    sim_fmt8(v, scale, b, sizeof b);
+    return json_string(b);
+}
+
+static void position_event(cb_sim_t *sim, const char *a1, const char *a2, int64_t t)
+{
+    json_t *b = json_array();
+    const char *as[2] = {a1, a2};
+    for (int i = 0; i < 2; i++) {
+        sim_asset_t *a = as[i] ? sim_asset(sim, as[i], 0) : NULL;
+        if (a)
+            json_array_append_new(b, json_pack("{s:s, s:o, s:o}", "a", a->asset, "f",
+                                               amount8(a->free, 8), "l", amount8(a->locked, 8)));
+    }
+    emit_account(sim, json_pack("{s:s, s:I, s:I, s:o}", "e", "outboundAccountPosition", "E",
+                                (json_int_t)t, "u", (json_int_t)t, "B", b));
+}
+
+void sim_ws_order_event_locked(cb_sim_t *sim, const sim_order_t *so, const char *exec_type,
+                               const cb_ex_fill_t *f)
+{
+    if (!sim->ws)
+        return;
+    const sim_market_t *m = &sim->mk[so->market];
+    const cb_pair_info_t *p = &m->info;
+    const cb_ex_order_t *o = &so->o;
+    int cancel = strcmp(exec_type, "CANCELED") == 0;
+    int64_t t = o->updated_ms;
+    json_t *e = json_object();
+    json_object_set_new(e, "e", json_string("executionReport"));
+    json_object_set_new(e, "E", json_integer(t));
+    json_object_set_new(e, "s", json_string(p->symbol));
+    json_object_set_new(e, "c", json_string(o->client_order_id));
+    json_object_set_new(e, "S", json_string(cb_ex_side_name(o->side)));
+    json_object_set_new(e, "o", json_string(so->limit_maker ? "LIMIT_MAKER"
+                                                            : cb_ex_order_type_name(o->type)));
+    json_object_set_new(e, "f", json_string(cb_ex_tif_name(o->time_in_force)));
+    json_object_set_new(e, "q", amount8(o->qty, p->qty_scale));
+    json_object_set_new(e, "p", amount8(o->price, p->price_scale));
+    json_object_set_new(e, "P", amount8(o->stop_price, p->price_scale));
+    json_object_set_new(e, "F", json_string("0.00000000"));
+    json_object_set_new(e, "g", json_integer(o->order_list_id ? o->order_list_id : -1));
+    json_object_set_new(e, "C", json_string(cancel ? o->client_order_id : ""));
+    json_object_set_new(e, "x", json_string(exec_type));
+    json_object_set_new(e, "X", json_string(cb_ex_status_name(o->status)));
+    json_object_set_new(e, "r", json_string("NONE"));
+    json_object_set_new(e, "i", json_integer(o->order_id));
+    json_object_set_new(e, "l", amount8(f ? f->qty : 0, p->qty_scale));
+    json_object_set_new(e, "z", amount8(o->executed_qty, p->qty_scale));
+    json_object_set_new(e, "L", amount8(f ? f->price : 0, p->price_scale));
+    json_object_set_new(e, "n", amount8(f ? f->fee : 0, 8));
+    json_object_set_new(e, "N", f ? json_string(f->fee_asset) : json_null());
+    json_object_set_new(e, "T", json_integer(t));
+    json_object_set_new(e, "t", json_integer(f ? f->trade_id : -1));
+    json_object_set_new(e, "I", json_integer(o->order_id * 2 + (f ? 1 : 0)));
+    json_object_set_new(e, "w", json_boolean(cb_ex_status_open(o->status)));
+    json_object_set_new(e, "m", json_boolean(f && f->maker));
+    json_object_set_new(e, "M", json_false());
+    json_object_set_new(e, "O", json_integer(o->created_ms));
+    json_object_set_new(e, "Z", amount8(o->quote_qty, p->price_scale + p->qty_scale));
+    json_object_set_new(e, "Y", amount8(f ? f->price * f->qty : 0, p->price_scale + p->qty_scale));
+    json_object_set_new(e, "Q", amount8(so->quote_order_qty, 8));
+    json_object_set_new(e, "W", json_integer(o->created_ms));
+    json_object_set_new(e, "V", json_string("NONE"));
+    emit_account(sim, e);
+    position_event(sim, p->base, p->quote, t);
+}
+
+void sim_ws_balance_event_locked(cb_sim_t *sim, const char *asset, int64_t delta)
+{
+    if (!sim->ws)
+        return;
+    int64_t t = sim_now_locked(sim);
+    emit_account(sim, json_pack("{s:s, s:I, s:s, s:o, s:I}", "e", "balanceUpdate", "E",
+                                (json_int_t)t, "a", asset, "d", amount8(delta, 8), "T",
+                                (json_int_t)t));
+    position_event(sim, asset, NULL, t);
+}
+
+/* ---- the WebSocket API -------------------------------------------------------------- */
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Binance's signature payload of a WebSocket API request: every parameter but `signature`,
+ * sorted by name, as name=value joined by '&' (strings as they are, numbers as written). */
+static char *ws_payload(json_t *params)
+{
+    const char *names[64];
+    size_t n = 0, cap = 1;
+    const char *key;
+    json_t *v;
+    json_object_foreach(params, key, v)
+    {
+        if (strcmp(key, "signature") == 0)
+            continue;
+        if (n == 64 || !(json_is_string(v) || json_is_integer(v) || json_is_boolean(v)))
+            return NULL;
+        names[n++] = key;
+        cap += strlen(key) + 2 + (json_is_string(v) ? strlen(json_string_value(v)) : 24);
+    }
+    qsort(names, n, sizeof names[0], cmp_keys);
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        v = json_object_get(params, names[i]);
+        if (json_is_string(v))
+            w += (size_t)snprintf(out + w, cap - w, "%s%s=%s", i ? "&" : "", names[i],
+                                  json_string_value(v));
+        else if (json_is_integer(v))
+            w += (size_t)snprintf(out + w, cap - w, "%s%s=%lld", i ? "&" : "", names[i],
+                                  (long long)json_integer_value(v));
+        else
+            w += (size_t)snprintf(out + w, cap - w, "%s%s=%s", i ? "&" : "", names[i],
+                                  json_is_true(v) ? "true" : "false");
+    }
+    out[w] = '\0';
+    return out;
+}
+
+static json_t *api_error(json_t *id, int status, int code, const char *msg)
+{
+    return json_pack("{s:O, s:i, s:{s:i, s:s}}", "id", id ? id : json_null(), "status", status,
+                     "error", "code", code, "msg", msg);
+}
+
+/* userDataStream.subscribe.signature: apiKey, timestamp, [recvWindow], signature. */
+static json_t *api_subscribe(cb_sim_t *sim, sim_ws_t *w, ws_sess_t *se, json_t *id,
+                             json_t *params)
+{
+    char msg[160];
+    json_t *jk = json_object_get(params, "apiKey"), *jt = json_object_get(params, "timestamp"),
+           *jr = json_object_get(params, "recvWindow"), *js = json_object_get(params, "signature");
+    if (!json_is_string(jk) || !json_string_length(jk))
+        return api_error(id, 400, -1102, "Mandatory parameter 'apiKey' was not sent, was "
+                                          "empty/null, or malformed.");
+    if (!json_is_integer(jt))
+        return api_error(id, 400, -1102, "Mandatory parameter 'timestamp' was not sent, was "
+                                          "empty/null, or malformed.");
+    if (!json_is_string(js) || !json_string_length(js))
+        return api_error(id, 400, -1102, "Mandatory parameter 'signature' was not sent, was "
+                                          "empty/null, or malformed.");
+    if (jr && (!json_is_integer(jr) || json_integer_value(jr) <= 0))
+        return api_error(id, 400, -1130, "Data sent for parameter 'recvWindow' is not valid.");
+    int code = sim_check_key_locked(sim, json_string_value(jk), msg, sizeof msg);
+    if (code)
+        return api_error(id, 401, code, msg);
+    char *payload = ws_payload(params);
+    if (!payload)
+        return api_error(id, 400, -1000, "An unknown error occurred while processing the "
+                                         "request.");
+    int ok = sim_signature_ok(sim, payload, strlen(payload), json_string_value(js));
+    free(payload);
+    if (!ok)
+        return api_error(id, 400, -1022, "Signature for this request is not valid.");
+    code = sim_check_time_locked(sim, json_integer_value(jt), jr ? json_integer_value(jr) : 5000,
+                                 msg, sizeof msg);
+    if (code)
+        return api_error(id, 400, code, msg);
+    if (se->sub_id >= 0)
+        return api_error(id, 400, -2038, "This account is already subscribed to User Data "
+                                         "Stream on this connection.");
+    se->sub_id = w->next_sub_id++;
+    sim_log(sim, "user data stream subscribed (subscription %lld)", (long long)se->sub_id);
+    return json_pack("{s:O, s:i, s:{s:I}}", "id", id, "status", 200, "result", "subscriptionId",
+                     (json_int_t)se->sub_id);
+}
+
+/* One WebSocket API request; the answer is queued on the session (under sim->mu). */
+static void api_request(cb_sim_t *sim, sim_ws_t *w, ws_sess_t *se, const char *text, size_t len)
+{
+    json_error_t e;
+    json_t *req = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e), *resp;
+    json_t *id = json_is_object(req) ? json_object_get(req, "id") : NULL;
+    json_t *method = json_is_object(req) ? json_object_get(req, "method") : NULL;
+    json_t *params = json_is_object(req) ? json_object_get(req, "params") : NULL;
+    if (id && !(json_is_string(id) || json_is_integer(id) || json_is_null(id)))
+        id = NULL;
+    const char *mname = json_is_string(method) ? json_string_value(method) : NULL;
+    if (mname && strncmp(mname, "v3/", 3) == 0)
+        mname += 3;
+    if (!json_is_object(req) || !mname)
+        resp = api_error(NULL, 400, -1102, "Mandatory parameter 'method' was not sent, was "
+                                           "empty/null, or malformed.");
+    else if (params && !json_is_object(params))
+        resp = api_error(id, 400, -1102, "Mandatory parameter 'params' was not sent, was "
+                                         "empty/null, or malformed.");
+    else if (strcmp(mname, "ping") == 0)
+        resp = json_pack("{s:O, s:i, s:{}}", "id", id ? id : json_null(), "status", 200,
+                         "result");
+    else if (strcmp(mname, "time") == 0)
+        resp = json_pack("{s:O, s:i, s:{s:I}}", "id", id ? id : json_null(), "status", 200,
+                         "result", "serverTime", (json_int_t)sim_now_locked(sim));
+    else if (strcmp(mname, "userDataStream.subscribe.signature") == 0)
+        resp = params ? api_subscribe(sim, w, se, id ? id : json_null(), params)
+                      : api_error(id, 400, -1102, "Mandatory parameter 'apiKey' was not sent, "
+                                                  "was empty/null, or malformed.");
+    else if (strcmp(mname, "userDataStream.unsubscribe") == 0) {
+        se->sub_id = -1;
+        resp = json_pack("{s:O, s:i, s:{}}", "id", id ? id : json_null(), "status", 200,
+                         "result");
+    } else
+        resp = api_error(id, 400, -1020, "This operation is not supported.");
+    char *m = json_dumps(resp, JSON_COMPACT);
+    json_decref(resp);
+    json_decref(req);
+    if (m)
+        enqueue(se, NULL, m);
+    free(m);
 }
 
 static char *fmt_px(const sim_market_t *m, double p, char *buf, size_t size)
@@ -205,7 +455,10 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         char uri[256] = "", args[1024] = "";
         lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
         int ok = 0;
-        if (strncmp(uri, "/ws/", 4) == 0) {
+        se->sub_id = -1;
+        if (strcmp(uri, "/ws-api/v3") == 0) {
+            se->api = ok = 1;
+        } else if (strncmp(uri, "/ws/", 4) == 0) {
             ok = parse_stream(sim, uri + 4, se) == 0;
         } else if (strcmp(uri, "/stream") == 0 &&
                    lws_hdr_copy_fragment(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS, 0) > 0 &&
@@ -225,7 +478,11 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         se->next = w->sessions;
         w->sessions = se;
         pthread_mutex_unlock(&sim->mu);
-        sim_log(sim, "websocket connected: %d stream%s", se->n_subs, se->n_subs == 1 ? "" : "s");
+        if (se->api)
+            sim_log(sim, "websocket API session connected");
+        else
+            sim_log(sim, "websocket connected: %d stream%s", se->n_subs,
+                    se->n_subs == 1 ? "" : "s");
         return 0;
     }
     case LWS_CALLBACK_SERVER_WRITEABLE: {
@@ -233,9 +490,13 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             sim_log(sim, "websocket dropped (fault)");
             return -1;
         }
-        if (se->qh == se->qt)
+        /* Account events are queued by the HTTP threads too: pop under the lock. */
+        pthread_mutex_lock(&sim->mu);
+        char *m = se->qh == se->qt ? NULL : se->q[se->qh++ % WS_QUEUE];
+        int more = se->qh != se->qt;
+        pthread_mutex_unlock(&sim->mu);
+        if (!m)
             return 0;
-        char *m = se->q[se->qh++ % WS_QUEUE];
         size_t n = strlen(m);
         unsigned char *buf = malloc(LWS_PRE + n);
         int r = -1;
@@ -245,12 +506,31 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             free(buf);
         }
         free(m);
-        if (r == 0 && se->qh != se->qt)
+        if (r == 0 && more)
             lws_callback_on_writable(wsi);
         return r;
     }
-    case LWS_CALLBACK_RECEIVE:
-        return 0; /* SUBSCRIBE requests are not supported: streams are chosen by the URL */
+    case LWS_CALLBACK_RECEIVE: {
+        if (!se->api)
+            return 0; /* SUBSCRIBE requests are not supported: streams are chosen by the URL */
+        if (se->rx_len + len > 65536)
+            return -1; /* no request is this large */
+        char *nb = realloc(se->rx, se->rx_len + len + 1);
+        if (!nb)
+            return -1;
+        se->rx = nb;
+        memcpy(se->rx + se->rx_len, in, len);
+        se->rx_len += len;
+        if (!lws_is_final_fragment(wsi))
+            return 0;
+        pthread_mutex_lock(&sim->mu);
+        sim_sync_locked(sim);
+        api_request(sim, w, se, se->rx, se->rx_len);
+        pthread_mutex_unlock(&sim->mu);
+        se->rx_len = 0;
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
     case LWS_CALLBACK_CLOSED: {
         if (!w)
             return 0;
@@ -263,6 +543,8 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         pthread_mutex_unlock(&sim->mu);
         while (se->qh != se->qt)
             free(se->q[se->qh++ % WS_QUEUE]);
+        free(se->rx);
+        se->rx = NULL;
         return 0;
     }
     default:
@@ -271,7 +553,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 }
 
 static const struct lws_protocols ws_protocols[] = {
-    {"binance-stream", ws_cb, sizeof(ws_sess_t), 4096, 0, NULL, 0},
+    {"binance-stream", ws_cb, sizeof(ws_sess_t), 65536, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 static void *ws_thread(void *arg)

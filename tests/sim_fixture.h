@@ -1,0 +1,155 @@
+/* The exchange simulator and the Binance connector on loopback, shared by the test_sim*
+ * binaries: a replayed BTC/USDT series, known keys, every simulator log line kept to check
+ * that no secret ever reaches one. Static functions: include it in one test file. */
+#ifndef COMEBACK_TESTS_SIM_FIXTURE_H
+#define COMEBACK_TESTS_SIM_FIXTURE_H
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comeback/data.h"
+#include "comeback/exchange.h"
+#include "comeback/sim.h"
+#include "testutil.h"
+
+#define KEY "simTestKey0123456789"
+#define SECRET "simTestSecretDoNotLeak9876543210"
+
+/* Every log line of the simulator, to check that no secret ever reaches one. */
+static char logbuf[1 << 16];
+static size_t loglen;
+
+static inline void on_log(void *user, const char *line)
+{
+    (void)user;
+    size_t n = strlen(line);
+    if (loglen + n + 2 < sizeof logbuf) {
+        memcpy(logbuf + loglen, line, n);
+        loglen += n;
+        logbuf[loglen++] = '\n';
+        logbuf[loglen] = '\0';
+    }
+}
+
+/* 300 hourly candles from 2024-01-01, prices with 2 decimals around 40000. */
+static inline cb_series_t *make_series_n(const char *pair, double base, int n)
+{
+    cb_series_t *s = cb_series_new((size_t)n);
+    int64_t t0 = cb_days_from_civil(2024, 1, 1) * CB_MS_PER_DAY;
+    double px = base;
+    for (int i = 0; i < n; i++) {
+        double o = px, c = px + ((i * 37) % 11 - 5) * 7.25;
+        double h = (o > c ? o : c) + 20.5, l = (o < c ? o : c) - 19.75;
+        cb_series_push(s, t0 + i * CB_MS_PER_HOUR, o, h, l, c, 1.5 + (i % 7));
+        px = c;
+    }
+    snprintf(s->meta.pair, sizeof s->meta.pair, "%s", pair);
+    snprintf(s->meta.timeframe, sizeof s->meta.timeframe, "1h");
+    snprintf(s->meta.source, sizeof s->meta.source, "test");
+    return s;
+}
+
+static inline cb_series_t *make_series(const char *pair, double base)
+{
+    return make_series_n(pair, base, 300);
+}
+
+typedef struct fx {
+    cb_series_t *s;
+    cb_sim_t *sim;
+    cb_exchange_t *ex;
+    cb_api_keys_t *keys;
+    char url[64];
+} fx_t;
+
+/* The simulator (paused at candle 100 of BTC/USDT, 10000 USDT and 0.5 BTC, keys KEY/SECRET
+ * unless sim->keys names others; every other field of *sim (may be NULL) is used as given)
+ * and the connector (bo may be NULL) talking to it. */
+static inline void fx_start_with(fx_t *f, const cb_sim_opts_t *sim, const cb_binance_opts_t *bo)
+{
+    memset(f, 0, sizeof *f);
+    loglen = 0;
+    logbuf[0] = 0;
+    f->s = make_series("BTC/USDT", 40000);
+    assert_int_equal(cb_api_keys_new(KEY, SECRET, &f->keys), 0);
+    const cb_series_t *list[1] = {f->s};
+    cb_sim_opts_t so = sim ? *sim : (cb_sim_opts_t){0};
+    so.series = list;
+    so.n_series = 1;
+    so.start_ms = f->s->time_ms[100];
+    if (!so.balance)
+        so.balance = "10000 USDT, 0.5 BTC";
+    if (!so.keys)
+        so.keys = f->keys;
+    so.log = on_log;
+    cb_diag_t d;
+    int r = cb_sim_new(&so, &f->sim, &d);
+    if (r)
+        print_message("sim: %s\n", d.msg);
+    assert_int_equal(r, 0);
+    assert_int_equal(cb_sim_start(f->sim, &d), 0);
+    assert_true(cb_sim_port(f->sim) > 0);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d", cb_sim_port(f->sim));
+    cb_binance_opts_t o = bo ? *bo : (cb_binance_opts_t){0};
+    o.base_url = f->url;
+    if (!o.keys)
+        o.keys = f->keys;
+    if (!o.timeout_ms)
+        o.timeout_ms = 3000;
+    if (!o.recv_window_ms)
+        o.recv_window_ms = 1000;
+    o.jitter_seed = 42;
+    assert_int_equal(cb_binance_new(&o, &f->ex, &d), 0);
+}
+
+static inline void fx_start(fx_t *f, const char *faults, int weight_limit, const cb_binance_opts_t *bo)
+{
+    cb_sim_opts_t so = {.faults = faults, .weight_limit = weight_limit};
+    fx_start_with(f, &so, bo);
+}
+
+static inline void fx_stop(fx_t *f)
+{
+    cb_exchange_free(f->ex);
+    cb_sim_free(f->sim);
+    cb_api_keys_free(f->keys);
+    cb_series_free(f->s);
+    assert_null(strstr(logbuf, SECRET));
+    assert_null(strstr(logbuf, KEY));
+}
+
+static inline int64_t px2(double p) { return (int64_t)llround(p * 100); }
+
+static inline void check_ok(int r, const cb_diag_t *d)
+{
+    if (r) {
+        char buf[1024];
+        cb_diag_format(d, buf, sizeof buf);
+        print_message("unexpected failure: %s\n", buf);
+    }
+    assert_int_equal(r, 0);
+}
+
+static inline void assert_no_secret(const cb_diag_t *d)
+{
+    char buf[1024];
+    cb_diag_format(d, buf, sizeof buf);
+    assert_null(strstr(buf, SECRET));
+    assert_null(strstr(buf, KEY));
+    assert_null(strstr(buf, "signature="));
+}
+
+static inline json_t *sim_state(fx_t *f)
+{
+    char *s = cb_sim_state_json(f->sim);
+    json_error_t e;
+    json_t *j = json_loads(s, 0, &e);
+    free(s);
+    assert_non_null(j);
+    return j;
+}
+
+#endif
