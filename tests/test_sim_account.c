@@ -3,6 +3,8 @@
  * deposits, a refused signature, and dropped connections followed by a REST resync. */
 #include "sim_fixture.h"
 
+#include "sim/sim_int.h"
+
 typedef struct known {
     char coid[CB_EX_COID_MAX];
     cb_ex_status_t status;
@@ -243,12 +245,86 @@ static void test_account_drops(void **state)
     fx_stop(&f);
 }
 
+/* The simulator's answers to WebSocket API requests, good and malformed, word for word. */
+static void expect_reply(fx_t *f, int64_t *sub, const char *req, const char *want)
+{
+    pthread_mutex_lock(&f->sim->mu);
+    char *got = sim_ws_api_reply_locked(f->sim, sub, req, strlen(req));
+    pthread_mutex_unlock(&f->sim->mu);
+    assert_non_null(got);
+    if (strcmp(got, want) != 0)
+        print_message("request %s\ngot:  %s\nwant: %s\n", req, got, want);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void subscribe_req(char *buf, size_t size, const char *key, const char *secret,
+                          int64_t ts)
+{
+    char payload[256], sig[80];
+    snprintf(payload, sizeof payload, "apiKey=%s&recvWindow=5000&timestamp=%lld", key,
+             (long long)ts);
+    assert_int_equal(cb_binance_sign(secret, payload, strlen(payload), sig), 0);
+    snprintf(buf, size,
+             "{\"id\":\"s1\",\"method\":\"userDataStream.subscribe.signature\",\"params\":{"
+             "\"timestamp\":%lld,\"apiKey\":\"%s\",\"signature\":\"%s\",\"recvWindow\":5000}}",
+             (long long)ts, key, sig);
+}
+
+static void test_ws_api_requests(void **state)
+{
+    (void)state;
+    fx_t f;
+    fx_start(&f, NULL, 0, NULL);
+    int64_t sub = -1, now = cb_sim_time(f.sim);
+    char req[512];
+    expect_reply(&f, &sub, "not json",
+                 "{\"id\":null,\"status\":400,\"error\":{\"code\":-1102,\"msg\":\"Mandatory "
+                 "parameter 'method' was not sent, was empty/null, or malformed.\"}}");
+    expect_reply(&f, &sub, "{\"id\":1,\"method\":\"order.place\"}",
+                 "{\"id\":1,\"status\":400,\"error\":{\"code\":-1020,\"msg\":\"This operation "
+                 "is not supported.\"}}");
+    expect_reply(&f, &sub, "{\"id\":1,\"method\":\"ping\"}", "{\"id\":1,\"status\":200,\"result\":{}}");
+    expect_reply(&f, &sub, "{\"id\":2,\"method\":\"ping\",\"params\":[]}",
+                 "{\"id\":2,\"status\":400,\"error\":{\"code\":-1102,\"msg\":\"Mandatory "
+                 "parameter 'params' was not sent, was empty/null, or malformed.\"}}");
+    expect_reply(&f, &sub,
+                 "{\"id\":3,\"method\":\"userDataStream.subscribe.signature\",\"params\":{}}",
+                 "{\"id\":3,\"status\":400,\"error\":{\"code\":-1102,\"msg\":\"Mandatory "
+                 "parameter 'apiKey' was not sent, was empty/null, or malformed.\"}}");
+    subscribe_req(req, sizeof req, "someoneElse", SECRET, now);
+    expect_reply(&f, &sub, req,
+                 "{\"id\":\"s1\",\"status\":401,\"error\":{\"code\":-2015,\"msg\":\"Invalid "
+                 "API-key, IP, or permissions for action.\"}}");
+    subscribe_req(req, sizeof req, KEY, "wrongSecret", now);
+    expect_reply(&f, &sub, req,
+                 "{\"id\":\"s1\",\"status\":400,\"error\":{\"code\":-1022,\"msg\":\"Signature "
+                 "for this request is not valid.\"}}");
+    subscribe_req(req, sizeof req, KEY, SECRET, now - 60000);
+    expect_reply(&f, &sub, req,
+                 "{\"id\":\"s1\",\"status\":400,\"error\":{\"code\":-1021,\"msg\":\"Timestamp "
+                 "for this request is outside of the recvWindow.\"}}");
+    assert_int_equal(sub, -1);
+    subscribe_req(req, sizeof req, KEY, SECRET, now);
+    expect_reply(&f, &sub, req,
+                 "{\"id\":\"s1\",\"status\":200,\"result\":{\"subscriptionId\":0}}");
+    assert_int_equal(sub, 0);
+    expect_reply(&f, &sub, req,
+                 "{\"id\":\"s1\",\"status\":400,\"error\":{\"code\":-2038,\"msg\":\"This account "
+                 "is already subscribed to User Data Stream on this connection.\"}}");
+    expect_reply(&f, &sub, "{\"id\":\"u\",\"method\":\"userDataStream.unsubscribe\"}",
+                 "{\"id\":\"u\",\"status\":200,\"result\":{}}");
+    assert_int_equal(sub, -1);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_account_events),
         cmocka_unit_test(test_account_refused),
         cmocka_unit_test(test_account_drops),
+        cmocka_unit_test(test_ws_api_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

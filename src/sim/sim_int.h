@@ -73,6 +73,7 @@ struct cb_sim {
     sim_list_t *lists;
     size_t n_lists, cap_lists;
     int64_t next_order_id, next_trade_id;
+    int64_t next_sub_id;    /* user data stream subscriptions (WebSocket API) */
     int fee_bps;
     /* faults */
     sim_faults_t faults;
@@ -145,6 +146,9 @@ void sim_ws_stop(cb_sim_t *sim);
  * for "TRADE", else NULL), then an outboundAccountPosition of the pair's two assets. */
 void sim_ws_order_event_locked(cb_sim_t *sim, const sim_order_t *so, const char *exec_type,
                                const cb_ex_fill_t *fill);
+/* The answer (malloc'ed JSON text, NULL on ENOMEM) to one WebSocket API request of a session
+ * whose user data subscription is *sub_id (-1 = none; updated), under sim->mu. */
+char *sim_ws_api_reply_locked(cb_sim_t *sim, int64_t *sub_id, const char *text, size_t len);
 /* A balanceUpdate (deposit or withdrawal of delta) and the new position of the asset. */
 void sim_ws_balance_event_locked(cb_sim_t *sim, const char *asset, int64_t delta);
 

@@ -49,7 +49,6 @@ typedef struct sim_ws {
     size_t *emitted;            /* closed candles already streamed, per market */
     uint64_t rng;
     long trade_id;
-    int64_t next_sub_id;
 } sim_ws_t;
 
 static double ws_rand(sim_ws_t *w)
@@ -276,8 +275,7 @@ static json_t *api_error(json_t *id, int status, int code, const char *msg)
 }
 
 /* userDataStream.subscribe.signature: apiKey, timestamp, [recvWindow], signature. */
-static json_t *api_subscribe(cb_sim_t *sim, sim_ws_t *w, ws_sess_t *se, json_t *id,
-                             json_t *params)
+static json_t *api_subscribe(cb_sim_t *sim, int64_t *sub_id, json_t *id, json_t *params)
 {
     char msg[160];
     json_t *jk = json_object_get(params, "apiKey"), *jt = json_object_get(params, "timestamp"),
@@ -308,17 +306,16 @@ static json_t *api_subscribe(cb_sim_t *sim, sim_ws_t *w, ws_sess_t *se, json_t *
                                  msg, sizeof msg);
     if (code)
         return api_error(id, 400, code, msg);
-    if (se->sub_id >= 0)
+    if (*sub_id >= 0)
         return api_error(id, 400, -2038, "This account is already subscribed to User Data "
                                          "Stream on this connection.");
-    se->sub_id = w->next_sub_id++;
-    sim_log(sim, "user data stream subscribed (subscription %lld)", (long long)se->sub_id);
+    *sub_id = sim->next_sub_id++;
+    sim_log(sim, "user data stream subscribed (subscription %lld)", (long long)*sub_id);
     return json_pack("{s:O, s:i, s:{s:I}}", "id", id, "status", 200, "result", "subscriptionId",
-                     (json_int_t)se->sub_id);
+                     (json_int_t)*sub_id);
 }
 
-/* One WebSocket API request; the answer is queued on the session (under sim->mu). */
-static void api_request(cb_sim_t *sim, sim_ws_t *w, ws_sess_t *se, const char *text, size_t len)
+char *sim_ws_api_reply_locked(cb_sim_t *sim, int64_t *sub_id, const char *text, size_t len)
 {
     json_error_t e;
     json_t *req = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e), *resp;
@@ -343,11 +340,11 @@ static void api_request(cb_sim_t *sim, sim_ws_t *w, ws_sess_t *se, const char *t
         resp = json_pack("{s:O, s:i, s:{s:I}}", "id", id ? id : json_null(), "status", 200,
                          "result", "serverTime", (json_int_t)sim_now_locked(sim));
     else if (strcmp(mname, "userDataStream.subscribe.signature") == 0)
-        resp = params ? api_subscribe(sim, w, se, id ? id : json_null(), params)
+        resp = params ? api_subscribe(sim, sub_id, id ? id : json_null(), params)
                       : api_error(id, 400, -1102, "Mandatory parameter 'apiKey' was not sent, "
                                                   "was empty/null, or malformed.");
     else if (strcmp(mname, "userDataStream.unsubscribe") == 0) {
-        se->sub_id = -1;
+        *sub_id = -1;
         resp = json_pack("{s:O, s:i, s:{}}", "id", id ? id : json_null(), "status", 200,
                          "result");
     } else
@@ -355,9 +352,7 @@ static void api_request(cb_sim_t *sim, sim_ws_t *w, ws_sess_t *se, const char *t
     char *m = json_dumps(resp, JSON_COMPACT);
     json_decref(resp);
     json_decref(req);
-    if (m)
-        enqueue(se, NULL, m);
-    free(m);
+    return m;
 }
 
 static char *fmt_px(const sim_market_t *m, double p, char *buf, size_t size)
@@ -525,7 +520,10 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             return 0;
         pthread_mutex_lock(&sim->mu);
         sim_sync_locked(sim);
-        api_request(sim, w, se, se->rx, se->rx_len);
+        char *reply = sim_ws_api_reply_locked(sim, &se->sub_id, se->rx, se->rx_len);
+        if (reply)
+            enqueue(se, NULL, reply);
+        free(reply);
         pthread_mutex_unlock(&sim->mu);
         se->rx_len = 0;
         lws_callback_on_writable(wsi);
