@@ -270,6 +270,8 @@ static void check_sim_matches_journal(fx_t *f)
     assert_int_equal(pos, sim_balance(f, "BTC"));
 }
 
+static void recon(fx_t *f, cb_recon_action_t action, cb_reconcile_report_t *r);
+
 /* ---- tests -------------------------------------------------------------------------------- */
 
 static void test_scales(void **state)
@@ -491,6 +493,216 @@ static void test_faults(void **state)
     fx_stop(&f);
 }
 
+
+/* ---- a scripted exchange: partial fills, duplicates ------------------------------------- */
+
+typedef struct fake {
+    cb_exchange_t base;
+    cb_ex_order_t order;
+    int have_order;
+    cb_ex_fill_t fills[8];
+    size_t n_fills;
+} fake_t;
+
+static fake_t *fk(cb_exchange_t *ex) { return (fake_t *)ex; }
+static const cb_pair_info_t FAKE_PAIR = {.pair = "BTC/USDT", .symbol = "BTCUSDT", .base = "BTC",
+                                         .quote = "USDT", .trading = 1, .price_scale = 2,
+                                         .qty_scale = 5, .tick = 1, .step = 1};
+static int f_pairs(cb_exchange_t *ex, cb_pair_info_t **o, size_t *n, cb_diag_t *d)
+{
+    (void)ex;
+    (void)d;
+    *o = malloc(sizeof **o);
+    **o = FAKE_PAIR;
+    *n = 1;
+    return 0;
+}
+static int f_bal(cb_exchange_t *ex, cb_ex_balance_t **o, size_t *n, cb_diag_t *d)
+{
+    (void)ex;
+    (void)d;
+    *o = calloc(1, sizeof **o);
+    snprintf((*o)->asset, sizeof (*o)->asset, "USDT");
+    (*o)->free = 10000 * CB_FX_ONE;
+    *n = 1;
+    return 0;
+}
+static int f_place(cb_exchange_t *ex, const cb_ex_order_req_t *r, cb_ex_order_t *o,
+                   cb_ex_fill_t **f, size_t *nf, cb_diag_t *d)
+{
+    (void)d;
+    fake_t *x = fk(ex);
+    memset(&x->order, 0, sizeof x->order);
+    snprintf(x->order.pair, sizeof x->order.pair, "%s", r->pair);
+    snprintf(x->order.client_order_id, sizeof x->order.client_order_id, "%s",
+             r->client_order_id);
+    x->order.order_id = 555;
+    x->order.side = r->side;
+    x->order.type = r->type;
+    x->order.qty = r->qty;
+    x->order.price = r->price;
+    x->order.created_ms = 1000;
+    x->have_order = 1;
+    *o = x->order;
+    if (f) {
+        *f = NULL;
+        *nf = 0;
+    }
+    return 0;
+}
+static int f_query(cb_exchange_t *ex, const char *p, const char *c, cb_ex_order_t *o,
+                   cb_diag_t *d)
+{
+    (void)p;
+    fake_t *x = fk(ex);
+    if (!x->have_order || strcmp(c, x->order.client_order_id))
+        return cb_diag_set(d, CB_ENOENT, NULL, 0, 0, NULL, "Order does not exist.");
+    *o = x->order;
+    return 0;
+}
+static int f_open(cb_exchange_t *ex, const char *p, cb_ex_order_t **o, size_t *n, cb_diag_t *d)
+{
+    (void)p;
+    (void)d;
+    fake_t *x = fk(ex);
+    *o = malloc(sizeof **o);
+    *n = 0;
+    if (x->have_order && cb_ex_status_open(x->order.status))
+        (*o)[(*n)++] = x->order;
+    return 0;
+}
+static int f_trades(cb_exchange_t *ex, const char *p, int64_t since, cb_ex_fill_t **o,
+                    size_t *n, cb_diag_t *d)
+{
+    (void)p;
+    (void)since;
+    (void)d;
+    fake_t *x = fk(ex);
+    /* every fill, and the first one a second time (a replayed page) */
+    *o = malloc((x->n_fills + 1) * sizeof **o);
+    memcpy(*o, x->fills, x->n_fills * sizeof **o);
+    *n = x->n_fills;
+    if (x->n_fills)
+        (*o)[(*n)++] = x->fills[0];
+    return 0;
+}
+static void f_free(cb_exchange_t *ex) { (void)ex; }
+static const cb_exchange_ops_t fake_ops = {.name = "fake", .pairs = f_pairs, .balances = f_bal,
+                                           .place_order = f_place, .query_order = f_query,
+                                           .open_orders = f_open, .my_trades = f_trades,
+                                           .free = f_free};
+
+static void fake_fill(fake_t *x, int64_t trade_id, int64_t qty, int64_t price, int64_t fee)
+{
+    cb_ex_fill_t *f = &x->fills[x->n_fills++];
+    memset(f, 0, sizeof *f);
+    f->trade_id = trade_id;
+    f->order_id = 555;
+    snprintf(f->pair, sizeof f->pair, "BTC/USDT");
+    f->side = CB_EX_BUY;
+    f->price = price;
+    f->qty = qty;
+    f->fee = fee;
+    snprintf(f->fee_asset, sizeof f->fee_asset, "BTC");
+    f->time_ms = 2000 + trade_id;
+    x->order.executed_qty += qty;
+    x->order.status = x->order.executed_qty >= x->order.qty ? CB_EX_STATUS_FILLED
+                                                            : CB_EX_STATUS_PARTIALLY_FILLED;
+}
+
+static void test_partial_fills_aggregated(void **state)
+{
+    (void)state;
+    fx_t f;
+    memset(&f, 0, sizeof f);
+    fake_t x;
+    memset(&x, 0, sizeof x);
+    x.base.ops = &fake_ops;
+    cb_diag_t d;
+    assert_non_null(tu_tmpdir(f.dir, sizeof f.dir));
+    char path[300];
+    snprintf(path, sizeof path, "%s/j.db", f.dir);
+    check_ok(cb_journal_open(path, "t1", &f.j, &d), &d);
+    cb_exchange_venue_opts_t vo = {.ex = &x.base, .journal = f.j, .pairs = PAIRS, .n_pairs = 1};
+    check_ok(cb_exchange_venue_new(&vo, &f.v, &d), &d);
+    f.v.ops->set_sink(f.v.self, on_event, &f);
+    cb_order_t o = {.id = 7, .side = CB_BUY, .type = CB_ORDER_LIMIT, .qty = 1000000,
+                    .limit_price = fxv(40010), .tag = 1};
+    cb_reject_t why;
+    assert_int_equal(f.v.ops->submit(f.v.self, &o, &why), 0);
+    assert_int_equal(f.v.ops->poll(f.v.self, 0), 0);
+    assert_int_equal(f.n_ev, 0);
+    fake_fill(&x, 1, 300, 4000000, 300); /* 0.003 BTC at 40000, fee 0.000003 BTC */
+    assert_int_equal(f.v.ops->poll(f.v.self, 0), 0);
+    assert_int_equal(f.n_ev, 0); /* partly filled: no event yet */
+    cb_journal_order_t jo;
+    assert_int_equal(cb_journal_order_get(f.j, "cb-t1-1", &jo), 0);
+    assert_int_equal(jo.status, CB_OS_PARTIALLY_FILLED);
+    assert_int_equal(jo.executed_quantity, 300);
+    fake_fill(&x, 2, 700, 4001000, 700); /* 0.007 BTC at 40010 */
+    assert_int_equal(f.v.ops->poll(f.v.self, 0), 0);
+    assert_int_equal(f.v.ops->poll(f.v.self, 0), 0);
+    assert_int_equal(f.n_ev, 1); /* one final event */
+    const cb_fill_t *fl = &f.ev[0].fill;
+    assert_int_equal(f.ev[0].type, CB_EV_FILL);
+    assert_int_equal(f.ev[0].order_id, 7);
+    assert_int_equal(fl->qty, 1000000 - 1000);           /* 0.01 BTC minus 0.00001 fee */
+    assert_int_equal(fl->price, fxv(40007));             /* the average */
+    assert_int_equal(fl->fee, 40007000);                 /* 0.00001 BTC at 40007 */
+    assert_int_equal(fl->notional + fl->fee, fxv(400.07)); /* what the quote paid */
+    assert_int_equal(fl->time_ms, 2002);
+    int64_t pos;
+    assert_int_equal(cb_live_position(f.j, "BTC/USDT", "BTC", &pos), 0);
+    assert_int_equal(pos, 999000); /* two fills, the duplicate ignored */
+    cb_live_position_t lp;
+    assert_int_equal(cb_live_position_rebuild(f.j, "BTC/USDT", "BTC", 1000, &lp), 0);
+    assert_int_equal(lp.open, 1);
+    assert_int_equal(lp.qty, 999000);
+    assert_int_equal(lp.entry_price, fxv(40007));
+    assert_int_equal(lp.entry_fee, 40007000);
+    assert_int_equal(lp.entry_ms, 2001);
+    f.v.ops->destroy(f.v.self);
+    cb_journal_close(f.j);
+    tu_rmtree(f.dir);
+}
+
+
+/* A restart: the previous run's stop is cancelled, the position rebuilt from the journal. */
+static void test_restart_helpers(void **state)
+{
+    (void)state;
+    fx_t f;
+    fx_start(&f, NULL, 3000);
+    cb_diag_t d;
+    check_ok(cb_live_check_account(f.ex, &d), &d);
+    int64_t px = sim_price(&f);
+    f.place_exits = 1;
+    f.stop_px = (px - fxv(500)) / 1000000 * 1000000;
+    cb_order_t o = {.id = 1, .side = CB_BUY, .type = CB_ORDER_MARKET,
+                    .quote_qty = 1000 * CB_FX_ONE, .ref_price = px, .tag = 1};
+    cb_reject_t why;
+    assert_int_equal(f.v.ops->submit(f.v.self, &o, &why), 0);
+    poll_until(&f, 1);
+    cb_reconcile_report_t r;
+    recon(&f, CB_RECON_CHECK, &r);
+    assert_int_equal(r.n_diffs, 0);
+    cb_reconcile_report_free(&r);
+    size_t n;
+    check_ok(cb_live_cancel_open(f.ex, f.j, PAIRS, 1, &n, &d), &d);
+    assert_int_equal(n, 1);
+    cb_journal_order_t jo;
+    assert_int_equal(cb_journal_order_get(f.j, "cb-t1-2", &jo), 0);
+    assert_int_equal(jo.status, CB_OS_CANCELED);
+    cb_live_position_t lp;
+    assert_int_equal(cb_live_position_rebuild(f.j, "BTC/USDT", "BTC", 1000, &lp), 0);
+    assert_int_equal(lp.open, 1);
+    assert_int_equal(lp.qty, f.ev[0].fill.qty);
+    assert_int_equal(lp.entry_price, px);
+    assert_int_equal(lp.entry_fee, f.ev[0].fill.fee);
+    check_sim_matches_journal(&f);
+    fx_stop(&f);
+}
+
 /* ---- reconciliation ---------------------------------------------------------------------- */
 
 static void recon(fx_t *f, cb_recon_action_t action, cb_reconcile_report_t *r)
@@ -621,6 +833,8 @@ int main(void)
         cmocka_unit_test(test_market_buy_sell),
         cmocka_unit_test(test_stop_after_entry_and_emulated_tp),
         cmocka_unit_test(test_stop_fills_on_exchange),
+        cmocka_unit_test(test_partial_fills_aggregated),
+        cmocka_unit_test(test_restart_helpers),
         cmocka_unit_test(test_lost_answer),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_reconcile_clean_and_catch_up),

@@ -185,6 +185,30 @@ char *cb_reconcile_report_json(const cb_reconcile_report_t *r);
  * (what the base balance gained through the robot's fills). */
 int cb_live_position(cb_journal_t *j, const char *pair, const char *base, int64_t *out);
 
+/* ---- Starting live trading ---------------------------------------------------------------- */
+
+/* Refuses (CB_EAUTH, with a sentence) an account whose key can withdraw funds or cannot trade,
+ * as GET /api/v3/account reports them. CB_EUNSUPPORTED when the exchange cannot tell. */
+int cb_live_check_account(cb_exchange_t *ex, cb_diag_t *diag);
+
+/* Cancels every order of ours that the journal holds open (NEW / PARTIALLY_FILLED) in the
+ * given pairs, recording what executed before the cancel. The robot does this on start, after
+ * cb_reconcile, because the exits of a restored position are placed afresh (and a stop left on
+ * the exchange would lock the coins they need). *n_canceled counts them. */
+int cb_live_cancel_open(cb_exchange_t *ex, cb_journal_t *j, const char *const *pairs,
+                        size_t n_pairs, size_t *n_canceled, cb_diag_t *diag);
+
+/* A position rebuilt from the journal's fills (for cb_engine_restore): the base quantity
+ * held (net of base commissions, 1e-8), the average price of the buys since the pair was last
+ * flat, their commissions in quote, and the time of the first of them. A remainder below
+ * `step_fx` (dust left by sells floored to the step) counts as flat: open = 0. */
+typedef struct cb_live_position {
+    int open;
+    int64_t qty, entry_price, entry_fee, entry_ms;
+} cb_live_position_t;
+int cb_live_position_rebuild(cb_journal_t *j, const char *pair, const char *base,
+                             int64_t step_fx, cb_live_position_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -413,11 +413,21 @@ int cb_reconcile(const cb_reconcile_opts_t *o, cb_reconcile_report_t *out, cb_di
         if ((rc = catch_up_fills(&c, k, p, diag)) == 0)
             rc = compare_open(&c, p, diag);
     }
-    /* 4. balances */
+    /* 4. balances, read between two looks at the fills that agree: a fill that lands while
+     * we compare would otherwise show up as a difference */
     cb_ex_balance_t *b = NULL;
     size_t nb = 0;
-    if (rc == 0)
-        rc = cb_exchange_balances(o->ex, &b, &nb, diag);
+    for (int tries = 0; rc == 0; tries++) {
+        if ((rc = cb_exchange_balances(o->ex, &b, &nb, diag)))
+            break;
+        size_t before = out->fills_recorded;
+        for (size_t k = 0; rc == 0 && k < o->n_pairs; k++)
+            rc = catch_up_fills(&c, k, cb_pair_find(c.pairs, c.n_pairs, o->pairs[k]), diag);
+        if (rc || out->fills_recorded == before || tries == 3)
+            break;
+        free(b);
+        b = NULL;
+    }
     for (size_t k = 0; rc == 0 && k < o->n_pairs; k++)
         rc = compare_balance(&c, cb_pair_find(c.pairs, c.n_pairs, o->pairs[k]), b, nb, diag);
     free(b);
