@@ -60,8 +60,8 @@ typedef struct cb_exchange_venue_opts {
  *   the journal with the journal's client order id, and only then sent (place_order). A
  *   definitive refusal returns CB_EREJECTED; an ambiguous failure leaves the order UNKNOWN,
  *   resolved later by a query of its client order id (never resent under another id).
- *   Market buys sized by quote get quantity = quote_qty / ref_price floored to the step
- *   (the connector has no quoteOrderQty). Sell quantities are floored to the step: the
+ *   Market buys sized by quote are sent with Binance's quoteOrderQty (the exchange computes
+ *   the quantity at its price; the commission comes out of the coins bought). Sell quantities are floored to the step: the
  *   remainder (less than one step) stays on the account as dust.
  * - Stops: STOP_MARKET -> STOP_LOSS and STOP_LIMIT -> STOP_LOSS_LIMIT, resting on the
  *   exchange. amend = cancel + place under a new client order id.

@@ -225,9 +225,9 @@ static int send_order(lv_t *v, lv_order_t *x, cb_ex_order_type_t type, const cha
     if (o->qty > 0) {
         req.qty = o->qty / qs_div; /* floored: a remainder below the step stays as dust */
     } else if (o->quote_qty > 0 && type == CB_EX_ORDER_MARKET && o->side == CB_BUY) {
-        if (o->ref_price <= 0)
-            return CB_EREJECTED;
-        req.qty = div128((__int128)o->quote_qty * CB_FX_ONE, o->ref_price, -1) / qs_div;
+        /* Binance's quoteOrderQty: spend exactly this much quote (the commission is taken
+         * from the coins bought), whatever the price has done since ref_price */
+        req.quote_qty = o->quote_qty; /* CB_EX_AMOUNT_SCALE == CB_FX_SCALE */
     }
     if (type == CB_EX_ORDER_LIMIT || type == CB_EX_ORDER_STOP_LOSS_LIMIT) {
         if (cb_live_fx_to_scale(o->limit_price, p->price_scale, &req.price)) {
