@@ -24,6 +24,9 @@
 #include "comeback/opt.h"
 
 #define MAX_PAIRS 50
+/* A candle in memory: time_ms and five doubles (the chart marks where the data outgrows the
+ * caches). */
+#define BAR_BYTES (sizeof(int64_t) + 5 * sizeof(double))
 
 typedef struct bt_job {
     const bench_session_t *ses;
@@ -79,9 +82,9 @@ static void curve_bars(const bench_session_t *ses, int quick)
     const size_t *xs = quick ? tiny : full;
     size_t nx = quick ? sizeof tiny / sizeof tiny[0] : sizeof full / sizeof full[0];
     size_t most = xs[nx - 1];
-    printf("CURVEINFO backtest_bars x=bars y=seconds one pair, %zu to %zu synthetic 1h bars "
-           "(seed 42), bench/ema_cross_rsi.ini through the engine\n",
-           xs[0], most);
+    printf("CURVEINFO backtest_bars x=bars y=seconds bytes=%zu one pair, %zu to %zu synthetic "
+           "1h bars (seed 42), bench/ema_cross_rsi.ini through the engine\n",
+           BAR_BYTES, xs[0], most);
     cb_series_t *all = bench_synth(most, 42, "SYN/USDT");
     for (size_t i = 0; i < nx; i++) {
         cb_series_t *s = xs[i] == most ? all : cb_series_slice(all, 0, xs[i]);
@@ -107,9 +110,9 @@ static void curve_pairs(const bench_session_t *ses, int quick)
     const size_t *xs = quick ? tiny : full;
     size_t nx = quick ? sizeof tiny / sizeof tiny[0] : sizeof full / sizeof full[0];
     size_t bars = quick ? 5000 : 100000, most = xs[nx - 1];
-    printf("CURVEINFO backtest_pairs x=pairs y=seconds 1 to %zu pairs of %zu synthetic 1h bars "
-           "each (seeds 42, 43, ...), aligned in time, one account\n",
-           most, bars);
+    printf("CURVEINFO backtest_pairs x=pairs y=seconds bytes=%zu 1 to %zu pairs of %zu "
+           "synthetic 1h bars each (seeds 42, 43, ...), aligned in time, one account\n",
+           bars * BAR_BYTES, most, bars);
     cb_series_t *series[MAX_PAIRS];
     for (size_t k = 0; k < most; k++) {
         char pair[32];
