@@ -497,6 +497,11 @@ static void test_ws_api_and_lists(void **state)
     assert_string_equal(ev.u.account.balances[0].asset, "BTC");
     assert_int_equal(ev.u.account.balances[0].free, -50000000);
     assert_int_equal(ev.time_ms, 1573200697110);
+    const char *end = "{\"subscriptionId\":0,\"event\":{\"e\":\"eventStreamTerminated\","
+                      "\"E\":1728973001334}}";
+    assert_int_equal(cb_bn_parse_ws(end, strlen(end), p, np, &ev, &d), 0);
+    assert_int_equal(ev.kind, CB_STREAM_STATUS);
+    assert_int_equal(ev.u.status.connected, 0);
     const char *bu_bad = "{\"e\":\"balanceUpdate\",\"a\":\"BTC\",\"d\":1}";
     expect_diag(cb_bn_parse_ws(bu_bad, strlen(bu_bad), p, np, &ev, &d), &d,
                 "stream: d: expected a string, got an integer");

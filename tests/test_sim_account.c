@@ -158,6 +158,16 @@ static void test_account_events(void **state)
     cb_ex_stream_stats(st, &ss);
     assert_int_equal(ss.disconnects, 0);
     assert_true(ss.messages >= 8);
+    /* The exchange ends the subscription: the connector subscribes again and asks for a
+     * resync, and events flow again. */
+    cb_sim_end_user_streams(f.sim);
+    POLL_UNTIL(st, a.resyncs == 1, 4000);
+    assert_int_equal(a.resyncs, 1);
+    assert_int_equal(a.connects, 2);
+    place(&f, "acc-3", CB_EX_SELL, CB_EX_ORDER_MARKET, 1000, 0);
+    k = known_of(&a, "acc-3");
+    POLL_UNTIL(st, k->status == CB_EX_STATUS_FILLED, 3000);
+    assert_int_equal(k->status, CB_EX_STATUS_FILLED);
     cb_ex_stream_close(st);
     fx_stop(&f);
 }

@@ -80,6 +80,10 @@ void cb_sim_fault_counts(cb_sim_t *sim, cb_sim_fault_counts_t *out);
  * (CB_EX_AMOUNT_SCALE), announced to account streams as a balanceUpdate (also
  * POST /sim/v1/deposit?asset=USDT&amount=100). Returns 0 or CB_EINVAL. */
 int cb_sim_deposit(cb_sim_t *sim, const char *asset, int64_t delta);
+/* Ends every user data stream subscription of the WebSocket API with an
+ * eventStreamTerminated event, as Binance does when a session logs out or a key is revoked
+ * (for tests: a client must subscribe again). */
+void cb_sim_end_user_streams(cb_sim_t *sim);
 /* Stops serving and frees everything. NULL is fine. */
 void cb_sim_free(cb_sim_t *sim);
 

@@ -56,7 +56,8 @@ int cb_bn_parse_book_ticker(const char *body, size_t len, const cb_pair_info_t *
 
 /* A WebSocket message: a raw stream payload, a combined-stream wrapper {"stream","data"} or a
  * WebSocket API user data event {"subscriptionId","event"}. Handles kline, trade, bookTicker,
- * executionReport, outboundAccountPosition and balanceUpdate. Returns 0 with *out filled, CB_ENOENT for a
+ * executionReport, outboundAccountPosition and balanceUpdate (CB_STREAM_ACCOUNT), and
+ * eventStreamTerminated (a CB_STREAM_STATUS event, connected = 0). Returns 0 with *out filled, CB_ENOENT for a
  * well-formed message of another kind (ignored by callers), or an error. */
 int cb_bn_parse_ws(const char *body, size_t len, const cb_pair_info_t *pairs, size_t n_pairs,
                    cb_stream_event_t *out, cb_diag_t *diag);

@@ -1175,6 +1175,14 @@ int cb_bn_parse_ws(const char *body, size_t len, const cb_pair_info_t *pairs, si
         r = ws_balance_update(&x, d, out);
         goto done;
     }
+    if (strcmp(type, "eventStreamTerminated") == 0) {
+        /* The exchange ended the subscription (logout, key revoked): no more events come. */
+        out->kind = CB_STREAM_STATUS;
+        out->u.status.connected = 0;
+        snprintf(out->u.status.message, sizeof out->u.status.message,
+                 "the exchange ended the user data stream subscription");
+        goto done;
+    }
     if (strcmp(type, "kline") && strcmp(type, "trade") && strcmp(type, "bookTicker") &&
         strcmp(type, "executionReport")) {
         r = CB_ENOENT;

@@ -140,6 +140,8 @@ static int account_message(cb_ex_stream_t *s, const char *msg, size_t len)
         if (!s->subscribed || cb_bn_parse_ws(msg, len, s->pairs, s->n_pairs, &ev, &d) != 0)
             return 0;
         s->st.messages++;
+        if (ev.kind == CB_STREAM_STATUS)
+            return -1; /* the subscription ended: reconnect, subscribe again, resync */
         s->o.fn(&ev, s->o.user);
         return 0;
     }

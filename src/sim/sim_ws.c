@@ -162,10 +162,19 @@ static void position_event(cb_sim_t *sim, const char *a1, const char *a2, int64_
                                 (json_int_t)t, "u", (json_int_t)t, "B", b));
 }
 
+/* 1 when a session is subscribed to the account (events are built only then). */
+static int any_subscriber(const cb_sim_t *sim)
+{
+    for (const ws_sess_t *se = sim->ws ? sim->ws->sessions : NULL; se; se = se->next)
+        if (se->api && se->sub_id >= 0)
+            return 1;
+    return 0;
+}
+
 void sim_ws_order_event_locked(cb_sim_t *sim, const sim_order_t *so, const char *exec_type,
                                const cb_ex_fill_t *f)
 {
-    if (!sim->ws)
+    if (!any_subscriber(sim))
         return;
     const sim_market_t *m = &sim->mk[so->market];
     const cb_pair_info_t *p = &m->info;
@@ -214,7 +223,7 @@ void sim_ws_order_event_locked(cb_sim_t *sim, const sim_order_t *so, const char 
 
 void sim_ws_balance_event_locked(cb_sim_t *sim, const char *asset, int64_t delta)
 {
-    if (!sim->ws)
+    if (!any_subscriber(sim))
         return;
     int64_t t = sim_now_locked(sim);
     emit_account(sim, json_pack("{s:s, s:I, s:s, s:o, s:I}", "e", "balanceUpdate", "E",
@@ -224,6 +233,27 @@ void sim_ws_balance_event_locked(cb_sim_t *sim, const char *asset, int64_t delta
 }
 
 /* ---- the WebSocket API -------------------------------------------------------------- */
+
+/* Binance's notice that a subscription ended (unsubscribe, logout, a revoked key). */
+static void terminated(cb_sim_t *sim, ws_sess_t *se, int64_t sub_id)
+{
+    char m[160];
+    snprintf(m, sizeof m,
+             "{\"subscriptionId\":%lld,\"event\":{\"e\":\"eventStreamTerminated\",\"E\":%lld}}",
+             (long long)sub_id, (long long)sim_now_locked(sim));
+    enqueue(se, NULL, m);
+}
+
+void cb_sim_end_user_streams(cb_sim_t *sim)
+{
+    pthread_mutex_lock(&sim->mu);
+    for (ws_sess_t *se = sim->ws ? sim->ws->sessions : NULL; se; se = se->next)
+        if (se->api && se->sub_id >= 0) {
+            terminated(sim, se, se->sub_id);
+            se->sub_id = -1;
+        }
+    pthread_mutex_unlock(&sim->mu);
+}
 
 static int cmp_keys(const void *a, const void *b)
 {
@@ -344,7 +374,7 @@ char *sim_ws_api_reply_locked(cb_sim_t *sim, int64_t *sub_id, const char *text, 
                       : api_error(id, 400, -1102, "Mandatory parameter 'apiKey' was not sent, "
                                                   "was empty/null, or malformed.");
     else if (strcmp(mname, "userDataStream.unsubscribe") == 0) {
-        *sub_id = -1;
+        *sub_id = -1; /* (the session's eventStreamTerminated is queued by the caller) */
         resp = json_pack("{s:O, s:i, s:{}}", "id", id ? id : json_null(), "status", 200,
                          "result");
     } else
@@ -520,10 +550,13 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             return 0;
         pthread_mutex_lock(&sim->mu);
         sim_sync_locked(sim);
+        int64_t was = se->sub_id;
         char *reply = sim_ws_api_reply_locked(sim, &se->sub_id, se->rx, se->rx_len);
         if (reply)
             enqueue(se, NULL, reply);
         free(reply);
+        if (was >= 0 && se->sub_id < 0)
+            terminated(sim, se, was);
         pthread_mutex_unlock(&sim->mu);
         se->rx_len = 0;
         lws_callback_on_writable(wsi);
