@@ -215,6 +215,35 @@ static void test_oco(void **state)
     fx_stop(&f);
 }
 
+/* An OCO whose answer is lost after the exchange accepted it: the connector finds its legs by
+ * client order id instead of sending it again. */
+static void test_oco_lost_answer(void **state)
+{
+    (void)state;
+    fx_t f;
+    cb_binance_opts_t bo = {.timeout_ms = 700, .max_retries = 1};
+    cb_sim_opts_t so = {.faults = "seed=2,lost=1:1200"};
+    fx_start_with(&f, &so, &bo);
+    int64_t last = px2(f.s->close[99]);
+    cb_ex_oco_req_t r = {.pair = "BTC/USDT", .list_client_id = "lost-1",
+                         .limit_client_order_id = "lost-1-tp", .stop_client_order_id = "lost-1-sl",
+                         .side = CB_EX_SELL, .qty = 1000, .limit_price = last * 2,
+                         .stop_price = last / 2};
+    cb_ex_oco_t l;
+    cb_diag_t d;
+    check_ok(cb_exchange_place_oco(f.ex, &r, &l, &d), &d);
+    assert_string_equal(l.limit_leg.client_order_id, "lost-1-tp");
+    assert_int_equal(l.stop_leg.status, CB_EX_STATUS_NEW);
+    assert_true(l.order_list_id > 0);
+    cb_binance_stats_t st;
+    cb_binance_stats(f.ex, &st);
+    assert_int_equal(st.resolved_by_query, 1);
+    json_t *j = sim_state(&f);
+    assert_int_equal(json_array_size(json_object_get(j, "orders")), 2); /* placed once */
+    json_decref(j);
+    fx_stop(&f);
+}
+
 /* A fresh key pair as PEM text: the private key into priv, the public key into pub. */
 static void new_keypair(int type, char *priv, size_t priv_size, char *pub, size_t pub_size)
 {
@@ -313,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_partial_fills),
         cmocka_unit_test(test_quote_qty),
         cmocka_unit_test(test_oco),
+        cmocka_unit_test(test_oco_lost_answer),
         cmocka_unit_test(test_ed25519_keys),
         cmocka_unit_test(test_rsa_keys),
     };
