@@ -24,6 +24,23 @@ typedef struct pair {
 
 static volatile double sink;
 
+/* BENCH_TA_ONLY=adx,sar limits the run to those indicators (all when unset or empty). */
+static int wanted(const char *name)
+{
+    const char *only = getenv("BENCH_TA_ONLY");
+    if (!only || !*only)
+        return 1;
+    size_t len = strlen(name);
+    for (const char *p = only; *p;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == len && !strncmp(p, name, len))
+            return 1;
+        p += l + (e ? 1 : 0);
+    }
+    return 0;
+}
+
 static int talib_call(pair_t *p)
 {
     const data_t *d = p->d;
@@ -115,6 +132,8 @@ int main(void)
         memset(&p, 0, sizeof p);
         p.d = &d;
         p.info = cb_ta_at(t);
+        if (!wanted(p.info->name))
+            continue;
         cb_ta_check_opts(p.info, p.opts, 0, NULL);
         for (int k = 0; k < CB_TA_MAX_OUTPUTS; k++) {
             p.out[k] = malloc(n * sizeof(double));

@@ -95,12 +95,52 @@ static int minus_di_lookback(const double *opts)
     return cb_ta_iopt(opts, 0);
 }
 
-static void di_batch(size_t n, const double *const *in, const double *opts, double *const *out,
-                     int plus)
+/* ---- Batch kernels --------------------------------------------------------------------
+ * The operations of dm_step, dm_di and adx_step, bar by bar in the same order, reorganised for
+ * speed (the values are bit-identical): two smoothed quantities share the two lanes of a
+ * vector, so one division instruction serves both (the divider is what these indicators wait
+ * for); "add diff or nothing" becomes adding diff or +0.0, which changes no value because the
+ * sums are never -0.0; the seed phases are split from the main loop. */
+
+/* This bar's {+DM, -DM} increments (at most one nonzero), TA-Lib's conditions
+ * diff_p > 0 && diff_p > diff_m and diff_m > 0 && diff_p < diff_m, as lane masks: these data
+ * decide at random, and a mispredicted branch costs more than the whole bar otherwise. */
+static inline cb_ta_v2d dm_incr(double diff_p, double diff_m)
 {
-    dm_core_t d;
-    dm_init(&d, cb_ta_iopt(opts, 0));
+    const cb_ta_v2d zero = {0.0, 0.0};
+    cb_ta_v2d a = {diff_p, diff_m}, b = {diff_m, diff_p};
+    cb_ta_v2u m = (cb_ta_v2u)((a > zero) & (a > b));
+    return (cb_ta_v2d)(m & (cb_ta_v2u)a); /* diff, or +0.0 */
+}
+
+/* PLUS_DI (plus=1) or MINUS_DI, period >= 2: lane 0 the smoothed DM, lane 1 the smoothed TR. */
+static inline void di_batch_fast(size_t n, const double *h, const double *l, const double *c,
+                          size_t p, double *o, int plus)
+{
+    const cb_ta_v2d dp = {(double)p, (double)p};
+    cb_ta_v2d v = {0.0, 0.0};
+    for (size_t i = 1; i < n; i++) {
+        cb_ta_v2d inc = dm_incr(h[i] - h[i - 1], l[i - 1] - l[i]);
+        cb_ta_v2d add = {plus ? inc[0] : inc[1], tm_true_range(h[i], l[i], c[i - 1])};
+        if (i < p) {
+            v += add;
+            continue;
+        }
+        v = v - v / dp + add;
+        o[i] = CB_TA_IS_ZERO(v[1]) ? 0.0 : 100.0 * (v[0] / v[1]);
+    }
+}
+
+static inline void di_batch(size_t n, const double *const *in, const double *opts,
+                            double *const *out, int plus)
+{
     size_t lb = (size_t)cb_ta_iopt(opts, 0);
+    if (lb >= 2) {
+        di_batch_fast(n, in[0], in[1], in[2], lb, out[0], plus);
+        return;
+    }
+    dm_core_t d; /* period 1: the one-bar ratio */
+    dm_init(&d, cb_ta_iopt(opts, 0));
     for (size_t i = 0; i < n; i++) {
         dm_step(&d, in[0][i], in[1][i], in[2][i]);
         if (i >= lb)
@@ -211,13 +251,40 @@ static int adx_lookback(const double *opts)
     return 2 * cb_ta_iopt(opts, 0) - 1;
 }
 
+/* ADX, period >= 2 (see the batch kernels above): {+DM, -DM} in the lanes of one vector. */
 static void adx_batch(size_t n, const double *const *in, const double *opts,
                       double *const *out)
 {
-    adx_core_t a;
-    adx_core_init(&a, cb_ta_iopt(opts, 0));
-    for (size_t i = 0; i < n; i++)
-        out[0][i] = adx_step(&a, in[0][i], in[1][i], in[2][i]);
+    const double *h = in[0], *l = in[1], *c = in[2];
+    double *o = out[0];
+    size_t p = (size_t)cb_ta_iopt(opts, 0);
+    const double fp = (double)p, fp1 = fp - 1.0;
+    const cb_ta_v2d dp = {fp, fp}, hundred = {100.0, 100.0};
+    cb_ta_v2d dm = {0.0, 0.0};
+    double tr = 0.0, adx = 0.0;
+    for (size_t i = 1; i < p; i++) { /* seed: plain sums of bars 1..period-1 */
+        dm += dm_incr(h[i] - h[i - 1], l[i - 1] - l[i]);
+        tr += tm_true_range(h[i], l[i], c[i - 1]);
+    }
+    for (size_t i = p; i < n; i++) {
+        dm = dm - dm / dp + dm_incr(h[i] - h[i - 1], l[i - 1] - l[i]);
+        tr = tr - (tr / fp) + tm_true_range(h[i], l[i], c[i - 1]);
+        cb_ta_v2d trv = {tr, tr};
+        cb_ta_v2d di = hundred * (dm / trv); /* {+DI, -DI} */
+        double sum = di[1] + di[0];
+        double dx = 100.0 * (fabs(di[1] - di[0]) / sum);
+        int have_dx = !CB_TA_IS_ZERO(tr) && !CB_TA_IS_ZERO(sum);
+        if (i < 2 * p - 1) { /* the seed: sum of the first period DX (0 when undefined) */
+            adx += have_dx ? dx : 0.0;
+        } else if (i == 2 * p - 1) {
+            adx = (adx + (have_dx ? dx : 0.0)) / fp;
+            o[i] = adx;
+        } else {
+            if (have_dx)
+                adx = ((adx * fp1) + dx) / fp;
+            o[i] = adx;
+        }
+    }
 }
 
 static size_t adx_size(const double *opts)
