@@ -1,6 +1,7 @@
 /* Ours vs TA-Lib's own C, side by side in one process, on the same 1,000,000 synthetic bars
  * (bench/ta_bench_data.h) with the same options (our table's defaults): batch ns/bar for both
- * and the ratio ours/TA-Lib. Not part of the build or of CI: scripts/bench-talib compiles it
+ * and the ratio ours/TA-Lib (the median of alternately timed pairs, see time_pairs). Not part
+ * of the build or of CI: scripts/bench-talib compiles it
  * against a TA-Lib source tree when one is available (e.g. from `npm install --ignore-scripts
  * talib`, whose package carries TA-Lib's C sources) and skips otherwise.
  * Each pair is also checked for equal values, so the timing compares equal work. */
@@ -99,6 +100,48 @@ static int talib_call(pair_t *p)
     return -1;
 }
 
+/* Ours and TA-Lib timed alternately, `runs` pairs after one warm-up each: the ratio is the
+ * median of the per-pair ratios, so a burst of load from other processes hits both sides of
+ * a pair rather than one whole series. */
+typedef struct paired {
+    bench_stats_t ours, theirs;
+    double ratio;
+} paired_t;
+
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return v[n / 2];
+}
+
+static paired_t time_pairs(void (*a)(void *), void (*b)(void *), void *arg, int runs)
+{
+    double ta[32], tb[32], r[32];
+    if (runs > 32)
+        runs = 32;
+    a(arg);
+    b(arg);
+    for (int i = 0; i < runs; i++) {
+        double t0 = cpu_now();
+        a(arg);
+        double t1 = cpu_now();
+        b(arg);
+        double t2 = cpu_now();
+        ta[i] = t1 - t0;
+        tb[i] = t2 - t1;
+        r[i] = ta[i] / tb[i];
+    }
+    paired_t p;
+    p.ratio = median_of(r, runs);
+    p.ours.median = median_of(ta, runs);
+    p.ours.min = ta[0];
+    p.ours.max = ta[runs - 1];
+    p.theirs.median = median_of(tb, runs);
+    p.theirs.min = tb[0];
+    p.theirs.max = tb[runs - 1];
+    return p;
+}
+
 static void run_ours(void *arg)
 {
     pair_t *p = arg;
@@ -120,7 +163,7 @@ int main(void)
 {
     int quick = bench_quick();
     size_t n = quick ? 20000 : 1000000;
-    int runs = quick ? 3 : 7;
+    int runs = quick ? 3 : 9;
     data_t d;
     make_data(&d, n);
     if (TA_Initialize() != TA_SUCCESS) {
@@ -156,17 +199,17 @@ int main(void)
                 if (!(fabs(a - b) <= 1e-9 * fmax(fabs(a), fabs(b)) || fabs(a - b) <= 1e-9))
                     diff++;
             }
-        bench_stats_t so = cpu_time(run_ours, &p, 1, runs);
-        bench_stats_t st = cpu_time(run_talib, &p, 1, runs);
+        paired_t pt = time_pairs(run_ours, run_talib, &p, runs);
+        bench_stats_t so = pt.ours, st = pt.theirs;
         double ours = so.median / (double)n * 1e9, theirs = st.median / (double)n * 1e9;
         char name[96], ref[96];
         snprintf(name, sizeof name, "ta.vs_talib.%s", p.info->name);
         snprintf(ref, sizeof ref, "talib.%s", p.info->name);
         printf("# %-10s ours %7.2f ns/bar  TA-Lib %7.2f ns/bar  ratio %.2f  lookback %d/%d  "
                "values differing: %zu\n",
-               p.info->name, ours, theirs, ours / theirs, lb, p.beg, diff);
+               p.info->name, ours, theirs, pt.ratio, lb, p.beg, diff);
         bench_report(name, ours, "ns/bar", so.min / (double)n * 1e9, so.max / (double)n * 1e9,
-                     ref, ours / theirs);
+                     ref, pt.ratio);
         for (int k = 0; k < CB_TA_MAX_OUTPUTS; k++) {
             free(p.out[k]);
             free(p.tout[k]);

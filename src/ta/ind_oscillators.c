@@ -522,30 +522,79 @@ static double ult_value(const double a[3], const double b[3])
     return 100.0 * (o / 7.0);
 }
 
+/* TA-Lib's loop: the totals primed separately, today's terms added to the three windows, the
+ * value, then each window's trailing terms removed; the first two windows' divisions share
+ * one vector division. TA-Lib recomputes the trailing terms; with the longest period up to
+ * ULT_RING they are kept in a ring on the stack instead (the same numbers, fewer
+ * instructions per bar, which is what limits this loop), else recomputed as TA-Lib does. */
+#define ULT_RING 1024
+
 static void ultosc_batch(size_t n, const double *const *in, const double *opts,
                          double *const *out)
 {
     int s[3];
     ult_sorted(opts, s);
     const double *h = in[0], *l = in[1], *c = in[2];
-    int64_t lb = s[2];
-    double a[3] = {0, 0, 0}, b[3] = {0, 0, 0}, bp, tr;
-    for (int64_t t = 1; t < (int64_t)n; t++) {
-        ult_terms(h[t], l[t], c[t], c[t - 1], &bp, &tr);
-        for (int j = 0; j < 3; j++)
-            if (t >= lb - s[j] + 1) { /* priming starts period-1 bars before the lookback */
-                a[j] += bp;
-                b[j] += tr;
+    size_t lb = (size_t)s[2];
+    int ring = lb <= ULT_RING;
+    double rbp[ULT_RING], rtr[ULT_RING];
+    const size_t mask = ULT_RING - 1;
+    double a[3], b[3], bp, tr;
+    if (ring)
+        for (size_t t = 1; t < lb; t++)
+            ult_terms(h[t], l[t], c[t], c[t - 1], &rbp[t & mask], &rtr[t & mask]);
+    for (int j = 0; j < 3; j++) { /* priming: the period-1 bars before the lookback */
+        a[j] = b[j] = 0.0;
+        for (size_t t = lb - (size_t)s[j] + 1; t < lb; t++) {
+            if (ring) {
+                bp = rbp[t & mask];
+                tr = rtr[t & mask];
+            } else {
+                ult_terms(h[t], l[t], c[t], c[t - 1], &bp, &tr);
             }
-        if (t < lb)
-            continue;
-        out[0][t] = ult_value(a, b);
-        for (int j = 0; j < 3; j++) {
-            int64_t k = t - s[j] + 1;
-            ult_terms(h[k], l[k], c[k], c[k - 1], &bp, &tr);
-            a[j] -= bp;
-            b[j] -= tr;
+            a[j] += bp;
+            b[j] += tr;
         }
+    }
+    cb_ta_v2d a01 = {a[0], a[1]}, b01 = {b[0], b[1]};
+    double a2 = a[2], b2 = b[2];
+    size_t k0 = lb - (size_t)s[0] + 1, k1 = lb - (size_t)s[1] + 1, k2 = 1;
+    for (size_t t = lb; t < n; t++, k0++, k1++, k2++) {
+        ult_terms(h[t], l[t], c[t], c[t - 1], &bp, &tr);
+        cb_ta_v2d bpv = {bp, bp}, trv = {tr, tr};
+        a01 += bpv;
+        b01 += trv;
+        a2 += bp;
+        b2 += tr;
+        cb_ta_v2d q = a01 / b01;
+        double o = 0.0;
+        if (!CB_TA_IS_ZERO(b01[0]))
+            o += 4.0 * q[0];
+        if (!CB_TA_IS_ZERO(b01[1]))
+            o += 2.0 * q[1];
+        if (!CB_TA_IS_ZERO(b2))
+            o += a2 / b2;
+        double bp0, tr0, bp1, tr1, bp2, tr2;
+        if (ring) {
+            rbp[t & mask] = bp;
+            rtr[t & mask] = tr;
+            bp0 = rbp[k0 & mask];
+            tr0 = rtr[k0 & mask];
+            bp1 = rbp[k1 & mask];
+            tr1 = rtr[k1 & mask];
+            bp2 = rbp[k2 & mask];
+            tr2 = rtr[k2 & mask];
+        } else {
+            ult_terms(h[k0], l[k0], c[k0], c[k0 - 1], &bp0, &tr0);
+            ult_terms(h[k1], l[k1], c[k1], c[k1 - 1], &bp1, &tr1);
+            ult_terms(h[k2], l[k2], c[k2], c[k2 - 1], &bp2, &tr2);
+        }
+        cb_ta_v2d bpt = {bp0, bp1}, trt = {tr0, tr1};
+        a01 -= bpt;
+        b01 -= trt;
+        a2 -= bp2;
+        b2 -= tr2;
+        out[0][t] = 100.0 * (o / 7.0);
     }
 }
 
