@@ -127,22 +127,41 @@ static int mfi_lookback(const double *opts)
     return cb_ta_iopt(opts, 0);
 }
 
+/* One typical price per bar (TA-Lib's loop); the flows of the last `period` bars are kept in a
+ * stack ring for period <= MFI_RING, else the leaving flow is recomputed from the inputs (the
+ * same numbers either way). */
+#define MFI_RING 1024
+
 static void mfi_batch(size_t n, const double *const *in, const double *opts,
                       double *const *out)
 {
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     const double *h = in[0], *l = in[1], *c = in[2], *v = in[3];
+    int ring = p <= MFI_RING;
+    double rpos[MFI_RING], rneg[MFI_RING];
+    const size_t mask = MFI_RING - 1;
     double pos_sum = 0.0, neg_sum = 0.0, pos, neg;
+    double prev_tp = typical(h[0], l[0], c[0]);
     for (size_t t = 1; t < n; t++) {
         if (t > p) { /* the flow of bar t-p leaves the window */
             size_t k = t - p;
-            mfi_flow(typical(h[k], l[k], c[k]), typical(h[k - 1], l[k - 1], c[k - 1]), v[k],
-                     &pos, &neg);
+            if (ring) {
+                pos = rpos[k & mask];
+                neg = rneg[k & mask];
+            } else {
+                mfi_flow(typical(h[k], l[k], c[k]), typical(h[k - 1], l[k - 1], c[k - 1]),
+                         v[k], &pos, &neg);
+            }
             pos_sum -= pos;
             neg_sum -= neg;
         }
-        mfi_flow(typical(h[t], l[t], c[t]), typical(h[t - 1], l[t - 1], c[t - 1]), v[t], &pos,
-                 &neg);
+        double tp = typical(h[t], l[t], c[t]);
+        mfi_flow(tp, prev_tp, v[t], &pos, &neg);
+        prev_tp = tp;
+        if (ring) {
+            rpos[t & mask] = pos;
+            rneg[t & mask] = neg;
+        }
         pos_sum += pos; /* adding the other side's 0.0 changes nothing, as in TA-Lib */
         neg_sum += neg;
         if (t >= p)
