@@ -37,6 +37,11 @@ static void sar_reset(sar_state_t *s, double accel, double max)
     s->new_high = s->new_low = 0.0;
 }
 
+/* One bar from bar 1 on (k >= 1 and the start done); inlined into the batch loop so that the
+ * state lives in registers there. */
+static inline __attribute__((always_inline)) double sar_core(sar_state_t *s, double high,
+                                                              double low);
+
 static double sar_step(sar_state_t *s, double high, double low)
 {
     int64_t k = s->n++;
@@ -61,6 +66,12 @@ static double sar_step(sar_state_t *s, double high, double low)
         s->new_low = low;
         s->new_high = high;
     }
+    return sar_core(s, high, low);
+}
+
+static inline __attribute__((always_inline)) double sar_core(sar_state_t *s, double high,
+                                                              double low)
+{
     double prev_low = s->new_low, prev_high = s->new_high;
     s->new_low = low;
     s->new_high = high;
@@ -135,8 +146,12 @@ static void sar_batch(size_t n, const double *const *in, const double *opts,
 {
     sar_state_t s;
     sar_reset(&s, opts[0], opts[1]);
-    for (size_t i = 0; i < n; i++)
-        out[0][i] = sar_step(&s, in[0][i], in[1][i]);
+    const double *h = in[0], *l = in[1];
+    size_t i = 0;
+    for (; i < n && i < 2; i++)
+        out[0][i] = sar_step(&s, h[i], l[i]);
+    for (; i < n; i++)
+        out[0][i] = sar_core(&s, h[i], l[i]);
 }
 
 static size_t sar_size(const double *opts)
