@@ -281,6 +281,73 @@ void cb_opt_report_free(cb_opt_report_t *r);
 int cb_opt_report_write_json(FILE *out, const cb_backtest_t *bt, const cb_opt_config_t *cfg,
                              const cb_opt_report_t *r);
 
+/* ---- Sharding a sweep over machines without MPI ------------------------------------------ */
+
+/* One shard's share of a sweep: the combinations at positions [first, end) of the sweep's
+ * combination order (grid order, or the sorted random sample), with everything the merge needs
+ * to rebuild the report: each row and its daily returns, and the sweep's identity. */
+typedef struct cb_opt_part {
+    char name[256];           /* the file it was read from (labels diagnostics) */
+    size_t shard, shards;     /* shard `shard` (1-based) of `shards` */
+    size_t total;             /* combinations in the whole sweep */
+    size_t first, end;        /* its positions */
+    size_t n_days;            /* daily returns per row (the same for every row) */
+    cb_opt_row_t *rows;       /* end - first rows in position order (values filled by merge) */
+    double *daily;            /* row r's daily returns at daily[r * n_days] */
+    char *sweep;              /* the sweep's identity as canonical JSON text: the strategy
+                               * file and its SHA-256, the settings, the data's SHA-256, the
+                               * search, objective, statistics settings, parameter space and
+                               * shard count. Parts of one sweep have equal texts. */
+} cb_opt_part_t;
+
+/* Positions of shard k (1-based) of `shards` in a sweep of `total` combinations: contiguous
+ * blocks whose sizes differ by at most one, in order. */
+void cb_opt_shard_range(size_t total, size_t k, size_t shards, size_t *first, size_t *end);
+
+/* Evaluates shard k of `shards` of the sweep cb_optimize would run (same combinations, same
+ * order) into *out; no statistics. Returns 0, CB_EINVAL (diag: bad shard, more shards than
+ * combinations, an empty space), an engine or compile error, or CB_ENOMEM. */
+int cb_optimize_shard(const cb_backtest_t *bt, const cb_opt_config_t *cfg, size_t k,
+                      size_t shards, cb_opt_part_t *out, cb_diag_t *diag);
+void cb_opt_part_free(cb_opt_part_t *p);
+
+/* The part as JSON: {"comeback": "optimize part", "format": 1, "sweep": {...}, "shard",
+ * "shards", "total", "first", "end", "days", "rows": [{"index", metrics..., "daily"}]}.
+ * Numbers round-trip exactly (17 digits; "nan", "inf", "-inf" as strings); "daily" is base64 of
+ * the returns as IEEE 754 little-endian doubles. Returns 0 or CB_EIO / CB_ENOMEM. */
+int cb_opt_part_write_json(FILE *out, const cb_opt_part_t *p);
+
+/* Reads a part written by cb_opt_part_write_json (outside input: everything is checked).
+ * name labels diagnostics: "part2.json:3:5: not JSON: ..." or "part2.json: field
+ * 'rows[4].daily': ...". Returns 0, CB_EPARSE (diag) or CB_ENOMEM. */
+int cb_opt_part_parse(const char *name, const char *text, size_t len, cb_opt_part_t *out,
+                      cb_diag_t *diag);
+
+/* Checks that parts belong to one sweep and cover it exactly once (same sweep identity and
+ * shard count, every shard once, positions and row counts as the split says, the same days),
+ * and sorts them by shard. The diagnostic names the file and what is wrong. Returns 0 or
+ * CB_EINVAL. */
+int cb_opt_parts_check(cb_opt_part_t *parts, size_t n, cb_diag_t *diag);
+
+/* The configuration and settings recorded in a sweep identity, to set up the session again:
+ * *cfg (space, search, objective, statistics settings), the backtest settings, the strategy
+ * file's path and the number of shards. Returns 0 or CB_EPARSE (diag names the field). */
+int cb_opt_sweep_config(const char *name, const char *sweep, cb_opt_config_t *cfg,
+                        cb_bt_settings_t *settings, char *strategy_path, size_t path_size,
+                        cb_diag_t *diag);
+/* The sweep identity of a session and configuration (malloc'd canonical JSON text, NULL on
+ * failure). shards is recorded as given. */
+char *cb_opt_sweep_identity(const cb_backtest_t *bt, const cb_opt_config_t *cfg, size_t shards);
+
+/* Rebuilds the report of the whole sweep from checked parts (cb_opt_parts_check) of the sweep
+ * that bt and cfg describe (cb_opt_sweep_config): verifies that the strategy file and data are
+ * those of the sweep and that every row is the combination of its position, then ranks and
+ * computes PBO, the deflated Sharpe, the luck baseline, the walk-forward analysis (when the
+ * sweep asked; it runs here) and the verdict exactly as cb_optimize would have. Returns 0,
+ * CB_EINVAL (diag) or an error of the luck baseline or walk-forward runs. */
+int cb_opt_merge(const cb_backtest_t *bt, const cb_opt_config_t *cfg,
+                 const cb_opt_part_t *parts, size_t n, cb_opt_report_t *out, cb_diag_t *diag);
+
 /* ---- Lookahead check -------------------------------------------------------------------- */
 
 typedef struct cb_lookahead_report {

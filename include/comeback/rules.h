@@ -91,6 +91,8 @@ const char *cb_rules_file_timeframe(const cb_rules_file_t *f);
 const char *cb_rules_file_entry(const cb_rules_file_t *f);
 const char *cb_rules_file_exit(const cb_rules_file_t *f);
 const char *cb_rules_file_plugin(const cb_rules_file_t *f);
+/* The file's text as read (len bytes; the optimizer hashes it to recognise the file). */
+const char *cb_rules_file_text(const cb_rules_file_t *f, size_t *len);
 void cb_rules_file_exits(const cb_rules_file_t *f, cb_rules_exits_t *out);
 
 size_t cb_rules_file_n_params(const cb_rules_file_t *f);

@@ -1,5 +1,6 @@
 /* `comeback optimize STRATEGY.ini ...`: sweeps parameters on all cores, ranks them, and says
  * how likely the best is to hold out of sample (PBO, deflated Sharpe, luck, walk-forward). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +21,11 @@ const char help_optimize[] =
     "                        [--samples N] [--seed S] [--objective OBJ] [--jobs N] [--top K]\n"
     "                        [--walk-forward FOLDS [--train-frac 0.7] [--anchored]]\n"
     "                        [--luck-runs N] [--partitions S] [--indicator-cache MIB]\n"
-    "                        [--json FILE] [--html FILE] [--quiet]\n"
+    "                        [--shard I/N] [--json FILE] [--html FILE] [--quiet]\n"
     "                        [backtest options: --data --pair --from --to --fee --maker-fee\n"
     "                        --slippage --stake --start-balance --max-open-trades --set]\n"
+    "       comeback optimize merge PART.json... [--json FILE] [--html FILE] [--top K]\n"
+    "                        [--jobs N] [--quiet]\n"
     "\n"
     "Runs the strategy for every combination of the swept parameters (the ranges in [params],\n"
     "`fast = 12 [5..30 step 1]`, and --param), on all cores, and prints the top K. Then it\n"
@@ -49,12 +52,18 @@ const char help_optimize[] =
     "  --partitions S           PBO blocks (even, default 16)\n"
     "  --indicator-cache MIB    memory for indicators shared between combinations (default\n"
     "                           1024); 0 turns sharing off (same results, slower)\n"
+    "  --shard I/N              evaluate only the I-th of N equal blocks of the combinations\n"
+    "                           and write them with --json FILE as a part for merge\n"
     "  --json FILE              every result and statistic as JSON\n"
     "  --html FILE              a self-contained HTML report\n"
     "  --quiet                  no progress bar and no table: only the verdict line\n"
     "\n"
     "Built with -DCOMEBACK_MPI=ON, `mpirun -np K comeback optimize ...` spreads the\n"
-    "combinations over K processes (and machines) and prints the same report.\n"
+    "combinations over K processes (and machines) and prints the same report. Without MPI,\n"
+    "run `--shard 1/N --json part1.json` ... `--shard N/N --json partN.json` anywhere, then\n"
+    "`comeback optimize merge part*.json`: it checks that the parts are one whole sweep of\n"
+    "the same strategy file, data and settings, and prints the report the unsharded run\n"
+    "would have printed (it reads the strategy and data again for the luck baseline).\n"
     "\n"
     "Exit status: 0 on success, 1 when the strategy, data or a setting is wrong, 2 on a bad\n"
     "command line.\n";
@@ -249,12 +258,232 @@ static int write_html(const char *path, const char *ini, const cb_opt_config_t *
     return fclose(o) == 0 ? 0 : -1;
 }
 
+static int report_out(const char *ini, const cb_backtest_t *bt, const cb_opt_config_t *cfg,
+                      const cb_opt_report_t *r, size_t top, int quiet, const char *json_path,
+                      const char *html_path);
+
+/* "2/4" -> 2, 4. Returns 0 or -1. */
+static int parse_shard(const char *v, size_t *k, size_t *n)
+{
+    char *end, *end2;
+    unsigned long long a = strtoull(v, &end, 10);
+    if (end == v || *end != '/' || v[0] == '-')
+        return -1;
+    unsigned long long b = strtoull(end + 1, &end2, 10);
+    if (end2 == end + 1 || *end2 || end[1] == '-' || a < 1 || a > b || b > 1000000)
+        return -1;
+    *k = (size_t)a;
+    *n = (size_t)b;
+    return 0;
+}
+
+/* --shard i/N: evaluates the shard's combinations and writes the part for merge. */
+static int run_shard(const cb_backtest_t *bt, const cb_opt_config_t *cfg, size_t k,
+                     size_t shards, const char *json_path, int quiet)
+{
+    cb_opt_part_t part;
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    if (cb_optimize_shard(bt, cfg, k, shards, &part, &d) != 0)
+        return cli_print_diag(&d), CLI_FAIL;
+    int status = CLI_OK;
+    FILE *o = fopen(json_path, "w");
+    if (!o || cb_opt_part_write_json(o, &part) != 0 || fclose(o) != 0) {
+        cli_error("%s: cannot write the part", json_path);
+        status = CLI_FAIL;
+    } else if (!quiet) {
+        printf("Shard %zu/%zu: combinations %zu to %zu of %zu evaluated; part written to %s "
+               "(comeback optimize merge reads all %zu parts)\n",
+               k, shards, part.first + 1, part.end, part.total, json_path, shards);
+    }
+    cb_opt_part_free(&part);
+    return status;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap)
+            break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* comeback optimize merge PART.json... : the report of the whole sweep from its parts. */
+static int merge_main(int argc, char **argv)
+{
+    const char *json_path = NULL, *html_path = NULL, *v;
+    const char *files[4096];
+    size_t n_files = 0, top = 10;
+    int quiet = 0, jobs = 0, r;
+    for (int i = 2; i < argc; i++) {
+        if ((r = cli_opt(argc, argv, &i, "--json", &json_path)) != 0 ||
+            (r = cli_opt(argc, argv, &i, "--html", &html_path)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            continue;
+        }
+        const char *nums[2] = {"--top", "--jobs"};
+        int matched = 0;
+        for (int k = 0; k < 2 && !matched; k++) {
+            if ((r = cli_opt(argc, argv, &i, nums[k], &v)) == 0)
+                continue;
+            if (r < 0)
+                return CLI_USAGE;
+            char *end;
+            long x = strtol(v, &end, 10);
+            if (end == v || *end || x < 1 || x > (k ? 1024 : 100000000))
+                return cli_usage_error("optimize", "%s: expected a whole number from 1 to %d, "
+                                                   "got '%s'",
+                                       nums[k], k ? 1024 : 100000000, v);
+            if (k)
+                jobs = (int)x;
+            else
+                top = (size_t)x;
+            matched = 1;
+        }
+        if (matched)
+            continue;
+        if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1])
+            return cli_usage_error("optimize", "merge: unknown option '%s'", argv[i]);
+        if (n_files == sizeof files / sizeof files[0])
+            return cli_usage_error("optimize", "merge: too many parts");
+        files[n_files++] = argv[i];
+    }
+    if (n_files == 0)
+        return cli_usage_error("optimize", "merge: give the parts written by --shard i/N --json");
+    cb_opt_part_t *parts = calloc(n_files, sizeof *parts);
+    if (!parts)
+        return cli_error("out of memory"), CLI_FAIL;
+    int status = CLI_FAIL;
+    size_t n_parts = 0;
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    for (; n_parts < n_files; n_parts++) {
+        size_t len = 0;
+        char *text = read_all(files[n_parts], &len);
+        if (!text) {
+            cli_error("%s: cannot read: %s", files[n_parts], strerror(errno));
+            goto out_parts;
+        }
+        int rc = cb_opt_part_parse(files[n_parts], text, len, &parts[n_parts], &d);
+        free(text);
+        if (rc) {
+            cli_print_diag(&d);
+            goto out_parts;
+        }
+    }
+    if (cb_opt_parts_check(parts, n_parts, &d) != 0) {
+        cli_print_diag(&d);
+        goto out_parts;
+    }
+    cb_opt_config_t cfg;
+    cb_bt_settings_t st;
+    char ini[1024];
+    if (cb_opt_sweep_config(parts[0].name, parts[0].sweep, &cfg, &st, ini, sizeof ini, &d) != 0) {
+        cli_print_diag(&d);
+        goto out_parts;
+    }
+    cfg.jobs = jobs;
+    cb_rules_file_t *f = NULL;
+    if (cli_load_strategy(ini, &f) != CLI_OK)
+        goto out_parts;
+    cb_backtest_t bt;
+    if (cb_backtest_setup(&bt, f, ini, &st, &d) != 0) {
+        cli_print_diag(&d);
+        goto out_file;
+    }
+    if (!quiet)
+        printf("Merging %zu parts of the sweep of %s: %zu combinations, objective %s\n",
+               n_parts, ini, parts[0].total, cb_objective_name(cfg.objective));
+    cb_opt_report_t rep;
+    if (cb_opt_merge(&bt, &cfg, parts, n_parts, &rep, &d) != 0) {
+        cli_print_diag(&d);
+    } else {
+        status = report_out(ini, &bt, &cfg, &rep, top, quiet, json_path, html_path);
+        cb_opt_report_free(&rep);
+    }
+    cb_backtest_close(&bt);
+out_file:
+    cb_rules_file_free(f);
+out_parts:
+    for (size_t q = 0; q < n_parts; q++)
+        cb_opt_part_free(&parts[q]);
+    free(parts);
+    return status;
+}
+
+/* Prints the report (table, statistics, verdict) and writes the JSON and HTML files asked. */
+static int report_out(const char *ini, const cb_backtest_t *bt, const cb_opt_config_t *cfg,
+                      const cb_opt_report_t *r, size_t top, int quiet, const char *json_path,
+                      const char *html_path)
+{
+    int status = CLI_OK;
+    if (!quiet) {
+        print_table(cfg, r, top);
+        print_stats(cfg, r);
+        if (r->sharing.misses)
+            printf("  Indicator sharing                    %zu columns computed, reused %zu "
+                   "times (peak %.0f MiB)\n",
+                   r->sharing.misses, r->sharing.hits,
+                   (double)r->sharing.peak_bytes / 1048576.0);
+        printf("\n");
+    }
+    printf("%s\n", r->verdict);
+    if (mpi_rank != 0)
+        json_path = html_path = NULL;
+    if (json_path) {
+        FILE *o = fopen(json_path, "w");
+        if (!o || cb_opt_report_write_json(o, bt, cfg, r) != 0 || fclose(o) != 0) {
+            cli_error("%s: cannot write the JSON report", json_path);
+            status = CLI_FAIL;
+        } else if (!quiet) {
+            printf("JSON written to %s\n", json_path);
+        }
+    }
+    if (html_path) {
+        if (write_html(html_path, ini, cfg, r, top) != 0) {
+            cli_error("%s: cannot write the HTML report", html_path);
+            status = CLI_FAIL;
+        } else if (!quiet) {
+            printf("HTML report written to %s\n", html_path);
+        }
+    }
+    return status;
+}
+
 static int optimize_main(int argc, char **argv)
 {
     const char *ini = NULL, *json_path = NULL, *html_path = NULL, *v;
     const char *sets[MAX_SETS];
     int n_sets = 0, quiet = 0, r;
-    size_t top = 10, cache_mib = CB_OPT_CACHE_DEFAULT >> 20;
+    size_t top = 10, cache_mib = CB_OPT_CACHE_DEFAULT >> 20, shard = 0, shards = 0;
     cb_bt_settings_t cl;
     memset(&cl, 0, sizeof cl);
     cb_opt_config_t cfg;
@@ -365,6 +594,14 @@ static int optimize_main(int argc, char **argv)
                                        v);
             continue;
         }
+        if ((r = cli_opt(argc, argv, &i, "--shard", &v)) != 0) {
+            if (r < 0)
+                return CLI_USAGE;
+            if (parse_shard(v, &shard, &shards) != 0)
+                return cli_usage_error("optimize",
+                                       "--shard: expected i/N with 1 <= i <= N, got '%s'", v);
+            continue;
+        }
         if ((r = cli_opt(argc, argv, &i, "--json", &json_path)) != 0) {
             if (r < 0)
                 return CLI_USAGE;
@@ -392,6 +629,9 @@ static int optimize_main(int argc, char **argv)
     }
     if (!ini)
         return cli_usage_error("optimize", "missing the strategy file");
+    if (shards && (!json_path || html_path))
+        return cli_usage_error("optimize", "--shard writes its part with --json FILE (and no "
+                                           "--html: merge writes the report)");
     if (cfg.luck_runs == 0)
         cfg.luck_runs = SIZE_MAX; /* --luck-runs 0: skip */
     cfg.no_share = cache_mib == 0;
@@ -466,42 +706,16 @@ static int optimize_main(int argc, char **argv)
                ini, bt.n, cfg.random && cfg.samples < total ? cfg.samples : total,
                cfg.random ? "random" : "grid", bt.series[0]->meta.synthetic ? ", SYNTHETIC data" : "",
                cb_objective_name(cfg.objective), cfg.jobs ? cfg.jobs : cb_opt_cores());
+    if (shards) {
+        status = run_shard(&bt, &cfg, shard, shards, json_path, quiet);
+        goto out_bt;
+    }
     cb_opt_report_t rep;
     if (cb_optimize(&bt, &cfg, &rep, &d) != 0) {
         cli_print_diag(&d);
         goto out_bt;
     }
-    if (!quiet) {
-        print_table(&cfg, &rep, top);
-        print_stats(&cfg, &rep);
-        if (rep.sharing.misses)
-            printf("  Indicator sharing                    %zu columns computed, reused %zu "
-                   "times (peak %.0f MiB)\n",
-                   rep.sharing.misses, rep.sharing.hits,
-                   (double)rep.sharing.peak_bytes / 1048576.0);
-        printf("\n");
-    }
-    printf("%s\n", rep.verdict);
-    status = CLI_OK;
-    if (mpi_rank != 0)
-        json_path = html_path = NULL;
-    if (json_path) {
-        FILE *o = fopen(json_path, "w");
-        if (!o || cb_opt_report_write_json(o, &bt, &cfg, &rep) != 0 || fclose(o) != 0) {
-            cli_error("%s: cannot write the JSON report", json_path);
-            status = CLI_FAIL;
-        } else if (!quiet) {
-            printf("JSON written to %s\n", json_path);
-        }
-    }
-    if (html_path) {
-        if (write_html(html_path, ini, &cfg, &rep, top) != 0) {
-            cli_error("%s: cannot write the HTML report", html_path);
-            status = CLI_FAIL;
-        } else if (!quiet) {
-            printf("HTML report written to %s\n", html_path);
-        }
-    }
+    status = report_out(ini, &bt, &cfg, &rep, top, quiet, json_path, html_path);
     cb_opt_report_free(&rep);
 out_bt:
     cb_backtest_close(&bt);
@@ -524,10 +738,13 @@ int cmd_optimize(int argc, char **argv)
         (void)o;
         (void)e;
     }
-    int status = optimize_main(argc, argv);
+    int status = argc > 1 && !strcmp(argv[1], "merge") ? merge_main(argc, argv)
+                                                       : optimize_main(argc, argv);
     MPI_Finalize();
     return status;
 #else
+    if (argc > 1 && !strcmp(argv[1], "merge"))
+        return merge_main(argc, argv);
     return optimize_main(argc, argv);
 #endif
 }

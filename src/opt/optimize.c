@@ -9,6 +9,7 @@
 
 #include "comeback/opt.h"
 #include "comeback/report.h"
+#include "opt/opt_int.h"
 
 #ifdef CB_HAVE_MPI
 #include <mpi.h>
@@ -461,8 +462,86 @@ static int evaluate_all(opt_ctx_t *c, size_t n, cb_opt_row_t *rows, cb_diag_t *d
 #endif
 }
 
-int cb_optimize(const cb_backtest_t *bt, const cb_opt_config_t *cfg, cb_opt_report_t *out,
-                cb_diag_t *diag)
+/* What run_sweep does: the whole sweep (neither set), one shard of it (part: evaluate only,
+ * no statistics), or the report from the parts of a sweep (parts: no evaluation). */
+typedef struct sweep_mode {
+    size_t k, shards;
+    cb_opt_part_t *part;
+    const cb_opt_part_t *parts;
+    size_t n_parts;
+} sweep_mode_t;
+
+/* Evaluates positions [first, end) into the part. */
+static int shard_eval(opt_ctx_t *c, size_t n, const sweep_mode_t *mode, cb_opt_report_t *out,
+                      cb_diag_t *diag)
+{
+    cb_opt_part_t *p = mode->part;
+    p->shard = mode->k;
+    p->shards = mode->shards;
+    p->total = n;
+    cb_opt_shard_range(n, mode->k, mode->shards, &p->first, &p->end);
+    size_t m = p->end - p->first;
+    const size_t *all = c->indices;
+    double **daily = c->daily;
+    size_t *n_daily = c->n_daily;
+    c->indices = all + p->first;
+    c->daily = daily + p->first;
+    c->n_daily = n_daily + p->first;
+    int rc = evaluate(c, &c->bt->cfg, m, out->rows + p->first, 1, diag);
+    c->indices = all;
+    c->daily = daily;
+    c->n_daily = n_daily;
+    if (rc)
+        return rc;
+    p->n_days = m ? n_daily[p->first] : 0;
+    p->rows = malloc((m ? m : 1) * sizeof *p->rows);
+    p->daily = malloc((m && p->n_days ? m * p->n_days : 1) * sizeof *p->daily);
+    if (!p->rows || !p->daily)
+        return CB_ENOMEM;
+    for (size_t r = 0; r < m; r++) {
+        if (n_daily[p->first + r] != p->n_days)
+            return cb_diag_set(diag, CB_EINTERNAL, NULL, 0, 0, NULL,
+                               "combinations disagree on the number of days");
+        p->rows[r] = out->rows[p->first + r];
+        memcpy(p->daily + r * p->n_days, daily[p->first + r], p->n_days * sizeof *p->daily);
+    }
+    return 0;
+}
+
+/* Fills rows and daily returns from checked parts, verifying each row's combination. */
+static int merge_fill(opt_ctx_t *c, size_t n, const sweep_mode_t *mode, cb_opt_report_t *out,
+                      cb_diag_t *diag)
+{
+    for (size_t q = 0; q < mode->n_parts; q++) {
+        const cb_opt_part_t *p = &mode->parts[q];
+        if (p->total != n)
+            return cb_diag_set(diag, CB_EINVAL, p->name, 0, 0, "total",
+                               "the part is of a sweep of %zu combinations, the strategy and "
+                               "settings give %zu",
+                               p->total, n);
+        for (size_t r = 0; r < p->end - p->first; r++) {
+            size_t pos = p->first + r;
+            if (p->rows[r].index != c->indices[pos]) {
+                char field[48];
+                snprintf(field, sizeof field, "rows[%zu].index", r);
+                return cb_diag_set(diag, CB_EINVAL, p->name, 0, 0, field,
+                                   "expected combination %zu at position %zu, got %zu",
+                                   c->indices[pos], pos, p->rows[r].index);
+            }
+            out->rows[pos] = p->rows[r];
+            cb_param_space_point(&c->cfg->space, p->rows[r].index, out->rows[pos].values);
+            c->n_daily[pos] = p->n_days;
+            c->daily[pos] = malloc((p->n_days ? p->n_days : 1) * sizeof(double));
+            if (!c->daily[pos])
+                return CB_ENOMEM;
+            memcpy(c->daily[pos], p->daily + r * p->n_days, p->n_days * sizeof(double));
+        }
+    }
+    return 0;
+}
+
+static int run_sweep(const cb_backtest_t *bt, const cb_opt_config_t *cfg,
+                     const sweep_mode_t *mode, cb_opt_report_t *out, cb_diag_t *diag)
 {
     memset(out, 0, sizeof *out);
     out->objective = cfg->objective;
@@ -521,7 +600,18 @@ int cb_optimize(const cb_backtest_t *bt, const cb_opt_config_t *cfg, cb_opt_repo
         (rc = cb_rules_cache_new(cfg->cache_bytes ? cfg->cache_bytes : CB_OPT_CACHE_DEFAULT,
                                  &c.cache)) != 0)
         goto done;
-    if ((rc = evaluate_all(&c, n, out->rows, diag)) != 0)
+    if (mode->part) {
+        if (mode->k < 1 || mode->k > mode->shards || mode->shards > n) {
+            rc = cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--shard",
+                             "shard %zu/%zu does not exist in a sweep of %zu combinations",
+                             mode->k, mode->shards, n);
+            goto done;
+        }
+        rc = shard_eval(&c, n, mode, out, diag);
+        goto done;
+    }
+    if ((rc = mode->parts ? merge_fill(&c, n, mode, out, diag)
+                          : evaluate_all(&c, n, out->rows, diag)) != 0)
         goto done;
     if ((rc = rank_rows(out->rows, n, out->rank)) != 0)
         goto done;
@@ -590,9 +680,74 @@ done:
     free(matrix);
     free(indices);
     pthread_mutex_destroy(&c.mu);
-    if (rc)
+    if (rc || mode->part)
         cb_opt_report_free(out);
     return rc;
+}
+
+int cb_optimize(const cb_backtest_t *bt, const cb_opt_config_t *cfg, cb_opt_report_t *out,
+                cb_diag_t *diag)
+{
+    sweep_mode_t mode;
+    memset(&mode, 0, sizeof mode);
+    return run_sweep(bt, cfg, &mode, out, diag);
+}
+
+void cb_opt_shard_range(size_t total, size_t k, size_t shards, size_t *first, size_t *end)
+{
+    size_t base = shards ? total / shards : 0, extra = shards ? total % shards : 0;
+    size_t k0 = k ? k - 1 : 0;
+    *first = k0 * base + (k0 < extra ? k0 : extra);
+    *end = *first + base + (k0 < extra ? 1 : 0);
+}
+
+int cb_optimize_shard(const cb_backtest_t *bt, const cb_opt_config_t *cfg, size_t k,
+                      size_t shards, cb_opt_part_t *out, cb_diag_t *diag)
+{
+    memset(out, 0, sizeof *out);
+    if (k < 1 || k > shards)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--shard",
+                           "expected i/N with 1 <= i <= N, got %zu/%zu", k, shards);
+    sweep_mode_t mode;
+    memset(&mode, 0, sizeof mode);
+    mode.k = k;
+    mode.shards = shards;
+    mode.part = out;
+    cb_opt_report_t rep;
+    int rc = run_sweep(bt, cfg, &mode, &rep, diag);
+    if (!rc && !(out->sweep = cb_opt_sweep_identity(bt, cfg, shards)))
+        rc = CB_ENOMEM;
+    if (rc)
+        cb_opt_part_free(out);
+    else
+        snprintf(out->name, sizeof out->name, "%s", bt->path ? bt->path : "");
+    return rc;
+}
+
+int cb_opt_merge(const cb_backtest_t *bt, const cb_opt_config_t *cfg,
+                 const cb_opt_part_t *parts, size_t n, cb_opt_report_t *out, cb_diag_t *diag)
+{
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "no parts to merge");
+    char *mine = cb_opt_sweep_identity(bt, cfg, parts[0].shards);
+    if (!mine)
+        return CB_ENOMEM;
+    char field[128];
+    int differs = opt_sweep_diff(mine, parts[0].sweep, field, sizeof field);
+    free(mine);
+    char quoted[160];
+    snprintf(quoted, sizeof quoted, "field '%s'", field);
+    if (differs)
+        return cb_diag_set(diag, CB_EINVAL, bt->path, 0, 0, quoted,
+                           "differs from the sweep of %s: the strategy file, its data or the "
+                           "settings changed since the parts were computed",
+                           parts[0].name);
+    sweep_mode_t mode;
+    memset(&mode, 0, sizeof mode);
+    mode.parts = parts;
+    mode.n_parts = n;
+    return run_sweep(bt, cfg, &mode, out, diag);
 }
 
 void cb_opt_report_free(cb_opt_report_t *r)

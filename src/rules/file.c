@@ -689,6 +689,11 @@ const char *cb_rules_file_timeframe(const cb_rules_file_t *f)
 const char *cb_rules_file_entry(const cb_rules_file_t *f) { return f->entry_src.text; }
 const char *cb_rules_file_exit(const cb_rules_file_t *f) { return f->exit_src.text; }
 const char *cb_rules_file_plugin(const cb_rules_file_t *f) { return f->plugin_path; }
+const char *cb_rules_file_text(const cb_rules_file_t *f, size_t *len)
+{
+    *len = f->len;
+    return f->text;
+}
 void cb_rules_file_exits(const cb_rules_file_t *f, cb_rules_exits_t *out) { *out = f->exits; }
 size_t cb_rules_file_n_params(const cb_rules_file_t *f) { return f->n_params; }
 const cb_rules_param_t *cb_rules_file_param(const cb_rules_file_t *f, size_t i)
