@@ -93,6 +93,21 @@ static const char strategy_rich[] =
     "stake = 50%\n"
     "fee = 0.02%\n";
 
+static const char strategy_pos[] =
+    "[strategy]\n"
+    "timeframe = 1h\n"
+    "entry = crossover(ema(close, fast), ema(close, slow)) and rsi(close, 14) < 70\n"
+    "exit = bars_held > slow or crossunder(ema(close, fast), ema(close, slow))\n"
+    "[params]\n"
+    "fast = 5 [2..10 step 2]\n"
+    "slow = 20 [12..40 step 7]\n"
+    "[backtest]\n"
+    "data = market.csv\n"
+    "pair = SYN/USDT\n"
+    "start_balance = 10000 USDT\n"
+    "stake = 50%\n"
+    "fee = 0.02%\n";
+
 /* What optimize() runs: the strategy text and the sharing settings. */
 static const char *g_text = strategy;
 static int g_no_share;
@@ -243,6 +258,26 @@ static void test_sharing_changes_nothing(void **state)
         if (!ref) {
             ref = j;
             assert_non_null(strstr(ref, "\"walk_forward\": {"));
+            continue;
+        }
+        assert_string_equal(ref, j);
+        free(j);
+    }
+    free(ref);
+    /* rules that read position state: evaluated bar by bar, indicators shared */
+    g_text = strategy_pos;
+    ref = NULL;
+    for (size_t k = 0; k < 3; k++) {
+        g_no_share = cases[k].no_share;
+        g_cache_bytes = cases[k].cache_bytes;
+        run_t r;
+        optimize(&r, 0.1, 9, cases[k].jobs, 0);
+        if (!cases[k].no_share)
+            assert_true(r.rep.sharing.hits > 0);
+        char *j = json_of(&r, "share.json");
+        done(&r);
+        if (!ref) {
+            ref = j;
             continue;
         }
         assert_string_equal(ref, j);

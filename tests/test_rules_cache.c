@@ -281,6 +281,75 @@ static void test_replay_instance(void **state)
     cb_series_free(s);
 }
 
+/* Rules that read position state or a higher timeframe are evaluated bar by bar, their
+ * base-timeframe indicators read from the shared columns: the same decisions. */
+static void test_bound_instance(void **state)
+{
+    (void)state;
+    cb_series_t *s = market(6000);
+    cb_bar_view_t v = view(s);
+    cb_rules_cache_t *cache = NULL;
+    assert_int_equal(cb_rules_cache_new((size_t)1 << 30, &cache), 0);
+    static const char *const texts[] = {
+        "entry = crossover(ema(close, fast), ema(close, 26)) and rsi(close, 14) < 70\n"
+        "exit = bars_held > 20 or profit_pct < -2% or crossunder(ema(close, fast), "
+        "ema(close, 26))\n",
+        "entry = crossover(close, ema(close@4h, 10)) and rsi(close, 14) < 60\n"
+        "exit = crossunder(close, ema(close@4h, 10)) or atr(14) > close * 0.02\n",
+    };
+    for (size_t t = 0; t < 2; t++) {
+        cb_rules_file_t *f = NULL;
+        char text[1024];
+        snprintf(text, sizeof text, "[strategy]\ntimeframe = 1h\n%s[params]\nfast = 5\n",
+                 texts[t]);
+        assert_int_equal(cb_rules_file_parse("t.ini", text, strlen(text), NULL, &f, NULL), 0);
+        cb_rules_strategy_t *strat = NULL;
+        assert_int_equal(cb_rules_strategy_new(f, NULL, &strat, NULL), 0);
+        for (int round = 0; round < 2; round++) { /* the second reads columns from the cache */
+            const cb_strategy_v1_t *vt1, *vt2;
+            void *plain, *shared;
+            cb_diag_t d;
+            assert_int_equal(cb_rules_strategy_instance(strat, 0, &vt1, &plain, &d), 0);
+            assert_int_equal(
+                cb_rules_strategy_instance_shared(strat, 0, cache, &v, &vt2, &shared, &d), 0);
+            cb_position_view_t pos = {0};
+            size_t decisions = 0;
+            cb_bar_view_t bv = v;
+            for (size_t i = 0; i < s->n; i++) {
+                bv.n = i + 1;
+                cb_decision_t a, b;
+                assert_int_equal(vt1->on_bar(plain, &bv, &pos, &a), 0);
+                assert_int_equal(vt2->on_bar(shared, &bv, &pos, &b), 0);
+                assert_int_equal(a.enter, b.enter);
+                assert_int_equal(a.exit, b.exit);
+                decisions += (size_t)(a.enter + a.exit);
+                /* a crude position: enter and exit at the close */
+                if (pos.open) {
+                    pos.bars_held++;
+                    pos.profit_pct = s->close[i] / pos.entry_price - 1;
+                    if (a.exit)
+                        memset(&pos, 0, sizeof pos);
+                } else if (a.enter) {
+                    pos.open = 1;
+                    pos.entry_price = s->close[i];
+                }
+            }
+            assert_true(decisions > 10);
+            vt1->destroy(plain);
+            vt2->destroy(shared);
+        }
+        cb_rules_strategy_free(strat);
+        cb_rules_file_free(f);
+    }
+    cb_rules_cache_stats_t st;
+    cb_rules_cache_stats(cache, &st);
+    /* ema fast, ema 26, rsi 14 (shared by both), atr 14; ema(close@4h) is not shared */
+    assert_int_equal(st.misses, 4);
+    assert_true(st.hits >= 5);
+    cb_rules_cache_free(cache);
+    cb_series_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_budget),
         cmocka_unit_test(test_threads_share_one_cache),
         cmocka_unit_test(test_replay_instance),
+        cmocka_unit_test(test_bound_instance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -253,12 +253,15 @@ int cb_rules_strategy_instance(const cb_rules_strategy_t *s, int64_t base_tf_ms,
                                const cb_strategy_v1_t **vt, void **self, cb_diag_t *diag);
 
 /* The same for a backtest over `history` (the series the engine will pass, from its first bar)
- * that shares indicators through `cache`: the entry and exit signals of every bar are computed
- * here at once (cb_rules_program_signals_shared) and the instance replays them, so its
- * decisions are bit-identical to cb_rules_strategy_instance's. If the engine later passes bars
- * that are not `history` (other arrays, or more bars), the instance falls back to evaluating
- * bar by bar, with the same decisions. Plug-ins, rules that read position state and cache
- * NULL get a plain cb_rules_strategy_instance. Returns as cb_rules_strategy_instance. */
+ * that shares indicators through `cache`. Rules that read no position state and use no higher
+ * timeframe get their entry and exit signals for every bar computed here at once
+ * (cb_rules_program_signals_shared), and the instance replays them; if the engine later passes
+ * bars that are not `history` (other arrays, or more bars), it falls back to evaluating bar by
+ * bar. Other rules are evaluated bar by bar with their base-timeframe indicators read from the
+ * shared columns (if the first bars passed are not `history`'s arrays, the instance computes
+ * them itself; more bars than `history` has is CB_ESTATE). Either way the decisions are
+ * bit-identical to cb_rules_strategy_instance's. Plug-ins and cache NULL get a plain
+ * cb_rules_strategy_instance. Returns as cb_rules_strategy_instance. */
 int cb_rules_strategy_instance_shared(const cb_rules_strategy_t *s, int64_t base_tf_ms,
                                       cb_rules_cache_t *cache, const cb_bar_view_t *history,
                                       const cb_strategy_v1_t **vt, void **self,

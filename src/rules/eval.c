@@ -24,6 +24,8 @@ struct cb_rules_instance {
     unsigned char *state;
     double posv[3];         /* position state (NaN when flat) */
     double bar[6];          /* this base bar's columns, then its open time in ms */
+    const double *const *shared; /* per instruction: shared indicator columns, or NULL */
+    size_t shared_n;        /* their length (bars of the history) */
     agg_t agg[RL_MAX_CLOCKS];
 };
 
@@ -142,6 +144,16 @@ static void run(cb_rules_instance_t *inst, unsigned mask)
         case OP_HIGHEST:
         case OP_LOWEST: *o = rl_window_push(st, ins->w, a, ins->op == OP_HIGHEST); break;
         case OP_TA: {
+            if (inst->shared && inst->bars <= inst->shared_n) {
+                /* a base-clock indicator: bar bars - 1 of its shared column */
+                const double *const *col =
+                    inst->shared + (size_t)(ins - p->code) * CB_TA_MAX_OUTPUTS;
+                if (col[0]) {
+                    for (int k = 0; k < ins->n_out; k++)
+                        o[k] = col[k][inst->bars - 1];
+                    break;
+                }
+            }
             double in[CB_TA_MAX_INPUTS];
             for (int k = 0; k < ins->n_in; k++) {
                 int m = ins->in_map[k];
@@ -489,31 +501,57 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
     return signals(p, bars, base_tf_ms, NULL, entry, exit, diag);
 }
 
+int rl_cache_bind(const cb_rules_program_t *p, cb_rules_cache_t *cache,
+                  const cb_bar_view_t *bars, rl_binding_t *out)
+{
+    out->cols = calloc(p->n_code ? p->n_code * CB_TA_MAX_OUTPUTS : 1, sizeof *out->cols);
+    out->pins = calloc(p->n_code ? p->n_code : 1, sizeof *out->pins);
+    out->n = bars->n;
+    out->hist = bars->time_ms;
+    int rc = out->cols && out->pins ? 0 : CB_ENOMEM;
+    char key[RL_KEY_MAX];
+    for (size_t q = 0; q < p->n_code && !rc; q++) {
+        const rl_ins_t *ins = &p->code[q];
+        if (ins->op != OP_TA || rl_node_key(p, (int)ins->node, key, sizeof key) == 0)
+            continue;
+        if ((rc = rl_cache_acquire(cache, p, (int)ins->node, bars, &out->pins[q])) != 0)
+            break;
+        for (int k = 0; k < ins->n_out; k++)
+            out->cols[q * CB_TA_MAX_OUTPUTS + (size_t)k] = rl_centry_column(out->pins[q], k);
+    }
+    if (rc)
+        rl_cache_unbind(p, cache, out);
+    return rc;
+}
+
+void rl_cache_unbind(const cb_rules_program_t *p, cb_rules_cache_t *cache, rl_binding_t *b)
+{
+    for (size_t q = 0; b->pins && q < p->n_code; q++)
+        rl_cache_release(cache, b->pins[q]);
+    free(b->pins);
+    free((void *)b->cols);
+    b->pins = NULL;
+    b->cols = NULL;
+}
+
+void rl_instance_bind(cb_rules_instance_t *inst, const rl_binding_t *b)
+{
+    inst->shared = b ? b->cols : NULL;
+    inst->shared_n = b ? b->n : 0;
+}
+
 int cb_rules_program_signals_shared(const cb_rules_program_t *p, const cb_bar_view_t *bars,
                                     int64_t base_tf_ms, cb_rules_cache_t *cache,
                                     uint8_t *entry, uint8_t *exit, cb_diag_t *diag)
 {
     if (!cache || p->n_clocks > 1 || p->uses_position || p->n_code == 0)
         return signals(p, bars, base_tf_ms, NULL, entry, exit, diag);
-    const double **cols = calloc(p->n_code * CB_TA_MAX_OUTPUTS, sizeof *cols);
-    rl_centry_t **pins = calloc(p->n_code, sizeof *pins);
-    int rc = cols && pins ? 0 : CB_ENOMEM;
-    char key[RL_KEY_MAX];
-    for (size_t q = 0; q < p->n_code && !rc; q++) {
-        const rl_ins_t *ins = &p->code[q];
-        if (ins->op != OP_TA || rl_node_key(p, (int)ins->node, key, sizeof key) == 0)
-            continue;
-        if ((rc = rl_cache_acquire(cache, p, (int)ins->node, bars, &pins[q])) != 0)
-            break;
-        for (int k = 0; k < ins->n_out; k++)
-            cols[q * CB_TA_MAX_OUTPUTS + (size_t)k] = rl_centry_column(pins[q], k);
-    }
-    if (!rc)
-        rc = signals(p, bars, base_tf_ms, cols, entry, exit, diag);
-    for (size_t q = 0; pins && q < p->n_code; q++)
-        rl_cache_release(cache, pins[q]);
-    free(pins);
-    free((void *)cols);
+    rl_binding_t b;
+    int rc = rl_cache_bind(p, cache, bars, &b);
+    if (rc)
+        return rc;
+    rc = signals(p, bars, base_tf_ms, b.cols, entry, exit, diag);
+    rl_cache_unbind(p, cache, &b);
     return rc;
 }
 

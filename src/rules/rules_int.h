@@ -230,6 +230,22 @@ int rl_cache_acquire(cb_rules_cache_t *c, const cb_rules_program_t *p, int i,
 const double *rl_centry_column(const rl_centry_t *e, int k);
 void rl_cache_release(cb_rules_cache_t *c, rl_centry_t *e);
 
+/* The shared columns of every shareable indicator of a program over one history:
+ * cols[q * CB_TA_MAX_OUTPUTS + k] for instruction q (NULL when not shared), pinned until
+ * rl_cache_unbind. */
+typedef struct rl_binding {
+    const double **cols;
+    rl_centry_t **pins;
+    const int64_t *hist;
+    size_t n;
+} rl_binding_t;
+int rl_cache_bind(const cb_rules_program_t *p, cb_rules_cache_t *cache,
+                  const cb_bar_view_t *bars, rl_binding_t *out);
+void rl_cache_unbind(const cb_rules_program_t *p, cb_rules_cache_t *cache, rl_binding_t *b);
+/* Makes an instance read its base-clock indicators from the binding (NULL: compute them):
+ * its k-th step reads bar k - 1 of the columns, so it must start at the history's first bar. */
+void rl_instance_bind(cb_rules_instance_t *inst, const rl_binding_t *b);
+
 /* The current value of node i (tests and tools). */
 double rl_instance_value(const cb_rules_instance_t *inst, int i);
 

@@ -304,13 +304,79 @@ int cb_rules_strategy_instance(const cb_rules_strategy_t *s, int64_t base_tf_ms,
     return 0;
 }
 
+/* ---- rules evaluated bar by bar, reading shared indicator columns ------------------------ */
+
+typedef struct bound_self {
+    rules_self_t base;
+    const cb_rules_program_t *prog;
+    cb_rules_cache_t *cache;
+    rl_binding_t b;
+    int started;
+} bound_self_t;
+
+static int bound_on_bar(void *self, const cb_bar_view_t *bars, const cb_position_view_t *pos,
+                        cb_decision_t *out)
+{
+    bound_self_t *s = self;
+    if (!s->started) {
+        s->started = 1;
+        if (bars->time_ms != s->b.hist) /* not the history: compute the indicators here */
+            rl_instance_bind(s->base.inst, NULL);
+    }
+    if (bars->n > s->b.n && bars->time_ms == s->b.hist)
+        return CB_ESTATE; /* more bars than the shared columns hold */
+    return rules_on_bar(&s->base, bars, pos, out);
+}
+
+static void bound_destroy(void *self)
+{
+    bound_self_t *s = self;
+    if (!s)
+        return;
+    rl_cache_unbind(s->prog, s->cache, &s->b);
+    cb_rules_instance_free(s->base.inst);
+    free(s);
+}
+
+static const cb_strategy_v1_t bound_vt = {
+    CB_STRATEGY_ABI_VERSION, "rules", rules_init, rules_warmup, bound_on_bar, bound_destroy};
+
+static int bound_instance(const cb_rules_strategy_t *s, int64_t base_tf_ms,
+                          cb_rules_cache_t *cache, const cb_bar_view_t *history,
+                          const cb_strategy_v1_t **vt, void **self, cb_diag_t *diag)
+{
+    bound_self_t *bs = calloc(1, sizeof *bs);
+    if (!bs)
+        return CB_ENOMEM;
+    bs->prog = s->prog;
+    bs->cache = cache;
+    bs->base.warmup = s->prog->warmup;
+    int r = cb_rules_instance_new(s->prog, base_tf_ms, &bs->base.inst, diag);
+    if (r == 0)
+        r = rl_cache_bind(s->prog, cache, history, &bs->b);
+    if (r != 0) {
+        cb_rules_instance_free(bs->base.inst);
+        free(bs);
+        return r;
+    }
+    rl_instance_bind(bs->base.inst, &bs->b);
+    *vt = &bound_vt;
+    *self = bs;
+    return 0;
+}
+
 int cb_rules_strategy_instance_shared(const cb_rules_strategy_t *s, int64_t base_tf_ms,
                                       cb_rules_cache_t *cache, const cb_bar_view_t *history,
                                       const cb_strategy_v1_t **vt, void **self,
                                       cb_diag_t *diag)
 {
-    if (!cache || !s->prog || s->prog->uses_position)
+    if (!cache || !s->prog)
         return cb_rules_strategy_instance(s, base_tf_ms, vt, self, diag);
+    if (s->prog->uses_position || s->prog->n_clocks > 1) {
+        *vt = NULL;
+        *self = NULL;
+        return bound_instance(s, base_tf_ms, cache, history, vt, self, diag);
+    }
     *vt = NULL;
     *self = NULL;
     replay_self_t *rs = calloc(1, sizeof *rs);
