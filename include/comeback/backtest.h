@@ -70,6 +70,13 @@ int cb_backtest_setup(cb_backtest_t *bt, const cb_rules_file_t *file, const char
                       const cb_bt_settings_t *overrides, cb_diag_t *diag);
 void cb_backtest_close(cb_backtest_t *bt);
 
+/* The robot's session: the same settings ([backtest] minus data, [pairs], overrides), but
+ * instead of data, one empty series per named pair ("BTC/USDT"; meta.pair and meta.timeframe
+ * set) that the robot fills with candles as they close. Same errors as cb_backtest_setup. */
+int cb_backtest_setup_live(cb_backtest_t *bt, const cb_rules_file_t *file, const char *path,
+                           const cb_bt_settings_t *overrides, const char *const *pairs,
+                           size_t n_pairs, const char *timeframe, cb_diag_t *diag);
+
 /* One run with a parameter assignment (cb_rules_file_n_params values; NULL = the file's) and
  * an optional configuration (NULL = bt->cfg; walk-forward passes copies with another window).
  * Compiles the strategy, instantiates it per pair and runs the engine. Thread-safe for

@@ -78,6 +78,11 @@ typedef struct cb_journal_fill {
  * and synchronous=FULL. A journal created for another bot name is refused (CB_ECONFLICT).
  * Returns 0, CB_EINVAL, CB_EIO (with diag) or CB_ENOMEM. */
 int cb_journal_open(const char *path, const char *bot, cb_journal_t **out, cb_diag_t *diag);
+/* Opens an existing journal whatever bot it belongs to (for the status and control commands,
+ * which know only the file). Never creates one: CB_ENOENT (diag) when path is not a journal.
+ * The bot's name is written to bot (may be NULL). */
+int cb_journal_open_existing(const char *path, cb_journal_t **out, char *bot, size_t bot_size,
+                             cb_diag_t *diag);
 void cb_journal_close(cb_journal_t *j);
 
 /* Allocates the next client order id and records the intent in one transaction, before the

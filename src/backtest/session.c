@@ -108,8 +108,9 @@ void cb_backtest_close(cb_backtest_t *bt)
     bt->n = 0;
 }
 
-int cb_backtest_setup(cb_backtest_t *bt, const cb_rules_file_t *file, const char *path,
-                      const cb_bt_settings_t *ov, cb_diag_t *diag)
+/* Defaults, then [backtest], then the overrides. */
+static int setup_settings(cb_backtest_t *bt, const cb_rules_file_t *file, const char *path,
+                          const cb_bt_settings_t *ov, cb_diag_t *diag)
 {
     memset(bt, 0, sizeof *bt);
     bt->file = file;
@@ -128,6 +129,19 @@ int cb_backtest_setup(cb_backtest_t *bt, const cb_rules_file_t *file, const char
         CB_BT_SETTINGS_MAP(CB_BT_OVERRIDE_)
 #undef CB_BT_OVERRIDE_
     }
+    return 0;
+}
+
+static int setup_account(cb_backtest_t *bt, const cb_rules_file_t *file, const char *path,
+                         cb_diag_t *diag);
+
+int cb_backtest_setup(cb_backtest_t *bt, const cb_rules_file_t *file, const char *path,
+                      const cb_bt_settings_t *ov, cb_diag_t *diag)
+{
+    int rc = setup_settings(bt, file, path, ov, diag);
+    if (rc)
+        return rc;
+    cb_bt_settings_t *st = &bt->settings;
     if (!st->data[0])
         return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL,
                            "no data: give --data SERIES or [backtest] data = ...");
@@ -158,7 +172,40 @@ int cb_backtest_setup(cb_backtest_t *bt, const cb_rules_file_t *file, const char
     }
     if (bt->n == 0)
         return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "no series in '%s'", st->data);
-    /* The account, the pairs and their rounding. */
+    return setup_account(bt, file, path, diag);
+}
+
+int cb_backtest_setup_live(cb_backtest_t *bt, const cb_rules_file_t *file, const char *path,
+                           const cb_bt_settings_t *ov, const char *const *pairs, size_t n_pairs,
+                           const char *timeframe, cb_diag_t *diag)
+{
+    int rc = setup_settings(bt, file, path, ov, diag);
+    if (rc)
+        return rc;
+    bt->settings.data[0] = bt->settings.pair[0] = '\0';
+    if (n_pairs == 0 || n_pairs > CB_BT_MAX_PAIRS)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "pairs", "expected 1 to %d pairs",
+                           CB_BT_MAX_PAIRS);
+    for (size_t k = 0; k < n_pairs; k++) {
+        if (!(bt->series[k] = cb_series_new(1024))) {
+            cb_backtest_close(bt);
+            return CB_ENOMEM;
+        }
+        bt->n = k + 1;
+        cb_series_meta_t *m = &bt->series[k]->meta;
+        snprintf(m->pair, sizeof m->pair, "%s", pairs[k]);
+        snprintf(m->timeframe, sizeof m->timeframe, "%s", timeframe ? timeframe : "");
+        snprintf(bt->names[k], sizeof bt->names[k], "%s", pairs[k]);
+    }
+    return setup_account(bt, file, path, diag);
+}
+
+/* The account, the pairs and their rounding, from the settings and the opened series. */
+static int setup_account(cb_backtest_t *bt, const cb_rules_file_t *file, const char *path,
+                         cb_diag_t *diag)
+{
+    cb_bt_settings_t *st = &bt->settings;
+    int rc;
     cb_engine_config_t *cfg = &bt->cfg;
     cb_engine_config_default(cfg);
     rc = CB_EINVAL;

@@ -51,6 +51,17 @@ int cli_load_strategy(const char *path, cb_rules_file_t **out);
 typedef struct cb_bt_settings cb_bt_settings_t;
 int cli_bt_setting(int argc, char **argv, int *i, cb_bt_settings_t *st);
 
+/* The robot commands (status, orders, trades, pause, resume, stop, forceexit) find the robot's
+ * journal from `--db FILE` or a BOT.ini argument (the first positional argument ending in
+ * ".ini"); --json is accepted when json is non-NULL; other positional arguments fill args[]
+ * (exactly n_args of them). Opens the journal. Returns CLI_OK with *j set, or CLI_FAIL /
+ * CLI_USAGE after printing the problem. */
+typedef struct cb_journal cb_journal_t;
+int cli_robot_journal(const char *cmd, int argc, char **argv, int *json, const char **args,
+                      int n_args, cb_journal_t **j);
+/* pause / resume / stop / forceexit: leaves the request in the journal and says so. */
+int cli_robot_control(const char *cmd, int argc, char **argv, int what);
+
 /* 1 when stdout is a terminal (colour and progress bars only then). */
 int cli_stdout_is_tty(void);
 

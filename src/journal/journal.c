@@ -231,6 +231,33 @@ int cb_journal_open(const char *path, const char *bot, cb_journal_t **out, cb_di
     return 0;
 }
 
+int cb_journal_open_existing(const char *path, cb_journal_t **out, char *bot, size_t bot_size,
+                             cb_diag_t *diag)
+{
+    *out = NULL;
+    sqlite3 *db = NULL;
+    char owner[32] = "";
+    int ok = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 5000);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'bot'", -1, &st, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW) {
+            snprintf(owner, sizeof owner, "%s", (const char *)sqlite3_column_text(st, 0));
+            ok = 1;
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    if (!ok)
+        return cb_diag_set(diag, CB_ENOENT, path, 0, 0, NULL,
+                           "not a robot journal (no such file, or no bot recorded in it)");
+    if (bot)
+        snprintf(bot, bot_size, "%s", owner);
+    return cb_journal_open(path, owner, out, diag);
+}
+
 void cb_journal_close(cb_journal_t *j)
 {
     if (!j)

@@ -1,0 +1,914 @@
+/* The robot's loop: history over REST, closed candles from the stream, the engine stepped bar by
+ * bar with the venue of the mode, risk controls before entries, state in the journal. */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "comeback/backtest.h"
+#include "comeback/engine.h"
+#include "comeback/exchange.h"
+#include "robot_int.h"
+
+typedef struct pending {
+    cb_ex_candle_t *c;
+    size_t n, cap;
+} pending_t;
+
+struct cb_robot {
+    cb_robot_config_t cfg;
+    cb_robot_opts_t opts;
+    const cb_rules_file_t *file;
+    cb_backtest_t bt;
+    int have_bt;
+    cb_rules_strategy_t *strat;
+    cb_engine_pair_t pairs[CB_BT_MAX_PAIRS];
+    int have_pairs;
+    size_t n;
+    cb_journal_t *j;
+    cb_exchange_t *ex;
+    cb_venue_t venue;
+    cb_engine_t *eng;
+    cb_engine_config_t ecfg;
+    cb_engine_hooks_t hooks;
+    cb_ex_stream_t *stream;
+    FILE *logf;
+    cb_risk_state_t risk;
+    int64_t start_balance;          /* the paper account's first balance */
+    int64_t cash;                   /* quote at this start */
+    pending_t pend[CB_BT_MAX_PAIRS];
+    int64_t last_ms[CB_BT_MAX_PAIRS];   /* open time of the newest candle in each series */
+    int64_t entry_counted[CB_BT_MAX_PAIRS];
+    int64_t first_wait_ns;          /* when the oldest pending candle started waiting */
+    int64_t clock_server, clock_mono_ns;
+    int64_t started_ms, last_status_ns, last_bar_ms;
+    size_t trades_seen;
+    char rearm_seen[64];
+    int stopping, connected;
+    int resend_exit[CB_BT_MAX_PAIRS];
+};
+
+/* ---- logging ---------------------------------------------------------------------------- */
+
+static void fx_str(int64_t v, char *buf, size_t size) { cb_dec_format(v, CB_FX_SCALE, buf, size); }
+
+/* One log record: `human` to the operator, the JSON object (consumed) to the log file, with
+ * the wall time and the event name added. */
+static void rlog(cb_robot_t *r, const char *event, json_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void rlog(cb_robot_t *r, const char *event, json_t *o, const char *fmt, ...)
+{
+    char when[40], line[1024];
+    int64_t now = cb_now_ms();
+    cb_time_format(now, when, sizeof when);
+    va_list ap;
+    va_start(ap, fmt);
+    int k = snprintf(line, sizeof line, "%s %s: ", when, event);
+    vsnprintf(line + k, sizeof line - (size_t)k, fmt, ap);
+    va_end(ap);
+    if (r->opts.log)
+        r->opts.log(r->opts.log_ctx, line);
+    if (!o)
+        o = json_object();
+    if (r->logf && o) {
+        cb_time_format_iso(now, when, sizeof when);
+        json_object_set_new(o, "time", json_string(when));
+        json_object_set_new(o, "event", json_string(event));
+        json_object_set_new(o, "bot", json_string(r->cfg.name));
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (s) {
+            fprintf(r->logf, "%s\n", s);
+            fflush(r->logf);
+            free(s);
+        }
+    }
+    json_decref(o);
+}
+
+static json_t *jpair(cb_robot_t *r, uint32_t k, int64_t bar_ms)
+{
+    char t[40];
+    return json_pack("{s:s,s:s}", "pair", r->cfg.pairs[k], "bar",
+                     cb_time_format_iso(bar_ms, t, sizeof t));
+}
+
+/* ---- the clock -------------------------------------------------------------------------- */
+
+/* The exchange's time: measured at start and carried forward by the monotonic clock. A
+ * simulator replaying faster than real time runs ahead of it, which makes no bar look stale. */
+static int64_t robot_now(const cb_robot_t *r, int64_t bar_close_ms)
+{
+    int64_t t = r->clock_server + (cb_monotonic_ns() - r->clock_mono_ns) / 1000000;
+    return t > bar_close_ms ? t : bar_close_ms;
+}
+
+/* ---- engine hooks ----------------------------------------------------------------------- */
+
+static void on_decision(void *ctx, uint32_t k, int64_t t, double close, const cb_decision_t *d,
+                        int in_pos)
+{
+    cb_robot_t *r = ctx;
+    const char *what = in_pos ? (d->exit ? "exit" : "hold") : (d->enter ? "enter" : "wait");
+    json_t *o = jpair(r, k, t);
+    json_object_set_new(o, "close", json_real(close));
+    json_object_set_new(o, "decision", json_string(what));
+    json_object_set_new(o, "in_position", json_boolean(in_pos));
+    if (d->limit_price > 0)
+        json_object_set_new(o, "limit_price", json_real(d->limit_price));
+    if (d->stake > 0)
+        json_object_set_new(o, "stake", json_real(d->stake));
+    char bt[40];
+    rlog(r, "decision", o, "%s bar %s close %.10g: %s", r->cfg.pairs[k],
+         cb_time_format(t, bt, sizeof bt), close, what);
+}
+
+static int allow_entry(void *ctx, uint32_t k, int64_t t, double close, int64_t notional)
+{
+    cb_robot_t *r = ctx;
+    char bt[40], amount[32];
+    fx_str(notional, amount, sizeof amount);
+    const char *why = NULL, *msg = NULL;
+    if (r->stopping) {
+        why = "stopping";
+        msg = "the robot is stopping: no new entries";
+    } else {
+        cb_risk_entry_t en;
+        memset(&en, 0, sizeof en);
+        en.pair = k;
+        en.last_candle_close_ms = t + r->cfg.tf_ms;
+        en.now_ms = robot_now(r, en.last_candle_close_ms);
+        en.open_trades = cb_engine_open_positions(r->eng);
+        en.timeframe_ms = r->cfg.tf_ms;
+        en.order_notional = notional;
+        cb_risk_reason_t rr = cb_risk_check_entry(&r->cfg.risk, &r->risk, &en);
+        if (rr != CB_RISK_NONE) {
+            why = cb_risk_reason_name(rr);
+            msg = cb_risk_reason_message(rr);
+        }
+    }
+    if (!why)
+        return 1;
+    json_t *o = jpair(r, k, t);
+    json_object_set_new(o, "close", json_real(close));
+    json_object_set_new(o, "notional", json_string(amount));
+    json_object_set_new(o, "reason", json_string(why));
+    json_object_set_new(o, "message", json_string(msg));
+    char detail[256];
+    snprintf(detail, sizeof detail, "%s %s: entry refused: %s", r->cfg.pairs[k], why, msg);
+    cb_journal_event(r->j, t, "risk", detail);
+    rlog(r, "refused", o, "%s bar %s: entry of %s refused (%s): %s", r->cfg.pairs[k],
+         cb_time_format(t, bt, sizeof bt), amount, why, msg);
+    return 0;
+}
+
+/* ---- journal-derived state (paper) ------------------------------------------------------ */
+
+typedef struct fill_sum {
+    const cb_robot_t *r;
+    int64_t cash_delta;
+    cb_journal_fill_t last_buy[CB_BT_MAX_PAIRS];
+} fill_sum_t;
+
+static int sum_fill(const cb_journal_fill_t *f, void *ctx)
+{
+    fill_sum_t *s = ctx;
+    int buy = !strcmp(f->side, "buy");
+    int64_t notional = cb_fx_notional(f->price, f->quantity, buy);
+    s->cash_delta += buy ? -(notional + f->fee) : notional - f->fee;
+    if (buy)
+        for (size_t k = 0; k < s->r->n; k++)
+            if (!strcmp(s->r->cfg.pairs[k], f->pair))
+                s->last_buy[k] = *f;
+    return 0;
+}
+
+static int pair_index(const cb_robot_t *r, const char *pair);
+
+static int cancel_stale(const cb_journal_order_t *o, void *ctx)
+{
+    cb_robot_t *r = ctx;
+    int64_t now = cb_now_ms();
+    cb_journal_order_update(r->j, o->client_order_id, NULL, CB_OS_CANCELED, 0, now);
+    char d[256];
+    snprintf(d, sizeof d, "paper order %s (%s %s) was in flight when the robot stopped: canceled",
+             o->client_order_id, o->pair, o->reason);
+    cb_journal_event(r->j, now, "restart", d);
+    /* an exit decided before the stop is still wanted: it is sent again once the position is
+     * restored (entries are not: the next signal decides afresh) */
+    int k = pair_index(r, o->pair);
+    if (k >= 0 && !strcmp(o->reason, "exit"))
+        r->resend_exit[k] = 1;
+    rlog(r, "restart", json_pack("{s:s,s:s}", "client_order_id", o->client_order_id, "pair",
+                                 o->pair),
+         "%s", d);
+    return 0;
+}
+
+static int kv_i64(cb_journal_t *j, const char *key, int64_t *out)
+{
+    char buf[64];
+    if (cb_journal_kv_get(j, key, buf, sizeof buf))
+        return -1;
+    char *e;
+    long long v = strtoll(buf, &e, 10);
+    if (e == buf || *e)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int kv_set_i64(cb_journal_t *j, const char *key, int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRId64, v);
+    return cb_journal_kv_set(j, key, buf);
+}
+
+/* ---- setup ------------------------------------------------------------------------------ */
+
+void cb_robot_free(cb_robot_t *r)
+{
+    if (!r)
+        return;
+    cb_ex_stream_close(r->stream);
+    cb_engine_free(r->eng);
+    if (r->venue.ops)
+        r->venue.ops->destroy(r->venue.self);
+    if (r->have_pairs)
+        cb_backtest_pairs_free(&r->bt, r->pairs);
+    cb_rules_strategy_free(r->strat);
+    if (r->have_bt)
+        cb_backtest_close(&r->bt);
+    cb_exchange_free(r->ex);
+    cb_journal_close(r->j);
+    for (size_t k = 0; k < CB_BT_MAX_PAIRS; k++)
+        free(r->pend[k].c);
+    if (r->logf)
+        fclose(r->logf);
+    free(r);
+}
+
+/* The one place the mode chooses the venue. Live mode plugs the exchange venue (module live)
+ * in here; the robot only ever talks to cb_venue_t. */
+static int make_venue(cb_robot_t *r, cb_diag_t *diag)
+{
+    switch (r->cfg.mode) {
+    case CB_ROBOT_PAPER:
+        return robot_paper_venue_new(r->j, r->bt.instruments, r->n, r->cash, &r->bt.cfg.costs,
+                                     &r->venue);
+    case CB_ROBOT_LIVE: break;
+    }
+    return cb_diag_set(diag, CB_EUNSUPPORTED, r->cfg.path, 0, 0, NULL,
+                       "live mode is not available yet (the exchange venue, module live, is "
+                       "not built in); run with --mode paper");
+}
+
+int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
+                 const cb_robot_opts_t *opts, cb_robot_t **out, cb_diag_t *diag)
+{
+    *out = NULL;
+    cb_robot_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return CB_ENOMEM;
+    r->cfg = *cfg;
+    if (opts)
+        r->opts = *opts;
+    r->file = file;
+    r->n = cfg->n_pairs;
+    int rc;
+    const char *names[CB_ROBOT_MAX_PAIRS];
+    for (size_t k = 0; k < r->n; k++)
+        names[k] = cfg->pairs[k];
+    if ((rc = cb_backtest_setup_live(&r->bt, file, cfg->path, NULL, names, r->n, cfg->timeframe,
+                                     diag)) != 0)
+        goto fail;
+    r->have_bt = 1;
+    if (opts && opts->paper_currency && opts->paper_currency[0] &&
+        strcmp(opts->paper_currency, r->bt.quote) != 0) {
+        rc = cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--dry-run-balance",
+                         "the balance is in %s but the pairs are quoted in %s",
+                         opts->paper_currency, r->bt.quote);
+        goto fail;
+    }
+    cb_diags_t diags = {0};
+    rc = cb_rules_strategy_new(file, NULL, &r->strat, &diags);
+    if (rc) {
+        if (diags.n)
+            *diag = diags.items[0];
+        else
+            cb_diag_set(diag, rc, cfg->path, 0, 0, NULL, "the strategy cannot be prepared");
+        cb_diags_free(&diags);
+        goto fail;
+    }
+    cb_diags_free(&diags);
+    if ((rc = cb_backtest_pairs(&r->bt, r->strat, r->pairs, diag)) != 0)
+        goto fail;
+    r->have_pairs = 1;
+    if (cfg->log[0] && !(r->logf = fopen(cfg->log, "a"))) {
+        rc = cb_diag_set(diag, CB_EIO, cfg->log, 0, 0, NULL, "cannot open the log file");
+        goto fail;
+    }
+    if ((rc = cb_journal_open(cfg->db, cfg->name, &r->j, diag)) != 0)
+        goto fail;
+    /* Paper and live never share a database. */
+    char mode[16];
+    const char *want = cb_robot_mode_name(cfg->mode);
+    if (cb_journal_kv_get(r->j, "robot.mode", mode, sizeof mode) == 0 && strcmp(mode, want)) {
+        rc = cb_diag_set(diag, CB_ECONFLICT, cfg->db, 0, 0, NULL,
+                         "this database belongs to a %s robot; paper and live never share a "
+                         "database (set [bot] db to another file)",
+                         mode);
+        goto fail;
+    }
+    if ((rc = cb_journal_kv_set(r->j, "robot.mode", want)) != 0)
+        goto fail;
+    cb_binance_opts_t bo;
+    memset(&bo, 0, sizeof bo);
+    bo.base_url = cfg->api_url[0] ? cfg->api_url : NULL;
+    if ((rc = cb_binance_new(&bo, &r->ex, diag)) != 0)
+        goto fail;
+    /* The paper account: its first balance is remembered; the cash now follows from it and
+     * every fill journaled since. */
+    if (cfg->mode == CB_ROBOT_PAPER) {
+        if (kv_i64(r->j, "paper.start_balance", &r->start_balance)) {
+            r->start_balance = opts && opts->paper_balance ? opts->paper_balance
+                                                           : r->bt.cfg.start_balance;
+            kv_set_i64(r->j, "paper.start_balance", r->start_balance);
+        }
+        fill_sum_t fs;
+        memset(&fs, 0, sizeof fs);
+        fs.r = r;
+        cb_journal_fills(r->j, NULL, sum_fill, &fs);
+        r->cash = r->start_balance + fs.cash_delta;
+    } else {
+        r->cash = r->bt.cfg.start_balance;
+    }
+    if ((rc = make_venue(r, diag)) != 0)
+        goto fail;
+    *out = r;
+    return 0;
+fail:
+    cb_robot_free(r);
+    return rc;
+}
+
+/* ---- status ----------------------------------------------------------------------------- */
+
+static void write_status(cb_robot_t *r, const char *state)
+{
+    char a[32], b[32], c[32], when[40];
+    json_t *o = json_object();
+    json_object_set_new(o, "bot", json_string(r->cfg.name));
+    json_object_set_new(o, "mode", json_string(cb_robot_mode_name(r->cfg.mode)));
+    json_object_set_new(o, "state", json_string(state));
+    json_object_set_new(o, "pid", json_integer((json_int_t)getpid()));
+    json_object_set_new(o, "started_ms", json_integer(r->started_ms));
+    json_object_set_new(o, "heartbeat_ms", json_integer(cb_now_ms()));
+    json_object_set_new(o, "last_bar_ms", json_integer(r->last_bar_ms));
+    json_object_set_new(o, "quote", json_string(r->bt.quote));
+    if (r->eng) {
+        fx_str(cb_engine_cash(r->eng), a, sizeof a);
+        fx_str(cb_engine_equity(r->eng), b, sizeof b);
+        json_object_set_new(o, "cash", json_string(a));
+        json_object_set_new(o, "equity", json_string(b));
+    }
+    if (r->cfg.mode == CB_ROBOT_PAPER) {
+        fx_str(r->start_balance, a, sizeof a);
+        json_object_set_new(o, "start_balance", json_string(a));
+    }
+    json_t *ps = json_array();
+    for (size_t k = 0; r->eng && k < r->n; k++) {
+        cb_engine_position_t p;
+        cb_engine_position(r->eng, k, &p);
+        if (!p.open)
+            continue;
+        int64_t last = cb_fx_from_double(p.last_close);
+        int64_t upnl = cb_fx_notional(last, p.qty, 0) - cb_fx_notional(p.entry_price, p.qty, 1) -
+                       p.entry_fee;
+        json_t *e = json_object();
+        json_object_set_new(e, "pair", json_string(r->cfg.pairs[k]));
+        fx_str(p.qty, a, sizeof a);
+        json_object_set_new(e, "quantity", json_string(a));
+        fx_str(p.entry_price, a, sizeof a);
+        json_object_set_new(e, "entry_price", json_string(a));
+        json_object_set_new(e, "entry_time", json_string(cb_time_format_iso(p.entry_ms, when,
+                                                                            sizeof when)));
+        fx_str(last, b, sizeof b);
+        json_object_set_new(e, "last_close", json_string(b));
+        fx_str(upnl, c, sizeof c);
+        json_object_set_new(e, "unrealised_pnl", json_string(c));
+        fx_str(p.stop_level, a, sizeof a);
+        json_object_set_new(e, "stop", json_string(a));
+        fx_str(p.tp_level, a, sizeof a);
+        json_object_set_new(e, "take_profit", json_string(a));
+        json_object_set_new(e, "trailing", json_boolean(p.stop_trailing));
+        json_array_append_new(ps, e);
+    }
+    json_object_set_new(o, "positions", ps);
+    char risk[1024];
+    cb_risk_state_format(&r->risk, risk, sizeof risk);
+    json_object_set_new(o, "risk", json_string(risk));
+    json_object_set_new(o, "paused", json_boolean(r->risk.paused));
+    json_object_set_new(o, "killed", json_boolean(r->risk.killed));
+    json_object_set_new(o, "halted_today", json_boolean(r->risk.halted_today));
+    json_object_set_new(o, "trades_today", json_integer(r->risk.trades_today));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s)
+        cb_journal_kv_set(r->j, "robot.status", s);
+    free(s);
+    json_decref(o);
+    r->last_status_ns = cb_monotonic_ns();
+}
+
+int cb_robot_status_json(cb_journal_t *j, char *buf, size_t size)
+{
+    return cb_journal_kv_get(j, "robot.status", buf, size);
+}
+
+/* ---- control requests ------------------------------------------------------------------- */
+
+int cb_robot_control(cb_journal_t *j, cb_robot_control_t what, const char *pair, int64_t now_ms)
+{
+    char key[96], when[32];
+    snprintf(when, sizeof when, "%" PRId64, now_ms);
+    int rc;
+    switch (what) {
+    case CB_ROBOT_CTL_PAUSE: rc = cb_journal_kv_set(j, "control.paused", "1"); break;
+    case CB_ROBOT_CTL_RESUME:
+        rc = cb_journal_kv_set(j, "control.paused", "0");
+        if (!rc)
+            rc = cb_journal_kv_set(j, "control.rearm", when);
+        break;
+    case CB_ROBOT_CTL_STOP: rc = cb_journal_kv_set(j, "control.stop", when); break;
+    case CB_ROBOT_CTL_FORCEEXIT:
+        if (!pair || !pair[0] || strlen(pair) > 31)
+            return CB_EINVAL;
+        snprintf(key, sizeof key, "control.forceexit.%s", pair);
+        rc = cb_journal_kv_set(j, key, when);
+        break;
+    default: return CB_EINVAL;
+    }
+    if (!rc) {
+        char d[96];
+        snprintf(d, sizeof d, "%s%s%s requested", what == CB_ROBOT_CTL_PAUSE    ? "pause"
+                                                  : what == CB_ROBOT_CTL_RESUME ? "resume"
+                                                  : what == CB_ROBOT_CTL_STOP   ? "stop"
+                                                                                : "forceexit",
+                 pair ? " " : "", pair ? pair : "");
+        cb_journal_event(j, now_ms, "control", d);
+    }
+    return rc;
+}
+
+static void poll_controls(cb_robot_t *r)
+{
+    char v[64];
+    int paused = cb_journal_kv_get(r->j, "control.paused", v, sizeof v) == 0 && !strcmp(v, "1");
+    if (paused != r->risk.paused) {
+        cb_risk_pause(&r->risk, paused);
+        rlog(r, paused ? "paused" : "resumed", NULL, "%s",
+             paused ? "trading paused by the operator: no new entries (exits keep working)"
+                    : "trading resumed by the operator");
+        write_status(r, "running");
+    }
+    if (cb_journal_kv_get(r->j, "control.rearm", v, sizeof v) == 0 &&
+        strcmp(v, r->rearm_seen) != 0) {
+        if (r->rearm_seen[0] && r->risk.killed && r->eng) {
+            cb_risk_reset_kill(&r->risk, cb_engine_equity(r->eng));
+            rlog(r, "rearmed", NULL, "the max_drawdown kill switch was re-armed by the operator");
+        }
+        snprintf(r->rearm_seen, sizeof r->rearm_seen, "%s", v);
+    }
+    if (cb_journal_kv_get(r->j, "control.stop", v, sizeof v) == 0 && strcmp(v, "0") != 0) {
+        cb_journal_kv_set(r->j, "control.stop", "0");
+        rlog(r, "stop", NULL, "stop requested by the operator");
+        r->stopping = 1;
+    }
+    for (size_t k = 0; r->eng && k < r->n; k++) {
+        char key[96];
+        snprintf(key, sizeof key, "control.forceexit.%s", r->cfg.pairs[k]);
+        if (cb_journal_kv_get(r->j, key, v, sizeof v) != 0 || !strncmp(v, "done", 4))
+            continue;
+        cb_engine_position_t p;
+        cb_engine_position(r->eng, k, &p);
+        int rc = cb_engine_force_exit(r->eng, k, r->last_bar_ms);
+        char done[80];
+        snprintf(done, sizeof done, "done %s", rc == 0 ? "exit sent" : cb_strerror(rc));
+        cb_journal_kv_set(r->j, key, done);
+        rlog(r, "forceexit", json_pack("{s:s,s:s}", "pair", r->cfg.pairs[k], "result",
+                                       rc == 0 ? "exit sent" : cb_strerror(rc)),
+             "%s: forced exit requested by the operator: %s", r->cfg.pairs[k],
+             rc == 0 ? (p.open ? "market exit sent (fills at the next candle's open)"
+                               : "pending entry canceled")
+                     : "no position");
+    }
+}
+
+/* ---- candles ---------------------------------------------------------------------------- */
+
+static int pair_index(const cb_robot_t *r, const char *pair)
+{
+    for (size_t k = 0; k < r->n; k++)
+        if (!strcmp(r->cfg.pairs[k], pair))
+            return (int)k;
+    return -1;
+}
+
+static void on_stream(const cb_stream_event_t *ev, void *user)
+{
+    cb_robot_t *r = user;
+    if (ev->kind == CB_STREAM_STATUS) {
+        if (r->stopping)
+            return;
+        r->connected = ev->u.status.connected;
+        rlog(r, ev->u.status.connected ? "connected" : "disconnected",
+             json_pack("{s:s}", "message", ev->u.status.message), "market stream %s: %s",
+             ev->u.status.connected ? "connected" : "disconnected", ev->u.status.message);
+        return;
+    }
+    if (ev->kind != CB_STREAM_CANDLE || !ev->u.candle.candle.closed)
+        return;
+    int k = pair_index(r, ev->pair);
+    if (k < 0)
+        return;
+    pending_t *p = &r->pend[k];
+    const cb_ex_candle_t *c = &ev->u.candle.candle;
+    int64_t newest = p->n ? p->c[p->n - 1].time_ms : r->last_ms[k];
+    if (c->time_ms <= newest)
+        return; /* already have it (history, or a gap fill overlapping it) */
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        cb_ex_candle_t *q = realloc(p->c, cap * sizeof *q);
+        if (!q)
+            return;
+        p->c = q;
+        p->cap = cap;
+    }
+    p->c[p->n++] = *c;
+    if (!r->first_wait_ns)
+        r->first_wait_ns = cb_monotonic_ns();
+}
+
+/* The open time of the next bar to step: the oldest pending candle, once every pair has one
+ * (or it has waited 3 s: a pair without trades may lag); INT64_MAX when none is ready. */
+static int64_t ready_time(cb_robot_t *r)
+{
+    int64_t t = INT64_MAX;
+    int all = 1;
+    for (size_t k = 0; k < r->n; k++) {
+        if (r->pend[k].n == 0)
+            all = 0;
+        else if (r->pend[k].c[0].time_ms < t)
+            t = r->pend[k].c[0].time_ms;
+    }
+    if (t == INT64_MAX)
+        return t;
+    if (!all && cb_monotonic_ns() - r->first_wait_ns < INT64_C(3000000000))
+        return INT64_MAX;
+    return t;
+}
+
+static int append_candle(cb_robot_t *r, size_t k, const cb_ex_candle_t *c)
+{
+    int rc = cb_series_push(r->bt.series[k], c->time_ms, c->open, c->high, c->low, c->close,
+                            c->volume);
+    if (!rc)
+        r->last_ms[k] = c->time_ms;
+    return rc;
+}
+
+/* ---- one bar ---------------------------------------------------------------------------- */
+
+static void after_step(cb_robot_t *r, int64_t t)
+{
+    int64_t close_ms = t + r->cfg.tf_ms;
+    const cb_engine_result_t *pr = cb_engine_progress(r->eng);
+    char a[32], b[32], c[32], w1[40], w2[40];
+    for (; r->trades_seen < pr->n_trades; r->trades_seen++) {
+        const cb_trade_t *tr = &pr->trades[r->trades_seen];
+        if (r->entry_counted[tr->pair] != tr->entry_time_ms) {
+            cb_risk_on_entry(&r->risk, close_ms);
+            r->entry_counted[tr->pair] = tr->entry_time_ms;
+        }
+        cb_risk_on_exit(&r->cfg.risk, &r->risk, tr->pair, close_ms,
+                        tr->exit_reason == CB_EXIT_STOP_LOSS ||
+                            tr->exit_reason == CB_EXIT_TRAILING_STOP);
+        fx_str(tr->exit_price, a, sizeof a);
+        fx_str(tr->quantity, b, sizeof b);
+        fx_str(tr->pnl, c, sizeof c);
+        json_t *o = jpair(r, tr->pair, tr->exit_time_ms);
+        json_object_set_new(o, "reason", json_string(cb_exit_reason_name(tr->exit_reason)));
+        json_object_set_new(o, "exit_price", json_string(a));
+        json_object_set_new(o, "quantity", json_string(b));
+        json_object_set_new(o, "pnl", json_string(c));
+        rlog(r, "exit", o, "%s: position closed (%s) at %s, quantity %s, pnl %s %s",
+             r->cfg.pairs[tr->pair], cb_exit_reason_name(tr->exit_reason), a, b, c, r->bt.quote);
+    }
+    for (size_t k = 0; k < r->n; k++) {
+        cb_engine_position_t p;
+        cb_engine_position(r->eng, k, &p);
+        if (!p.open)
+            continue;
+        if (r->entry_counted[k] != p.entry_ms) {
+            cb_risk_on_entry(&r->risk, close_ms);
+            r->entry_counted[k] = p.entry_ms;
+            fx_str(p.entry_price, a, sizeof a);
+            fx_str(p.qty, b, sizeof b);
+            json_t *o = jpair(r, (uint32_t)k, p.entry_ms);
+            json_object_set_new(o, "entry_price", json_string(a));
+            json_object_set_new(o, "quantity", json_string(b));
+            json_object_set_new(o, "stop", json_integer(p.stop_level));
+            json_object_set_new(o, "take_profit", json_integer(p.tp_level));
+            fx_str(p.stop_level, w1, sizeof w1);
+            fx_str(p.tp_level, w2, sizeof w2);
+            char exits[160];
+            if (p.exit_pending)
+                snprintf(exits, sizeof exits, "an exit is already on its way");
+            else
+                snprintf(exits, sizeof exits, "resting exits: stop %s, take-profit %s (0 = none)",
+                         w1, w2);
+            rlog(r, "entry", o, "%s: position opened at %s, quantity %s; %s", r->cfg.pairs[k], a,
+                 b, exits);
+        }
+        char key[64];
+        snprintf(key, sizeof key, "pos.highest.%s", r->cfg.pairs[k]);
+        kv_set_i64(r->j, key, p.highest);
+    }
+    int64_t eq = cb_engine_equity(r->eng);
+    int was_killed = r->risk.killed, was_halted = r->risk.halted_today;
+    int close_all = cb_risk_on_equity(&r->cfg.risk, &r->risk, close_ms, eq);
+    if (r->risk.killed && !was_killed) {
+        fx_str(eq, a, sizeof a);
+        rlog(r, "kill_switch", json_pack("{s:s}", "equity", a),
+             "max_drawdown tripped at equity %s: entries halted%s", a,
+             close_all ? ", closing every position" : "");
+        cb_journal_event(r->j, close_ms, "risk", "max_drawdown kill switch tripped");
+        for (size_t k = 0; close_all && k < r->n; k++)
+            cb_engine_force_exit(r->eng, k, t);
+    }
+    if (r->risk.halted_today && !was_halted)
+        rlog(r, "halted", NULL, "max_daily_loss reached: entries halted until 00:00 UTC");
+    char risk[1024];
+    cb_risk_state_format(&r->risk, risk, sizeof risk);
+    cb_journal_kv_set(r->j, "risk.state", risk);
+    kv_set_i64(r->j, "bar.last_ms", t);
+    r->last_bar_ms = t;
+}
+
+static int step_bar(cb_robot_t *r, int64_t t, cb_diag_t *diag)
+{
+    /* Paper: one transaction per bar, so a crash leaves the bar wholly done or not at all (it
+     * is then replayed from the history at restart). */
+    int txn = r->cfg.mode == CB_ROBOT_PAPER;
+    if (txn && cb_journal_begin(r->j))
+        return cb_diag_set(diag, CB_EIO, r->cfg.db, 0, 0, NULL, "journal: %s",
+                           cb_journal_errmsg(r->j));
+    int rc = cb_engine_step(r->eng, t, diag);
+    if (!rc)
+        after_step(r, t);
+    if (txn) {
+        if (rc)
+            cb_journal_rollback(r->j);
+        else if (cb_journal_commit(r->j))
+            rc = cb_diag_set(diag, CB_EIO, r->cfg.db, 0, 0, NULL, "journal: %s",
+                             cb_journal_errmsg(r->j));
+    }
+    return rc;
+}
+
+static int poll_venue(cb_robot_t *r, cb_diag_t *diag)
+{
+    if (!r->venue.ops->poll)
+        return 0;
+    int rc = r->venue.ops->poll(r->venue.self, cb_now_ms());
+    if (rc)
+        return cb_diag_set(diag, rc, NULL, 0, 0, NULL,
+                           "the %s venue cannot be trusted any more (%s): trading stopped",
+                           r->venue.ops->name, cb_strerror(rc));
+    return 0;
+}
+
+/* ---- start ------------------------------------------------------------------------------ */
+
+static int load_history(cb_robot_t *r, cb_diag_t *diag)
+{
+    size_t warm = 0;
+    for (size_t k = 0; k < r->n; k++) {
+        size_t w = r->pairs[k].strategy->warmup
+                       ? r->pairs[k].strategy->warmup(r->pairs[k].strategy_self)
+                       : 0;
+        if (w > warm)
+            warm = w;
+    }
+    size_t want = r->cfg.history ? r->cfg.history : (warm * 2 > warm + 200 ? warm * 2 : warm + 200);
+    int64_t now;
+    int rc = cb_exchange_server_time(r->ex, &now, diag);
+    if (rc)
+        return rc;
+    r->clock_server = now;
+    r->clock_mono_ns = cb_monotonic_ns();
+    int64_t from = now - (int64_t)want * r->cfg.tf_ms;
+    if (from < 0)
+        from = 0;
+    for (size_t k = 0; k < r->n; k++) {
+        cb_series_t *s = r->bt.series[k];
+        if ((rc = cb_exchange_download(r->ex, r->cfg.pairs[k], r->cfg.timeframe, from, 0, s,
+                                       NULL, NULL, diag)) != 0)
+            return rc;
+        r->last_ms[k] = s->n ? s->time_ms[s->n - 1] : 0;
+        char t1[40];
+        rlog(r, "history",
+             json_pack("{s:s,s:I,s:I}", "pair", r->cfg.pairs[k], "candles", (json_int_t)s->n,
+                       "warmup", (json_int_t)warm),
+             "%s: %zu closed %s candles loaded (warm-up needs %zu), the newest opened %s",
+             r->cfg.pairs[k], s->n, r->cfg.timeframe, warm,
+             s->n ? cb_time_format(r->last_ms[k], t1, sizeof t1) : "-");
+        if (s->n < warm)
+            rlog(r, "warning", NULL, "%s: only %zu candles of history for a warm-up of %zu: the "
+                 "first decisions wait for more", r->cfg.pairs[k], s->n, warm);
+    }
+    return 0;
+}
+
+/* Positions held before a restart (paper): quantity from the journaled fills, entry from the
+ * last buy, the trailing stop's highest high from the kv store. */
+static int restore_paper(cb_robot_t *r, cb_diag_t *diag)
+{
+    cb_journal_orders(r->j, 1, cancel_stale, r);
+    fill_sum_t fs;
+    memset(&fs, 0, sizeof fs);
+    fs.r = r;
+    cb_journal_fills(r->j, NULL, sum_fill, &fs);
+    for (size_t k = 0; k < r->n; k++) {
+        int64_t qty = 0;
+        cb_journal_position(r->j, r->cfg.pairs[k], CB_FX_SCALE, &qty);
+        if (qty <= 0)
+            continue;
+        const cb_journal_fill_t *f = &fs.last_buy[k];
+        cb_engine_position_t p;
+        memset(&p, 0, sizeof p);
+        p.qty = qty;
+        p.entry_price = f->price;
+        p.entry_fee = f->fee;
+        p.entry_ms = f->time_ms;
+        p.signal_ms = f->time_ms - r->cfg.tf_ms;
+        char key[64];
+        snprintf(key, sizeof key, "pos.highest.%s", r->cfg.pairs[k]);
+        if (kv_i64(r->j, key, &p.highest))
+            p.highest = p.entry_price;
+        int rc = robot_paper_deposit(&r->venue, (uint32_t)k, qty);
+        if (!rc)
+            rc = cb_engine_restore(r->eng, k, &p);
+        if (rc)
+            return cb_diag_set(diag, rc, r->cfg.db, 0, 0, NULL,
+                               "%s: cannot restore the position held before the restart (%s)",
+                               r->cfg.pairs[k], cb_strerror(rc));
+        r->entry_counted[k] = p.entry_ms;
+        char a[32], b[32], t1[40];
+        fx_str(qty, a, sizeof a);
+        fx_str(p.entry_price, b, sizeof b);
+        cb_engine_position_t now;
+        cb_engine_position(r->eng, k, &now);
+        char s1[32], s2[32];
+        fx_str(now.stop_level, s1, sizeof s1);
+        fx_str(now.tp_level, s2, sizeof s2);
+        rlog(r, "restored",
+             json_pack("{s:s,s:s,s:s,s:s,s:s}", "pair", r->cfg.pairs[k], "quantity", a,
+                       "entry_price", b, "stop", s1, "take_profit", s2),
+             "%s: position held before the restart restored: %s at %s (entered %s); exits "
+             "placed again: stop %s, take-profit %s",
+             r->cfg.pairs[k], a, b, cb_time_format(p.entry_ms, t1, sizeof t1), s1, s2);
+        if (r->resend_exit[k] && cb_engine_force_exit(r->eng, k, r->last_bar_ms) == 0)
+            rlog(r, "exit", json_pack("{s:s}", "pair", r->cfg.pairs[k]),
+                 "%s: the exit decided before the restart is sent again", r->cfg.pairs[k]);
+    }
+    return 0;
+}
+
+int cb_robot_run(cb_robot_t *r, cb_diag_t *diag)
+{
+    int rc;
+    r->started_ms = cb_now_ms();
+    cb_journal_kv_set(r->j, "control.stop", "0");
+    cb_journal_kv_get(r->j, "control.rearm", r->rearm_seen, sizeof r->rearm_seen);
+    char bal[32];
+    fx_str(r->cash, bal, sizeof bal);
+    rlog(r, "start",
+         json_pack("{s:s,s:s,s:s,s:s}", "mode", cb_robot_mode_name(r->cfg.mode), "db", r->cfg.db,
+                   "timeframe", r->cfg.timeframe, "cash", bal),
+         "%s robot '%s' starting: %zu pair%s on %s, journal %s, cash %s %s",
+         cb_robot_mode_name(r->cfg.mode), r->cfg.name, r->n, r->n == 1 ? "" : "s",
+         r->cfg.timeframe, r->cfg.db, bal, r->bt.quote);
+    if ((rc = load_history(r, diag)) != 0)
+        return rc;
+    /* Bars after the last one processed before a restart (or, at the first start, after the
+     * history) are traded; earlier ones only warm the strategies up. */
+    int64_t last_done, from = 0;
+    int restart = kv_i64(r->j, "bar.last_ms", &last_done) == 0;
+    if (restart) {
+        from = last_done + 1;
+        r->last_bar_ms = last_done;
+    } else {
+        for (size_t k = 0; k < r->n; k++)
+            if (r->last_ms[k] + 1 > from)
+                from = r->last_ms[k] + 1;
+    }
+    r->ecfg = r->bt.cfg;
+    r->ecfg.start_balance = r->cash > 0 ? r->cash : 1;
+    r->ecfg.live = 1;
+    r->ecfg.from_ms = from;
+    r->ecfg.to_ms = 0;
+    r->ecfg.venue = &r->venue;
+    r->hooks.ctx = r;
+    r->hooks.decision = on_decision;
+    r->hooks.allow_entry = allow_entry;
+    r->ecfg.hooks = &r->hooks;
+    if ((rc = cb_engine_open(&r->ecfg, r->pairs, r->n, &r->eng, diag)) != 0)
+        return rc;
+    int64_t t;
+    while ((t = cb_engine_next_time(r->eng)) < from)
+        if ((rc = cb_engine_step(r->eng, t, diag)) != 0)
+            return rc;
+    char rs[1024];
+    if (cb_journal_kv_get(r->j, "risk.state", rs, sizeof rs) != 0 ||
+        cb_risk_state_parse(rs, &r->risk) != 0)
+        cb_risk_state_init(&r->risk, r->clock_server, r->cash);
+    if (cb_journal_begin(r->j) == 0) {
+        rc = r->cfg.mode == CB_ROBOT_PAPER ? restore_paper(r, diag) : 0;
+        if (rc) {
+            cb_journal_rollback(r->j);
+            return rc;
+        }
+        cb_journal_commit(r->j);
+    }
+    if (restart && last_done > 0) {
+        char t1[40];
+        rlog(r, "resume", NULL, "resuming after the bar of %s (catching up on the candles "
+             "that closed meanwhile)", cb_time_format(last_done, t1, sizeof t1));
+    }
+    /* catch-up: bars that closed while the robot was away */
+    while ((t = cb_engine_next_time(r->eng)) != INT64_MAX)
+        if ((rc = step_bar(r, t, diag)) != 0)
+            return rc;
+    poll_controls(r);
+    write_status(r, "running");
+    cb_ex_stream_opts_t so;
+    memset(&so, 0, sizeof so);
+    so.ws_url = r->cfg.ws_url[0] ? r->cfg.ws_url : NULL;
+    const char *names[CB_ROBOT_MAX_PAIRS];
+    for (size_t k = 0; k < r->n; k++)
+        names[k] = r->cfg.pairs[k];
+    so.pairs = names;
+    so.n_pairs = r->n;
+    so.timeframe = r->cfg.timeframe;
+    so.rest = r->ex;
+    so.fn = on_stream;
+    so.user = r;
+    if ((rc = cb_binance_stream_open(&so, &r->stream, diag)) != 0)
+        return rc;
+    while (!r->stopping && !(r->opts.stop && *r->opts.stop)) {
+        if ((rc = cb_ex_stream_poll(r->stream, 200)) != 0) {
+            cb_diag_set(diag, rc, NULL, 0, 0, NULL, "the market stream failed");
+            break;
+        }
+        int stepped = 0;
+        while (!r->stopping && (t = ready_time(r)) != INT64_MAX) {
+            for (size_t k = 0; k < r->n; k++) {
+                pending_t *p = &r->pend[k];
+                if (p->n && p->c[0].time_ms == t) {
+                    if ((rc = append_candle(r, k, &p->c[0])) != 0)
+                        goto out;
+                    memmove(p->c, p->c + 1, --p->n * sizeof *p->c);
+                }
+            }
+            r->first_wait_ns = 0;
+            for (size_t k = 0; k < r->n && !r->first_wait_ns; k++)
+                if (r->pend[k].n)
+                    r->first_wait_ns = cb_monotonic_ns();
+            if ((rc = step_bar(r, t, diag)) != 0 || (rc = poll_venue(r, diag)) != 0)
+                goto out;
+            stepped = 1;
+            poll_controls(r);
+        }
+        if ((rc = poll_venue(r, diag)) != 0)
+            break;
+        poll_controls(r);
+        if (stepped || cb_monotonic_ns() - r->last_status_ns > INT64_C(1000000000))
+            write_status(r, "running");
+    }
+out:
+    r->stopping = 1;
+    if (!rc) {
+        rc = poll_venue(r, diag); /* what is in flight at an exchange gets its last word */
+        rlog(r, "stopped", NULL, "stopped cleanly: state persisted in %s", r->cfg.db);
+    } else {
+        char msg[600];
+        cb_diag_format(diag, msg, sizeof msg);
+        rlog(r, "error", json_pack("{s:s}", "message", msg), "%s", msg);
+    }
+    write_status(r, rc ? "failed" : "stopped");
+    return rc;
+}
