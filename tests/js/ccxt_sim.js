@@ -1,5 +1,6 @@
 // Drives the exchange simulator with ccxt (Binance's most used third-party client): load
-// markets, fetch candles and the balance, place, query and cancel orders. Run by
+// markets, fetch candles and the balance, place, query and cancel orders; a market buy sized
+// in USDT (quoteOrderQty), an IOC limit, an OCO placed and cancelled. Run by
 // tests/cli/ccxt.sh with SIM_URL, SIM_KEY, SIM_SECRET and CCXT_DIR set.
 'use strict';
 const path = require('path');
@@ -67,6 +68,25 @@ async function main() {
   check(trades.length === 1 && trades[0].amount === 0.002, 'one trade');
   const bal2 = await ex.fetchBalance();
   check(bal2.free.BTC > 0.0019 && bal2.free.BTC < 0.002, 'BTC bought, fee taken: ' + bal2.free.BTC);
+
+  // A market buy sized in USDT: ccxt sends Binance's quoteOrderQty.
+  const cost = await ex.createMarketBuyOrderWithCost('BTC/USDT', 100);
+  check(cost.status === 'closed' && cost.cost > 99 && cost.cost <= 100,
+        'market buy for 100 USDT, got ' + cost.status + ' cost ' + cost.cost);
+  // An IOC limit below the market cannot fill now: it expires.
+  const ioc = await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.001, 30000, { timeInForce: 'IOC' });
+  check(ioc.status === 'expired' && ioc.filled === 0, 'IOC expired, got ' + ioc.status);
+  // An OCO through ccxt's raw endpoint for POST /api/v3/orderList/oco, then cancelled.
+  check(typeof ex.privatePostOrderListOco === 'function', 'ccxt knows orderList/oco');
+  const oco = await ex.privatePostOrderListOco({
+    symbol: 'BTCUSDT', side: 'SELL', quantity: '0.001', listClientOrderId: 'ccxt-oco-1',
+    aboveType: 'LIMIT_MAKER', abovePrice: '60000', belowType: 'STOP_LOSS',
+    belowStopPrice: '30000',
+  });
+  check(oco.listClientOrderId === 'ccxt-oco-1' && oco.orders.length === 2,
+        'OCO placed: ' + JSON.stringify(oco).slice(0, 200));
+  const gone = await ex.privateDeleteOrderList({ symbol: 'BTCUSDT', listClientOrderId: 'ccxt-oco-1' });
+  check(gone.listOrderStatus === 'ALL_DONE', 'OCO cancelled');
 
   let refused = false;
   try {
