@@ -1,9 +1,14 @@
 /* Exchange wire-format costs: parsing a full klines page (1000 candles), an exchangeInfo with
- * many symbols and an order answer; HMAC-SHA256 signing of an order request; and the round
+ * many symbols and an order answer; signing an order request with each API key type (HMAC,
+ * Ed25519, RSA-2048) and verifying the asymmetric ones (the simulator's side); and the round
  * trip of a signed request to the simulator over loopback (connector + simulator). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include "benchutil.h"
 #include "comeback/exchange.h"
@@ -40,16 +45,61 @@ static void parse_klines(void *arg)
         free(c);
 }
 
+static const char *ORDER_Q = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&"
+                            "price=42000.1&newClientOrderId=cb-bot-000042&recvWindow=5000&"
+                            "timestamp=1704067200000";
+
 static void sign_many(void *arg)
 {
     int n = *(int *)arg;
     char hex[65];
-    const char *q = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&"
-                    "price=42000.1&newClientOrderId=cb-bot-000042&recvWindow=5000&"
-                    "timestamp=1704067200000";
     for (int i = 0; i < n; i++)
-        cb_binance_sign("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j", q,
-                        strlen(q), hex);
+        cb_binance_sign("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+                        ORDER_Q, strlen(ORDER_Q), hex);
+}
+
+typedef struct ksign {
+    cb_api_keys_t *k;
+    int n, verify;
+    char sig[800];
+} ksign_t;
+
+static void key_sign_many(void *arg)
+{
+    ksign_t *a = arg;
+    for (int i = 0; i < a->n; i++) {
+        if (a->verify)
+            (void)cb_api_keys_verify(a->k, ORDER_Q, strlen(ORDER_Q), a->sig);
+        else
+            (void)cb_api_keys_sign(a->k, ORDER_Q, strlen(ORDER_Q), a->sig, sizeof a->sig);
+    }
+}
+
+/* A fresh key of type as API keys (the private key), or NULL. */
+static cb_api_keys_t *new_key(int type)
+{
+    EVP_PKEY *k = NULL;
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(type, NULL);
+    if (!c || EVP_PKEY_keygen_init(c) != 1 ||
+        (type == EVP_PKEY_RSA && EVP_PKEY_CTX_set_rsa_keygen_bits(c, 2048) != 1) ||
+        EVP_PKEY_keygen(c, &k) != 1) {
+        EVP_PKEY_CTX_free(c);
+        return NULL;
+    }
+    EVP_PKEY_CTX_free(c);
+    BIO *b = BIO_new(BIO_s_mem());
+    char pem[4096];
+    int n = 0;
+    if (b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) == 1)
+        n = BIO_read(b, pem, (int)sizeof pem - 1);
+    BIO_free(b);
+    EVP_PKEY_free(k);
+    cb_api_keys_t *out = NULL;
+    cb_diag_t d;
+    if (n > 0 && cb_api_keys_new_pem("benchKey", pem, (size_t)n, &out, &d) != 0)
+        out = NULL;
+    OPENSSL_cleanse(pem, sizeof pem);
+    return out;
 }
 
 typedef struct rt {
@@ -83,6 +133,24 @@ int main(void)
     s = bench_time(sign_many, &n_sign, 1, quick ? 3 : 5);
     bench_report("binance_sign", s.median / n_sign * 1e6, "us", s.min / n_sign * 1e6,
                  s.max / n_sign * 1e6, NULL, 0);
+
+    /* Asymmetric keys: what signing costs the robot and verifying costs the simulator. */
+    const struct { int type; const char *sign, *verify; int n_full; } kt[2] = {
+        {EVP_PKEY_ED25519, "binance_sign_ed25519", "binance_verify_ed25519", 20000},
+        {EVP_PKEY_RSA, "binance_sign_rsa2048", "binance_verify_rsa2048", 2000}};
+    for (int t = 0; t < 2; t++) {
+        ksign_t ks = {.k = new_key(kt[t].type), .n = quick ? kt[t].n_full / 20 : kt[t].n_full};
+        if (!ks.k)
+            continue;
+        s = bench_time(key_sign_many, &ks, 1, 3);
+        bench_report(kt[t].sign, s.median / ks.n * 1e6, "us", s.min / ks.n * 1e6,
+                     s.max / ks.n * 1e6, NULL, 0);
+        ks.verify = 1;
+        s = bench_time(key_sign_many, &ks, 1, 3);
+        bench_report(kt[t].verify, s.median / ks.n * 1e6, "us", s.min / ks.n * 1e6,
+                     s.max / ks.n * 1e6, NULL, 0);
+        cb_api_keys_free(ks.k);
+    }
 
     /* A signed GET /api/v3/account to the simulator on loopback, connection reused. */
     cb_series_t *ser = cb_series_new(100);
