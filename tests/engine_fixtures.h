@@ -25,6 +25,16 @@ static inline cb_series_t *mk_series(const bar_row_t *rows, size_t n, int64_t st
     return s;
 }
 
+/* BTC/USDT with a 0.01 tick and a 0.001 step. */
+static inline cb_instrument_t ins_cents(void)
+{
+    cb_instrument_t ins;
+    cb_instrument_default(&ins, "BTC/USDT");
+    ins.tick = FX(0.01);
+    ins.step = FX(0.001);
+    return ins;
+}
+
 /* A strategy that follows a script: enter/exit flags and limit prices per bar index. */
 typedef struct script {
     const char *enter;      /* 'E' at bar i: enter; 'X': exit; anything else: nothing */

@@ -16,15 +16,6 @@ static cb_engine_config_t base_cfg(void)
     return c;
 }
 
-static cb_instrument_t ins_cents(void)
-{
-    cb_instrument_t ins;
-    cb_instrument_default(&ins, "BTC/USDT");
-    ins.tick = FX(0.01);
-    ins.step = FX(0.001);
-    return ins;
-}
-
 /* Runs one pair; asserts success and the balance identity. */
 static void run1(const bar_row_t *rows, size_t n, script_t *sc, const cb_engine_config_t *cfg,
                  const cb_instrument_t *ins, cb_engine_result_t *r, cb_series_t **keep)

@@ -18,15 +18,6 @@ static cb_engine_config_t live_cfg(void)
     return c;
 }
 
-static cb_instrument_t ins_cents(void)
-{
-    cb_instrument_t ins;
-    cb_instrument_default(&ins, "BTC/USDT");
-    ins.tick = FX(0.01);
-    ins.step = FX(0.001);
-    return ins;
-}
-
 static const bar_row_t rows[] = {
     {100, 100, 100, 100}, {100, 101, 99, 100}, {100, 103, 99, 102}, {102, 104, 101, 103},
     {103, 104, 102, 103}, {103, 105, 102, 104}, {104, 105, 96, 97},  {97, 99, 96, 98},

@@ -65,7 +65,8 @@ static void test_config_errors(void **state)
         const char *extra, *want;
     } cases[] = {
         {"[bot]\nmode = demo\n", "x.ini:12:8: [bot] mode: expected paper or live, got 'demo'"},
-        {"[bot]\npairs = BTC/USDT, BTC/USDT\n", "x.ini:12:9: [bot] pairs: 'BTC/USDT' is named twice"},
+        {"[bot]\npairs = BTC/USDT, BTC/USDT\n",
+         "x.ini:12:9: [bot] pairs: 'BTC/USDT' is named twice"},
         {"[exchange]\nsecret = x\n", "x.ini:12:1: [exchange] secret: unknown key"},
         {"[risk]\nmax_drawdown = 150%\n", "x.ini:12:16: [risk] max_drawdown: "},
         {"[bot]\ndb =\n", "x.ini:12:5: [bot] db: expected a file path"},

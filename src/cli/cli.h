@@ -59,6 +59,12 @@ int cli_bt_setting(int argc, char **argv, int *i, cb_bt_settings_t *st);
 typedef struct cb_journal cb_journal_t;
 int cli_robot_journal(const char *cmd, int argc, char **argv, int *json, const char **args,
                       int n_args, cb_journal_t **j);
+/* orders / trades: opens the journal (as above, with --json), prints `header` (text mode) and
+ * calls walk, which prints one line per row or appends one object per row to the JSON array
+ * `arr` (NULL in text mode); then prints the array. */
+typedef int (*cli_robot_walk_fn)(cb_journal_t *j, void *arr);
+int cli_robot_list(const char *cmd, int argc, char **argv, const char *header,
+                   cli_robot_walk_fn walk);
 /* pause / resume / stop / forceexit: leaves the request in the journal and says so. */
 int cli_robot_control(const char *cmd, int argc, char **argv, int what);
 

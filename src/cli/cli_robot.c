@@ -1,4 +1,5 @@
 /* Shared by the robot's status and control commands: finding and opening the journal. */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +55,28 @@ int cli_robot_journal(const char *cmd, int argc, char **argv, int *json, const c
     if (cb_journal_open_existing(db, j, NULL, 0, &d) != 0)
         return cli_print_diag(&d);
     return CLI_OK;
+}
+
+int cli_robot_list(const char *cmd, int argc, char **argv, const char *header,
+                   cli_robot_walk_fn walk)
+{
+    int json = 0;
+    cb_journal_t *j;
+    int rc = cli_robot_journal(cmd, argc, argv, &json, NULL, 0, &j);
+    if (rc != CLI_OK)
+        return rc;
+    json_t *arr = json ? json_array() : NULL;
+    if (!json)
+        fputs(header, stdout);
+    if (walk(j, arr) < 0)
+        rc = cli_error("cannot read the %s: %s", cmd, cb_journal_errmsg(j));
+    if (arr && !rc) {
+        json_dumpf(arr, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+    }
+    json_decref(arr);
+    cb_journal_close(j);
+    return rc;
 }
 
 int cli_robot_control(const char *cmd, int argc, char **argv, int what)

@@ -17,22 +17,16 @@ const char help_orders[] =
     "  --db FILE   the robot's journal (default: [bot] db of BOT.ini)\n"
     "  --json      a JSON array, amounts as decimal strings\n";
 
-typedef struct ctx {
-    int json;
-    json_t *arr;
-} ctx_t;
-
-static int one(const cb_journal_order_t *o, void *p)
+static int one(const cb_journal_order_t *o, void *arr)
 {
-    ctx_t *c = p;
     char q[32], x[32], pr[32], sp[32], t[40];
     cb_dec_format(o->quantity, o->qty_scale, q, sizeof q);
     cb_dec_format(o->executed_quantity, o->qty_scale, x, sizeof x);
     cb_dec_format(o->price, o->price_scale, pr, sizeof pr);
     cb_dec_format(o->stop_price, o->price_scale, sp, sizeof sp);
-    if (c->json) {
+    if (arr) {
         json_array_append_new(
-            c->arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}",
+            arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}",
                               "client_order_id", o->client_order_id, "exchange_order_id",
                               o->exchange_order_id, "pair", o->pair, "side", o->side, "type",
                               o->type, "reason", o->reason, "status",
@@ -48,28 +42,14 @@ static int one(const cb_journal_order_t *o, void *p)
     return 0;
 }
 
+static int walk(cb_journal_t *j, void *arr) { return cb_journal_orders(j, 0, one, arr); }
+
 int cmd_orders(int argc, char **argv)
 {
-    ctx_t c = {0, NULL};
-    cb_journal_t *j;
-    int rc = cli_robot_journal("orders", argc, argv, &c.json, NULL, 0, &j);
-    if (rc != CLI_OK)
-        return rc;
-    if (c.json)
-        c.arr = json_array();
-    else
-        printf("%-19s  %-18s %-10s %-4s %-11s %-11s %-16s %12s %12s %12s %12s\n", "created",
-               "client_order_id", "pair", "side", "type", "reason", "status", "quantity",
-               "executed", "price", "stop_price");
-    if (cb_journal_orders(j, 0, one, &c) < 0)
-        rc = cli_error("cannot read the orders: %s", cb_journal_errmsg(j));
-    if (c.json) {
-        if (!rc)
-            json_dumpf(c.arr, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-        if (!rc)
-            putchar('\n');
-        json_decref(c.arr);
-    }
-    cb_journal_close(j);
-    return rc;
+    char header[256];
+    snprintf(header, sizeof header,
+             "%-19s  %-18s %-10s %-4s %-11s %-11s %-16s %12s %12s %12s %12s\n", "created",
+             "client_order_id", "pair", "side", "type", "reason", "status", "quantity",
+             "executed", "price", "stop_price");
+    return cli_robot_list("orders", argc, argv, header, walk);
 }

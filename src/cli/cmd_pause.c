@@ -13,4 +13,7 @@ const char help_pause[] =
     "options:\n"
     "  --db FILE   the robot's journal (default: [bot] db of BOT.ini)\n";
 
-int cmd_pause(int argc, char **argv) { return cli_robot_control("pause", argc, argv, CB_ROBOT_CTL_PAUSE); }
+int cmd_pause(int argc, char **argv)
+{
+    return cli_robot_control("pause", argc, argv, CB_ROBOT_CTL_PAUSE);
+}

@@ -13,4 +13,7 @@ const char help_resume[] =
     "options:\n"
     "  --db FILE   the robot's journal (default: [bot] db of BOT.ini)\n";
 
-int cmd_resume(int argc, char **argv) { return cli_robot_control("resume", argc, argv, CB_ROBOT_CTL_RESUME); }
+int cmd_resume(int argc, char **argv)
+{
+    return cli_robot_control("resume", argc, argv, CB_ROBOT_CTL_RESUME);
+}

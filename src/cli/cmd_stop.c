@@ -13,4 +13,7 @@ const char help_stop[] =
     "options:\n"
     "  --db FILE   the robot's journal (default: [bot] db of BOT.ini)\n";
 
-int cmd_stop(int argc, char **argv) { return cli_robot_control("stop", argc, argv, CB_ROBOT_CTL_STOP); }
+int cmd_stop(int argc, char **argv)
+{
+    return cli_robot_control("stop", argc, argv, CB_ROBOT_CTL_STOP);
+}

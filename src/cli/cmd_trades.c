@@ -17,21 +17,15 @@ const char help_trades[] =
     "  --db FILE   the robot's journal (default: [bot] db of BOT.ini)\n"
     "  --json      a JSON array, amounts as decimal strings\n";
 
-typedef struct ctx {
-    int json;
-    json_t *arr;
-} ctx_t;
-
-static int one(const cb_journal_fill_t *f, void *p)
+static int one(const cb_journal_fill_t *f, void *arr)
 {
-    ctx_t *c = p;
     char q[32], pr[32], fee[32], t[40];
     cb_dec_format(f->quantity, f->qty_scale, q, sizeof q);
     cb_dec_format(f->price, f->price_scale, pr, sizeof pr);
     cb_dec_format(f->fee, f->fee_scale, fee, sizeof fee);
-    if (c->json)
+    if (arr)
         json_array_append_new(
-            c->arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "time_ms",
+            arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "time_ms",
                               (json_int_t)f->time_ms, "pair", f->pair, "side", f->side, "price",
                               pr, "quantity", q, "fee", fee, "fee_asset", f->fee_asset,
                               "client_order_id", f->client_order_id, "trade_id", f->trade_id));
@@ -42,27 +36,12 @@ static int one(const cb_journal_fill_t *f, void *p)
     return 0;
 }
 
+static int walk(cb_journal_t *j, void *arr) { return cb_journal_fills(j, NULL, one, arr); }
+
 int cmd_trades(int argc, char **argv)
 {
-    ctx_t c = {0, NULL};
-    cb_journal_t *j;
-    int rc = cli_robot_journal("trades", argc, argv, &c.json, NULL, 0, &j);
-    if (rc != CLI_OK)
-        return rc;
-    if (c.json)
-        c.arr = json_array();
-    else
-        printf("%-19s  %-10s %-4s %14s %14s %12s %-6s %-18s %s\n", "time", "pair", "side",
-               "price", "quantity", "fee", "asset", "client_order_id", "trade_id");
-    if (cb_journal_fills(j, NULL, one, &c) < 0)
-        rc = cli_error("cannot read the trades: %s", cb_journal_errmsg(j));
-    if (c.json) {
-        if (!rc) {
-            json_dumpf(c.arr, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-            putchar('\n');
-        }
-        json_decref(c.arr);
-    }
-    cb_journal_close(j);
-    return rc;
+    char header[256];
+    snprintf(header, sizeof header, "%-19s  %-10s %-4s %14s %14s %12s %-6s %-18s %s\n", "time",
+             "pair", "side", "price", "quantity", "fee", "asset", "client_order_id", "trade_id");
+    return cli_robot_list("trades", argc, argv, header, walk);
 }
