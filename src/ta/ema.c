@@ -5,21 +5,27 @@
 
 static int ema_lookback(const double *opts) { return cb_ta_iopt(opts, 0) - 1; }
 
-static void ema_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+/* Screens each value as it is read (integer operations beside the EMA's chain). */
+static int ema_fused(size_t n, const double *const *in, const double *opts, double *const *out)
 {
     const double *x = in[0];
     double *o = out[0];
     int p = cb_ta_iopt(opts, 0);
     double k = cb_ta_ema_k(p), sum = 0.0;
     size_t up = (size_t)p;
-    for (size_t i = 0; i < up; i++)
+    uint64_t bad = 0;
+    for (size_t i = 0; i < up; i++) {
+        bad |= cb_ta_nf(x[i]);
         sum += x[i];
+    }
     double prev = sum / (double)p;
     o[up - 1] = prev;
     for (size_t i = up; i < n; i++) {
+        bad |= cb_ta_nf(x[i]);
         prev = cb_ta_ema_step(prev, x[i], k);
         o[i] = prev;
     }
+    return (int)(bad >> 63);
 }
 
 typedef struct ema_state {
@@ -56,7 +62,7 @@ static void ema_update(void *st, const double *in, double *out)
     out[0] = s->acc;
 }
 
-CB_TA_DEFINE(ema, .title = "Exponential Moving Average", .reference = "TA-Lib TA_EMA",
+CB_TA_DEFINE_FUSED(ema, .title = "Exponential Moving Average", .reference = "TA-Lib TA_EMA",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 30, 2, 100000, 1}},
              .n_outputs = 1, .outputs = {"ema"})

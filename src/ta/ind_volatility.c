@@ -49,12 +49,6 @@ static int trange_fused(size_t n, const double *const *in, const double *opts,
     return (int)(b >> 63);
 }
 
-static void trange_batch(size_t n, const double *const *in, const double *opts,
-                         double *const *out)
-{
-    (void)trange_fused(n, in, opts, out);
-}
-
 static size_t trange_size(const double *opts)
 {
     (void)opts;

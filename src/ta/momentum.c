@@ -68,10 +68,7 @@ static int mom_fused(size_t n, const double *const *in, const double *opts, doub
     }
     return b || cb_ta_any_nonfinite_(x, p);
 }
-static void mom_batch(size_t n, const double *const *in, const double *opts, double *const *out)
-{
-    (void)mom_fused(n, in, opts, out);
-}
+
 
 #define roc_lookback lag_lookback
 #define roc_size lag_size
@@ -82,12 +79,16 @@ static void roc_update(void *st, const double *in, double *out)
     if (lag_push(st, in[0], &old))
         out[0] = roc_of(in[0], old);
 }
-static void roc_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+static int roc_fused(size_t n, const double *const *in, const double *opts, double *const *out)
 {
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     const double *x = in[0];
-    for (size_t i = p; i < n; i++)
+    uint64_t bad = 0;
+    for (size_t i = p; i < n; i++) {
+        bad |= cb_ta_nf(x[i]);
         out[0][i] = roc_of(x[i], x[i - p]);
+    }
+    return (int)(bad >> 63) || cb_ta_any_nonfinite_(x, p);
 }
 
 CB_TA_DEFINE_FUSED(mom, .title = "Momentum", .reference = "TA-Lib TA_MOM",
@@ -95,7 +96,7 @@ CB_TA_DEFINE_FUSED(mom, .title = "Momentum", .reference = "TA-Lib TA_MOM",
              .n_opts = 1, .opts = {{"period", 10, 1, 100000, 1}},
              .n_outputs = 1, .outputs = {"mom"})
 
-CB_TA_DEFINE(roc, .title = "Rate of change: ((price/prevPrice)-1)*100",
+CB_TA_DEFINE_FUSED(roc, .title = "Rate of change: ((price/prevPrice)-1)*100",
              .reference = "TA-Lib TA_ROC",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 10, 1, 100000, 1}},
@@ -139,15 +140,28 @@ static inline double obv_step(obv_state_t *s, double close, double volume)
     return s->obv;
 }
 static void obv_update(void *st, const double *in, double *out) { out[0] = obv_step(st, in[0], in[1]); }
-static void obv_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+/* obv_step's arithmetic with selects instead of branches (up and down closes alternate at
+ * random), screening both inputs on the way. */
+static int obv_fused(size_t n, const double *const *in, const double *opts, double *const *out)
 {
-    obv_state_t s;
-    obv_init(&s, opts);
-    for (size_t i = 0; i < n; i++)
-        out[0][i] = obv_step(&s, in[0][i], in[1][i]);
+    (void)opts;
+    const double *c = in[0], *v = in[1];
+    double *o = out[0];
+    cb_ta_v2d obv = {v[0], v[0]}, prev = {c[0], c[0]}; /* both lanes the same */
+    uint64_t bad = cb_ta_nf(c[0]) | cb_ta_nf(v[0]);
+    o[0] = v[0];
+    for (size_t i = 1; i < n; i++) {
+        cb_ta_v2d close = {c[i], c[i]}, vol = {v[i], v[i]};
+        bad |= cb_ta_nf(c[i]) | cb_ta_nf(v[i]);
+        cb_ta_v2d down = cb_ta_v2_sel((cb_ta_v2u)(close < prev), obv - vol, obv);
+        obv = cb_ta_v2_sel((cb_ta_v2u)(close > prev), obv + vol, down);
+        prev = close;
+        o[i] = obv[0];
+    }
+    return (int)(bad >> 63);
 }
 
-CB_TA_DEFINE(obv, .title = "On Balance Volume", .reference = "TA-Lib TA_OBV (Granville 1963)",
+CB_TA_DEFINE_FUSED(obv, .title = "On Balance Volume", .reference = "TA-Lib TA_OBV (Granville 1963)",
              .n_inputs = 2, .inputs = {"close", "volume"},
              .n_opts = 0,
              .n_outputs = 1, .outputs = {"obv"})

@@ -100,12 +100,17 @@ static inline uint64_t cb_ta_nf(double x)
     memcpy(&b, &x, sizeof b);
     return (b & CB_TA_EXP_MASK) + CB_TA_EXP_LSB;
 }
-/* Lane-wise (a > b ? a : b), the exact select of the scalar code (a bit select, no maxpd
- * NaN or signed-zero subtleties). */
+/* Lane-wise (mask ? a : b) for a comparison mask (all ones or all zeros per lane): a bit
+ * select, so it stays a select (compilers turn scalar ?: on doubles back into branches). */
+static inline cb_ta_v2d cb_ta_v2_sel(cb_ta_v2u m, cb_ta_v2d a, cb_ta_v2d b)
+{
+    return (cb_ta_v2d)((m & (cb_ta_v2u)a) | (~m & (cb_ta_v2u)b));
+}
+/* Lane-wise (a > b ? a : b), the exact select of the scalar code (no maxpd NaN or
+ * signed-zero subtleties). */
 static inline cb_ta_v2d cb_ta_v2_pick_gt(cb_ta_v2d a, cb_ta_v2d b)
 {
-    cb_ta_v2u m = (cb_ta_v2u)(a > b);
-    return (cb_ta_v2d)((m & (cb_ta_v2u)a) | (~m & (cb_ta_v2u)b));
+    return cb_ta_v2_sel((cb_ta_v2u)(a > b), a, b);
 }
 /* Lane-wise fabs (clears the sign bit, as fabs does). */
 static inline cb_ta_v2d cb_ta_v2_fabs(cb_ta_v2d a)
@@ -411,9 +416,16 @@ static inline int cb_ta_run_update_(const cb_ta_info_t *info, cb_ta_kinit_fn ki,
  * any in[k][0..n) is not finite, in which case its outputs are discarded and the indicator
  * goes through the screened path. Returning 0 means it wrote exactly what nm##_batch would.
  * It saves the cheap indicators the separate screening pass over every input (the screen
- * itself: cb_ta_v2_nf / cb_ta_nf above). */
+ * itself: cb_ta_v2_nf / cb_ta_nf above). The macro defines nm##_batch from it (the segments of
+ * the screened path are finite, so the screen inside finds nothing there). */
 #define CB_TA_DEFINE(nm, ...) CB_TA_DEFINE_IMPL_(nm, NULL, __VA_ARGS__)
-#define CB_TA_DEFINE_FUSED(nm, ...) CB_TA_DEFINE_IMPL_(nm, nm##_fused, __VA_ARGS__)
+#define CB_TA_DEFINE_FUSED(nm, ...)                                                          \
+    static void nm##_batch(size_t n, const double *const *in, const double *opts,            \
+                           double *const *out)                                               \
+    {                                                                                        \
+        (void)nm##_fused(n, in, opts, out); /* finite segments: the screen finds nothing */  \
+    }                                                                                        \
+    CB_TA_DEFINE_IMPL_(nm, nm##_fused, __VA_ARGS__)
 
 #define CB_TA_DEFINE_IMPL_(nm, fused, ...)                                                   \
     static int nm##_w_lookback(const double *opts);                                          \

@@ -7,7 +7,8 @@ static int wma_lookback(const double *opts) { return cb_ta_iopt(opts, 0) - 1; }
 
 static double wma_divider(int p) { return (double)((p * (p + 1)) >> 1); }
 
-static void wma_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+/* Screens each value as it enters the sums (beside the floating-point chain). */
+static int wma_fused(size_t n, const double *const *in, const double *opts, double *const *out)
 {
     const double *x = in[0];
     double *o = out[0];
@@ -15,12 +16,15 @@ static void wma_batch(size_t n, const double *const *in, const double *opts, dou
     size_t up = (size_t)p;
     double divider = wma_divider(p), dp = (double)p;
     double sub = 0.0, sum = 0.0, trailing = 0.0;
+    uint64_t bad = 0;
     for (size_t i = 0; i + 1 < up; i++) {
+        bad |= cb_ta_nf(x[i]);
         sub += x[i];
         sum += x[i] * (double)(i + 1);
     }
     for (size_t i = up - 1; i < n; i++) {
         double v = x[i];
+        bad |= cb_ta_nf(v);
         sub += v;
         sub -= trailing;
         sum += v * dp;
@@ -28,6 +32,7 @@ static void wma_batch(size_t n, const double *const *in, const double *opts, dou
         o[i] = sum / divider;
         sum -= sub;
     }
+    return (int)(bad >> 63);
 }
 
 typedef struct wma_state {
@@ -74,7 +79,7 @@ static void wma_update(void *st, const double *in, double *out)
     s->sum -= s->sub;
 }
 
-CB_TA_DEFINE(wma, .title = "Weighted Moving Average", .reference = "TA-Lib TA_WMA",
+CB_TA_DEFINE_FUSED(wma, .title = "Weighted Moving Average", .reference = "TA-Lib TA_WMA",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 30, 2, 100000, 1}},
              .n_outputs = 1, .outputs = {"wma"})
