@@ -149,15 +149,24 @@ static inline void tm_extreme_step(tm_extreme_t *e, const double *x, int64_t fir
 {
     double v = x[today];
     if (e->idx < first) {
-        e->idx = first;
-        e->val = x[first];
-        for (int64_t i = first + 1; i <= today; i++) {
-            double t = x[i];
-            if (is_max ? t >= e->val : t <= e->val) {
-                e->idx = i;
-                e->val = t;
-            }
+        /* The rescan finds the latest bar whose value equals the window's extreme: the
+         * extreme first, branch-free in two independent chains, then a backward search for it
+         * (one branch that exits once). A forward scan keeping ties (>=, <=) ends on the same
+         * bar and value, without a mispredicted branch at every new running extreme. */
+        double m0 = x[first], m1 = x[today];
+        int64_t i = first + 1;
+        for (; i + 1 < today; i += 2) {
+            m0 = cb_ta_pick_(m0, x[i], is_max);
+            m1 = cb_ta_pick_(m1, x[i + 1], is_max);
         }
+        for (; i < today; i++)
+            m0 = cb_ta_pick_(m0, x[i], is_max);
+        double m = cb_ta_pick_(m0, m1, is_max);
+        int64_t k = today;
+        while (x[k] != m)
+            k--;
+        e->idx = k;
+        e->val = x[k];
     } else if (is_max ? v >= e->val : v <= e->val) {
         e->idx = today;
         e->val = v;
