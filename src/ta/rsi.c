@@ -69,33 +69,62 @@ static inline void rsi_step(rsi_state_t *s, double x, double *out)
 static void rsi_update(void *st, const double *in, double *out) { rsi_step(st, in[0], out); }
 #define cmo_update rsi_update
 
-static void run_batch(size_t n, const double *x, const double *opts, double *o, int cmo)
+/* Batch: rsi_step's arithmetic with {gain, loss} in the two lanes of a vector, so one
+ * multiply, add and division serve both averages, and the gain/loss choice made with lane
+ * masks (rises and falls alternate at random: a branch mispredicts half the time). Adding the
+ * other side's +0.0 changes nothing (gain and loss are never -0.0), and loss -= d is
+ * loss + (-d). The input is screened on the way. */
+static inline cb_ta_v2d rsi_incr(double d)
 {
-    rsi_state_t s;
-    double v = NAN;
-    size_t lb = (size_t)rsi_lookback(opts);
-    rsi_init_(&s, opts, cmo);
-    for (size_t i = 0; i < n; i++) {
-        rsi_step(&s, x[i], &v);
-        if (i >= lb)
-            o[i] = v;
-    }
-}
-static void rsi_batch(size_t n, const double *const *in, const double *opts, double *const *out)
-{
-    run_batch(n, in[0], opts, out[0], 0);
-}
-static void cmo_batch(size_t n, const double *const *in, const double *opts, double *const *out)
-{
-    run_batch(n, in[0], opts, out[0], 1);
+    const cb_ta_v2d zero = {0.0, 0.0};
+    const cb_ta_v2u flip = {~0ull, 0};
+    cb_ta_v2d dd = {d, d}, inc = {d, -d};
+    cb_ta_v2u m = (cb_ta_v2u)(dd < zero) ^ flip; /* {!(d < 0), d < 0} */
+    return (cb_ta_v2d)(m & (cb_ta_v2u)inc);
 }
 
-CB_TA_DEFINE(rsi, .title = "Relative Strength Index", .reference = "TA-Lib TA_RSI (Wilder 1978)",
+static int run_fused(size_t n, const double *x, const double *opts, double *o, int cmo)
+{
+    size_t p = (size_t)cb_ta_iopt(opts, 0);
+    const double fp = (double)p;
+    const cb_ta_v2d dp = {fp, fp}, dp1 = {fp - 1.0, fp - 1.0};
+    cb_ta_v2d gl = {0.0, 0.0}; /* {gain, loss} */
+    uint64_t bad = cb_ta_nf(x[0]);
+    for (size_t i = 1; i <= p; i++) {
+        bad |= cb_ta_nf(x[i]);
+        gl += rsi_incr(x[i] - x[i - 1]);
+    }
+    gl /= dp;
+    for (size_t i = p;;) {
+        double t = gl[0] + gl[1];
+        if (CB_TA_IS_ZERO(t))
+            o[i] = 0.0;
+        else if (cmo)
+            o[i] = 100.0 * ((gl[0] - gl[1]) / t);
+        else
+            o[i] = 100.0 * (gl[0] / t);
+        if (++i >= n)
+            break;
+        bad |= cb_ta_nf(x[i]);
+        gl = (gl * dp1 + rsi_incr(x[i] - x[i - 1])) / dp;
+    }
+    return (int)(bad >> 63);
+}
+static int rsi_fused(size_t n, const double *const *in, const double *opts, double *const *out)
+{
+    return run_fused(n, in[0], opts, out[0], 0);
+}
+static int cmo_fused(size_t n, const double *const *in, const double *opts, double *const *out)
+{
+    return run_fused(n, in[0], opts, out[0], 1);
+}
+
+CB_TA_DEFINE_FUSED(rsi, .title = "Relative Strength Index", .reference = "TA-Lib TA_RSI (Wilder 1978)",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 14, 2, 100000, 1}},
              .n_outputs = 1, .outputs = {"rsi"})
 
-CB_TA_DEFINE(cmo, .title = "Chande Momentum Oscillator", .reference = "TA-Lib TA_CMO",
+CB_TA_DEFINE_FUSED(cmo, .title = "Chande Momentum Oscillator", .reference = "TA-Lib TA_CMO",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 14, 2, 100000, 1}},
              .n_outputs = 1, .outputs = {"cmo"})

@@ -63,46 +63,58 @@ static void var_update_(void *st, const double *in, double *out)
     double v = var_step(&s->s, in[0], cb_ta_ring_get(&s->ring, st, 0), s->period);
     out[0] = s->stddev ? stddev_of(v, s->nbdev) : v;
 }
-static void var_batch_(size_t n, const double *x, const double *opts, double *o, int stddev)
+/* Batch: var_step's arithmetic with {sum x, sum x^2} in the two lanes of a vector (one
+ * division instruction gives both means), screening the input on the way. */
+static int var_fused_(size_t n, const double *x, const double *opts, double *o, int stddev)
 {
     size_t p = (size_t)cb_ta_iopt(opts, 0);
-    double dp = (double)p, nbdev = stddev ? opts[1] : 1.0;
-    var_sums_t s = {0.0, 0.0};
-    for (size_t i = 0; i + 1 < p; i++)
-        var_warm(&s, x[i]);
-    if (stddev)
-        for (size_t i = p - 1; i < n; i++)
-            o[i] = stddev_of(var_step(&s, x[i], x[i + 1 - p], dp), nbdev);
-    else
-        for (size_t i = p - 1; i < n; i++)
-            o[i] = var_step(&s, x[i], x[i + 1 - p], dp);
+    double fp = (double)p, nbdev = stddev ? opts[1] : 1.0;
+    const cb_ta_v2d dp = {fp, fp};
+    cb_ta_v2d t = {0.0, 0.0};
+    uint64_t bad = 0;
+    for (size_t i = 0; i + 1 < p; i++) {
+        cb_ta_v2d v = {x[i], x[i] * x[i]};
+        bad |= cb_ta_nf(x[i]);
+        t += v;
+    }
+    for (size_t i = p - 1; i < n; i++) {
+        double old = x[i + 1 - p];
+        cb_ta_v2d v = {x[i], x[i] * x[i]}, w = {old, old * old};
+        bad |= cb_ta_nf(x[i]);
+        t += v;
+        cb_ta_v2d m = t / dp;
+        t -= w;
+        double var = m[1] - m[0] * m[0];
+        o[i] = stddev ? stddev_of(var, nbdev) : var;
+    }
+    return (int)(bad >> 63);
 }
 
 static int var_lookback(const double *opts) { return cb_ta_iopt(opts, 0) - 1; }
 #define var_size var_size_
 #define var_update var_update_
 static void var_init(void *st, const double *opts) { var_init_(st, opts, 0); }
-static void var_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+static int var_fused(size_t n, const double *const *in, const double *opts, double *const *out)
 {
-    var_batch_(n, in[0], opts, out[0], 0);
+    return var_fused_(n, in[0], opts, out[0], 0);
 }
 
 #define stddev_lookback var_lookback
 #define stddev_size var_size_
 #define stddev_update var_update_
 static void stddev_init(void *st, const double *opts) { var_init_(st, opts, 1); }
-static void stddev_batch(size_t n, const double *const *in, const double *opts,
-                         double *const *out)
+static int stddev_fused(size_t n, const double *const *in, const double *opts,
+                        double *const *out)
 {
-    var_batch_(n, in[0], opts, out[0], 1);
+    return var_fused_(n, in[0], opts, out[0], 1);
 }
 
-CB_TA_DEFINE(var, .title = "Variance", .reference = "TA-Lib TA_VAR (population variance)",
+CB_TA_DEFINE_FUSED(var, .title = "Variance", .reference = "TA-Lib TA_VAR (population variance)",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 5, 1, 100000, 1}},
              .n_outputs = 1, .outputs = {"var"})
 
-CB_TA_DEFINE(stddev, .title = "Standard Deviation",
+CB_TA_DEFINE_FUSED(stddev, .title = "Standard Deviation",
              .reference = "TA-Lib TA_STDDEV (population standard deviation)",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 2, .opts = {{"period", 5, 2, 100000, 1}, {"nbdev", 1, -3e37, 3e37, 0}},
