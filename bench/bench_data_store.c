@@ -55,32 +55,12 @@ static void csv_import(void *arg)
 
 /* Median CPU seconds (user + system, this process) of `runs` calls: the machine is shared, so
  * wall-clock figures swing with the load; CPU time is what the work costs. */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static bench_stats_t cpu_time(void (*fn)(void *), void *arg, int runs)
 {
-    double t[32];
-    if (runs > 32)
-        runs = 32;
-    fn(arg);
-    for (int i = 0; i < runs; i++) {
-        double t0 = cpu_now();
-        fn(arg);
-        t[i] = cpu_now() - t0;
-    }
-    qsort(t, (size_t)runs, sizeof t[0], cmp_d);
-    bench_stats_t st = {t[runs / 2], t[0], t[runs - 1]};
+    bench_stats_t st = bench_time(fn, arg, 1, runs);
+    st.median = st.cpu_median;
+    st.min = st.cpu_min;
+    st.max = st.cpu_max;
     return st;
 }
 

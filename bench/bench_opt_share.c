@@ -1,7 +1,8 @@
 /* Indicator sharing in the optimizer: a 1,000-combination grid of ema-cross-rsi like
  * bench_optimize's (fast 5..24 x slow 30..128 step 2, all cores) over 100,000 synthetic 1h
- * bars (a tenth of bench_optimize's: the noshare pass over 1,000,000 bars alone takes minutes,
- * and `make bench` must finish in 10), run three ways one after the other on the same machine state:
+ * bars (a tenth of bench_optimize's: the noshare pass over 1,000,000 bars alone takes
+ * minutes, and `make bench` must finish in 10), run three ways one after the other on the
+ * same machine state:
  *   noshare  every combination steps its rules bar by bar and computes its own indicators
  *            (--indicator-cache 0, how the optimizer worked before sharing);
  *   nokeep   whole-history signals per combination, but a budget of 0 keeps no indicator

@@ -23,6 +23,13 @@ double bench_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double bench_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 double bench_peak_rss_mib(void)
 {
     struct rusage ru;
@@ -36,25 +43,33 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Sorts t[0..n) and stores its median, min and max. */
+static void summarise(double *t, int n, double *median, double *min, double *max)
+{
+    qsort(t, (size_t)n, sizeof t[0], cmp_double);
+    *min = t[0];
+    *max = t[n - 1];
+    *median = (n % 2) ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
 bench_stats_t bench_time(void (*fn)(void *), void *arg, int warmup, int runs)
 {
-    bench_stats_t st = {0, 0, 0};
+    bench_stats_t st;
     if (runs < 1)
         runs = 1;
     if (runs > 64)
         runs = 64;
-    double t[64];
+    double t[64], c[64];
     for (int i = 0; i < warmup; i++)
         fn(arg);
     for (int i = 0; i < runs; i++) {
-        double t0 = bench_now();
+        double t0 = bench_now(), c0 = bench_cpu_now();
         fn(arg);
         t[i] = bench_now() - t0;
+        c[i] = bench_cpu_now() - c0;
     }
-    qsort(t, (size_t)runs, sizeof t[0], cmp_double);
-    st.min = t[0];
-    st.max = t[runs - 1];
-    st.median = (runs % 2) ? t[runs / 2] : 0.5 * (t[runs / 2 - 1] + t[runs / 2]);
+    summarise(t, runs, &st.median, &st.min, &st.max);
+    summarise(c, runs, &st.cpu_median, &st.cpu_min, &st.cpu_max);
     return st;
 }
 
@@ -71,8 +86,8 @@ void bench_report(const char *name, double value, const char *unit, double min, 
 
 void bench_curve(const char *curve, double x, bench_stats_t st, int runs)
 {
-    printf("CURVE %s %.10g %.6g min=%.6g max=%.6g runs=%d\n", curve, x, st.median, st.min, st.max,
-           runs);
+    printf("CURVE %s %.10g %.6g min=%.6g max=%.6g runs=%d cpu=%.6g cpu_min=%.6g cpu_max=%.6g\n",
+           curve, x, st.median, st.min, st.max, runs, st.cpu_median, st.cpu_min, st.cpu_max);
     fflush(stdout);
 }
 

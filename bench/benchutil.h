@@ -17,11 +17,16 @@ double bench_now(void);
 /* Peak resident memory of this process in MiB (getrusage). */
 double bench_peak_rss_mib(void);
 
+/* CPU time of this process (all its threads, CLOCK_PROCESS_CPUTIME_ID) in seconds. */
+double bench_cpu_now(void);
+
 typedef struct bench_stats {
-    double median, min, max;
+    double median, min, max;          /* wall clock (CLOCK_MONOTONIC) */
+    double cpu_median, cpu_min, cpu_max; /* CPU time of the process over the same runs */
 } bench_stats_t;
 
-/* Runs fn(arg) `warmup` times untimed, then `runs` times timed; returns seconds per run. */
+/* Runs fn(arg) `warmup` times untimed, then `runs` times timed; returns seconds per run, wall
+ * clock and CPU time (each's median, min and max). */
 bench_stats_t bench_time(void (*fn)(void *), void *arg, int warmup, int runs);
 
 /* Prints one BENCH line. ref_name may be NULL (then ratio is omitted). */
@@ -30,7 +35,8 @@ void bench_report(const char *name, double value, const char *unit, double min, 
 
 /* Prints one point of a scaling curve, collected by scripts/bench into latest.json, fitted and
  * charted (docs/benchmarks/):
- *   CURVE <curve> <x> <median seconds> min=<s> max=<s> runs=<timed runs> */
+ *   CURVE <curve> <x> <median seconds> min=<s> max=<s> runs=<timed runs> cpu=<median CPU s>
+ *         cpu_min=<s> cpu_max=<s> */
 void bench_curve(const char *curve, double x, bench_stats_t st, int runs);
 
 /* ---- The benchmark strategy: bench/ema_cross_rsi.ini on synthetic data --------------------- */

@@ -45,7 +45,8 @@ static bench_stats_t cpu_time(void (*fn)(void *), void *arg, int warmup, int run
         t[i] = cpu_now() - t0;
     }
     qsort(t, (size_t)runs, sizeof t[0], cmp_double);
-    bench_stats_t st = {t[runs / 2], t[0], t[runs - 1]};
+    /* CPU time of this thread: both the wall-clock and the CPU fields */
+    bench_stats_t st = {t[runs / 2], t[0], t[runs - 1], t[runs / 2], t[0], t[runs - 1]};
     return st;
 }
 
