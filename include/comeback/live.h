@@ -187,6 +187,13 @@ int cb_live_position(cb_journal_t *j, const char *pair, const char *base, int64_
 
 /* ---- Starting live trading ---------------------------------------------------------------- */
 
+/* The signed Binance connection live mode and `comeback reconcile` use: keys from key_file
+ * (INI api_key/api_secret or private_key_file, mode 600) or, when key_file is NULL or "", from
+ * COMEBACK_API_KEY / COMEBACK_API_SECRET; api_url NULL or "" = Binance. Returns 0 or the key
+ * loader's / connector's error with diag (never a secret). */
+int cb_live_connect(const char *api_url, const char *key_file, cb_exchange_t **out,
+                    cb_diag_t *diag);
+
 /* Refuses (CB_EAUTH, with a sentence) an account whose key can withdraw funds or cannot trade,
  * as GET /api/v3/account reports them. CB_EUNSUPPORTED when the exchange cannot tell. */
 int cb_live_check_account(cb_exchange_t *ex, cb_diag_t *diag);

@@ -6,6 +6,28 @@
 
 #include "live_int.h"
 
+int cb_live_connect(const char *api_url, const char *key_file, cb_exchange_t **out,
+                    cb_diag_t *diag)
+{
+    *out = NULL;
+    cb_api_keys_t *keys = NULL;
+    int rc = key_file && key_file[0] ? cb_api_keys_load_file(key_file, &keys, diag)
+                                     : cb_api_keys_load_env(&keys, diag);
+    if (rc == CB_ENOENT && !(key_file && key_file[0]))
+        return cb_diag_set(diag, CB_EAUTH, NULL, 0, 0, "key_file",
+                           "live trading needs API keys: set [exchange] key_file, or "
+                           "COMEBACK_API_KEY and COMEBACK_API_SECRET");
+    if (rc)
+        return rc;
+    cb_binance_opts_t bo;
+    memset(&bo, 0, sizeof bo);
+    bo.base_url = api_url && api_url[0] ? api_url : NULL;
+    bo.keys = keys;
+    rc = cb_binance_new(&bo, out, diag);
+    cb_api_keys_free(keys); /* the connector keeps its own copy */
+    return rc;
+}
+
 int cb_live_check_account(cb_exchange_t *ex, cb_diag_t *diag)
 {
     cb_ex_account_t a;
