@@ -205,7 +205,7 @@ static int catch_up_fills(rc_t *c, size_t k, const cb_pair_info_t *p, cb_diag_t 
     }
     cb_ex_fill_t *f = NULL;
     size_t nf = 0;
-    int rc = cb_exchange_my_trades(o->ex, p->pair, since - 1, &f, &nf, diag);
+    int rc = cb_exchange_my_trades(o->ex, p->pair, since - CB_MS_PER_HOUR, &f, &nf, diag);
     if (rc)
         return rc;
     for (size_t i = 0; i < nf && rc == 0; i++) {

@@ -175,9 +175,13 @@ int lv_sync_order(cb_exchange_t *ex, cb_journal_t *j, const cb_pair_info_t *p,
     if (a.qty < eo->executed_qty) {
         cb_ex_fill_t *f = NULL;
         size_t nf = 0;
-        /* the exchange's creation time of the order bounds its fills from below */
-        rc = cb_exchange_my_trades(ex, p->pair, eo->created_ms > 0 ? eo->created_ms - 1 : 0,
-                                   &f, &nf, diag);
+        /* the order's times bound its fills from below; an hour of margin covers a venue
+         * whose clocks disagree by a little (the simulator's runs thousands of times faster
+         * than real time) and costs nothing: fills are matched by order id */
+        int64_t since = eo->created_ms < eo->updated_ms || eo->updated_ms <= 0 ? eo->created_ms
+                                                                               : eo->updated_ms;
+        since = since > CB_MS_PER_HOUR ? since - CB_MS_PER_HOUR : 0;
+        rc = cb_exchange_my_trades(ex, p->pair, since, &f, &nf, diag);
         if (rc)
             return rc;
         rc = lv_record_fills(j, p, f, nf, eo->order_id, coid, n_new);

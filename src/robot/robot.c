@@ -11,6 +11,7 @@
 #include "comeback/backtest.h"
 #include "comeback/engine.h"
 #include "comeback/exchange.h"
+#include "comeback/live.h"
 #include "robot_int.h"
 
 typedef struct pending {
@@ -49,6 +50,7 @@ struct cb_robot {
     char rearm_seen[64];
     int stopping, connected;
     int resend_exit[CB_BT_MAX_PAIRS];
+    int64_t last_recon_ns;          /* live: the last reconciliation with the exchange */
 };
 
 /* ---- logging ---------------------------------------------------------------------------- */
@@ -253,17 +255,75 @@ void cb_robot_free(cb_robot_t *r)
 
 /* The one place the mode chooses the venue. Live mode plugs the exchange venue (module live)
  * in here; the robot only ever talks to cb_venue_t. */
+/* Live: how long an intent the exchange does not know may still arrive (the connector's
+ * receive window plus time in flight). COMEBACK_UNSENT_AFTER_MS shortens it for tests. */
+static int64_t unsent_after_ms(void)
+{
+    const char *e = getenv("COMEBACK_UNSENT_AFTER_MS");
+    long long v = e ? atoll(e) : 0;
+    return v > 0 ? v : 0;
+}
+
+/* Live: the exchange's rounding rules replace [pairs], the account must be able to pay for
+ * the stake, and the engine's cash is the exchange's quote balance. */
+static int make_live_venue(cb_robot_t *r, cb_diag_t *diag)
+{
+    const char *names[CB_ROBOT_MAX_PAIRS];
+    for (size_t k = 0; k < r->n; k++)
+        names[k] = r->cfg.pairs[k];
+    cb_pair_info_t *all = NULL;
+    size_t n_all = 0;
+    int rc = cb_exchange_pairs(r->ex, &all, &n_all, diag);
+    for (size_t k = 0; rc == 0 && k < r->n; k++) {
+        const cb_pair_info_t *p = cb_pair_find(all, n_all, names[k]);
+        if (!p)
+            rc = cb_diag_set(diag, CB_ENOENT, r->cfg.path, 0, 0, "[bot] pairs",
+                             "the exchange does not list the pair %s", names[k]);
+        else if ((rc = cb_live_instrument(p, &r->bt.instruments[k], diag)) == 0)
+            r->pairs[k].instrument = r->bt.instruments[k];
+    }
+    free(all);
+    if (rc)
+        return rc;
+    cb_exchange_venue_opts_t vo;
+    memset(&vo, 0, sizeof vo);
+    vo.ex = r->ex;
+    vo.journal = r->j;
+    vo.pairs = names;
+    vo.n_pairs = r->n;
+    vo.unsent_after_ms = unsent_after_ms();
+    if ((rc = cb_exchange_venue_new(&vo, &r->venue, diag)) != 0)
+        return rc;
+    r->cash = r->venue.ops->quote_balance(r->venue.self);
+    const cb_stake_t *st = &r->bt.cfg.stake;
+    int mot = r->cfg.risk.max_open_trades ? r->cfg.risk.max_open_trades
+                                          : r->bt.cfg.max_open_trades;
+    int64_t need = st->kind == CB_STAKE_QUOTE ? st->amount * (mot > 0 ? mot : 1) : 1;
+    if (st->kind != CB_STAKE_BASE && r->cash < need) {
+        char a[32], b[32], c[32];
+        fx_str(r->cash, a, sizeof a);
+        fx_str(st->kind == CB_STAKE_QUOTE ? st->amount : 0, b, sizeof b);
+        fx_str(need, c, sizeof c);
+        if (st->kind != CB_STAKE_QUOTE)
+            return cb_diag_set(diag, CB_EVALID, r->cfg.path, 0, 0, "[backtest] stake",
+                               "the %s balance is %s: nothing to trade with", r->bt.quote, a);
+        return cb_diag_set(diag, CB_EVALID, r->cfg.path, 0, 0, "[backtest] stake",
+                           "the %s balance %s cannot pay stake %s x max_open_trades %d = %s: "
+                           "lower the stake or max_open_trades, or fund the account",
+                           r->bt.quote, a, b, mot > 0 ? mot : 1, c);
+    }
+    return 0;
+}
+
 static int make_venue(cb_robot_t *r, cb_diag_t *diag)
 {
     switch (r->cfg.mode) {
     case CB_ROBOT_PAPER:
         return robot_paper_venue_new(r->j, r->bt.instruments, r->n, r->cash, &r->bt.cfg.costs,
                                      &r->venue);
-    case CB_ROBOT_LIVE: break;
+    case CB_ROBOT_LIVE: return make_live_venue(r, diag);
     }
-    return cb_diag_set(diag, CB_EUNSUPPORTED, r->cfg.path, 0, 0, NULL,
-                       "live mode is not available yet (the exchange venue, module live, is "
-                       "not built in); run with --mode paper");
+    return CB_EINVAL;
 }
 
 int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
@@ -325,11 +385,18 @@ int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
     }
     if ((rc = cb_journal_kv_set(r->j, "robot.mode", want)) != 0)
         goto fail;
-    cb_binance_opts_t bo;
-    memset(&bo, 0, sizeof bo);
-    bo.base_url = cfg->api_url[0] ? cfg->api_url : NULL;
-    if ((rc = cb_binance_new(&bo, &r->ex, diag)) != 0)
-        goto fail;
+    if (cfg->mode == CB_ROBOT_LIVE) {
+        /* signed, and refused when the key can withdraw */
+        if ((rc = cb_live_connect(cfg->api_url, cfg->key_file, &r->ex, diag)) != 0 ||
+            (rc = cb_live_check_account(r->ex, diag)) != 0)
+            goto fail;
+    } else {
+        cb_binance_opts_t bo;
+        memset(&bo, 0, sizeof bo);
+        bo.base_url = cfg->api_url[0] ? cfg->api_url : NULL;
+        if ((rc = cb_binance_new(&bo, &r->ex, diag)) != 0)
+            goto fail;
+    }
     /* The paper account: its first balance is remembered; the cash now follows from it and
      * every fill journaled since. */
     if (cfg->mode == CB_ROBOT_PAPER) {
@@ -788,6 +855,127 @@ static int restore_paper(cb_robot_t *r, cb_diag_t *diag)
     return 0;
 }
 
+/* Live: the journal against the exchange (live.h). At start every difference stops the
+ * robot; while running, an order still on its way or an exchange that does not answer is
+ * retried at the next minute, anything else stops trading (fail closed). */
+static int live_reconcile(cb_robot_t *r, int at_start, cb_diag_t *diag)
+{
+    const char *names[CB_ROBOT_MAX_PAIRS];
+    for (size_t k = 0; k < r->n; k++)
+        names[k] = r->cfg.pairs[k];
+    cb_reconcile_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.ex = r->ex;
+    o.journal = r->j;
+    o.bot = r->cfg.name;
+    o.pairs = names;
+    o.n_pairs = r->n;
+    o.unsent_after_ms = unsent_after_ms();
+    o.wait_unsent = at_start;
+    r->last_recon_ns = cb_monotonic_ns();
+    cb_reconcile_report_t rep;
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    int rc = cb_reconcile(&o, &rep, &d);
+    if (rc) {
+        char msg[600];
+        cb_diag_format(&d, msg, sizeof msg);
+        if (!at_start) {
+            rlog(r, "warning", json_pack("{s:s}", "message", msg),
+                 "reconciliation could not run (%s): retried in a minute", msg);
+            return 0;
+        }
+        *diag = d;
+        return rc;
+    }
+    size_t fatal = 0;
+    const char *first = NULL;
+    for (size_t i = 0; i < rep.n_diffs; i++) {
+        const cb_recon_diff_t *df = &rep.diffs[i];
+        if (df->resolved)
+            continue;
+        rlog(r, "reconcile",
+             json_pack("{s:s,s:s,s:s}", "kind", cb_recon_kind_name(df->kind), "pair", df->pair,
+                       "message", df->message),
+             "%s: %s", cb_recon_kind_name(df->kind), df->message);
+        if (at_start || df->kind != CB_RECON_UNRESOLVED) {
+            fatal++;
+            if (!first)
+                first = df->message;
+        }
+    }
+    if (at_start || rep.orders_updated || rep.fills_recorded || rep.not_sent)
+        rlog(r, "reconcile",
+             json_pack("{s:I,s:I,s:I,s:I}", "checked", (json_int_t)rep.orders_checked,
+                       "updated", (json_int_t)rep.orders_updated, "not_sent",
+                       (json_int_t)rep.not_sent, "fills", (json_int_t)rep.fills_recorded),
+             "reconciled with the exchange: %zu order%s in flight checked, %zu updated, %zu not "
+             "sent, %zu missed fill%s recorded, %zu difference%s",
+             rep.orders_checked, rep.orders_checked == 1 ? "" : "s", rep.orders_updated,
+             rep.not_sent, rep.fills_recorded, rep.fills_recorded == 1 ? "" : "s", fatal,
+             fatal == 1 ? "" : "s");
+    if (fatal)
+        rc = cb_diag_set(diag, CB_ESTATE, r->cfg.db, 0, 0, NULL,
+                         "the journal and the exchange differ (%zu difference%s): %s; trading "
+                         "stopped until `comeback reconcile %s` resolves it",
+                         fatal, fatal == 1 ? "" : "s", first, r->cfg.path);
+    cb_reconcile_report_free(&rep);
+    return rc;
+}
+
+/* Live, on start: reconcile, cancel what the previous run left open (the exits are placed
+ * afresh), then restore the positions the journal's fills hold. */
+static int restore_live(cb_robot_t *r, cb_diag_t *diag)
+{
+    int rc = live_reconcile(r, 1, diag);
+    if (rc)
+        return rc;
+    const char *names[CB_ROBOT_MAX_PAIRS];
+    for (size_t k = 0; k < r->n; k++)
+        names[k] = r->cfg.pairs[k];
+    size_t n_canceled = 0;
+    if ((rc = cb_live_cancel_open(r->ex, r->j, names, r->n, &n_canceled, diag)) != 0)
+        return rc;
+    if (n_canceled)
+        rlog(r, "restart", json_pack("{s:I}", "canceled", (json_int_t)n_canceled),
+             "%zu order%s left open by the previous run cancelled (exits are placed afresh)",
+             n_canceled, n_canceled == 1 ? "" : "s");
+    for (size_t k = 0; k < r->n; k++) {
+        cb_live_position_t lp;
+        const cb_instrument_t *ins = &r->pairs[k].instrument;
+        if ((rc = cb_live_position_rebuild(r->j, names[k], ins->base, ins->step, &lp)) != 0)
+            return cb_diag_set(diag, rc, r->cfg.db, 0, 0, NULL,
+                               "%s: cannot rebuild the position from the journal", names[k]);
+        if (!lp.open)
+            continue;
+        cb_engine_position_t p;
+        memset(&p, 0, sizeof p);
+        p.qty = lp.qty;
+        p.entry_price = lp.entry_price;
+        p.entry_fee = lp.entry_fee;
+        p.entry_ms = lp.entry_ms;
+        p.signal_ms = lp.entry_ms - r->cfg.tf_ms;
+        char key[64];
+        snprintf(key, sizeof key, "pos.highest.%s", names[k]);
+        if (kv_i64(r->j, key, &p.highest) || p.highest < p.entry_price)
+            p.highest = p.entry_price;
+        if ((rc = cb_engine_restore(r->eng, k, &p)) != 0)
+            return cb_diag_set(diag, rc, r->cfg.db, 0, 0, NULL,
+                               "%s: cannot restore the position held before the restart (%s)",
+                               names[k], cb_strerror(rc));
+        r->entry_counted[k] = p.entry_ms;
+        char a[32], b[32], t1[40];
+        fx_str(lp.qty, a, sizeof a);
+        fx_str(lp.entry_price, b, sizeof b);
+        rlog(r, "restored",
+             json_pack("{s:s,s:s,s:s}", "pair", names[k], "quantity", a, "entry_price", b),
+             "%s: position held before the restart restored: %s at %s (entered %s); exits "
+             "placed again",
+             names[k], a, b, cb_time_format(p.entry_ms, t1, sizeof t1));
+    }
+    return 0;
+}
+
 int cb_robot_run(cb_robot_t *r, cb_diag_t *diag)
 {
     int rc;
@@ -836,8 +1024,12 @@ int cb_robot_run(cb_robot_t *r, cb_diag_t *diag)
     if (cb_journal_kv_get(r->j, "risk.state", rs, sizeof rs) != 0 ||
         cb_risk_state_parse(rs, &r->risk) != 0)
         cb_risk_state_init(&r->risk, r->clock_server, r->cash);
-    if (cb_journal_begin(r->j) == 0) {
-        rc = r->cfg.mode == CB_ROBOT_PAPER ? restore_paper(r, diag) : 0;
+    if (r->cfg.mode == CB_ROBOT_LIVE) {
+        /* no enclosing transaction: every intent must be on disk before its order is sent */
+        if ((rc = restore_live(r, diag)) != 0)
+            return rc;
+    } else if (cb_journal_begin(r->j) == 0) {
+        rc = restore_paper(r, diag);
         if (rc) {
             cb_journal_rollback(r->j);
             return rc;
@@ -894,6 +1086,10 @@ int cb_robot_run(cb_robot_t *r, cb_diag_t *diag)
             poll_controls(r);
         }
         if ((rc = poll_venue(r, diag)) != 0)
+            break;
+        if (r->cfg.mode == CB_ROBOT_LIVE &&
+            cb_monotonic_ns() - r->last_recon_ns > INT64_C(60000000000) &&
+            (rc = live_reconcile(r, 0, diag)) != 0)
             break;
         poll_controls(r);
         if (stepped || cb_monotonic_ns() - r->last_status_ns > INT64_C(1000000000))
