@@ -78,8 +78,10 @@ typedef struct cb_robot_opts {
 typedef struct cb_robot cb_robot_t;
 
 /* Prepares a robot: the strategy, the journal, the venue for the mode, the exchange
- * connection. Nothing is traded yet. Live mode needs module live; without it CB_EUNSUPPORTED
- * with a sentence. Returns 0 or an error with diag. */
+ * connection. Nothing is traded yet. Live mode (live.h): a signed connection from key_file or
+ * the environment, refused (CB_EAUTH) when the key can withdraw, the exchange's rounding rules
+ * for the pairs, and a quote balance that pays stake x max_open_trades (CB_EVALID otherwise).
+ * Returns 0 or an error with diag. */
 int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
                  const cb_robot_opts_t *opts, cb_robot_t **out, cb_diag_t *diag);
 /* Runs until *opts->stop is set or a `comeback stop` request arrives (returns 0), or a fatal
