@@ -255,6 +255,45 @@ static void test_account_drops(void **state)
     fx_stop(&f);
 }
 
+/* Partial fills and an OCO seen through the account stream: PARTIALLY_FILLED trades, then
+ * FILLED; one OCO leg FILLED and the other EXPIRED. */
+static void test_account_partial_and_oco(void **state)
+{
+    (void)state;
+    fx_t f;
+    cb_sim_opts_t so = {.max_fill_fraction = 0.02, .balance = "1000000 USDT, 5 BTC"};
+    fx_start_with(&f, &so, NULL);
+    acct_t a;
+    cb_ex_stream_t *st = open_account(&f, NULL, &a);
+    POLL_UNTIL(st, a.connects, 3000);
+    int64_t last = px2(f.s->close[99]);
+    place(&f, "part-1", CB_EX_BUY, CB_EX_ORDER_LIMIT, 20000, last + 50000);
+    known_t *k = known_of(&a, "part-1");
+    POLL_UNTIL(st, k->trades == 1, 3000);
+    assert_int_equal(k->status, CB_EX_STATUS_PARTIALLY_FILLED);
+    assert_int_equal(k->executed, 7000);
+    cb_sim_advance(f.sim, 3);
+    POLL_UNTIL(st, k->status == CB_EX_STATUS_FILLED, 3000);
+    assert_int_equal(k->status, CB_EX_STATUS_FILLED);
+    assert_int_equal(k->trades, 3);
+    /* An OCO: its limit leg trades through at the next close, the stop leg expires. */
+    int64_t hi = px2(f.s->high[103]) - 1;
+    cb_ex_oco_req_t r = {.pair = "BTC/USDT", .list_client_id = "ev-oco",
+                         .limit_client_order_id = "ev-oco-tp", .stop_client_order_id = "ev-oco-sl",
+                         .side = CB_EX_SELL, .qty = 1000, .limit_price = hi,
+                         .stop_price = last / 2};
+    cb_ex_oco_t l;
+    cb_diag_t d;
+    check_ok(cb_exchange_place_oco(f.ex, &r, &l, &d), &d);
+    cb_sim_advance(f.sim, 1);
+    known_t *tp = known_of(&a, "ev-oco-tp"), *sl = known_of(&a, "ev-oco-sl");
+    POLL_UNTIL(st, tp->status == CB_EX_STATUS_FILLED && sl->status == CB_EX_STATUS_EXPIRED, 3000);
+    assert_int_equal(tp->status, CB_EX_STATUS_FILLED);
+    assert_int_equal(sl->status, CB_EX_STATUS_EXPIRED);
+    cb_ex_stream_close(st);
+    fx_stop(&f);
+}
+
 /* The simulator's answers to WebSocket API requests, good and malformed, word for word. */
 static void expect_reply(fx_t *f, int64_t *sub, const char *req, const char *want)
 {
@@ -334,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_account_events),
         cmocka_unit_test(test_account_refused),
         cmocka_unit_test(test_account_drops),
+        cmocka_unit_test(test_account_partial_and_oco),
         cmocka_unit_test(test_ws_api_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
