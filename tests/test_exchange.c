@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -650,6 +651,9 @@ static void test_key_types(void **state)
         }
         assert_int_equal(r, 0);
         assert_int_equal(cb_api_keys_type(k), t == 0 ? CB_API_KEY_ED25519 : CB_API_KEY_RSA);
+        /* the private key sits in OpenSSL's secure heap (left out of core dumps) */
+        if (CRYPTO_secure_malloc_initialized())
+            assert_true(CRYPTO_secure_used() > 0);
         assert_string_equal(cb_api_keys_secret(k), "");
         assert_int_equal(cb_api_keys_sign(k, payload, strlen(payload), sig, sizeof sig), 0);
         assert_int_equal(strlen(sig), t == 0 ? 88 : 344);

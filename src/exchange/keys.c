@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <pthread.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -83,10 +84,21 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
     return 0; /* never prompt: an encrypted key simply fails to load */
 }
 
+/* OpenSSL's secure heap (locked, excluded from core dumps) for the private halves of Ed25519
+ * and RSA keys, like MADV_DONTDUMP for HMAC secrets. Without it (mlock refused) keys live on
+ * the ordinary heap. */
+static pthread_once_t secure_once = PTHREAD_ONCE_INIT;
+static void secure_heap_init(void)
+{
+    if (!CRYPTO_secure_malloc_initialized())
+        (void)CRYPTO_secure_malloc_init(1 << 20, 32); /* 1 MiB: TLS uses it too */
+}
+
 /* PEM text -> k->pkey (private first, then public). Returns 0 or CB_EINVAL with diag. */
 static int load_pem(cb_api_keys_t *k, const char *pem, size_t len, const char *file,
                     cb_diag_t *diag)
 {
+    pthread_once(&secure_once, secure_heap_init);
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     if (!bio)
         return cb_diag_set(diag, CB_ENOMEM, file, 0, 0, NULL, NULL);
