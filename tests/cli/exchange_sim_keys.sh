@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # comeback exchange-sim with an Ed25519 API key, made and used the way docs/exchange.md tells
 # users (openssl genpkey; the simulator holds only the public key), signed requests from
-# openssl and curl, and a partial fill (--max-fill-fraction) of a quote-sized market order.
+# openssl and curl, a partial fill (--max-fill-fraction) of a quote-sized market order, and
+# malformed quoteOrderQty, timeInForce and OCO requests answered with Binance's words.
 set -euo pipefail
 BIN=${COMEBACK_BIN:?}
 FIX=${COMEBACK_FIXTURES:?}/exchange
@@ -68,6 +69,34 @@ $C "$URL/api/v3/exchangeInfo?symbol=BTCUSDT" | python3 -c '
 import json,sys
 s=json.load(sys.stdin)["symbols"][0]
 assert s["quoteOrderQtyMarketAllowed"] is True and s["ocoAllowed"] is True, s'
+
+# The new parameters, malformed: Binance's codes and words.
+post() { $C -X POST -H "X-MBX-APIKEY: $KEY" --data "$1&signature=$(sign "$1")" "$URL$2"; }
+expect() {
+  local got
+  got=$(post "$1&recvWindow=5000&timestamp=$now" "$2")
+  [ "$got" = "$3" ] || { echo "FAIL: $1 -> $got (want $3)"; exit 1; }
+}
+O=/api/v3/order
+L=/api/v3/orderList/oco
+expect "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=40000&quoteOrderQty=10" $O \
+  '{"code":-1106,"msg":"Parameter '"'"'quoteOrderQty'"'"' sent when not required."}'
+expect "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.001&quoteOrderQty=10" $O \
+  '{"code":-1106,"msg":"Parameter '"'"'quantity'"'"' sent when not required."}'
+expect "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.001&price=40000&timeInForce=GTD" $O \
+  '{"code":-1115,"msg":"Invalid timeInForce."}'
+expect "symbol=BTCUSDT&side=BUY&type=LIMIT_MAKER&quantity=0.001&price=40000" $O \
+  '{"code":-1116,"msg":"Invalid orderType."}'
+oco="symbol=BTCUSDT&side=SELL&quantity=0.0001&aboveType=LIMIT_MAKER&abovePrice=60000"
+expect "$oco" $L \
+  '{"code":-1102,"msg":"Mandatory parameter '"'"'belowType'"'"' was not sent, was empty/null, or malformed."}'
+expect "$oco&belowType=MARKET" $L '{"code":-1116,"msg":"Invalid orderType."}'
+expect "$oco&belowType=STOP_LOSS_LIMIT&belowStopPrice=30000&belowPrice=29000" $L \
+  '{"code":-1102,"msg":"Mandatory parameter '"'"'belowTimeInForce'"'"' was not sent, was empty/null, or malformed."}'
+expect "symbol=BTCUSDT&side=SELL&quantity=0.001&aboveType=LIMIT_MAKER&abovePrice=30000&belowType=STOP_LOSS&belowStopPrice=20000" $L \
+  '{"code":-2010,"msg":"Order would immediately match and take."}'
+r=$($C -X DELETE -H "X-MBX-APIKEY: $KEY" "$URL/api/v3/orderList?symbol=BTCUSDT&listClientOrderId=nope&recvWindow=5000&timestamp=$now&signature=$(sign "symbol=BTCUSDT&listClientOrderId=nope&recvWindow=5000&timestamp=$now")")
+[ "$r" = '{"code":-2011,"msg":"Order list does not exist."}' ] || { echo "FAIL: $r"; exit 1; }
 
 kill -TERM "$pid"
 wait "$pid"
