@@ -325,7 +325,9 @@ void cb_exchange_free(cb_exchange_t *ex);
 /* Checks an order against the pair's filters after rounding price to the tick (nearest) and
  * quantity down to the step; writes the rounded order to *out. Returns 0 or CB_EVALID with a
  * sentence naming the filter ("quantity 0.00001 is below the minimum 0.0001 of BTC/USDT").
- * `ref_price` (price_scale) is used for the notional of market orders; 0 skips that check. */
+ * `ref_price` (price_scale) is used for the notional of market orders; 0 skips that check.
+ * A quote-sized market order (quote_qty > 0, qty 0) is checked against the minimum notional
+ * only; IOC/FOK on anything but LIMIT is CB_EINVAL. */
 int cb_ex_order_prepare(const cb_pair_info_t *p, const cb_ex_order_req_t *req, int64_t ref_price,
                      cb_ex_order_req_t *out, cb_diag_t *diag);
 
