@@ -456,10 +456,10 @@ static void on_tick(lws_sorted_usec_list_t *sul)
         for (; w->emitted[mi] < closed; w->emitted[mi]++)
             emit_candle(sim, w, mi, w->emitted[mi]);
     }
-    pthread_mutex_unlock(&sim->mu);
     for (ws_sess_t *se = w->sessions; se; se = se->next)
         if (se->qt != se->qh || se->drop)
             lws_callback_on_writable(se->wsi);
+    pthread_mutex_unlock(&sim->mu);
     if (!w->stop)
         lws_sul_schedule(w->ctx, 0, &w->tick, on_tick, 50 * LWS_US_PER_MS);
 }
@@ -511,15 +511,17 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return 0;
     }
     case LWS_CALLBACK_SERVER_WRITEABLE: {
-        if (se->drop) {
+        /* Account events are queued (and drops decided) by the HTTP threads too: look under
+         * the lock. */
+        pthread_mutex_lock(&sim->mu);
+        int drop = se->drop;
+        char *m = drop || se->qh == se->qt ? NULL : se->q[se->qh++ % WS_QUEUE];
+        int more = se->qh != se->qt;
+        pthread_mutex_unlock(&sim->mu);
+        if (drop) {
             sim_log(sim, "websocket dropped (fault)");
             return -1;
         }
-        /* Account events are queued by the HTTP threads too: pop under the lock. */
-        pthread_mutex_lock(&sim->mu);
-        char *m = se->qh == se->qt ? NULL : se->q[se->qh++ % WS_QUEUE];
-        int more = se->qh != se->qt;
-        pthread_mutex_unlock(&sim->mu);
         if (!m)
             return 0;
         size_t n = strlen(m);
