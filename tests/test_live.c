@@ -336,21 +336,29 @@ static void test_market_buy_sell(void **state)
     assert_int_equal(jo.status, CB_OS_FILLED);
     assert_string_equal(jo.reason, "entry");
     assert_string_equal(jo.type, "market");
-    /* sell the position: floored to the step, the rest stays as dust */
-    cb_order_t s = {.id = 2, .side = CB_SELL, .type = CB_ORDER_MARKET, .qty = fl->qty,
-                    .ref_price = px, .tag = 2};
+    /* a stop already passed by the price (above it) is refused by the exchange ("would
+     * trigger immediately"): it sells at market at once */
+    cb_order_t s = {.id = 2, .side = CB_SELL, .type = CB_ORDER_STOP_MARKET, .qty = fl->qty,
+                    .stop_price = px + fxv(100), .ref_price = px, .tag = 3};
     assert_int_equal(f.v.ops->submit(f.v.self, &s, &why), 0);
     poll_until(&f, 2);
     assert_int_equal(f.ev[1].type, CB_EV_FILL);
     assert_int_equal(f.ev[1].fill.qty, fl->qty / 1000 * 1000);
     assert_int_equal(sim_balance(&f, "BTC"), fl->qty % 1000);
+    assert_int_equal(cb_journal_order_get(f.j, "cb-t1-2", &jo), 0);
+    assert_string_equal(jo.type, "stop_loss");
+    assert_int_equal(jo.status, CB_OS_REJECTED);
+    assert_int_equal(cb_journal_order_get(f.j, "cb-t1-3", &jo), 0);
+    assert_string_equal(jo.type, "market");
+    assert_string_equal(jo.reason, "stoploss");
+    assert_int_equal(jo.status, CB_OS_FILLED);
     check_sim_matches_journal(&f);
     /* a refusal is immediate and journaled as rejected */
     cb_order_t big = {.id = 3, .side = CB_SELL, .type = CB_ORDER_MARKET, .qty = 5 * CB_FX_ONE,
                       .ref_price = px, .tag = 2};
     assert_int_equal(f.v.ops->submit(f.v.self, &big, &why), CB_EREJECTED);
     assert_int_equal(why, CB_REJECT_BALANCE);
-    assert_int_equal(cb_journal_order_get(f.j, "cb-t1-3", &jo), 0);
+    assert_int_equal(cb_journal_order_get(f.j, "cb-t1-4", &jo), 0);
     assert_int_equal(jo.status, CB_OS_REJECTED);
     fx_stop(&f);
 }

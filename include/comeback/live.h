@@ -64,7 +64,9 @@ typedef struct cb_exchange_venue_opts {
  *   the quantity at its price; the commission comes out of the coins bought). Sell quantities are floored to the step: the
  *   remainder (less than one step) stays on the account as dust.
  * - Stops: STOP_MARKET -> STOP_LOSS and STOP_LIMIT -> STOP_LOSS_LIMIT, resting on the
- *   exchange. amend = cancel + place under a new client order id.
+ *   exchange. amend = cancel + place under a new client order id. A stop the exchange
+ *   refuses because the price is already beyond it ("would trigger immediately") is sent as a
+ *   MARKET sell at once, under the same engine order.
  * - Take-profit (a LIMIT sell with an oco partner): kept LOCALLY, because Binance spot cannot
  *   hold a second sell order for coins the stop already locks. When a closed candle's high
  *   reaches it (on_bar), the stop is cancelled on the exchange and a MARKET sell is sent; if

@@ -17,6 +17,7 @@ typedef struct lv_order {
     int done;                /* its final event is queued */
     int cancel_wanted, expire_wanted;
     int amending;            /* cancelling to re-place: its cancel is not final */
+    int stop_passed;         /* a stop refused because the price is already beyond it */
     char coid[48];
     int64_t sent_ms;         /* wall clock of the intent */
     cb_order_status_t st;    /* the journal's status */
@@ -290,6 +291,8 @@ static int send_order(lv_t *v, lv_order_t *x, cb_ex_order_type_t type, const cha
     }
     free(fills);
     if (lv_definitive(rc)) {
+        if (strstr(d.msg, "would trigger immediately"))
+            x->stop_passed = 1;
         cb_journal_order_update(v->opts.journal, x->coid, NULL, CB_OS_REJECTED, 0, now(v));
         x->st = CB_OS_REJECTED;
         x->on_exchange = 0;
@@ -358,6 +361,11 @@ static int v_submit(void *self, const cb_order_t *order, cb_reject_t *reason)
     }
     v->n++;
     int rc = send_order(v, x, type, reason_of(order), reason);
+    if (rc == CB_EREJECTED && x->stop_passed) {
+        /* the price is already beyond the stop: the stop's job is to sell now */
+        x->stop_passed = 0;
+        rc = send_order(v, x, CB_EX_ORDER_MARKET, "stoploss", reason);
+    }
     if (rc) {
         v->n--; /* refused: the engine hears it from the return value, not an event */
         return rc == CB_EREJECTED ? rc : (*reason = CB_REJECT_INVALID, CB_EREJECTED);
@@ -433,6 +441,10 @@ static int v_amend(void *self, uint64_t order_id, int64_t stop_price, int64_t li
     rc = send_order(v, x, x->o.type == CB_ORDER_STOP_LIMIT ? CB_EX_ORDER_STOP_LOSS_LIMIT
                                                            : CB_EX_ORDER_STOP_LOSS,
                     "stoploss", &why);
+    if (rc == CB_EREJECTED && x->stop_passed) {
+        x->stop_passed = 0;
+        rc = send_order(v, x, CB_EX_ORDER_MARKET, "stoploss", &why);
+    }
     if (rc)
         queue_simple(v, x, CB_EV_REJECTED, why);
     return 0;
