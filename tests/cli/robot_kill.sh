@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The live robot against `comeback exchange-sim` on loopback, killed with SIGKILL at 20 random
-# moments (seeded), including right after an order intent was journaled (the test hook
+# moments (seeded: a third while trading, a third anywhere including start-up, a third right
+# after an order intent was journaled), including right after an order intent was journaled (the test hook
 # COMEBACK_TEST_PAUSE_AFTER_INTENT_MS holds it there) and while the simulator holds an
 # accepted order's answer (lost=1:700: every order's answer arrives 0.7 s late), restarted each
 # time. At the end the simulator's record (GET /sim/v1/state) and the journal must agree: the
 # same orders with the same status, no client order id twice, every fill once, position =
-# balance; `comeback reconcile` finds nothing. Then the same with the simulator's fault
-# injection (5xx, 429 bursts, delays, lost answers).
+# balance; `comeback reconcile` finds nothing. Then the same (8 kills, to stay within a minute)
+# with the simulator's fault injection (5xx, 429 bursts, delays, lost answers).
 set -euo pipefail
 BIN=${COMEBACK_BIN:?}
 FIX=${COMEBACK_FIXTURES:?}/live
@@ -29,12 +30,11 @@ cd "$tmp"
   --start-price 40000 --out btc.csv >/dev/null
 printf 'api_key = killTestKey0123456789\napi_secret = killTestSecret0123456789abcdef\n' > keys.ini
 chmod 600 keys.ini
-# an intent the exchange has not seen 2.5 s after it was written cannot arrive any more on
+# an intent the exchange has not seen 1.5 s after it was written cannot arrive any more on
 # loopback (the simulator's delays are shorter): it is then declared not sent
-export COMEBACK_UNSENT_AFTER_MS=2500
+export COMEBACK_UNSENT_AFTER_MS=1500
 export COMEBACK_TEST_PAUSE_AFTER_INTENT_MS=150
 RANDOM=${KILL_SEED:-7}
-KILLS=${KILLS:-20}
 
 in_flight() { # an order written but not yet answered in the journal (sqlite3 is fast to start)
   [ -n "$SQLITE" ] || return 1
@@ -43,6 +43,12 @@ in_flight() { # an order written but not yet answered in the journal (sqlite3 is
     -gt 0 ] 2>/dev/null
 }
 SQLITE=$(command -v sqlite3 || true)
+connected() { # waits until this run's robot trades (its market stream is connected)
+  for _ in $(seq 100); do
+    [ "$(grep -c "market stream connected" run.err || true)" -gt "$1" ] && return 0
+    sleep 0.05
+  done
+}
 
 # A trade made by hand beside the robot (a signed market buy): reconcile reports the balance
 # difference (exit 1), the robot refuses to start, `reconcile --adopt` resolves it.
@@ -73,10 +79,12 @@ PY
     fail "a difference remains after --adopt"
 }
 
-run_pass() { # $1 = name, $2 = fault spec
+run_pass() { # $1 = name, $2 = fault spec, $3 = kills
   pass=$1
+  KILLS=$3
   mkdir "$pass"; cd "$pass"
   cp ../btc.csv ../keys.ini .
+  : > run.err
   "$BIN" exchange-sim --data BTC/USDT=btc.csv --listen 127.0.0.1:0 --port-file port \
     --speed 6 --start 2024-01-15 --key-file keys.ini --faults "$2" --quiet 2> sim.log &
   sim=$!
@@ -87,14 +95,18 @@ run_pass() { # $1 = name, $2 = fault spec
   sed "s/@API@/$api/; s/@WS@/$ws/; s#@KEYS@#keys.ini#" "$FIX/bot.ini" > bot.ini
   local db=kill.live.sqlite k targeted=0
   for k in $(seq "$KILLS"); do
+    seen=$(grep -c "market stream connected" run.err || true)
     "$BIN" run bot.ini --mode live --yes 2>> run.err &
     bot=$!
-    if [ $((k % 3)) = 0 ]; then
-      # right after an intent was journaled, before (or while) it is sent
-      for _ in $(seq 60); do in_flight "$db" && { targeted=$((targeted + 1)); break; }; sleep 0.03; done
-    else
-      sleep "$(printf '0.%03d' $((300 + RANDOM % 700)))"
-    fi
+    case $((k % 3)) in
+    0) # right after an intent was journaled, before (or while) it is sent
+       connected "$seen"
+       for _ in $(seq 60); do in_flight "$db" && { targeted=$((targeted + 1)); break; }; sleep 0.03; done ;;
+    1) # while trading
+       connected "$seen"; sleep "$(printf '0.%03d' $((100 + RANDOM % 700)))" ;;
+    2) # anywhere, start-up (reconciliation, restore) included
+       sleep "$(printf '0.%03d' $((300 + RANDOM % 700)))" ;;
+    esac
     kill -0 "$bot" 2>/dev/null || fail "the robot died on its own (run $k)"
     kill -9 "$bot"; wait "$bot" 2>/dev/null || true; bot=
   done
@@ -117,6 +129,6 @@ run_pass() { # $1 = name, $2 = fault spec
   cd ..
 }
 
-run_pass plain "seed=3,lost=1:700"
-run_pass faults "seed=5,5xx=0.05,429=0.03:2,delay=0.1:200,lost=0.1:1200"
+run_pass plain "seed=3,lost=1:700" "${KILLS:-20}"
+run_pass faults "seed=5,5xx=0.05,429=0.03:2,delay=0.1:200,lost=0.1:1200" "${FAULT_KILLS:-8}"
 echo ok
