@@ -818,6 +818,28 @@ static void test_reconcile_differences(void **state)
     recon(&f, CB_RECON_CHECK, &r);
     assert_int_equal(r.n_diffs, 0);
     cb_reconcile_report_free(&r);
+    /* a journal order the exchange does not know */
+    cb_journal_order_t lost = {.pair = "BTC/USDT", .side = "sell", .type = "stop_loss",
+                               .reason = "stoploss", .price_scale = 2, .qty_scale = 5,
+                               .quantity = 100, .stop_price = 3000000,
+                               .created_ms = test_now(NULL)};
+    assert_int_equal(cb_journal_order_intent(f.j, &lost), 0);
+    assert_int_equal(cb_journal_order_update(f.j, lost.client_order_id, "999", CB_OS_NEW, 0,
+                                             test_now(NULL)),
+                     0);
+    recon(&f, CB_RECON_CHECK, &r);
+    assert_int_equal(r.n_open, 1);
+    assert_int_equal(r.diffs[0].kind, CB_RECON_MISSING_ORDER);
+    assert_string_equal(r.diffs[0].message,
+                        "order cb-t1-1 is new in the journal but the exchange does not know it; "
+                        "check the account's order history, then `comeback reconcile --adopt` "
+                        "marks it expired");
+    cb_reconcile_report_free(&r);
+    recon(&f, CB_RECON_ADOPT, &r);
+    assert_int_equal(r.n_open, 0);
+    cb_reconcile_report_free(&r);
+    assert_int_equal(cb_journal_order_get(f.j, lost.client_order_id, &lost), 0);
+    assert_int_equal(lost.status, CB_OS_EXPIRED);
     /* another unknown order: adopted into the journal */
     place_direct(&f, "cb-t1-78", CB_EX_BUY, CB_EX_ORDER_LIMIT, 1000, 3000000);
     recon(&f, CB_RECON_ADOPT, &r);

@@ -925,11 +925,36 @@ static int live_reconcile(cb_robot_t *r, int at_start, cb_diag_t *diag)
 
 /* Live, on start: reconcile, cancel what the previous run left open (the exits are placed
  * afresh), then restore the positions the journal's fills hold. */
+typedef struct exits_in_flight {
+    char coid[CB_ROBOT_MAX_PAIRS][48];
+    cb_robot_t *r;
+} exits_in_flight_t;
+
+static int note_exit(const cb_journal_order_t *o, void *ctx)
+{
+    exits_in_flight_t *x = ctx;
+    int k = pair_index(x->r, o->pair);
+    if (k >= 0 && !strcmp(o->reason, "exit"))
+        snprintf(x->coid[k], sizeof x->coid[k], "%s", o->client_order_id);
+    return 0;
+}
+
 static int restore_live(cb_robot_t *r, cb_diag_t *diag)
 {
+    /* an exit whose intent was written but never reached the exchange is decided again */
+    exits_in_flight_t ex;
+    memset(&ex, 0, sizeof ex);
+    ex.r = r;
+    cb_journal_orders(r->j, 1, note_exit, &ex);
     int rc = live_reconcile(r, 1, diag);
     if (rc)
         return rc;
+    for (size_t k = 0; k < r->n; k++) {
+        cb_journal_order_t o;
+        if (ex.coid[k][0] && cb_journal_order_get(r->j, ex.coid[k], &o) == 0 &&
+            o.status == CB_OS_REJECTED && o.executed_quantity == 0)
+            r->resend_exit[k] = 1;
+    }
     const char *names[CB_ROBOT_MAX_PAIRS];
     for (size_t k = 0; k < r->n; k++)
         names[k] = r->cfg.pairs[k];
@@ -972,6 +997,10 @@ static int restore_live(cb_robot_t *r, cb_diag_t *diag)
              "%s: position held before the restart restored: %s at %s (entered %s); exits "
              "placed again",
              names[k], a, b, cb_time_format(p.entry_ms, t1, sizeof t1));
+        if (r->resend_exit[k] && cb_engine_force_exit(r->eng, k, r->last_bar_ms) == 0)
+            rlog(r, "exit", json_pack("{s:s}", "pair", names[k]),
+                 "%s: the exit decided before the restart never reached the exchange: sent "
+                 "again", names[k]);
     }
     return 0;
 }
