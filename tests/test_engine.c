@@ -517,6 +517,54 @@ static void test_rejections(void **state)
     }
 }
 
+/* An exit refused by the venue keeps the position protected. Min notional 90, 1 BTC, stop-loss
+ * 5%, take-profit 30%: entry at bar 1's open 100 (notional 100), stop 95, target 130. The exit
+ * signal on bar 1 cancels both and sends a market sell; bar 2 opens at 89, so the sell would
+ * be 89 < 90: refused when it would fill (counted in rejected_exits). The stop (95) and the
+ * target (130) go back after bar 2; bar 3 trades down through 95: stopped out at 95, pnl -5.
+ * Without them the position would have been held to the end (settled at 94). */
+static void test_refused_exit_keeps_protection(void **state)
+{
+    (void)state;
+    cb_instrument_t ins = ins_cents();
+    ins.min_notional = FX(90);
+    cb_engine_config_t cfg = base_cfg();
+    cfg.stop_loss = 0.05;
+    cfg.take_profit = 0.30;
+    bar_row_t b[] = {{100, 100, 100, 100}, {100, 101, 99, 100}, {89, 99, 88, 98},
+                     {98, 99, 93, 94},     {94, 95, 93, 94}};
+    script_t sc = {"EX", NULL, 0, 0, 0};
+    /* bar by bar, to see the orders resting after bar 2 */
+    cb_series_t *s = mk_series(b, 5, DAY_MS);
+    cb_engine_pair_t p = {s, ins, &script_strategy, &sc};
+    cb_engine_t *e;
+    cb_diag_t d;
+    assert_int_equal(cb_engine_open(&cfg, &p, 1, &e, &d), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(cb_engine_step(e, cb_engine_next_time(e), &d), 0);
+    cb_engine_position_t pos;
+    assert_int_equal(cb_engine_position(e, 0, &pos), 0);
+    assert_int_equal(pos.open, 1);
+    assert_int_equal(pos.exit_pending, 0);
+    assert_int_equal(pos.stop_level, FX(95));
+    assert_int_equal(pos.tp_level, FX(130));
+    assert_int_equal(cb_engine_progress(e)->rejected_exits, 1);
+    cb_engine_free(e);
+    cb_series_free(s);
+    /* the whole run */
+    cb_engine_result_t r;
+    script_t sc2 = {"EX", NULL, 0, 0, 0};
+    run1(b, 5, &sc2, &cfg, &ins, &r, NULL);
+    assert_int_equal(r.rejected_exits, 1);
+    assert_int_equal(r.n_trades, 1);
+    assert_int_equal(r.trades[0].exit_reason, CB_EXIT_STOP_LOSS);
+    assert_int_equal(r.trades[0].exit_time_ms, T0 + 3 * DAY_MS);
+    assert_int_equal(r.trades[0].exit_price, FX(95));
+    assert_int_equal(r.trades[0].pnl, FX(-5));
+    assert_int_equal(r.final_balance, FX(9995));
+    cb_engine_result_free(&r);
+}
+
 static void test_end_of_data(void **state)
 {
     (void)state;
@@ -695,6 +743,7 @@ int main(void)
         cmocka_unit_test(test_rejections),    cmocka_unit_test(test_end_of_data),
         cmocka_unit_test(test_sizing),        cmocka_unit_test(test_multi_pair),
         cmocka_unit_test(test_drawdown),      cmocka_unit_test(test_window_and_warmup),
+        cmocka_unit_test(test_refused_exit_keeps_protection),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

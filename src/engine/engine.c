@@ -35,6 +35,7 @@ typedef struct pstate {
     double lo, hi;            /* excursion extremes while held */
     double last_close;
     int started;
+    int reprotect;            /* an exit was refused inside a venue bar: protect again after it */
     size_t stride, sample_k;
     size_t samples_cap;
 } pstate_t;
@@ -48,6 +49,7 @@ struct cb_engine {
     int finished;
     cb_venue_t venue;
     int own_venue;
+    int in_venue_bar;         /* inside the venue's on_bar (events arrive mid-bar) */
     pstate_t *ps;
     size_t n;
     int64_t cash;
@@ -203,6 +205,22 @@ static void place_stop(engine_t *e, pstate_t *p, int64_t level)
         e->r->rejected_exits++;
 }
 
+static void place_tp(engine_t *e, pstate_t *p)
+{
+    cb_order_t o = {0};
+    o.oco = p->oco;
+    o.side = CB_SELL;
+    o.type = CB_ORDER_LIMIT;
+    o.qty = p->qty;
+    o.limit_price = p->tp_level;
+    o.tag = TAG_TP;
+    o.created_ms = p->entry_ms;
+    if (submit(e, p, &o, NULL) == 0)
+        p->tp_id = o.id;
+    else
+        e->r->rejected_exits++;
+}
+
 static void place_exits(engine_t *e, pstate_t *p)
 {
     const cb_engine_config_t *c = e->cfg;
@@ -218,19 +236,22 @@ static void place_exits(engine_t *e, pstate_t *p)
             level_up(cb_fx_to_double(p->entry_price) * (1.0 + c->take_profit),
                      p->src->instrument.tick);
         p->tp_d = cb_fx_to_double(p->tp_level);
-        cb_order_t o = {0};
-        o.oco = p->oco;
-        o.side = CB_SELL;
-        o.type = CB_ORDER_LIMIT;
-        o.qty = p->qty;
-        o.limit_price = p->tp_level;
-        o.tag = TAG_TP;
-        o.created_ms = p->entry_ms;
-        if (submit(e, p, &o, NULL) == 0)
-            p->tp_id = o.id;
-        else
-            e->r->rejected_exits++;
+        place_tp(e, p);
     }
+}
+
+/* An exit order was refused (at once or when it would have filled) after the position's
+ * protective orders were cancelled for it: put them back at their current levels (the
+ * trailing stop keeps its highest), so the position is never left unprotected. */
+static void protect_again(engine_t *e, pstate_t *p)
+{
+    p->reprotect = 0;
+    if (!p->in_pos || p->exit_id)
+        return;
+    if (!p->stop_id && p->stop_level > 0)
+        place_stop(e, p, p->stop_level);
+    if (!p->tp_id && p->tp_level > 0 && e->cfg->take_profit > 0)
+        place_tp(e, p);
 }
 
 /* After a bar closes with the position still open: raise the trailing stop if it moved. */
@@ -353,6 +374,14 @@ static void on_event(void *ctx, const cb_venue_event_t *ev)
         p->exit_id = 0;
     if (ev->type == CB_EV_REJECTED) {
         e->r->rejected_exits++;
+        if (ev->tag == TAG_EXIT && p->in_pos) {
+            /* inside a simulated bar the orders go back after it (they rest from the next
+             * bar, as if placed at this bar's close); otherwise at once */
+            if (e->in_venue_bar)
+                p->reprotect = 1;
+            else
+                protect_again(e, p);
+        }
         return;
     }
     if (ev->type != CB_EV_FILL || !p->in_pos)
@@ -387,10 +416,12 @@ static void do_exit(engine_t *e, pstate_t *p, int64_t t, double close)
     o.ref_price = cb_fx_from_double(close);
     o.created_ms = t;
     o.tag = TAG_EXIT;
-    if (submit(e, p, &o, NULL) == 0)
+    if (submit(e, p, &o, NULL) == 0) {
         p->exit_id = o.id;
-    else
+    } else {
         e->r->rejected_exits++;
+        protect_again(e, p);
+    }
 }
 
 static void do_entry(engine_t *e, pstate_t *p, const cb_decision_t *d, int64_t t, double close)
@@ -663,10 +694,14 @@ HOT int process_bar(engine_t *e, size_t k, cb_diag_t *diag)
                 p->live == (p->stop_id != 0) + (p->tp_id != 0) &&
                 (!p->stop_id || l > p->stop_d + 1e-8) && (!p->tp_id || h < p->tp_d - 1e-8);
     if (p->live > 0 && !quiet) {
+        e->in_venue_bar = 1;
         int rc = e->venue.ops->on_bar(e->venue.self, (uint32_t)k, t, fx(o), fx(h), fx(l),
                                       fx(c));
+        e->in_venue_bar = 0;
         if (rc)
             return rc;
+        if (p->reprotect)
+            protect_again(e, p);
     }
     p->last_close = c;
     if (p->in_pos) {
