@@ -26,6 +26,7 @@ typedef struct pstate {
     int64_t qty, entry_price, entry_notional, entry_fee, entry_slip, entry_ms, signal_ms;
     size_t entry_bar;
     int64_t stop_level, tp_level;
+    int64_t sl_level;         /* the fixed stop-loss level of the position (0 = none) */
     double stop_d, tp_d;      /* the same as doubles */
     double inv_entry;         /* 1 / entry price */
     cb_position_view_t pos;   /* what the strategy sees; refreshed at fills and each bar */
@@ -69,6 +70,8 @@ struct cb_engine {
     size_t stride, curve_countdown;
     int64_t next_day_ms;
     double day_eq, bucket_dd_prev;
+    uint64_t last_eq_bits;    /* the equity of the last close, bit for bit */
+    double last_dd_pct;       /* and its drawdown % */
 };
 typedef struct cb_engine engine_t;
 
@@ -178,7 +181,7 @@ static int64_t stop_level(const engine_t *e, const pstate_t *p, int *trailing)
     const cb_engine_config_t *c = e->cfg;
     int64_t tick = p->src->instrument.tick;
     double entry = cb_fx_to_double(p->entry_price);
-    int64_t sl = c->stop_loss > 0 ? level_down(entry * (1.0 - c->stop_loss), tick) : 0;
+    int64_t sl = p->sl_level; /* fixed while the position is open: set by place_exits */
     int64_t tl = 0;
     if (c->trailing_stop > 0) {
         double hi = cb_fx_to_double(p->highest);
@@ -225,6 +228,10 @@ static void place_exits(engine_t *e, pstate_t *p)
 {
     const cb_engine_config_t *c = e->cfg;
     p->oco = new_id(e);
+    p->sl_level = c->stop_loss > 0 ? level_down(cb_fx_to_double(p->entry_price) *
+                                                    (1.0 - c->stop_loss),
+                                                p->src->instrument.tick)
+                                   : 0;
     int trailing;
     p->stop_level = stop_level(e, p, &trailing);
     p->stop_d = cb_fx_to_double(p->stop_level);
@@ -504,9 +511,11 @@ static void do_entry(engine_t *e, pstate_t *p, const cb_decision_t *d, int64_t t
 
 /* ---- equity ----------------------------------------------------------------------------- */
 
+HOT int equity_step_at(engine_t *e, int64_t t, double eq, int any);
+
+/* Equity marked at this close: cash plus every open position at its last close. */
 HOT int equity_step(engine_t *e, int64_t t)
 {
-    cb_engine_result_t *r = e->r;
     double eq = e->cash_d;
     int any = 0;
     for (size_t k = 0; k < e->n; k++) {
@@ -516,62 +525,95 @@ HOT int equity_step(engine_t *e, int64_t t)
             any = 1;
         }
     }
-    if (r->steps == 0) {
-        e->peak = eq;
-        e->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
-        e->peak_ms = t;
-        r->equity_min = r->equity_max = eq;
-        r->first_ms = t;
-    }
-    r->steps++;
-    r->steps_in_market += (size_t)any;
-    r->last_ms = t;
-    if (eq < r->equity_min)
-        r->equity_min = eq;
-    if (eq > r->equity_max)
-        r->equity_max = eq;
-    if (eq >= e->peak) {
-        if (e->in_dd) {
-            int64_t dur = t - e->peak_ms;
-            if (dur > r->max_dd_duration_ms)
-                r->max_dd_duration_ms = dur;
-            if (e->maxdd_open && eq >= e->peak) {
-                r->max_dd_recovery_ms = t;
-                e->maxdd_open = 0;
-            }
+    return equity_step_at(e, t, eq, any);
+}
+
+/* The statistics of one bar close with equity eq (any: a position is open). */
+HOT int equity_step_at(engine_t *e, int64_t t, double eq, int any)
+{
+    cb_engine_result_t *r = e->r;
+    uint64_t bits;
+    memcpy(&bits, &eq, sizeof bits);
+    double dd_pct;
+    if (bits == e->last_eq_bits && r->steps) {
+        /* The same equity as at the last close (flat, or a close that did not move): no new
+         * extreme, peak or deepest drawdown can appear, so only what counts bars moves; this
+         * is exactly what the full statistics below do with an unchanged equity. */
+        r->steps++;
+        r->steps_in_market += (size_t)any;
+        r->last_ms = t;
+        if (!e->in_dd) {
+            e->peak_ms = t; /* at the peak (equal): re-stamped */
+            dd_pct = 0.0;
+        } else {
+            dd_pct = e->last_dd_pct;
+            e->cur_dd_bars++;
+            if (e->cur_dd_bars > r->max_dd_bars)
+                r->max_dd_bars = e->cur_dd_bars;
+            e->ulcer_sum += dd_pct * dd_pct;
+            if (dd_pct > e->bucket_dd)
+                e->bucket_dd = dd_pct;
         }
-        if (eq > e->peak || !e->in_dd) {
-            if (eq != e->peak)
-                e->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
-            e->peak = eq;
-            e->peak_ms = t;
-        }
-        e->in_dd = 0;
-    }
-    double dd_abs = e->peak - eq;
-    double dd_pct = dd_abs > 0 ? dd_abs * e->inv_peak100 : 0.0;
-    if (dd_abs > 0) {
-        e->in_dd = 1;
-        e->cur_dd_bars++;
-        if (e->cur_dd_bars > r->max_dd_bars)
-            r->max_dd_bars = e->cur_dd_bars;
     } else {
-        e->cur_dd_bars = 0;
+        if (r->steps == 0) {
+            e->peak = eq;
+            e->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
+            e->peak_ms = t;
+            r->equity_min = r->equity_max = eq;
+            r->first_ms = t;
+        }
+        r->steps++;
+        r->steps_in_market += (size_t)any;
+        r->last_ms = t;
+        if (eq < r->equity_min)
+            r->equity_min = eq;
+        if (eq > r->equity_max)
+            r->equity_max = eq;
+        if (eq >= e->peak) {
+            if (e->in_dd) {
+                int64_t dur = t - e->peak_ms;
+                if (dur > r->max_dd_duration_ms)
+                    r->max_dd_duration_ms = dur;
+                if (e->maxdd_open && eq >= e->peak) {
+                    r->max_dd_recovery_ms = t;
+                    e->maxdd_open = 0;
+                }
+            }
+            if (eq > e->peak || !e->in_dd) {
+                if (eq != e->peak)
+                    e->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
+                e->peak = eq;
+                e->peak_ms = t;
+            }
+            e->in_dd = 0;
+        }
+        double dd_abs = e->peak - eq;
+        dd_pct = dd_abs > 0 ? dd_abs * e->inv_peak100 : 0.0;
+        if (dd_abs > 0) {
+            e->in_dd = 1;
+            e->cur_dd_bars++;
+            if (e->cur_dd_bars > r->max_dd_bars)
+                r->max_dd_bars = e->cur_dd_bars;
+        } else {
+            e->cur_dd_bars = 0;
+        }
+        if (dd_pct > r->max_dd_pct) {
+            r->max_dd_pct = dd_pct;
+            r->max_dd_peak_ms = e->peak_ms;
+            r->max_dd_trough_ms = t;
+            r->max_dd_recovery_ms = 0;
+            e->maxdd_open = 1;
+        }
+        if (dd_abs > r->max_dd_abs)
+            r->max_dd_abs = dd_abs;
+        e->ulcer_sum += dd_pct * dd_pct;
+        if (dd_pct > e->bucket_dd)
+            e->bucket_dd = dd_pct;
+        e->last_eq_bits = bits;
+        e->last_dd_pct = dd_pct;
     }
-    if (dd_pct > r->max_dd_pct) {
-        r->max_dd_pct = dd_pct;
-        r->max_dd_peak_ms = e->peak_ms;
-        r->max_dd_trough_ms = t;
-        r->max_dd_recovery_ms = 0;
-        e->maxdd_open = 1;
-    }
-    if (dd_abs > r->max_dd_abs)
-        r->max_dd_abs = dd_abs;
-    e->ulcer_sum += dd_pct * dd_pct;
-    if (dd_pct > e->bucket_dd)
-        e->bucket_dd = dd_pct;
     /* end-of-day equity */
-    if (r->n_days == 0 || t >= e->next_day_ms) {
+    if (t >= e->next_day_ms) { /* INT64_MIN before the first day */
         if (r->n_days)
             r->day_equity[r->n_days - 1] = e->day_eq;
         int64_t day = t >= 0 ? t / CB_MS_PER_DAY * CB_MS_PER_DAY
@@ -822,6 +864,7 @@ int cb_engine_open(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs,
     e->r = out;
     e->cash = cfg->start_balance;
     e->cash_d = cb_fx_to_double(e->cash);
+    e->next_day_ms = INT64_MIN;
     out->start_balance = cfg->start_balance;
     snprintf(out->quote, sizeof out->quote, "%s", pairs[0].instrument.quote);
     e->ps = calloc(n_pairs, sizeof *e->ps);
@@ -1095,10 +1138,29 @@ int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, 
         return rc;
     /* the bar loop inlined here, as one function: the backtest's per-bar cost is unchanged */
     refresh_all(e);
-    for (int64_t t; (t = next_time(e)) != INT64_MAX;) {
-        if ((rc = step_at(e, t, diag)) != 0)
-            break;
-        refresh_all(e);
+    if (e->n == 1 && !e->live) {
+        /* One pair: its bars are the steps, no merging by time (the same calls, in the same
+         * order, as step_at(next_time()) below), and the equity of one position. */
+        pstate_t *p = &e->ps[0];
+        while (p->i < p->end) {
+            int64_t t = p->s->time_ms[p->i];
+            int stepped = p->i >= p->begin;
+            if ((rc = process_bar(e, 0, diag)) != 0)
+                break;
+            if (stepped) {
+                double eq = e->cash_d;
+                if (p->in_pos)
+                    eq += p->qty_d * p->last_close;
+                if ((rc = equity_step_at(e, t, eq, p->in_pos)) != 0)
+                    break;
+            }
+        }
+    } else {
+        for (int64_t t; (t = next_time(e)) != INT64_MAX;) {
+            if ((rc = step_at(e, t, diag)) != 0)
+                break;
+            refresh_all(e);
+        }
     }
     if (!rc)
         rc = cb_engine_finish(e, out, diag);

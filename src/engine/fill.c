@@ -33,6 +33,14 @@ int64_t cb_fx_ceil(int64_t v, int64_t unit)
 
 int64_t cb_fx_notional(int64_t price, int64_t qty, int round_up)
 {
+    int64_t p64;
+    if (!__builtin_mul_overflow(price, qty, &p64)) {
+        /* the usual case, without a 128-bit division (the same truncation toward zero) */
+        int64_t q64 = p64 / CB_FX_ONE;
+        if (round_up && q64 * CB_FX_ONE < p64)
+            q64++;
+        return q64;
+    }
     __int128 p = (__int128)price * qty;
     __int128 q = p / CB_FX_ONE;
     if (round_up && q * CB_FX_ONE < p)
