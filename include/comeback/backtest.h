@@ -86,7 +86,11 @@ int cb_backtest_run(const cb_backtest_t *bt, const double *values, const cb_engi
                     cb_engine_result_t *out, cb_diags_t *diags, cb_diag_t *diag);
 
 /* The engine's pairs for one prepared strategy: series, instruments and one strategy instance
- * per pair. Free the instances with cb_backtest_pairs_free. Returns 0 or an error (diag). */
+ * per pair. Rules that read no position state get their signals for the whole series computed
+ * at once (cb_rules_program_signals) and replayed, several times faster than stepping; if the
+ * engine is later given other bars (a live series that grew), the instance steps bar by bar
+ * from there. The decisions are the same either way. Free the instances with
+ * cb_backtest_pairs_free. Returns 0 or an error (diag). */
 int cb_backtest_pairs(const cb_backtest_t *bt, const cb_rules_strategy_t *strat,
                       cb_engine_pair_t *pairs, cb_diag_t *diag);
 void cb_backtest_pairs_free(const cb_backtest_t *bt, cb_engine_pair_t *pairs);
