@@ -83,7 +83,7 @@ start_bot 2
 grep -q "position held before the restart restored: $held" run2.err ||
   fail "the position ($held) was not restored"
 [ "$(open_positions)" = 1 ] || fail "the restored position is not in the status"
-advance 120
+advance 80
 last=$(field '["last_bar_ms"]')
 kill -TERM "$bot"; set +e; wait "$bot"; rc=$?; set -e; bot=
 [ $rc = 0 ] || fail "SIGTERM: exit status $rc"
