@@ -1,19 +1,20 @@
-/* The robot's reaction time: from a candle closing in the exchange simulator to the robot's
- * decision on it. An in-process `comeback exchange-sim` (cb_sim, paused clock, WebSocket
- * streams on loopback) replays synthetic 1h candles of BTC/USDT (seed 42); a paper-mode robot
- * (cb_robot_run on its own thread, bot file written below) follows the market stream. For
- * each of 200 candles (BENCH_QUICK: 20) after a warm-up of 5, the benchmark advances the
- * simulator's clock by one candle (cb_sim_advance: the candle closes and the simulator sends
- * it over its WebSocket) and waits for the robot's "decision" log line for that bar, which the
- * engine emits right before it hands the order to the venue. The time between the two is the
- * path: WebSocket frame, JSON parse, the engine's bar step (strategy, exits, risk) and the
- * decision. Median, min and max; the reference is the loopback round trip of a plain REST
- * request to the same simulator (GET /api/v3/ping with a kept-alive connection).
- * Not measured yet: the order request reaching the simulator (live mode), because the robot
- * does not plug in the exchange venue yet (cb_robot_new refuses live mode); in paper mode the
- * order goes to the paper venue in the same process. */
+/* The exchange path: from a candle closing in the exchange simulator to the robot's order
+ * request arriving at the simulator. An in-process `comeback exchange-sim` (cb_sim, paused
+ * clock, WebSocket streams on loopback, API keys set) replays synthetic 1h candles of
+ * BTC/USDT (seed 42); a live-mode robot (cb_robot_run on its own thread, bot file and key
+ * file written below) follows its market stream and trades on it with a strategy that
+ * enters and exits on alternate bars, so every candle produces one market order. For each of
+ * 50 candles (BENCH_QUICK: 8) after a warm-up of 5 (2), the benchmark advances the simulator's
+ * clock by one candle (cb_sim_advance: the candle closes and the simulator sends it over its
+ * WebSocket) and waits for the simulator to log the order as accepted: WebSocket frame, JSON
+ * parse, the engine's bar step (strategy, exits, risk), the order intent journaled, the
+ * signed REST request and its validation. The same is measured in paper mode up to the
+ * robot's decision (the paper venue is in process). Median, min and max; the reference is the
+ * loopback round trip of a plain REST request to the same simulator (GET /api/v3/ping with a
+ * kept-alive connection). */
 #include <curl/curl.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,14 +23,17 @@
 #include <unistd.h>
 
 #include "benchutil.h"
+#include "comeback/exchange.h"
 #include "comeback/robot.h"
 #include "comeback/sim.h"
 
 typedef struct path_state {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    size_t decisions;      /* "decision" lines seen */
+    size_t decisions;      /* the robot's "decision" lines seen (paper) or the simulator's
+                            * "accepted" order lines (live) */
     double last_decision;  /* bench_now() of the latest */
+    int live;
     int connected;
     volatile sig_atomic_t stop;
     cb_robot_t *robot;
@@ -41,12 +45,26 @@ static void on_log(void *ctx, const char *line)
     path_state_t *s = ctx;
     double now = bench_now();
     pthread_mutex_lock(&s->mu);
-    if (strstr(line, " decision: ")) {
+    if (!s->live && strstr(line, " decision: ")) {
         s->decisions++;
         s->last_decision = now;
     } else if (strstr(line, "market stream connected")) {
         s->connected = 1;
     }
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* The simulator's log: in live mode, an order it accepted is the end of the path. */
+static void on_sim_log(void *ctx, const char *line)
+{
+    path_state_t *s = ctx;
+    double now = bench_now();
+    if (!s->live || strncmp(line, "order ", 6) != 0 || !strstr(line, " accepted"))
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->decisions++;
+    s->last_decision = now;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
@@ -121,13 +139,25 @@ static void die(const char *what, const cb_diag_t *d)
     exit(1);
 }
 
-int main(void)
+#define KEY "benchPathKey0123456789"
+#define SECRET "benchPathSecret0123456789abcdef"
+
+/* One robot against a fresh simulator; returns the path's latencies (seconds, sorted) and
+ * the plain request's round trip. */
+static void measure(int live, int n, bench_stats_t *path, bench_stats_t *ping_rt)
 {
-    int quick = bench_quick();
-    int n = quick ? 20 : 100, warm = 5;
+    int warm = bench_quick() ? 2 : 5;
     size_t history = 600;
     cb_series_t *s = bench_synth(history + (size_t)(n + warm) + 10, 42, "BTC/USDT");
+    path_state_t st;
+    memset(&st, 0, sizeof st);
+    pthread_mutex_init(&st.mu, NULL);
+    pthread_cond_init(&st.cv, NULL);
+    st.live = live;
 
+    cb_api_keys_t *keys = NULL;
+    if (cb_api_keys_new(KEY, SECRET, &keys) != 0)
+        die("keys", NULL);
     cb_sim_opts_t so;
     memset(&so, 0, sizeof so);
     const cb_series_t *series[1] = {s};
@@ -135,17 +165,27 @@ int main(void)
     so.n_series = 1;
     so.speed = 0; /* paused: the benchmark moves the clock */
     so.start_ms = s->time_ms[history];
-    so.quiet = 1;
+    so.balance = "1000000 USDT";
+    so.keys = keys;
+    so.log = on_sim_log;
+    so.log_user = &st;
     cb_sim_t *sim = NULL;
     cb_diag_t d;
     if (cb_sim_new(&so, &sim, &d) != 0 || cb_sim_start(sim, &d) != 0)
         die("simulator", &d);
 
-    char dir[] = "/tmp/cbbench_path.XXXXXX", ini[128];
+    char dir[] = "/tmp/cbbench_path.XXXXXX", ini[128], keyfile[128];
     if (!mkdtemp(dir))
         die("mkdtemp", NULL);
     snprintf(ini, sizeof ini, "%s/bot.ini", dir);
-    FILE *f = fopen(ini, "w");
+    snprintf(keyfile, sizeof keyfile, "%s/keys.ini", dir);
+    int fd = open(keyfile, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f)
+        die("keys.ini", NULL);
+    fprintf(f, "api_key = %s\napi_secret = %s\n", KEY, SECRET);
+    fclose(f);
+    f = fopen(ini, "w");
     if (!f)
         die("bot.ini", NULL);
     fprintf(f,
@@ -154,9 +194,8 @@ int main(void)
             "[backtest]\nstart_balance = 1000000 USDT\nstake = 100 USDT\nfee = 0.1%%\n"
             "[pairs]\nBTC/USDT = tick=0.01 step=0.00001 min_notional=5\n"
             "[exchange]\nname = binance\napi_url = http://127.0.0.1:%d\n"
-            "ws_url = ws://127.0.0.1:%d\n"
-            "[bot]\nname = bench\nmode = paper\npairs = BTC/USDT\ntimeframe = 1h\n"
-            "history = %zu\n",
+            "ws_url = ws://127.0.0.1:%d\nkey_file = keys.ini\n"
+            "[bot]\nname = bench\npairs = BTC/USDT\ntimeframe = 1h\nhistory = %zu\n",
             cb_sim_port(sim), cb_sim_ws_port(sim), history - 10);
     fclose(f);
 
@@ -166,12 +205,8 @@ int main(void)
         die("bot.ini", diags.n ? &diags.items[0] : NULL);
     cb_diags_free(&diags);
     cb_robot_config_t cfg;
-    if (cb_robot_config_load(file, ini, "paper", &cfg, &d) != 0)
+    if (cb_robot_config_load(file, ini, live ? "live" : "paper", &cfg, &d) != 0)
         die("bot config", &d);
-    path_state_t st;
-    memset(&st, 0, sizeof st);
-    pthread_mutex_init(&st.mu, NULL);
-    pthread_cond_init(&st.cv, NULL);
     cb_robot_opts_t ro;
     memset(&ro, 0, sizeof ro);
     ro.stop = &st.stop;
@@ -193,13 +228,15 @@ int main(void)
         double t0 = bench_now();
         cb_sim_advance(sim, 1);
         if (!wait_for(&st, before + 1, 0))
-            die("the robot did not decide on a candle within 10 s", NULL);
+            die(live ? "no order reached the simulator within 10 s of a candle"
+                     : "the robot did not decide on a candle within 10 s",
+                NULL);
         pthread_mutex_lock(&st.mu);
         double t1 = st.last_decision;
         pthread_mutex_unlock(&st.mu);
         if (i >= warm && got < 256)
             lat[got++] = t1 - t0;
-        usleep(2000); /* let the bar's journal transaction finish before the next candle */
+        usleep(20000); /* the fill and the bar's journal writes finish before the next candle */
     }
     st.stop = 1;
     pthread_join(th, NULL);
@@ -210,31 +247,42 @@ int main(void)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v3/ping", cb_sim_port(sim));
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    bench_stats_t rt = bench_time(ping, c, 5, quick ? 20 : 64);
+    *ping_rt = bench_time(ping, c, 5, n);
     curl_easy_cleanup(c);
 
-    bench_stats_t path;
-    memset(&path, 0, sizeof path);
+    memset(path, 0, sizeof *path);
     for (int i = 1; i < got; i++) /* insertion sort: a few hundred values */
         for (int j = i; j > 0 && lat[j] < lat[j - 1]; j--) {
             double t = lat[j];
             lat[j] = lat[j - 1];
             lat[j - 1] = t;
         }
-    path.min = lat[0];
-    path.max = lat[got - 1];
-    path.median = got % 2 ? lat[got / 2] : 0.5 * (lat[got / 2 - 1] + lat[got / 2]);
-    printf("# %d candles: candle close in the simulator -> the robot's decision (paper mode): "
-           "median %.3f ms; plain request round trip %.3f ms\n",
-           got, path.median * 1e3, rt.median * 1e3);
-    bench_report("path.candle_to_decision_paper", path.median * 1e3, "ms", path.min * 1e3,
-                 path.max * 1e3, "ping_roundtrip", path.median / rt.median);
-    bench_report("path.ping_roundtrip", rt.median * 1e3, "ms", rt.min * 1e3, rt.max * 1e3,
-                 NULL, 0);
+    path->min = lat[0];
+    path->max = lat[got - 1];
+    path->median = got % 2 ? lat[got / 2] : 0.5 * (lat[got / 2 - 1] + lat[got / 2]);
     cb_robot_free(st.robot);
     cb_rules_file_free(file);
     cb_sim_free(sim);
+    cb_api_keys_free(keys);
     cb_series_free(s);
     remove_dir(dir);
+}
+
+int main(void)
+{
+    int n = bench_quick() ? 8 : 50;
+    bench_stats_t live, paper, rt, rt2;
+    measure(1, n, &live, &rt);
+    measure(0, n, &paper, &rt2);
+    printf("# %d candles each: candle close in the simulator -> order request accepted by the "
+           "simulator (live) median %.3f ms; -> the robot's decision (paper) %.3f ms; plain "
+           "request round trip %.3f ms\n",
+           n, live.median * 1e3, paper.median * 1e3, rt.median * 1e3);
+    bench_report("path.candle_to_order_live", live.median * 1e3, "ms", live.min * 1e3,
+                 live.max * 1e3, "ping_roundtrip", live.median / rt.median);
+    bench_report("path.candle_to_decision_paper", paper.median * 1e3, "ms", paper.min * 1e3,
+                 paper.max * 1e3, "ping_roundtrip", paper.median / rt.median);
+    bench_report("path.ping_roundtrip", rt.median * 1e3, "ms", rt.min * 1e3, rt.max * 1e3,
+                 NULL, 0);
     return 0;
 }
