@@ -251,15 +251,7 @@ static void measure(int live, int n, bench_stats_t *path, bench_stats_t *ping_rt
     curl_easy_cleanup(c);
 
     memset(path, 0, sizeof *path);
-    for (int i = 1; i < got; i++) /* insertion sort: a few hundred values */
-        for (int j = i; j > 0 && lat[j] < lat[j - 1]; j--) {
-            double t = lat[j];
-            lat[j] = lat[j - 1];
-            lat[j - 1] = t;
-        }
-    path->min = lat[0];
-    path->max = lat[got - 1];
-    path->median = got % 2 ? lat[got / 2] : 0.5 * (lat[got / 2 - 1] + lat[got / 2]);
+    bench_summarise(lat, got, &path->median, &path->min, &path->max);
     cb_robot_free(st.robot);
     cb_rules_file_free(file);
     cb_sim_free(sim);

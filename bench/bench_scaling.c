@@ -160,18 +160,12 @@ static void run_optimize(void *arg)
     cb_opt_report_free(&rep);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median of the statistics part of the timed runs (the last `runs` entries). */
 static double stats_median(opt_job_t *j, int runs)
 {
-    double *t = j->stats + (j->n_stats - runs);
-    qsort(t, (size_t)runs, sizeof *t, cmp_double);
-    return runs % 2 ? t[runs / 2] : 0.5 * (t[runs / 2 - 1] + t[runs / 2]);
+    double median, min, max;
+    bench_summarise(j->stats + (j->n_stats - runs), runs, &median, &min, &max);
+    return median;
 }
 
 /* The 10,000-point grid every sweep size samples from. */

@@ -43,8 +43,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sorts t[0..n) and stores its median, min and max. */
-static void summarise(double *t, int n, double *median, double *min, double *max)
+void bench_summarise(double *t, int n, double *median, double *min, double *max)
 {
     qsort(t, (size_t)n, sizeof t[0], cmp_double);
     *min = t[0];
@@ -68,8 +67,8 @@ bench_stats_t bench_time(void (*fn)(void *), void *arg, int warmup, int runs)
         t[i] = bench_now() - t0;
         c[i] = bench_cpu_now() - c0;
     }
-    summarise(t, runs, &st.median, &st.min, &st.max);
-    summarise(c, runs, &st.cpu_median, &st.cpu_min, &st.cpu_max);
+    bench_summarise(t, runs, &st.median, &st.min, &st.max);
+    bench_summarise(c, runs, &st.cpu_median, &st.cpu_min, &st.cpu_max);
     return st;
 }
 

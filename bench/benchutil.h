@@ -25,6 +25,9 @@ typedef struct bench_stats {
     double cpu_median, cpu_min, cpu_max; /* CPU time of the process over the same runs */
 } bench_stats_t;
 
+/* Sorts t[0..n) (n >= 1) and stores its median, min and max. */
+void bench_summarise(double *t, int n, double *median, double *min, double *max);
+
 /* Runs fn(arg) `warmup` times untimed, then `runs` times timed; returns seconds per run, wall
  * clock and CPU time (each's median, min and max). */
 bench_stats_t bench_time(void (*fn)(void *), void *arg, int warmup, int runs);
