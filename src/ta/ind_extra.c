@@ -119,6 +119,12 @@ CB_TA_DEFINE(vwap, .title = "Volume Weighted Average Price (rolling)",
 
 static int64_t utc_day(double time_ms)
 {
+    /* a time outside int64 milliseconds (only garbage input has one) is clamped, since the
+     * conversion of an out-of-range double is undefined (NaN is clamped too) */
+    if (!(time_ms > -9.2e18))
+        time_ms = -9.2e18;
+    else if (time_ms > 9.2e18)
+        time_ms = 9.2e18;
     int64_t t = (int64_t)time_ms;
     int64_t d = t / MS_PER_DAY;
     return (t % MS_PER_DAY < 0) ? d - 1 : d;
