@@ -28,8 +28,8 @@ static double typical(double h, double l, double c)
 /* one indicator here that is not O(1)). Zero deviation gives 0, as in TA-Lib.             */
 
 /* Window given as two runs in slot order: a[0..na) then b[0..nb). */
-static double cci_value(const double *a, size_t na, const double *b, size_t nb, double p,
-                        double last)
+static inline double cci_value(const double *a, size_t na, const double *b, size_t nb,
+                               double p, double last)
 {
     double avg = 0.0;
     for (size_t j = 0; j < na; j++)
@@ -53,13 +53,29 @@ static int cci_lookback(const double *opts)
     return cb_ta_iopt(opts, 0) - 1;
 }
 
-/* Typical prices go into the output first; then each value is computed from the end, so the
- * window [t-p+1, t] still holds typical prices when bar t is overwritten. */
+/* With period <= CCI_RING the window lives in a stack ring whose slot is (bar mod period), as
+ * TA-Lib's and the stream's: every bar sums the whole ring in slot order, loops of a fixed
+ * length whose ends the processor predicts. Longer periods: typical prices go into the
+ * output first; then each value is computed from the end, so the window [t-p+1, t] still
+ * holds typical prices when bar t is overwritten (the same sums as two runs). */
+#define CCI_RING 1024
+
 static void cci_batch(size_t n, const double *const *in, const double *opts,
                       double *const *out)
 {
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     double *o = out[0];
+    if (p <= CCI_RING) {
+        double ring[CCI_RING];
+        for (size_t t = 0, slot = 0; t < n; t++) {
+            double tp = typical(in[0][t], in[1][t], in[2][t]);
+            ring[slot] = tp;
+            slot = slot + 1 == p ? 0 : slot + 1;
+            if (t + 1 >= p)
+                o[t] = cci_value(ring, p, NULL, 0, (double)p, tp);
+        }
+        return;
+    }
     for (size_t i = 0; i < n; i++)
         o[i] = typical(in[0][i], in[1][i], in[2][i]);
     for (size_t t = n; t-- > p - 1;) {
