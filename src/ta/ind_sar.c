@@ -141,17 +141,24 @@ static inline __attribute__((always_inline)) double sar_core(sar_state_t *s, dou
     return out;
 }
 
-static void sar_batch(size_t n, const double *const *in, const double *opts,
-                      double *const *out)
+/* Screens both inputs in the same loop (no value becomes an index or a loop bound here, so
+ * a NaN or an infinity only gives meaningless numbers, which the screened path replaces). */
+static int sar_fused(size_t n, const double *const *in, const double *opts, double *const *out)
 {
     sar_state_t s;
     sar_reset(&s, opts[0], opts[1]);
     const double *h = in[0], *l = in[1];
+    uint64_t bad = 0;
     size_t i = 0;
-    for (; i < n && i < 2; i++)
+    for (; i < n && i < 2; i++) {
+        bad |= cb_ta_nf(h[i]) | cb_ta_nf(l[i]);
         out[0][i] = sar_step(&s, h[i], l[i]);
-    for (; i < n; i++)
+    }
+    for (; i < n; i++) {
+        bad |= cb_ta_nf(h[i]) | cb_ta_nf(l[i]);
         out[0][i] = sar_core(&s, h[i], l[i]);
+    }
+    return (int)(bad >> 63);
 }
 
 static size_t sar_size(const double *opts)
@@ -170,7 +177,7 @@ static void sar_update(void *st, const double *in, double *out)
     out[0] = sar_step(st, in[0], in[1]);
 }
 
-CB_TA_DEFINE(sar, .title = "Parabolic SAR", .reference = "TA-Lib TA_SAR (Wilder 1978)",
+CB_TA_DEFINE_FUSED(sar, .title = "Parabolic SAR", .reference = "TA-Lib TA_SAR (Wilder 1978)",
              .n_inputs = 2, .inputs = {"high", "low"}, .n_opts = 2,
              .opts = {{"acceleration", 0.02, 0, 3e37, 0}, {"maximum", 0.2, 0, 3e37, 0}},
              .n_outputs = 1, .outputs = {"sar"})

@@ -76,13 +76,12 @@ static int atr_lookback(const double *opts)
     return cb_ta_iopt(opts, 0);
 }
 
-static void atr_batch(size_t n, const double *const *in, const double *opts,
-                      double *const *out)
+/* ATR (natr=0) or NATR over the bars, screening the inputs in the same loop. */
+static int atr_run(size_t n, const double *const *in, const double *opts, double *o, int natr);
+
+static int atr_fused(size_t n, const double *const *in, const double *opts, double *const *out)
 {
-    tm_atr_t a;
-    tm_atr_init(&a, cb_ta_iopt(opts, 0));
-    for (size_t i = 0; i < n; i++)
-        out[0][i] = tm_atr_step(&a, in[0][i], in[1][i], in[2][i]);
+    return atr_run(n, in, opts, out[0], 0);
 }
 
 static size_t atr_size(const double *opts)
@@ -101,7 +100,7 @@ static void atr_update(void *st, const double *in, double *out)
     out[0] = tm_atr_step(st, in[0], in[1], in[2]);
 }
 
-CB_TA_DEFINE(atr, .title = "Average True Range", .reference = "TA-Lib TA_ATR (Wilder 1978)",
+CB_TA_DEFINE_FUSED(atr, .title = "Average True Range", .reference = "TA-Lib TA_ATR (Wilder 1978)",
              HLC_INPUTS, .n_opts = 1, .opts = {{"period", 14, 1, 100000, 1}},
              .n_outputs = 1, .outputs = {"atr"})
 
@@ -118,13 +117,24 @@ static double natr_of(double atr, double close)
     return CB_TA_IS_ZERO(close) ? 0.0 : (atr / close) * 100.0;
 }
 
-static void natr_batch(size_t n, const double *const *in, const double *opts,
-                       double *const *out)
+static int atr_run(size_t n, const double *const *in, const double *opts, double *o, int natr)
 {
     tm_atr_t a;
     tm_atr_init(&a, cb_ta_iopt(opts, 0));
-    for (size_t i = 0; i < n; i++)
-        out[0][i] = natr_of(tm_atr_step(&a, in[0][i], in[1][i], in[2][i]), in[2][i]);
+    uint64_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double h = in[0][i], l = in[1][i], c = in[2][i];
+        bad |= cb_ta_nf(h) | cb_ta_nf(l) | cb_ta_nf(c);
+        double v = tm_atr_step(&a, h, l, c);
+        o[i] = natr ? natr_of(v, c) : v;
+    }
+    return (int)(bad >> 63);
+}
+
+static int natr_fused(size_t n, const double *const *in, const double *opts,
+                      double *const *out)
+{
+    return atr_run(n, in, opts, out[0], 1);
 }
 
 static size_t natr_size(const double *opts)
@@ -143,6 +153,6 @@ static void natr_update(void *st, const double *in, double *out)
     out[0] = natr_of(tm_atr_step(st, in[0], in[1], in[2]), in[2]);
 }
 
-CB_TA_DEFINE(natr, .title = "Normalized Average True Range",
+CB_TA_DEFINE_FUSED(natr, .title = "Normalized Average True Range",
              .reference = "TA-Lib TA_NATR (Forman, TASC May 2006)", HLC_INPUTS, .n_opts = 1,
              .opts = {{"period", 14, 1, 100000, 1}}, .n_outputs = 1, .outputs = {"natr"})

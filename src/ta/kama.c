@@ -22,22 +22,28 @@ static inline double kama_next(double prev, double x, double period_roc, double 
 
 static int kama_lookback(const double *opts) { return cb_ta_iopt(opts, 0); }
 
-static void kama_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+/* Screens the input in the same loops (integer operations beside the KAMA chain). */
+static int kama_fused(size_t n, const double *const *in, const double *opts, double *const *out)
 {
     const double *x = in[0];
     double *o = out[0];
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     double sum = 0.0;
-    for (size_t i = 0; i < p; i++)
+    uint64_t bad = cb_ta_nf(x[0]);
+    for (size_t i = 0; i < p; i++) {
+        bad |= cb_ta_nf(x[i + 1]);
         sum += fabs(x[i] - x[i + 1]);
+    }
     double prev = kama_next(x[p - 1], x[p], x[p] - x[0], sum);
     o[p] = prev;
     for (size_t t = p + 1; t < n; t++) {
+        bad |= cb_ta_nf(x[t]);
         sum -= fabs(x[t - p - 1] - x[t - p]);
         sum += fabs(x[t] - x[t - 1]);
         prev = kama_next(prev, x[t], x[t] - x[t - p], sum);
         o[t] = prev;
     }
+    return (int)(bad >> 63);
 }
 
 typedef struct kama_state {
@@ -86,7 +92,7 @@ static void kama_update(void *st, const double *in, double *out)
     out[0] = s->prev;
 }
 
-CB_TA_DEFINE(kama, .title = "Kaufman Adaptive Moving Average", .reference = "TA-Lib TA_KAMA",
+CB_TA_DEFINE_FUSED(kama, .title = "Kaufman Adaptive Moving Average", .reference = "TA-Lib TA_KAMA",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 30, 2, 100000, 1}},
              .n_outputs = 1, .outputs = {"kama"})

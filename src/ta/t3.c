@@ -77,7 +77,8 @@ static void t3_update(void *st, const double *in, double *out) { t3_step(st, in[
 
 /* Batch: the same operations as t3_step in the same order, with the seeding phases as plain
  * loops and the six EMAs in registers afterwards. */
-static void t3_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+/* Screens the input in the same loops. */
+static int t3_fused(size_t n, const double *const *in, const double *opts, double *const *out)
 {
     const double *x = in[0];
     double *o = out[0];
@@ -86,13 +87,17 @@ static void t3_batch(size_t n, const double *const *in, const double *opts, doub
     size_t lb = (size_t)t3_lookback(opts), i = 0;
     double v = NAN;
     /* warm-up through the state machine (6*(period-1)+1 bars) */
-    for (; i <= lb && i < n; i++)
+    uint64_t bad = 0;
+    for (; i <= lb && i < n; i++) {
+        bad |= cb_ta_nf(x[i]);
         t3_step(&s, x[i], &v);
+    }
     if (lb < n)
         o[lb] = v;
     double k = s.k, omk = s.omk, c1 = s.c1, c2 = s.c2, c3 = s.c3, c4 = s.c4;
     double e1 = s.e[0], e2 = s.e[1], e3 = s.e[2], e4 = s.e[3], e5 = s.e[4], e6 = s.e[5];
     for (; i < n; i++) {
+        bad |= cb_ta_nf(x[i]);
         e1 = (k * x[i]) + (omk * e1);
         e2 = (k * e1) + (omk * e2);
         e3 = (k * e2) + (omk * e3);
@@ -101,9 +106,10 @@ static void t3_batch(size_t n, const double *const *in, const double *opts, doub
         e6 = (k * e5) + (omk * e6);
         o[i] = c1 * e6 + c2 * e5 + c3 * e4 + c4 * e3;
     }
+    return (int)(bad >> 63);
 }
 
-CB_TA_DEFINE(t3, .title = "Triple Exponential Moving Average (T3)",
+CB_TA_DEFINE_FUSED(t3, .title = "Triple Exponential Moving Average (T3)",
              .reference = "TA-Lib TA_T3 (Tillson, TASC 1998)",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 2, .opts = {{"period", 5, 1, 100000, 1}, {"vfactor", 0.7, 0, 1, 0}},
