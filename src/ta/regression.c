@@ -151,21 +151,65 @@ static inline double beta_value(const beta_sums_t *s, double n)
 
 static int beta_lookback(const double *opts) { return cb_ta_iopt(opts, 0); }
 
-static void beta_batch(size_t n, const double *const *in, const double *opts, double *const *out)
+/* ret_of for the two series at once: {(a - pa) / pa, (b - pb) / pb}, a lane 0 where its
+ * previous price is zero (|.| < 1e-8). */
+static inline cb_ta_v2d ret_of_v2(cb_ta_v2d p, cb_ta_v2d prev)
+{
+    const cb_ta_v2d lo = {-0.00000001, -0.00000001}, hi = {0.00000001, 0.00000001};
+    cb_ta_v2u zero = (cb_ta_v2u)((lo < prev) & (prev < hi));
+    return (cb_ta_v2d)(~zero & (cb_ta_v2u)((p - prev) / prev));
+}
+
+/* beta_add/beta_sub/beta_value's operations with {sxx, sxy} and {sx, sy} in vector lanes and
+ * each pair of returns from one vector division; the inputs screened on the way. The returns
+ * leaving the window come from a stack ring when period <= BETA_RING (else recomputed; the
+ * same numbers). */
+#define BETA_RING 512
+static int beta_fused(size_t n, const double *const *in, const double *opts, double *const *out)
 {
     const double *a = in[0], *b = in[1];
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     double dn = (double)p;
-    beta_sums_t s = {0, 0, 0, 0};
-    for (size_t i = 1; i < p; i++)
-        beta_add(&s, ret_of(a[i], a[i - 1]), ret_of(b[i], b[i - 1]));
-    for (size_t t = p; t < n; t++) {
-        beta_add(&s, ret_of(a[t], a[t - 1]), ret_of(b[t], b[t - 1]));
-        size_t j = t + 1 - p; /* the oldest return in the window */
-        double ox = ret_of(a[j], a[j - 1]), oy = ret_of(b[j], b[j - 1]);
-        out[0][t] = beta_value(&s, dn);
-        beta_sub(&s, ox, oy);
+    const cb_ta_v2d vn = {dn, dn};
+    cb_ta_v2d sq = {0.0, 0.0}, sl = {0.0, 0.0}; /* {sxx, sxy}, {sx, sy} */
+    uint64_t bad = cb_ta_nf(a[0]) | cb_ta_nf(b[0]);
+    for (size_t i = 1; i < p; i++) {
+        cb_ta_v2d cur = {a[i], b[i]}, prev = {a[i - 1], b[i - 1]};
+        bad |= cb_ta_nf(a[i]) | cb_ta_nf(b[i]);
+        cb_ta_v2d r = ret_of_v2(cur, prev), xx = {r[0], r[0]};
+        sq += xx * r;
+        sl += r;
     }
+    int ring = p <= BETA_RING;
+    cb_ta_v2d rr[BETA_RING];
+    const size_t mask = BETA_RING - 1;
+    if (ring)
+        for (size_t i = 1; i < p; i++) {
+            cb_ta_v2d cur = {a[i], b[i]}, prev = {a[i - 1], b[i - 1]};
+            rr[i & mask] = ret_of_v2(cur, prev);
+        }
+    for (size_t t = p; t < n; t++) {
+        size_t j = t + 1 - p; /* the oldest return in the window */
+        cb_ta_v2d cur = {a[t], b[t]}, prev = {a[t - 1], b[t - 1]};
+        bad |= cb_ta_nf(a[t]) | cb_ta_nf(b[t]);
+        cb_ta_v2d r = ret_of_v2(cur, prev), xx = {r[0], r[0]}, o;
+        if (ring) {
+            rr[t & mask] = r;
+            o = rr[j & mask];
+        } else {
+            cb_ta_v2d ocur = {a[j], b[j]}, oprev = {a[j - 1], b[j - 1]};
+            o = ret_of_v2(ocur, oprev);
+        }
+        cb_ta_v2d ox = {o[0], o[0]};
+        sq += xx * r;
+        sl += r;
+        cb_ta_v2d sxv = {sl[0], sl[0]};
+        cb_ta_v2d dn2 = vn * sq - sxv * sl; /* {d, numerator} */
+        out[0][t] = !CB_TA_IS_ZERO(dn2[0]) ? dn2[1] / dn2[0] : 0.0;
+        sq -= ox * o;
+        sl -= o;
+    }
+    return (int)(bad >> 63);
 }
 
 typedef struct beta_state {
@@ -213,7 +257,7 @@ static void beta_update(void *st, const double *in, double *out)
     s->last_b = in[1];
 }
 
-CB_TA_DEFINE(beta, .title = "Beta", .reference = "TA-Lib TA_BETA",
+CB_TA_DEFINE_FUSED(beta, .title = "Beta", .reference = "TA-Lib TA_BETA",
              .n_inputs = 2, .inputs = {"real0", "real1"},
              .n_opts = 1, .opts = {{"period", 5, 1, 100000, 1}},
              .n_outputs = 1, .outputs = {"beta"})
@@ -252,21 +296,38 @@ static inline double correl_value(const correl_sums_t *s, double p)
 
 static int correl_lookback(const double *opts) { return cb_ta_iopt(opts, 0) - 1; }
 
-static void correl_batch(size_t n, const double *const *in, const double *opts,
-                         double *const *out)
+/* correl_add/correl_sub/correl_value's operations with {sx, sy} and {sx2, sy2} in vector
+ * lanes (one division for both squared sums over the period); the inputs screened on the
+ * way. */
+static int correl_fused(size_t n, const double *const *in, const double *opts,
+                        double *const *out)
 {
     const double *a = in[0], *b = in[1];
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     double dp = (double)p;
-    correl_sums_t s = {0, 0, 0, 0, 0};
-    for (size_t i = 0; i < p; i++)
-        correl_add(&s, a[i], b[i]);
-    out[0][p - 1] = correl_value(&s, dp);
-    for (size_t t = p; t < n; t++) {
-        correl_sub(&s, a[t - p], b[t - p]);
-        correl_add(&s, a[t], b[t]);
-        out[0][t] = correl_value(&s, dp);
+    const cb_ta_v2d vp = {dp, dp};
+    cb_ta_v2d s1 = {0.0, 0.0}, s2 = {0.0, 0.0}; /* {sx, sy}, {sx2, sy2} */
+    double sxy = 0.0;
+    uint64_t bad = 0;
+    for (size_t t = 0; t < n; t++) {
+        cb_ta_v2d v = {a[t], b[t]};
+        bad |= cb_ta_nf(a[t]) | cb_ta_nf(b[t]);
+        if (t >= p) {
+            cb_ta_v2d w = {a[t - p], b[t - p]};
+            s1 -= w;
+            s2 -= w * w;
+            sxy -= w[0] * w[1];
+        }
+        s1 += v;
+        s2 += v * v;
+        sxy += v[0] * v[1];
+        if (t + 1 < p)
+            continue;
+        cb_ta_v2d var = s2 - (s1 * s1) / vp;
+        double q = var[0] * var[1];
+        out[0][t] = !CB_TA_IS_ZERO_OR_NEG(q) ? (sxy - ((s1[0] * s1[1]) / dp)) / sqrt(q) : 0.0;
     }
+    return (int)(bad >> 63);
 }
 
 typedef struct correl_state {
@@ -306,7 +367,7 @@ static void correl_update(void *st, const double *in, double *out)
         out[0] = correl_value(&s->s, s->p);
 }
 
-CB_TA_DEFINE(correl, .title = "Pearson's Correlation Coefficient (r)",
+CB_TA_DEFINE_FUSED(correl, .title = "Pearson's Correlation Coefficient (r)",
              .reference = "TA-Lib TA_CORREL",
              .n_inputs = 2, .inputs = {"real0", "real1"},
              .n_opts = 1, .opts = {{"period", 30, 1, 100000, 1}},
