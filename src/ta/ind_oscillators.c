@@ -723,8 +723,8 @@ static void aroon_batch(size_t n, const double *const *in, const double *opts,
     tm_extreme_init(&hi);
     tm_extreme_init(&lo);
     for (int64_t t = p; t < (int64_t)n; t++) {
-        tm_extreme_step(&lo, in[1], t - p, t, 0);
-        tm_extreme_step(&hi, in[0], t - p, t, 1);
+        tm_extreme_step_idx(&lo, in[1], t - p, t, 0);
+        tm_extreme_step_idx(&hi, in[0], t - p, t, 1);
         out[0][t] = aroon_value(p, t, lo.idx);
         out[1][t] = aroon_value(p, t, hi.idx);
     }

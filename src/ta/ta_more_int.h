@@ -143,30 +143,54 @@ static inline void tm_extreme_init(tm_extreme_t *e)
     e->val = 0.0;
 }
 
-/* Window [first, today] of x; is_max selects the highest (else the lowest). */
+/* Window [first, today] of x, when the extreme has left it: finds the latest bar whose value
+ * equals the window's extreme. The extreme first, branch-free in two independent chains, then
+ * a backward search for it (one branch that exits once, bounded so that a NaN, which matches
+ * nothing, stays harmless). A forward scan keeping ties (>=, <=) ends on the same bar and
+ * value, but mispredicts a branch at every new running extreme. */
+static inline void tm_extreme_rescan(tm_extreme_t *e, const double *x, int64_t first,
+                                     int64_t today, int is_max)
+{
+    double m0 = x[first], m1 = x[today];
+    int64_t i = first + 1;
+    for (; i + 1 < today; i += 2) {
+        m0 = cb_ta_pick_(m0, x[i], is_max);
+        m1 = cb_ta_pick_(m1, x[i + 1], is_max);
+    }
+    for (; i < today; i++)
+        m0 = cb_ta_pick_(m0, x[i], is_max);
+    double m = cb_ta_pick_(m0, m1, is_max);
+    int64_t k = today;
+    while (k > first && x[k] != m)
+        k--;
+    e->idx = k;
+    e->val = x[k];
+}
+
+/* Window [first, today] of x; is_max selects the highest (else the lowest). A new extreme at
+ * today is taken with a select, not a branch (new highs come at random): best when only the
+ * value is used (WILLR, STOCH). */
 static inline void tm_extreme_step(tm_extreme_t *e, const double *x, int64_t first,
                                    int64_t today, int is_max)
 {
+    if (e->idx < first) {
+        tm_extreme_rescan(e, x, first, today, is_max);
+        return;
+    }
+    const cb_ta_v2d vv = {x[today], x[today]}, ev = {e->val, e->val};
+    cb_ta_v2u take = (cb_ta_v2u)(is_max ? vv >= ev : vv <= ev);
+    e->val = cb_ta_v2_sel(take, vv, ev)[0];
+    e->idx = take[0] ? today : e->idx;
+}
+
+/* The same with a branch: better when the output is computed from the bar index (AROON),
+ * which the select would make wait for the comparison. */
+static inline void tm_extreme_step_idx(tm_extreme_t *e, const double *x, int64_t first,
+                                       int64_t today, int is_max)
+{
     double v = x[today];
     if (e->idx < first) {
-        /* The rescan finds the latest bar whose value equals the window's extreme: the
-         * extreme first, branch-free in two independent chains, then a backward search for it
-         * (one branch that exits once). A forward scan keeping ties (>=, <=) ends on the same
-         * bar and value, without a mispredicted branch at every new running extreme. */
-        double m0 = x[first], m1 = x[today];
-        int64_t i = first + 1;
-        for (; i + 1 < today; i += 2) {
-            m0 = cb_ta_pick_(m0, x[i], is_max);
-            m1 = cb_ta_pick_(m1, x[i + 1], is_max);
-        }
-        for (; i < today; i++)
-            m0 = cb_ta_pick_(m0, x[i], is_max);
-        double m = cb_ta_pick_(m0, m1, is_max);
-        int64_t k = today;
-        while (x[k] != m)
-            k--;
-        e->idx = k;
-        e->val = x[k];
+        tm_extreme_rescan(e, x, first, today, is_max);
     } else if (is_max ? v >= e->val : v <= e->val) {
         e->idx = today;
         e->val = v;
