@@ -365,8 +365,10 @@ typedef struct cb_ex_stream_stats {
  * CB_EINVAL or CB_ENOMEM. */
 int cb_binance_stream_open(const cb_ex_stream_opts_t *opts, cb_ex_stream_t **out,
                            cb_diag_t *diag);
-/* Runs the stream for up to timeout_ms, calling fn for each event (candles, trades, book,
- * CB_STREAM_STATUS on connect/disconnect). Returns 0, or CB_EIO when the event loop failed. */
+/* Runs the stream until it has delivered at least one event or timeout_ms has passed, calling
+ * fn for each event (candles, trades, book, CB_STREAM_STATUS on connect/disconnect); it returns
+ * as soon as something arrived, so a caller reacts to a candle without waiting out the
+ * timeout. Returns 0, or CB_EIO when the event loop failed. */
 int cb_ex_stream_poll(cb_ex_stream_t *s, int timeout_ms);
 void cb_ex_stream_stats(const cb_ex_stream_t *s, cb_ex_stream_stats_t *out);
 void cb_ex_stream_close(cb_ex_stream_t *s);

@@ -35,6 +35,7 @@ struct cb_ex_stream {
     char *msg;
     size_t msg_len, msg_cap;
     cb_ex_stream_stats_t st;
+    unsigned long delivered;  /* events handed to fn: cb_ex_stream_poll returns after one */
     /* account stream (WebSocket API) */
     int account;
     cb_api_keys_t *keys;
@@ -72,7 +73,7 @@ static void status_ex(cb_ex_stream_t *s, int connected, const char *msg, int res
     ev.u.status.resync = resync;
     ev.u.status.missed_since_ms = since_ms;
     snprintf(ev.u.status.message, sizeof ev.u.status.message, "%s", msg);
-    s->o.fn(&ev, s->o.user);
+    s->delivered++, s->o.fn(&ev, s->o.user);
 }
 
 static void status(cb_ex_stream_t *s, int connected, const char *msg)
@@ -142,7 +143,7 @@ static int account_message(cb_ex_stream_t *s, const char *msg, size_t len)
         s->st.messages++;
         if (ev.kind == CB_STREAM_STATUS)
             return -1; /* the subscription ended: reconnect, subscribe again, resync */
-        s->o.fn(&ev, s->o.user);
+        s->delivered++, s->o.fn(&ev, s->o.user);
         return 0;
     }
     if (r != 0)
@@ -205,7 +206,7 @@ static void fill_gap(cb_ex_stream_t *s, size_t i, int64_t until)
             s->last_closed[i] = c[k].time_ms;
             s->st.gap_candles++;
             used++;
-            s->o.fn(&ev, s->o.user);
+            s->delivered++, s->o.fn(&ev, s->o.user);
         }
         free(c);
         if (n < 1000 || used == 0)
@@ -235,7 +236,7 @@ static void deliver(cb_ex_stream_t *s, const char *msg, size_t len)
             fill_gap(s, (size_t)i, ev.u.candle.candle.time_ms);
         s->last_closed[i] = ev.u.candle.candle.time_ms;
     }
-    s->o.fn(&ev, s->o.user);
+    s->delivered++, s->o.fn(&ev, s->o.user);
 }
 
 static void connect_now(lws_sorted_usec_list_t *sul);
@@ -542,10 +543,11 @@ static void *waker_main(void *arg)
 int cb_ex_stream_poll(cb_ex_stream_t *s, int timeout_ms)
 {
     int64_t end = cb_monotonic_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000;
+    unsigned long before = s->delivered;
     do {
         if (lws_service(s->ctx, 0) < 0)
             return CB_EIO;
-    } while (cb_monotonic_ns() < end);
+    } while (s->delivered == before && cb_monotonic_ns() < end);
     return 0;
 }
 
