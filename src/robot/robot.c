@@ -1019,6 +1019,29 @@ int cb_robot_run(cb_robot_t *r, cb_diag_t *diag)
          "%s robot '%s' starting: %zu pair%s on %s, journal %s, cash %s %s",
          cb_robot_mode_name(r->cfg.mode), r->cfg.name, r->n, r->n == 1 ? "" : "s",
          r->cfg.timeframe, r->cfg.db, bal, r->bt.quote);
+    {
+        /* where each exit lives: on the exchange, or watched by the robot itself */
+        const cb_engine_config_t *c = &r->bt.cfg;
+        int live = r->cfg.mode == CB_ROBOT_LIVE;
+        rlog(r, "exits",
+             json_pack("{s:s,s:s,s:s,s:s}", "stop_loss",
+                       c->stop_loss > 0 ? (live ? "exchange" : "paper") : "off", "take_profit",
+                       c->take_profit > 0 ? (live ? "emulated" : "paper") : "off",
+                       "trailing_stop",
+                       c->trailing_stop > 0 ? (live ? "exchange" : "paper") : "off",
+                       "exit_rules", live ? "market order" : "paper"),
+             "exits: stop-loss %s; take-profit %s; trailing stop %s; exit rules %s",
+             c->stop_loss <= 0 ? "off"
+             : live            ? "rests on the exchange (STOP_LOSS) from the entry fill on"
+                               : "simulated by the fill model",
+             c->take_profit <= 0 ? "off"
+             : live ? "emulated by the robot (a market sell when a closed candle reaches it)"
+                    : "simulated by the fill model",
+             c->trailing_stop <= 0 ? "off"
+             : live ? "moves the stop on the exchange at each closed candle"
+                    : "simulated by the fill model",
+             live ? "send market orders" : "are filled by the fill model");
+    }
     if ((rc = load_history(r, diag)) != 0)
         return rc;
     /* Bars after the last one processed before a restart (or, at the first start, after the

@@ -121,6 +121,8 @@ run_pass() { # $1 = name, $2 = fault spec, $3 = kills
   python3 "$HERE/robot_kill_compare.py" state.json "$db" || fail "the journal and the exchange differ"
   "$BIN" reconcile bot.ini > reconcile.out || fail "reconcile: $(cat reconcile.out)"
   grep -q "the journal and the exchange agree" reconcile.out || fail "reconcile: $(cat reconcile.out)"
+  grep -q "exits: stop-loss rests on the exchange (STOP_LOSS)" run.err ||
+    fail "live mode did not say where its exits live"
   [ "$pass" = plain ] && outside_trade "$api"
   echo "$pass: $KILLS kills ($targeted right after an intent was journaled);" \
     "$(grep -c 'missed fill recorded' run.err || true) restarts recorded a fill the killed run" \

@@ -75,6 +75,8 @@ for t in csv.DictReader(open("full.csv")):
 
 # ---- 1. parity across a SIGKILL ----------------------------------------------------------
 start_bot 1
+grep -q "exits: stop-loss simulated by the fill model" run1.err ||
+  fail "the robot did not say where its exits live"
 advance $(( (kill_at - S) / H + 1 ))
 [ "$(open_positions)" = 1 ] || fail "no position open after the bar of $kill_at"
 held=$(field '["positions"][0]["quantity"]')
