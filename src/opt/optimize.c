@@ -799,16 +799,7 @@ int cb_opt_report_write_json(FILE *out, const cb_backtest_t *bt, const cb_opt_co
     json_object_set_new(root, "strategy_file", json_string(bt->path ? bt->path : ""));
     json_object_set_new(root, "objective", json_string(cb_objective_name(r->objective)));
     json_object_set_new(root, "search", json_string(cfg->random ? "random" : "grid"));
-    json_t *space = json_array();
-    for (size_t k = 0; k < cfg->space.n; k++) {
-        json_t *p = json_object();
-        json_object_set_new(p, "name", json_string(cfg->space.p[k].name));
-        json_object_set_new(p, "lo", json_real(cfg->space.p[k].lo));
-        json_object_set_new(p, "hi", json_real(cfg->space.p[k].hi));
-        json_object_set_new(p, "step", json_real(cfg->space.p[k].step));
-        json_array_append_new(space, p);
-    }
-    json_object_set_new(root, "params", space);
+    json_object_set_new(root, "params", opt_space_json(&cfg->space));
     json_t *results = json_array();
     for (size_t i = 0; i < r->n_rows; i++)
         json_array_append_new(results, row_obj(cfg, &r->rows[r->rank[i]]));
@@ -881,4 +872,14 @@ int cb_opt_report_write_json(FILE *out, const cb_backtest_t *bt, const cb_opt_co
     fputc('\n', out);
     json_decref(root);
     return rc == 0 ? 0 : CB_EIO;
+}
+
+json_t *opt_space_json(const cb_param_space_t *space)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; k < space->n; k++)
+        json_array_append_new(a, json_pack("{s:s,s:f,s:f,s:f}", "name", space->p[k].name, "lo",
+                                           space->p[k].lo, "hi", space->p[k].hi, "step",
+                                           space->p[k].step));
+    return a;
 }

@@ -76,16 +76,7 @@ char *cb_opt_sweep_identity(const cb_backtest_t *bt, const cb_opt_config_t *cfg,
     json_object_set_new(s, "walk_forward", json_integer((json_int_t)cfg->wf_folds));
     json_object_set_new(s, "train_frac", json_real(cfg->wf_train_frac));
     json_object_set_new(s, "anchored", json_boolean(cfg->wf_anchored));
-    json_t *space = json_array();
-    for (size_t k = 0; k < cfg->space.n; k++) {
-        json_t *p = json_object();
-        json_object_set_new(p, "name", json_string(cfg->space.p[k].name));
-        json_object_set_new(p, "lo", json_real(cfg->space.p[k].lo));
-        json_object_set_new(p, "hi", json_real(cfg->space.p[k].hi));
-        json_object_set_new(p, "step", json_real(cfg->space.p[k].step));
-        json_array_append_new(space, p);
-    }
-    json_object_set_new(s, "params", space);
+    json_object_set_new(s, "params", opt_space_json(&cfg->space));
     size_t total = cb_param_space_size(&cfg->space);
     size_t n = cfg->random && cfg->samples < total ? cfg->samples : total;
     json_object_set_new(s, "combinations", json_integer((json_int_t)n));
