@@ -13,6 +13,7 @@
 #include "comeback/data.h"
 #include "comeback/exchange.h"
 #include "comeback/sim.h"
+#include "series_fixture.h"
 #include "testutil.h"
 
 #define KEY "simTestKey0123456789"
@@ -32,24 +33,6 @@ static inline void on_log(void *user, const char *line)
         logbuf[loglen++] = '\n';
         logbuf[loglen] = '\0';
     }
-}
-
-/* 300 hourly candles from 2024-01-01, prices with 2 decimals around 40000. */
-static inline cb_series_t *make_series_n(const char *pair, double base, int n)
-{
-    cb_series_t *s = cb_series_new((size_t)n);
-    int64_t t0 = cb_days_from_civil(2024, 1, 1) * CB_MS_PER_DAY;
-    double px = base;
-    for (int i = 0; i < n; i++) {
-        double o = px, c = px + ((i * 37) % 11 - 5) * 7.25;
-        double h = (o > c ? o : c) + 20.5, l = (o < c ? o : c) - 19.75;
-        cb_series_push(s, t0 + i * CB_MS_PER_HOUR, o, h, l, c, 1.5 + (i % 7));
-        px = c;
-    }
-    snprintf(s->meta.pair, sizeof s->meta.pair, "%s", pair);
-    snprintf(s->meta.timeframe, sizeof s->meta.timeframe, "1h");
-    snprintf(s->meta.source, sizeof s->meta.source, "test");
-    return s;
 }
 
 static inline cb_series_t *make_series(const char *pair, double base)

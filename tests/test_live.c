@@ -10,27 +10,11 @@
 #include "comeback/journal.h"
 #include "comeback/live.h"
 #include "comeback/sim.h"
+#include "series_fixture.h"
 #include "testutil.h"
 
 #define KEY "liveTestKey0123456789"
 #define SECRET "liveTestSecret9876543210"
-
-static cb_series_t *make_series(const char *pair, double base, int n)
-{
-    cb_series_t *s = cb_series_new((size_t)n);
-    int64_t t0 = cb_days_from_civil(2024, 1, 1) * CB_MS_PER_DAY;
-    double px = base;
-    for (int i = 0; i < n; i++) {
-        double o = px, c = px + ((i * 37) % 11 - 5) * 7.25;
-        double h = (o > c ? o : c) + 20.5, l = (o < c ? o : c) - 19.75;
-        cb_series_push(s, t0 + i * CB_MS_PER_HOUR, o, h, l, c, 1.5 + (i % 7));
-        px = c;
-    }
-    snprintf(s->meta.pair, sizeof s->meta.pair, "%s", pair);
-    snprintf(s->meta.timeframe, sizeof s->meta.timeframe, "1h");
-    snprintf(s->meta.source, sizeof s->meta.source, "test");
-    return s;
-}
 
 /* The wall clock the venue and reconciliation see: real time plus a test offset, so a test
  * can age an intent without sleeping. */
@@ -154,7 +138,7 @@ static void fx_start(fx_t *f, const char *faults, long timeout_ms)
     memset(f, 0, sizeof *f);
     clock_offset = 0;
     f->next_id = 1000;
-    f->s = make_series("BTC/USDT", 40000, 300);
+    f->s = make_series_n("BTC/USDT", 40000, 300);
     assert_int_equal(cb_api_keys_new(KEY, SECRET, &f->keys), 0);
     const cb_series_t *list[1] = {f->s};
     cb_sim_opts_t so = {.series = list, .n_series = 1, .speed = 0,
