@@ -260,8 +260,10 @@ int cb_rules_strategy_instance(const cb_rules_strategy_t *s, int64_t base_tf_ms,
  * bar. Other rules are evaluated bar by bar with their base-timeframe indicators read from the
  * shared columns (if the first bars passed are not `history`'s arrays, the instance computes
  * them itself; more bars than `history` has is CB_ESTATE). Either way the decisions are
- * bit-identical to cb_rules_strategy_instance's. Plug-ins and cache NULL get a plain
- * cb_rules_strategy_instance. Returns as cb_rules_strategy_instance. */
+ * bit-identical to cb_rules_strategy_instance's. With cache NULL nothing is shared: rules
+ * that read no position state (higher timeframes included) still replay signals computed
+ * over `history` at once; the others, and plug-ins, get a plain cb_rules_strategy_instance.
+ * Returns as cb_rules_strategy_instance. */
 int cb_rules_strategy_instance_shared(const cb_rules_strategy_t *s, int64_t base_tf_ms,
                                       cb_rules_cache_t *cache, const cb_bar_view_t *history,
                                       const cb_strategy_v1_t **vt, void **self,

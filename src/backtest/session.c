@@ -324,86 +324,15 @@ fail:
     return rc;
 }
 
-/* ---- rules replayed from signals computed over the whole series ------------------------ *
- * Rules that read no position state decide the same whatever the trades were, so their entry
- * and exit signals for every bar of the series are computed at once, column by column
- * (cb_rules_program_signals, several times faster than stepping), and the engine's calls
- * replay them. If the engine passes other bars than the series (a live series that grew or
- * moved), the bar-by-bar instance made beside it takes over and catches up on the history;
- * its warm-up is the one reported either way, so the decisions are the same bit for bit. */
-typedef struct replay {
-    const cb_strategy_v1_t *vt;  /* the bar-by-bar instance */
-    void *self;
-    const int64_t *hist;         /* the series the signals were computed on */
-    size_t n, seen;
-    int fallen;                  /* 1: the instance decides */
-    uint8_t *entry, *exit;
-} replay_t;
-
-static size_t replay_warmup(void *self)
-{
-    replay_t *r = self;
-    return r->vt->warmup ? r->vt->warmup(r->self) : 0;
-}
-
-static int replay_on_bar(void *self, const cb_bar_view_t *bars, const cb_position_view_t *pos,
-                         cb_decision_t *out)
-{
-    replay_t *r = self;
-    if (!r->fallen && (bars->time_ms != r->hist || bars->n > r->n))
-        r->fallen = 1;
-    if (r->fallen)
-        return r->vt->on_bar(r->self, bars, pos, out);
-    memset(out, 0, sizeof *out);
-    if (bars->n <= r->seen)
-        return CB_ESTATE; /* as the instance: a bar already seen */
-    r->seen = bars->n;
-    out->enter = r->entry[bars->n - 1];
-    out->exit = r->exit[bars->n - 1];
-    return 0;
-}
-
-static void replay_destroy(void *self)
-{
-    replay_t *r = self;
-    if (!r)
-        return;
-    if (r->vt->destroy)
-        r->vt->destroy(r->self);
-    free(r->entry);
-    free(r);
-}
-
-static const cb_strategy_v1_t replay_vt = {
-    CB_STRATEGY_ABI_VERSION, "rules", NULL, replay_warmup, replay_on_bar, replay_destroy};
-
-/* One pair's strategy: the replay when the rules allow it, else the plain instance. */
+/* One pair's strategy. Rules that read no position state decide the same whatever the trades
+ * were, so their signals for the whole series are computed at once and replayed (several times
+ * faster than stepping; the rules module falls back to bar by bar if the engine passes other
+ * bars, such as a live series that grew). */
 static int pair_strategy(const cb_rules_strategy_t *strat, const cb_series_t *s, int64_t tf_ms,
                          const cb_strategy_v1_t **vt, void **self, cb_diag_t *diag)
 {
-    int rc = cb_rules_strategy_instance(strat, tf_ms, vt, self, diag);
-    const cb_rules_program_t *prog = cb_rules_strategy_program(strat);
-    if (rc || !prog || s->n == 0 || cb_rules_program_uses_position(prog))
-        return rc;
-    replay_t *r = calloc(1, sizeof *r);
-    uint8_t *sig = malloc(2 * s->n);
     cb_bar_view_t hist = {s->n, s->time_ms, s->open, s->high, s->low, s->close, s->volume};
-    if (!r || !sig ||
-        cb_rules_program_signals(prog, &hist, tf_ms, sig, sig + s->n, NULL) != 0) {
-        /* out of memory or times the instance will refuse where it meets them: step instead */
-        free(r);
-        free(sig);
-        return 0;
-    }
-    r->vt = *vt;
-    r->self = *self;
-    r->hist = s->time_ms;
-    r->n = s->n;
-    r->entry = sig;
-    r->exit = sig + s->n;
-    *vt = &replay_vt;
-    *self = r;
-    return 0;
+    return cb_rules_strategy_instance_shared(strat, tf_ms, NULL, &hist, vt, self, diag);
 }
 
 int cb_backtest_pairs(const cb_backtest_t *bt, const cb_rules_strategy_t *strat,

@@ -370,9 +370,9 @@ int cb_rules_strategy_instance_shared(const cb_rules_strategy_t *s, int64_t base
                                       const cb_strategy_v1_t **vt, void **self,
                                       cb_diag_t *diag)
 {
-    if (!cache || !s->prog)
+    if (!s->prog || (!cache && s->prog->uses_position))
         return cb_rules_strategy_instance(s, base_tf_ms, vt, self, diag);
-    if (s->prog->uses_position || s->prog->n_clocks > 1) {
+    if (s->prog->uses_position || (cache && s->prog->n_clocks > 1)) {
         *vt = NULL;
         *self = NULL;
         return bound_instance(s, base_tf_ms, cache, history, vt, self, diag);
