@@ -43,14 +43,15 @@ static void add_trade(cb_group_row_t *g, const cb_trade_t *t)
     g->duration_ms += t->exit_time_ms - t->entry_time_ms;
 }
 
-static void month_name(int64_t ms, char *buf, size_t size, int64_t *key)
+/* The month of a time as year * 12 + month (1..12); the table's names are formatted once per
+ * month from it, not per day or trade (an optimizer computes metrics for every combination). */
+static int64_t month_key(int64_t ms)
 {
     int64_t y;
     int mo, d;
     int64_t days = ms >= 0 ? ms / CB_MS_PER_DAY : -((-ms + CB_MS_PER_DAY - 1) / CB_MS_PER_DAY);
     cb_civil_from_days(days, &y, &mo, &d);
-    snprintf(buf, size, "%04lld-%02d", (long long)y, mo);
-    *key = y * 12 + mo;
+    return y * 12 + mo;
 }
 
 int cb_metrics_compute(const cb_engine_result_t *r, cb_metrics_t *m)
@@ -258,10 +259,7 @@ int cb_metrics_compute(const cb_engine_result_t *r, cb_metrics_t *m)
         m->reasons[k].return_pct = m->reasons[k].pnl / start * 100.0;
     /* monthly: equity change from the previous month's last close (or the start) */
     if (r->n_days) {
-        int64_t k0, k1;
-        char nm[16];
-        month_name(r->day_ms[0], nm, sizeof nm, &k0);
-        month_name(r->day_ms[r->n_days - 1], nm, sizeof nm, &k1);
+        int64_t k0 = month_key(r->day_ms[0]), k1 = month_key(r->day_ms[r->n_days - 1]);
         size_t nm_count = (size_t)(k1 - k0 + 1);
         m->months = calloc(nm_count, sizeof *m->months);
         if (!m->months)
@@ -277,9 +275,7 @@ int cb_metrics_compute(const cb_engine_result_t *r, cb_metrics_t *m)
                      mo);
             double last = base;
             while (di < r->n_days) {
-                int64_t kk;
-                month_name(r->day_ms[di], nm, sizeof nm, &kk);
-                if (kk != key)
+                if (month_key(r->day_ms[di]) != key)
                     break;
                 last = di == r->n_days - 1 ? fin : r->day_equity[di];
                 di++;
@@ -288,8 +284,7 @@ int cb_metrics_compute(const cb_engine_result_t *r, cb_metrics_t *m)
             base = last;
         }
         for (size_t i = 0; i < n; i++) {
-            int64_t kk;
-            month_name(r->trades[i].exit_time_ms, nm, sizeof nm, &kk);
+            int64_t kk = month_key(r->trades[i].exit_time_ms);
             if (kk >= k0 && kk <= k1)
                 add_trade(&m->months[kk - k0], &r->trades[i]);
         }
