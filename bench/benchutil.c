@@ -72,6 +72,40 @@ bench_stats_t bench_time(void (*fn)(void *), void *arg, int warmup, int runs)
     return st;
 }
 
+bench_pair_t bench_time_paired(void (*a)(void *), void *arg_a, void (*b)(void *), void *arg_b,
+                               int warmup, int runs)
+{
+    bench_pair_t r;
+    if (runs < 1)
+        runs = 1;
+    if (runs > 64)
+        runs = 64;
+    double ta[64], ca[64], tb[64], cb[64], q[64];
+    for (int i = 0; i < warmup; i++) {
+        a(arg_a);
+        b(arg_b);
+    }
+    for (int i = 0; i < runs; i++) {
+        double t0 = bench_now(), c0 = bench_cpu_now();
+        a(arg_a);
+        ta[i] = bench_now() - t0;
+        ca[i] = bench_cpu_now() - c0;
+        t0 = bench_now();
+        c0 = bench_cpu_now();
+        b(arg_b);
+        tb[i] = bench_now() - t0;
+        cb[i] = bench_cpu_now() - c0;
+        q[i] = ca[i] > 0 ? cb[i] / ca[i] : 0;
+    }
+    double lo, hi;
+    bench_summarise(ta, runs, &r.a.median, &r.a.min, &r.a.max);
+    bench_summarise(ca, runs, &r.a.cpu_median, &r.a.cpu_min, &r.a.cpu_max);
+    bench_summarise(tb, runs, &r.b.median, &r.b.min, &r.b.max);
+    bench_summarise(cb, runs, &r.b.cpu_median, &r.b.cpu_min, &r.b.cpu_max);
+    bench_summarise(q, runs, &r.ratio, &lo, &hi);
+    return r;
+}
+
 void bench_report(const char *name, double value, const char *unit, double min, double max,
                   const char *ref_name, double ratio)
 {

@@ -32,6 +32,17 @@ void bench_summarise(double *t, int n, double *median, double *min, double *max)
  * clock and CPU time (each's median, min and max). */
 bench_stats_t bench_time(void (*fn)(void *), void *arg, int warmup, int runs);
 
+/* A measurement against a reference on a shared, noisy machine: runs a(arg_a) and b(arg_b)
+ * alternately (`warmup` pairs untimed, then `runs` timed pairs, a first in each), so that each
+ * pair sees the same machine, and returns each one's statistics and the median over the pairs
+ * of CPU time of b / CPU time of a (a's speed relative to b). */
+typedef struct bench_pair {
+    bench_stats_t a, b;
+    double ratio;
+} bench_pair_t;
+bench_pair_t bench_time_paired(void (*a)(void *), void *arg_a, void (*b)(void *), void *arg_b,
+                               int warmup, int runs);
+
 /* Prints one BENCH line. ref_name may be NULL (then ratio is omitted). */
 void bench_report(const char *name, double value, const char *unit, double min, double max,
                   const char *ref_name, double ratio);
