@@ -21,7 +21,7 @@ static void run1(const bar_row_t *rows, size_t n, script_t *sc, const cb_engine_
                  const cb_instrument_t *ins, cb_engine_result_t *r, cb_series_t **keep)
 {
     cb_series_t *s = mk_series(rows, n, DAY_MS);
-    cb_engine_pair_t p = {s, *ins, &script_strategy, sc};
+    cb_engine_pair_t p = {s, *ins, &script_strategy, sc, NULL, NULL};
     cb_diag_t d;
     cb_diag_clear(&d);
     int rc = cb_engine_run(cfg, &p, 1, r, &d);
@@ -536,7 +536,7 @@ static void test_refused_exit_keeps_protection(void **state)
     script_t sc = {"EX", NULL, 0, 0, 0};
     /* bar by bar, to see the orders resting after bar 2 */
     cb_series_t *s = mk_series(b, 5, DAY_MS);
-    cb_engine_pair_t p = {s, ins, &script_strategy, &sc};
+    cb_engine_pair_t p = {s, ins, &script_strategy, &sc, NULL, NULL};
     cb_engine_t *e;
     cb_diag_t d;
     assert_int_equal(cb_engine_open(&cfg, &p, 1, &e, &d), 0);
@@ -633,6 +633,7 @@ static void test_multi_pair(void **state)
     (void)b;
     script_t s1 = {"E", NULL, 0, 0, 0}, s2 = {"E", NULL, 0, 0, 0};
     cb_engine_pair_t pairs[2];
+    memset(pairs, 0, sizeof pairs);
     cb_instrument_default(&pairs[0].instrument, "AAA/USDT");
     cb_instrument_default(&pairs[1].instrument, "BBB/USDT");
     pairs[0].series = sa;
@@ -713,7 +714,7 @@ static void test_window_and_warmup(void **state)
     script_t sc = {"EEE..", NULL, 0, 0, 0};
     cb_engine_result_t r;
     cb_series_t *s = mk_series(k_rise, 5, DAY_MS);
-    cb_engine_pair_t p = {s, ins, &script_strategy, &sc};
+    cb_engine_pair_t p = {s, ins, &script_strategy, &sc, NULL, NULL};
     cb_diag_t d;
     assert_int_equal(cb_engine_run(&cfg, &p, 1, &r, &d), 0);
     assert_int_equal(sc.calls, 4); /* bar 4 is after `to` */

@@ -55,7 +55,7 @@ static void test_growing_series_matches_batch(void **state)
     /* the batch run over the first 15 bars (the last would settle the open trade) */
     cb_series_t *all = mk_series(rows, NROWS, DAY_MS);
     script_t sc1 = {script_text, NULL, 0, 0, 0};
-    cb_engine_pair_t p1 = {all, ins, &script_strategy, &sc1};
+    cb_engine_pair_t p1 = {all, ins, &script_strategy, &sc1, NULL, NULL};
     cb_engine_result_t batch;
     cb_diag_t d;
     cb_diag_clear(&d);
@@ -66,7 +66,7 @@ static void test_growing_series_matches_batch(void **state)
     cb_series_t *s = cb_series_new(1);
     cb_series_push(s, T0, rows[0].o, rows[0].h, rows[0].l, rows[0].c, 1);
     script_t sc2 = {script_text, NULL, 0, 0, 0};
-    cb_engine_pair_t p2 = {s, ins, &script_strategy, &sc2};
+    cb_engine_pair_t p2 = {s, ins, &script_strategy, &sc2, NULL, NULL};
     hook_log_t h = {0, 1000, 0};
     cb_engine_hooks_t hooks = {&h, on_decision, allow};
     cfg.live = 1;
@@ -119,7 +119,7 @@ static void test_refused_entry(void **state)
     cb_engine_config_t cfg = live_cfg();
     cb_series_t *s = mk_series(rows, NROWS, DAY_MS);
     script_t sc = {script_text, NULL, 0, 0, 0};
-    cb_engine_pair_t p = {s, ins, &script_strategy, &sc};
+    cb_engine_pair_t p = {s, ins, &script_strategy, &sc, NULL, NULL};
     hook_log_t h = {0, 3, 0};
     cb_engine_hooks_t hooks = {&h, NULL, allow};
     cfg.hooks = &hooks;
@@ -149,7 +149,7 @@ static void test_restore_and_force_exit(void **state)
     cfg.venue = &v;
     cb_series_t *s = mk_series(rows, 5, DAY_MS);
     script_t sc = {".....................", NULL, 0, 0, 0};
-    cb_engine_pair_t p = {s, ins, &script_strategy, &sc};
+    cb_engine_pair_t p = {s, ins, &script_strategy, &sc, NULL, NULL};
     cb_engine_t *e;
     cb_diag_t d;
     assert_int_equal(cb_engine_open(&cfg, &p, 1, &e, &d), 0);

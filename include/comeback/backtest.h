@@ -87,13 +87,17 @@ int cb_backtest_run(const cb_backtest_t *bt, const double *values, const cb_engi
 
 /* The engine's pairs for one prepared strategy: series, instruments and one strategy instance
  * per pair. Rules that read no position state get their signals for the whole series computed
- * at once (cb_rules_program_signals) and replayed, several times faster than stepping; if the
- * engine is later given other bars (a live series that grew), the instance steps bar by bar
- * from there. The decisions are the same either way. Free the instances with
- * cb_backtest_pairs_free. Returns 0 or an error (diag). */
+ * at once (cb_rules_program_signals) and replayed, several times faster than stepping, and
+ * handed to the engine as precomputed signals (cb_backtest_pair_signals); if the engine is
+ * later given other bars (a live series that grew), the instance steps bar by bar from there.
+ * The decisions are the same either way. Free the instances with cb_backtest_pairs_free.
+ * Returns 0 or an error (diag). */
 int cb_backtest_pairs(const cb_backtest_t *bt, const cb_rules_strategy_t *strat,
                       cb_engine_pair_t *pairs, cb_diag_t *diag);
 void cb_backtest_pairs_free(const cb_backtest_t *bt, cb_engine_pair_t *pairs);
+/* Sets pair->entry_signal and exit_signal to the signals its rules instance replays over
+ * pair->series (cb_rules_strategy_signals), or NULL when it replays none. */
+void cb_backtest_pair_signals(cb_engine_pair_t *pair);
 
 #ifdef __cplusplus
 }

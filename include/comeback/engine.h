@@ -59,6 +59,16 @@ typedef struct cb_engine_pair {
     cb_instrument_t instrument;
     const cb_strategy_v1_t *strategy;
     void *strategy_self;
+    /* Optional (both or neither; borrowed): the strategy's decisions for every bar of
+     * `series`, computed before the run, for a strategy whose decisions depend on the bars
+     * only (not on the position or the account), such as rules replayed from whole-history
+     * signals. entry_signal[i] / exit_signal[i] non-zero: enter / exit at the close of bar i
+     * (no stake or limit of its own). The engine then reads them instead of calling on_bar
+     * (the strategy's warmup is still asked), and a backtest steps over the bars where it is
+     * flat with nothing resting and no entry signal, doing only the bookkeeping. The result is
+     * the same, bit for bit, as on_bar returning these decisions. Must hold series->n
+     * entries. Ignored by live runs (their series grow past them): on_bar is called. */
+    const uint8_t *entry_signal, *exit_signal;
 } cb_engine_pair_t;
 
 /* Hooks the robot gives the engine (NULL in backtests). Called synchronously from

@@ -269,6 +269,16 @@ int cb_rules_strategy_instance_shared(const cb_rules_strategy_t *s, int64_t base
                                       const cb_strategy_v1_t **vt, void **self,
                                       cb_diag_t *diag);
 
+/* The signals an instance from cb_rules_strategy_instance_shared replays, for handing to the
+ * engine as precomputed decisions (cb_engine_pair_t's entry_signal and exit_signal): when the
+ * instance replays signals computed over exactly `history` (the same time array and number of
+ * bars) and has not fallen back to bar-by-bar evaluation, sets *entry and *exit (history->n
+ * bytes each, owned by the instance, valid until its destroy) and returns 1; otherwise
+ * (another kind of instance, other bars) returns 0 and leaves them unset. */
+int cb_rules_strategy_signals(const cb_strategy_v1_t *vt, const void *self,
+                              const cb_bar_view_t *history, const uint8_t **entry,
+                              const uint8_t **exit);
+
 #ifdef __cplusplus
 }
 #endif

@@ -329,10 +329,23 @@ fail:
  * faster than stepping; the rules module falls back to bar by bar if the engine passes other
  * bars, such as a live series that grew). */
 static int pair_strategy(const cb_rules_strategy_t *strat, const cb_series_t *s, int64_t tf_ms,
-                         const cb_strategy_v1_t **vt, void **self, cb_diag_t *diag)
+                         cb_engine_pair_t *pair, cb_diag_t *diag)
 {
     cb_bar_view_t hist = {s->n, s->time_ms, s->open, s->high, s->low, s->close, s->volume};
-    return cb_rules_strategy_instance_shared(strat, tf_ms, NULL, &hist, vt, self, diag);
+    int rc = cb_rules_strategy_instance_shared(strat, tf_ms, NULL, &hist, &pair->strategy,
+                                               &pair->strategy_self, diag);
+    if (rc == 0)
+        cb_backtest_pair_signals(pair);
+    return rc;
+}
+
+void cb_backtest_pair_signals(cb_engine_pair_t *pair)
+{
+    const cb_series_t *s = pair->series;
+    cb_bar_view_t hist = {s->n, s->time_ms, s->open, s->high, s->low, s->close, s->volume};
+    if (!cb_rules_strategy_signals(pair->strategy, pair->strategy_self, &hist,
+                                   &pair->entry_signal, &pair->exit_signal))
+        pair->entry_signal = pair->exit_signal = NULL;
 }
 
 int cb_backtest_pairs(const cb_backtest_t *bt, const cb_rules_strategy_t *strat,
@@ -342,8 +355,7 @@ int cb_backtest_pairs(const cb_backtest_t *bt, const cb_rules_strategy_t *strat,
     for (size_t k = 0; k < bt->n; k++) {
         pairs[k].series = bt->series[k];
         pairs[k].instrument = bt->instruments[k];
-        int rc = pair_strategy(strat, bt->series[k], bt->tf_ms[k], &pairs[k].strategy,
-                               &pairs[k].strategy_self, diag);
+        int rc = pair_strategy(strat, bt->series[k], bt->tf_ms[k], &pairs[k], diag);
         if (rc) {
             cb_backtest_pairs_free(bt, pairs);
             return rc;
@@ -359,6 +371,7 @@ void cb_backtest_pairs_free(const cb_backtest_t *bt, cb_engine_pair_t *pairs)
             pairs[k].strategy->destroy(pairs[k].strategy_self);
         pairs[k].strategy = NULL;
         pairs[k].strategy_self = NULL;
+        pairs[k].entry_signal = pairs[k].exit_signal = NULL;
     }
 }
 

@@ -37,6 +37,7 @@ typedef struct pstate {
     double last_close;
     int started;
     int reprotect;            /* an exit was refused inside a venue bar: protect again after it */
+    double vlo, vhi;          /* run_single asks the venue only when low <= vlo or high >= vhi */
     size_t stride, sample_k;
     size_t samples_cap;
 } pstate_t;
@@ -528,8 +529,17 @@ HOT int equity_step(engine_t *e, int64_t t)
     return equity_step_at(e, t, eq, any);
 }
 
+HOT double equity_stats(engine_t *e, int64_t t, double eq, int any);
+HOT int equity_marks(engine_t *e, int64_t t, double eq, double dd_pct);
+
 /* The statistics of one bar close with equity eq (any: a position is open). */
 HOT int equity_step_at(engine_t *e, int64_t t, double eq, int any)
+{
+    return equity_marks(e, t, eq, equity_stats(e, t, eq, any));
+}
+
+/* The drawdown statistics of one close; returns its drawdown %. */
+HOT double equity_stats(engine_t *e, int64_t t, double eq, int any)
 {
     cb_engine_result_t *r = e->r;
     uint64_t bits;
@@ -612,6 +622,14 @@ HOT int equity_step_at(engine_t *e, int64_t t, double eq, int any)
         e->last_eq_bits = bits;
         e->last_dd_pct = dd_pct;
     }
+    return dd_pct;
+}
+
+/* What a close leaves for the report: the day's last equity, and a chart sample every
+ * stride closes. */
+HOT int equity_marks(engine_t *e, int64_t t, double eq, double dd_pct)
+{
+    cb_engine_result_t *r = e->r;
     /* end-of-day equity */
     if (t >= e->next_day_ms) { /* INT64_MIN before the first day */
         if (r->n_days)
@@ -717,6 +735,53 @@ static void settle(engine_t *e, pstate_t *p, int64_t t, double close)
         e->r->rejected_exits++;
 }
 
+/* The venue's part of a bar: our resting orders matched against it; then the protective
+ * orders of an exit refused inside it go back. */
+HOT int venue_bar(engine_t *e, pstate_t *p, size_t k, int64_t t, double o, double h, double l,
+                  double c)
+{
+    e->in_venue_bar = 1;
+    int rc = e->venue.ops->on_bar(e->venue.self, (uint32_t)k, t, fx(o), fx(h), fx(l), fx(c));
+    e->in_venue_bar = 0;
+    if (rc)
+        return rc;
+    if (p->reprotect)
+        protect_again(e, p);
+    return 0;
+}
+
+/* A held position's excursions over a bar, and its trailing stop raised by a new high;
+ * returns 1 when the stop may have moved. */
+HOT int track_position(engine_t *e, pstate_t *p, double h, double l)
+{
+    if (l < p->lo)
+        p->lo = l;
+    if (h > p->hi)
+        p->hi = h;
+    if (h <= p->highest_d)
+        return 0;
+    update_trailing(e, p, fx(h));
+    return 1;
+}
+
+static int strategy_failed(const pstate_t *p, int64_t t, int rc, cb_diag_t *diag)
+{
+    const cb_strategy_v1_t *st = p->src->strategy;
+    char when[32];
+    return cb_diag_set(diag, rc, NULL, 0, 0, p->src->instrument.pair,
+                       "strategy '%s' failed at the bar of %s (%s)", st->name ? st->name : "?",
+                       cb_time_format(t, when, sizeof when), cb_strerror(rc));
+}
+
+/* A decision past the warm-up, acted on at the close of bar t. */
+HOT void act(engine_t *e, pstate_t *p, const cb_decision_t *d, int64_t t, double c)
+{
+    if (p->in_pos && d->exit && !p->exit_id)
+        do_exit(e, p, t, c);
+    else if (!p->in_pos && !p->entry_id && d->enter)
+        do_entry(e, p, d, t, c);
+}
+
 HOT int process_bar(engine_t *e, size_t k, cb_diag_t *diag)
 {
     pstate_t *p = &e->ps[k];
@@ -736,38 +801,26 @@ HOT int process_bar(engine_t *e, size_t k, cb_diag_t *diag)
                 p->live == (p->stop_id != 0) + (p->tp_id != 0) &&
                 (!p->stop_id || l > p->stop_d + 1e-8) && (!p->tp_id || h < p->tp_d - 1e-8);
     if (p->live > 0 && !quiet) {
-        e->in_venue_bar = 1;
-        int rc = e->venue.ops->on_bar(e->venue.self, (uint32_t)k, t, fx(o), fx(h), fx(l),
-                                      fx(c));
-        e->in_venue_bar = 0;
+        int rc = venue_bar(e, p, k, t, o, h, l, c);
         if (rc)
             return rc;
-        if (p->reprotect)
-            protect_again(e, p);
     }
     p->last_close = c;
-    if (p->in_pos) {
-        if (l < p->lo)
-            p->lo = l;
-        if (h > p->hi)
-            p->hi = h;
-        if (h > p->highest_d)
-            update_trailing(e, p, fx(h));
-    }
+    if (p->in_pos)
+        track_position(e, p, h, l);
     p->view.n = i + 1;
     if (p->in_pos) {
         p->pos.bars_held = i - p->entry_bar;
         p->pos.profit_pct = c * p->inv_entry - 1.0;
     }
     cb_decision_t d = {0};
-    const cb_strategy_v1_t *st = p->src->strategy;
-    int rc = st->on_bar(p->src->strategy_self, &p->view, &p->pos, &d);
-    if (rc < 0) {
-        char when[32];
-        return cb_diag_set(diag, rc, NULL, 0, 0, p->src->instrument.pair,
-                           "strategy '%s' failed at the bar of %s (%s)",
-                           st->name ? st->name : "?", cb_time_format(t, when, sizeof when),
-                           cb_strerror(rc));
+    if (p->src->entry_signal) {
+        d.enter = p->src->entry_signal[i] != 0;
+        d.exit = p->src->exit_signal[i] != 0;
+    } else {
+        int rc = p->src->strategy->on_bar(p->src->strategy_self, &p->view, &p->pos, &d);
+        if (rc < 0)
+            return strategy_failed(p, t, rc, diag);
     }
     if (trading) {
         cb_pair_result_t *pr = &e->r->pairs[k];
@@ -785,10 +838,7 @@ HOT int process_bar(engine_t *e, size_t k, cb_diag_t *diag)
                 const cb_engine_hooks_t *hk = e->cfg->hooks;
                 if (hk && hk->decision)
                     hk->decision(hk->ctx, (uint32_t)k, t, c, &d, p->in_pos);
-                if (p->in_pos && d.exit && !p->exit_id)
-                    do_exit(e, p, t, c);
-                else if (!p->in_pos && !p->entry_id && d.enter)
-                    do_entry(e, p, &d, t, c);
+                act(e, p, &d, t, c);
             }
         }
     }
@@ -819,6 +869,9 @@ static int check_config(const cb_engine_config_t *c, const cb_engine_pair_t *pai
         if (pairs[k].instrument.tick <= 0 || pairs[k].instrument.step <= 0)
             return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, pairs[k].instrument.pair,
                                "tick and step must be positive");
+        if (!pairs[k].entry_signal != !pairs[k].exit_signal)
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, pairs[k].instrument.pair,
+                               "precomputed signals need both the entry and the exit column");
     }
     return 0;
 }
@@ -877,6 +930,9 @@ int cb_engine_open(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs,
         return CB_ENOMEM;
     }
     memcpy(e->pairs, pairs, n_pairs * sizeof *pairs);
+    if (e->live) /* the series grow past the precomputed signals: ask the strategies */
+        for (size_t k = 0; k < n_pairs; k++)
+            e->pairs[k].entry_signal = e->pairs[k].exit_signal = NULL;
     out->n_pairs = n_pairs;
     size_t chart = cfg->chart_points ? cfg->chart_points : 1200, most = 1;
     for (size_t k = 0; k < n_pairs; k++) {
@@ -1128,6 +1184,171 @@ int cb_engine_force_exit(cb_engine_t *e, size_t pair, int64_t now_ms)
     return p->exit_id ? 0 : CB_EREJECTED;
 }
 
+/* ---- one pair, as a backtest runs it ------------------------------------------------------ */
+
+/* One bar of a single-pair run, the general way: the bar, then the equity of its close. */
+HOT int single_bar(engine_t *e, cb_diag_t *diag)
+{
+    pstate_t *p = &e->ps[0];
+    int64_t t = p->s->time_ms[p->i];
+    int stepped = p->i >= p->begin;
+    int rc = process_bar(e, 0, diag);
+    if (rc || !stepped)
+        return rc;
+    double eq = e->cash_d;
+    if (p->in_pos)
+        eq += p->qty_d * p->last_close;
+    return equity_step_at(e, t, eq, p->in_pos);
+}
+
+/* process_bar's quiet test precomputed for single_loop, recomputed whenever our orders may have
+ * changed: with orders resting, the venue is asked unless low > vlo and high < vhi. */
+static void venue_bounds(pstate_t *p)
+{
+    if (p->entry_id || p->exit_id || p->live != (p->stop_id != 0) + (p->tp_id != 0)) {
+        p->vlo = INFINITY; /* an order that may fill anywhere: always ask */
+        p->vhi = -INFINITY;
+    } else {
+        p->vlo = p->stop_id ? p->stop_d + 1e-8 : -INFINITY;
+        p->vhi = p->tp_id ? p->tp_d - 1e-8 : INFINITY;
+    }
+}
+
+/* The report's marks of a close in single_loop. For one pair the price samples and the chart
+ * samples fall on the same closes (same stride, counted from the same bar), so one countdown
+ * serves both. */
+HOT int single_marks(engine_t *e, pstate_t *p, int64_t t, double c, double eq, double dd)
+{
+    if (t < e->next_day_ms && e->curve_countdown) {
+        e->curve_countdown--;
+        e->day_eq = eq;
+        return 0;
+    }
+    p->last_close = c; /* the buy-and-hold sample reads it */
+    if (!e->curve_countdown) {
+        p->sample_k = 0;
+        if (pair_sample(e, p, 0, t, c, 0))
+            return CB_ENOMEM;
+    }
+    return equity_marks(e, t, eq, dd);
+}
+
+/* Bars [i, j) of single_loop where the pair is flat with nothing resting and no entry signal
+ * comes: nothing can happen but the bookkeeping of an unchanged equity. */
+HOT int flat_run(engine_t *e, pstate_t *p, size_t i, size_t j)
+{
+    const int64_t *T = p->s->time_ms;
+    const double *C = p->s->close;
+    double eq = e->cash_d;
+    for (; i < j; i++) {
+        int64_t t = T[i];
+        int rc = single_marks(e, p, t, C[i], eq, equity_stats(e, t, eq, 0));
+        if (rc)
+            return rc;
+    }
+    p->last_close = C[j - 1];
+    return 0;
+}
+
+/* Bars [first, last) of a single-pair backtest without hooks, all tradable and none the last:
+ * what process_bar and equity_step_at do, with the invariants out of the loop, the venue's
+ * quiet test precomputed, the per-pair totals added once at the end and, for precomputed
+ * signals, the flat stretches between entry signals stepped over. The result is the same bit
+ * for bit (tests/test_engine_fast.c runs both ways). */
+HOT int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag_t *diag)
+{
+    const cb_series_t *s = p->s;
+    const int64_t *T = s->time_ms;
+    const double *O = s->open, *H = s->high, *L = s->low, *C = s->close;
+    const uint8_t *SE = p->src->entry_signal, *SX = p->src->exit_signal;
+    const cb_strategy_v1_t *st = p->src->strategy;
+    void *self = p->src->strategy_self;
+    size_t warm = p->warmup ? p->warmup - 1 : 0; /* the first bar whose decision counts */
+    int rc;
+    venue_bounds(p);
+    for (size_t i = first; i < last; i++) {
+        if (SE && !p->in_pos && p->live == 0) {
+            size_t j = i > warm ? i : warm < last ? warm : last;
+            while (j < last && !SE[j])
+                j++;
+            if (j > i) {
+                if ((rc = flat_run(e, p, i, j)) != 0)
+                    return rc;
+                if ((i = j) == last)
+                    break;
+            }
+        }
+        p->i = i;
+        int64_t t = T[i];
+        double h = H[i], l = L[i], c = C[i];
+        if (p->live > 0 && !(l > p->vlo && h < p->vhi)) {
+            if ((rc = venue_bar(e, p, 0, t, O[i], h, l, c)) != 0)
+                return rc;
+            if (e->err)
+                return e->err;
+            venue_bounds(p);
+        }
+        p->last_close = c;
+        if (p->in_pos && track_position(e, p, h, l)) {
+            if (e->err)
+                return e->err;
+            venue_bounds(p);
+        }
+        cb_decision_t d = {0};
+        if (SE) {
+            d.enter = SE[i] != 0;
+            d.exit = SX[i] != 0;
+        } else {
+            p->view.n = i + 1;
+            if (p->in_pos) {
+                p->pos.bars_held = i - p->entry_bar;
+                p->pos.profit_pct = c * p->inv_entry - 1.0;
+            }
+            if ((rc = st->on_bar(self, &p->view, &p->pos, &d)) < 0)
+                return strategy_failed(p, t, rc, diag);
+        }
+        if ((d.enter | d.exit) && i >= warm) {
+            act(e, p, &d, t, c);
+            if (e->err)
+                return e->err;
+            venue_bounds(p);
+        }
+        double eq = e->cash_d;
+        if (p->in_pos)
+            eq += p->qty_d * c;
+        if ((rc = single_marks(e, p, t, c, eq, equity_stats(e, t, eq, p->in_pos))) != 0)
+            return rc;
+    }
+    cb_pair_result_t *pr = &e->r->pairs[0];
+    pr->bars += last - first;
+    pr->last_ms = T[last - 1];
+    pr->last_close = C[last - 1];
+    p->i = last;
+    p->view.n = last;
+    p->last_close = C[last - 1];
+    p->sample_k = e->curve_countdown;
+    return 0;
+}
+
+/* A single-pair backtest: the first tradable bar and the last (settlement) the general way,
+ * the bars between through single_loop when there are no hooks. */
+static int run_single(engine_t *e, cb_diag_t *diag)
+{
+    pstate_t *p = &e->ps[0];
+    int rc;
+    while (p->i < p->end && p->i <= p->begin)
+        if ((rc = single_bar(e, diag)) != 0)
+            return rc;
+    size_t last = p->end ? p->end - 1 : 0;
+    if (!e->cfg->hooks && p->i < last && p->stride == e->stride &&
+        p->sample_k == e->curve_countdown && (rc = single_loop(e, p, p->i, last, diag)) != 0)
+        return rc;
+    while (p->i < p->end)
+        if ((rc = single_bar(e, diag)) != 0)
+            return rc;
+    return 0;
+}
+
 int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, size_t n_pairs,
                   cb_engine_result_t *out, cb_diag_t *diag)
 {
@@ -1141,20 +1362,7 @@ int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, 
     if (e->n == 1 && !e->live) {
         /* One pair: its bars are the steps, no merging by time (the same calls, in the same
          * order, as step_at(next_time()) below), and the equity of one position. */
-        pstate_t *p = &e->ps[0];
-        while (p->i < p->end) {
-            int64_t t = p->s->time_ms[p->i];
-            int stepped = p->i >= p->begin;
-            if ((rc = process_bar(e, 0, diag)) != 0)
-                break;
-            if (stepped) {
-                double eq = e->cash_d;
-                if (p->in_pos)
-                    eq += p->qty_d * p->last_close;
-                if ((rc = equity_step_at(e, t, eq, p->in_pos)) != 0)
-                    break;
-            }
-        }
+        rc = run_single(e, diag);
     } else {
         for (int64_t t; (t = next_time(e)) != INT64_MAX;) {
             if ((rc = step_at(e, t, diag)) != 0)

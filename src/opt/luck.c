@@ -127,6 +127,7 @@ static int run_one(void *vctx, size_t run)
         pairs[k] = c->pairs[k];
         pairs[k].strategy = &script_vt;
         pairs[k].strategy_self = &scripts[k];
+        pairs[k].entry_signal = pairs[k].exit_signal = NULL; /* the rules' own, not the script's */
         scripts[k].n = pl->n;
         if (!pl->n)
             continue;

@@ -127,6 +127,8 @@ static int run_shared(const opt_ctx_t *c, const double *values, cb_engine_result
         pairs[k].instrument = bt->instruments[k];
         rc = cb_rules_strategy_instance_shared(strat, bt->tf_ms[k], c->cache, &hist,
                                                &pairs[k].strategy, &pairs[k].strategy_self, diag);
+        if (!rc)
+            cb_backtest_pair_signals(&pairs[k]);
     }
     if (!rc)
         rc = cb_engine_run(&c->ecfg, pairs, bt->n, out, diag);

@@ -132,6 +132,19 @@ static void replay_destroy(void *self)
 static const cb_strategy_v1_t replay_vt = {
     CB_STRATEGY_ABI_VERSION, "rules", rules_init, replay_warmup, replay_on_bar, replay_destroy};
 
+int cb_rules_strategy_signals(const cb_strategy_v1_t *vt, const void *self,
+                              const cb_bar_view_t *history, const uint8_t **entry,
+                              const uint8_t **exit)
+{
+    const replay_self_t *s = self;
+    if (vt != &replay_vt || !s || s->base.inst || s->hist != history->time_ms ||
+        s->n != history->n)
+        return 0;
+    *entry = s->entry;
+    *exit = s->exit;
+    return 1;
+}
+
 /* ---- construction ----------------------------------------------------------------------- */
 
 void cb_rules_strategy_free(cb_rules_strategy_t *s)
