@@ -262,19 +262,20 @@ static void protect_again(engine_t *e, pstate_t *p)
         place_tp(e, p);
 }
 
-/* After a bar closes with the position still open: raise the trailing stop if it moved. */
-static void update_trailing(engine_t *e, pstate_t *p, int64_t high_fx)
+/* After a bar closes with the position still open: raise the trailing stop if it moved.
+ * Returns 1 when it did (our orders changed). */
+static int update_trailing(engine_t *e, pstate_t *p, int64_t high_fx)
 {
     if (high_fx <= p->highest)
-        return; /* the level depends only on the highest high: nothing moved */
+        return 0; /* the level depends only on the highest high: nothing moved */
     p->highest = high_fx;
     p->highest_d = cb_fx_to_double(high_fx);
     if (e->cfg->trailing_stop <= 0)
-        return;
+        return 0;
     int trailing;
     int64_t lvl = stop_level(e, p, &trailing);
     if (lvl <= p->stop_level)
-        return;
+        return 0;
     p->stop_level = lvl;
     p->stop_d = cb_fx_to_double(lvl);
     p->stop_trailing = trailing;
@@ -284,6 +285,7 @@ static void update_trailing(engine_t *e, pstate_t *p, int64_t high_fx)
     } else {
         place_stop(e, p, lvl);
     }
+    return 1;
 }
 
 /* ---- venue events ----------------------------------------------------------------------- */
@@ -751,17 +753,14 @@ HOT int venue_bar(engine_t *e, pstate_t *p, size_t k, int64_t t, double o, doubl
 }
 
 /* A held position's excursions over a bar, and its trailing stop raised by a new high;
- * returns 1 when the stop may have moved. */
+ * returns 1 when the stop moved. */
 HOT int track_position(engine_t *e, pstate_t *p, double h, double l)
 {
     if (l < p->lo)
         p->lo = l;
     if (h > p->hi)
         p->hi = h;
-    if (h <= p->highest_d)
-        return 0;
-    update_trailing(e, p, fx(h));
-    return 1;
+    return h > p->highest_d && update_trailing(e, p, fx(h));
 }
 
 static int strategy_failed(const pstate_t *p, int64_t t, int rc, cb_diag_t *diag)
@@ -1214,39 +1213,113 @@ static void venue_bounds(pstate_t *p)
     }
 }
 
-/* The report's marks of a close in single_loop. For one pair the price samples and the chart
- * samples fall on the same closes (same stride, counted from the same bar), so one countdown
- * serves both. */
-HOT int single_marks(engine_t *e, pstate_t *p, int64_t t, double c, double eq, double dd)
+/* Where single_loop is in the report's marks: for one pair the price samples and the chart
+ * samples fall on the same closes (same stride, counted from the same bar), so the bar of the
+ * next sample (sample_i) serves both; mark_i is the next bar where there is more to do than
+ * counting (that sample, or the first close of a new UTC day); prev_eq is the equity of the
+ * last close (the day's equity, committed when the day changes). Between marks the countdown
+ * and the day's equity are not kept in the engine: sweep_end puts them back. */
+typedef struct sweep {
+    size_t mark_i, sample_i, last;
+    double prev_eq;
+} sweep_t;
+
+/* The first bar in [i, the next sample] that opens on or after the next day. */
+static void sweep_next(const engine_t *e, const int64_t *T, size_t i, sweep_t *w)
 {
-    if (t < e->next_day_ms && e->curve_countdown) {
-        e->curve_countdown--;
-        e->day_eq = eq;
-        return 0;
+    size_t lo = i, hi = w->sample_i < w->last ? w->sample_i : w->last;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (T[mid] < e->next_day_ms)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    w->mark_i = lo;
+}
+
+static void sweep_begin(const engine_t *e, const int64_t *T, size_t i, size_t last, sweep_t *w)
+{
+    w->last = last;
+    w->sample_i = i + e->curve_countdown;
+    w->prev_eq = e->day_eq;
+    sweep_next(e, T, i, w);
+}
+
+static void sweep_end(engine_t *e, pstate_t *p, const sweep_t *w)
+{
+    e->curve_countdown = w->sample_i - w->last;
+    e->day_eq = w->prev_eq;
+    p->sample_k = e->curve_countdown;
+}
+
+/* The marks of the close of bar i (i == w->mark_i): what equity_marks does, with the pair's
+ * price sample when the chart's is due. */
+static int sweep_mark(engine_t *e, pstate_t *p, size_t i, double eq, double dd, sweep_t *w)
+{
+    const int64_t *T = p->s->time_ms;
+    int64_t t = T[i];
+    double c = p->s->close[i];
+    e->curve_countdown = w->sample_i - i;
+    e->day_eq = w->prev_eq;
     p->last_close = c; /* the buy-and-hold sample reads it */
     if (!e->curve_countdown) {
         p->sample_k = 0;
         if (pair_sample(e, p, 0, t, c, 0))
             return CB_ENOMEM;
     }
-    return equity_marks(e, t, eq, dd);
+    int rc = equity_marks(e, t, eq, dd);
+    if (rc)
+        return rc;
+    w->sample_i = i + 1 + e->curve_countdown;
+    sweep_next(e, T, i + 1, w);
+    return 0;
+}
+
+/* Closes [i, j) with the same equity as the last, bit for bit, and no mark among them: what
+ * equity_stats does for each (only counts move; the drawdown, if any, is the last one). */
+HOT void equity_same(engine_t *e, const int64_t *T, size_t i, size_t j)
+{
+    cb_engine_result_t *r = e->r;
+    size_t k = j - i;
+    r->steps += k;
+    r->last_ms = T[j - 1];
+    if (!e->in_dd) {
+        e->peak_ms = T[j - 1];
+        return;
+    }
+    double dd = e->last_dd_pct, dd2 = dd * dd, u = e->ulcer_sum;
+    e->cur_dd_bars += k;
+    if (e->cur_dd_bars > r->max_dd_bars)
+        r->max_dd_bars = e->cur_dd_bars;
+    for (size_t q = 0; q < k; q++) /* one addition per close, as the sum is defined */
+        u += dd2;
+    e->ulcer_sum = u;
+    if (dd > e->bucket_dd)
+        e->bucket_dd = dd;
 }
 
 /* Bars [i, j) of single_loop where the pair is flat with nothing resting and no entry signal
  * comes: nothing can happen but the bookkeeping of an unchanged equity. */
-HOT int flat_run(engine_t *e, pstate_t *p, size_t i, size_t j)
+HOT int flat_run(engine_t *e, pstate_t *p, size_t i, size_t j, sweep_t *w)
 {
     const int64_t *T = p->s->time_ms;
-    const double *C = p->s->close;
     double eq = e->cash_d;
-    for (; i < j; i++) {
-        int64_t t = T[i];
-        int rc = single_marks(e, p, t, C[i], eq, equity_stats(e, t, eq, 0));
-        if (rc)
-            return rc;
+    while (i < j) {
+        double dd = equity_stats(e, T[i], eq, 0); /* the first may differ from the last */
+        if (i == w->mark_i) {
+            int rc = sweep_mark(e, p, i, eq, dd, w);
+            if (rc)
+                return rc;
+        }
+        w->prev_eq = eq;
+        size_t stop = w->mark_i < j ? w->mark_i : j;
+        if (++i < stop) {
+            equity_same(e, T, i, stop);
+            i = stop;
+        }
     }
-    p->last_close = C[j - 1];
+    p->last_close = p->s->close[j - 1];
     return 0;
 }
 
@@ -1265,6 +1338,8 @@ HOT int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag
     void *self = p->src->strategy_self;
     size_t warm = p->warmup ? p->warmup - 1 : 0; /* the first bar whose decision counts */
     int rc;
+    sweep_t w;
+    sweep_begin(e, T, first, last, &w);
     venue_bounds(p);
     for (size_t i = first; i < last; i++) {
         if (SE && !p->in_pos && p->live == 0) {
@@ -1272,7 +1347,7 @@ HOT int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag
             while (j < last && !SE[j])
                 j++;
             if (j > i) {
-                if ((rc = flat_run(e, p, i, j)) != 0)
+                if ((rc = flat_run(e, p, i, j, &w)) != 0)
                     return rc;
                 if ((i = j) == last)
                     break;
@@ -1296,8 +1371,14 @@ HOT int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag
         }
         cb_decision_t d = {0};
         if (SE) {
-            d.enter = SE[i] != 0;
-            d.exit = SX[i] != 0;
+            if ((SE[i] | SX[i]) && i >= warm) {
+                d.enter = SE[i] != 0;
+                d.exit = SX[i] != 0;
+                act(e, p, &d, t, c);
+                if (e->err)
+                    return e->err;
+                venue_bounds(p);
+            }
         } else {
             p->view.n = i + 1;
             if (p->in_pos) {
@@ -1307,7 +1388,7 @@ HOT int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag
             if ((rc = st->on_bar(self, &p->view, &p->pos, &d)) < 0)
                 return strategy_failed(p, t, rc, diag);
         }
-        if ((d.enter | d.exit) && i >= warm) {
+        if ((d.enter | d.exit) && !SE && i >= warm) {
             act(e, p, &d, t, c);
             if (e->err)
                 return e->err;
@@ -1316,9 +1397,12 @@ HOT int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag
         double eq = e->cash_d;
         if (p->in_pos)
             eq += p->qty_d * c;
-        if ((rc = single_marks(e, p, t, c, eq, equity_stats(e, t, eq, p->in_pos))) != 0)
+        double dd = equity_stats(e, t, eq, p->in_pos);
+        if (i == w.mark_i && (rc = sweep_mark(e, p, i, eq, dd, &w)) != 0)
             return rc;
+        w.prev_eq = eq;
     }
+    sweep_end(e, p, &w);
     cb_pair_result_t *pr = &e->r->pairs[0];
     pr->bars += last - first;
     pr->last_ms = T[last - 1];
@@ -1326,7 +1410,6 @@ HOT int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag
     p->i = last;
     p->view.n = last;
     p->last_close = C[last - 1];
-    p->sample_k = e->curve_countdown;
     return 0;
 }
 
