@@ -565,6 +565,32 @@ static void test_refused_exit_keeps_protection(void **state)
     cb_engine_result_free(&r);
 }
 
+/* A stop refused when it would fill goes back: stop 95 on 1 unit, minimum notional 90. Bar 2
+ * gaps down to 80: the stop would fill at the open, 80 < 90, refused and counted. The stop is
+ * placed again after the bar (and the target with it, untouched); bar 3 opens at 93 below it:
+ * stopped out at 93 (>= 90). Without that the position would have been held to the end. */
+static void test_refused_stop_goes_back(void **state)
+{
+    (void)state;
+    cb_instrument_t ins = ins_cents();
+    ins.min_notional = FX(90);
+    cb_engine_config_t cfg = base_cfg();
+    cfg.stop_loss = 0.05;
+    cfg.take_profit = 0.30;
+    bar_row_t b[] = {{100, 100, 100, 100}, {100, 101, 99, 100}, {80, 85, 79, 84},
+                     {93, 97, 92, 96},     {96, 97, 95, 96}};
+    cb_engine_result_t r;
+    script_t sc = {"E", NULL, 0, 0, 0};
+    run1(b, 5, &sc, &cfg, &ins, &r, NULL);
+    assert_int_equal(r.rejected_exits, 1);
+    assert_int_equal(r.n_trades, 1);
+    assert_int_equal(r.trades[0].exit_reason, CB_EXIT_STOP_LOSS);
+    assert_int_equal(r.trades[0].exit_time_ms, T0 + 3 * DAY_MS);
+    assert_int_equal(r.trades[0].exit_price, FX(93));
+    assert_int_equal(r.final_balance, FX(9993));
+    cb_engine_result_free(&r);
+}
+
 static void test_end_of_data(void **state)
 {
     (void)state;
@@ -745,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_sizing),        cmocka_unit_test(test_multi_pair),
         cmocka_unit_test(test_drawdown),      cmocka_unit_test(test_window_and_warmup),
         cmocka_unit_test(test_refused_exit_keeps_protection),
+        cmocka_unit_test(test_refused_stop_goes_back),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

@@ -384,9 +384,16 @@ static void on_event(void *ctx, const cb_venue_event_t *ev)
         p->exit_id = 0;
     if (ev->type == CB_EV_REJECTED) {
         e->r->rejected_exits++;
-        if (ev->tag == TAG_EXIT && p->in_pos) {
-            /* inside a simulated bar the orders go back after it (they rest from the next
-             * bar, as if placed at this bar's close); otherwise at once */
+        if ((ev->tag == TAG_EXIT || (e->in_venue_bar && (ev->tag == TAG_STOP ||
+                                                          ev->tag == TAG_TP))) &&
+            p->in_pos) {
+            /* The position must not stay unprotected: an exit refused after the protective
+             * orders were cancelled for it, or a stop or target refused when it would have
+             * filled in a simulated bar (below the minimum notional at a gapped price), puts
+             * the missing ones back at their levels. Inside a simulated bar they go back after
+             * it (they rest from the next bar, as if placed at this bar's close); otherwise at
+             * once. A protective order an exchange refuses outside a bar is not sent again
+             * here: it would be refused again, at once, in a loop. */
             if (e->in_venue_bar)
                 p->reprotect = 1;
             else
