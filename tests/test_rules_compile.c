@@ -703,6 +703,22 @@ static void test_batch_equals_streaming(void **state)
         "entry = crossover(hl2, sma(hlc3, 30)) and volume > highest(volume, 5)[1] * 0.5 "
         "and not (abs(close - open) > sqrt(close) * log(close))\n"
         "exit = crossunder(ohlc4, ema(close@4h, 10))\n",
+        /* every operator, with the NaNs of warm-ups in them */
+        "entry = (close - open) * 2 / (high - low + 1) > 0.3 and close >= sma(close, 10) or "
+        "-close == -open or (close != open and not (close <= ema(close, 5)))\n"
+        "exit = crossover(rsi(close, 14), 50) or crossunder(min(ema(close, 5), sma(close, 50)), "
+        "max(wma(close, 10), open)) or abs(-change(close, 1)) > 200 or\n    "
+        "correl(close, volume, 20) > 0.5 and vwap_session() < close\n",
+        /* NaN inside the rules: sqrt and log of negatives, crossings through NaN */
+        "entry = crossover(close, sma(close, 30)[5]) and sqrt(close - 20000) > 10 or "
+        "log(close - 30000) < 8 and max(close - 20000, sqrt(close - 30000)) > 100\n"
+        "exit = crossunder(log(close - 20000), log(open - 20000)) or "
+        "min(beta(close, open, 5), 1) < -0.5 or\n    highest(close, 10)[1] < close and "
+        "lowest(hlc3, 3) >= low\n",
+        "entry = (min(sqrt(close - 30000), 2 * close) > 0 or min(close, 2 * sqrt(close - "
+        "30000)) > 0) and crossover(ema(close, 10), sma(close, 20))\n"
+        "exit = (max(log(close - 40000), open) > 0 or max(2 * open, log(close - 40000) * 2) > "
+        "0) and crossunder(ema(close, 10), sma(close, 20))\n",
     };
     uint8_t *e1 = malloc(b.n), *x1 = malloc(b.n);
     int *e2 = malloc(b.n * sizeof(int)), *x2 = malloc(b.n * sizeof(int));
@@ -711,20 +727,27 @@ static void test_batch_equals_streaming(void **state)
         snprintf(text, sizeof text, "[strategy]\ntimeframe = 1h\n%s", rules[r]);
         cb_rules_file_t *f = file_ok(text);
         cb_rules_program_t *p = compile_ok(f, NULL);
-        cb_bar_view_t v = {b.n, b.t, b.o, b.h, b.l, b.c, b.v};
-        cb_diag_t d;
-        assert_int_equal(cb_rules_program_signals(p, &v, 0, e1, x1, &d), 0);
-        run(p, &b, 0, e2, x2);
-        size_t signals = 0;
-        for (size_t i = 0; i < b.n; i++) {
-            if (e1[i] != e2[i] || x1[i] != x2[i])
-                print_message("rules %zu bar %zu: batch %d/%d stream %d/%d\n", r, i, e1[i],
-                              x1[i], e2[i], x2[i]);
-            assert_int_equal(e1[i], e2[i]);
-            assert_int_equal(x1[i], x2[i]);
-            signals += e1[i] + x1[i];
+        /* the whole history, and lengths that end in an odd or short last chunk */
+        const size_t lens[] = {b.n, b.n - 1, 1001, 3};
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            bars_t part = b;
+            part.n = lens[li];
+            cb_bar_view_t v = {part.n, b.t, b.o, b.h, b.l, b.c, b.v};
+            cb_diag_t d;
+            assert_int_equal(cb_rules_program_signals(p, &v, 0, e1, x1, &d), 0);
+            run(p, &part, 0, e2, x2);
+            size_t signals = 0;
+            for (size_t i = 0; i < part.n; i++) {
+                if (e1[i] != e2[i] || x1[i] != x2[i])
+                    print_message("rules %zu bar %zu of %zu: batch %d/%d stream %d/%d\n", r,
+                                  i, part.n, e1[i], x1[i], e2[i], x2[i]);
+                assert_int_equal(e1[i], e2[i]);
+                assert_int_equal(x1[i], x2[i]);
+                signals += e1[i] + x1[i];
+            }
+            if (li == 0)
+                assert_true(signals > 100);
         }
-        assert_true(signals > 100);
         cb_rules_program_free(p);
         cb_rules_file_free(f);
     }

@@ -9,6 +9,8 @@
  * - Streaming: a caller-allocated state of cb_ta_stream_size(info, opts) bytes, initialised by
  *   cb_ta_stream_init, then one cb_ta_stream_update per bar, O(1) amortised, no allocation.
  *   Bar i of the stream produces exactly the value batch produces at index i.
+ *   cb_ta_stream_run advances the same state over a chunk of bars given as columns: exactly
+ *   what as many cb_ta_stream_update calls would do, bit for bit, without the call per bar.
  * - Inputs are named: "real" (any series; the rules language takes it as the first argument,
  *   `comeback ta` uses close), "real0"/"real1" (two series: beta, correl), or fixed columns
  *   "open", "high", "low", "close", "volume" (such indicators take no series argument), or
@@ -57,6 +59,15 @@ typedef int (*cb_ta_stream_init_fn)(void *state, const double *opts);
 /* Consumes one bar (in[k] = this bar's value of input k); writes out[k]. Returns 1 when the
  * outputs are valid (bar index >= lookback), 0 while warming up (outputs NaN). */
 typedef int (*cb_ta_stream_update_fn)(void *state, const double *in, double *out);
+/* Consumes n bars given as columns: in[k][i] = bar i's value of input k; writes out[k][i].
+ * Exactly n calls of stream_update with {in[0][i], in[1][i], ...} and {out[0][i], ...}, in
+ * order: the same outputs bit for bit (NaN during warm-up and after a non-finite input, which
+ * restarts the indicator as usual) and the same state afterwards, so chunks of any sizes and
+ * single updates may be mixed freely on one state. Bar i's inputs are read before its outputs
+ * are written, so out[k] may be the same array as in[j] (in place); otherwise the columns must
+ * not overlap each other or the state. n = 0 does nothing. */
+typedef void (*cb_ta_stream_run_fn)(void *state, size_t n, const double *const *in,
+                                    double *const *out);
 
 typedef struct cb_ta_info {
     const char *name;          /* "macd" */
@@ -73,6 +84,7 @@ typedef struct cb_ta_info {
     cb_ta_stream_size_fn stream_size;
     cb_ta_stream_init_fn stream_init;
     cb_ta_stream_update_fn stream_update;
+    cb_ta_stream_run_fn stream_run;
 } cb_ta_info_t;
 
 /* The table. */
@@ -102,6 +114,9 @@ int cb_ta_batch(const cb_ta_info_t *info, size_t n, const double *const *inputs,
 size_t cb_ta_stream_size(const cb_ta_info_t *info, const double *opts);
 int cb_ta_stream_init(const cb_ta_info_t *info, void *state, const double *opts);
 int cb_ta_stream_update(const cb_ta_info_t *info, void *state, const double *in, double *out);
+/* info->stream_run (see cb_ta_stream_run_fn); CB_EINVAL when info is NULL, else 0. */
+int cb_ta_stream_run(const cb_ta_info_t *info, void *state, size_t n, const double *const *in,
+                     double *const *out);
 
 /* A heap-allocated stream for callers that do not manage memory themselves. */
 typedef struct cb_ta_stream cb_ta_stream_t;

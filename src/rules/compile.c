@@ -869,6 +869,7 @@ static int finish(cc_t *c, int entry, int exit_, cb_rules_program_t **out)
         in->state_off = nd->state_off;
         if (nd->op == OP_TA) {
             in->upd = nd->ta->stream_update;
+            in->run = nd->ta->stream_run;
             in->n_in = (uint8_t)nd->ta->n_inputs;
             in->n_out = (uint8_t)nd->ta->n_outputs;
             memcpy(in->in_map, nd->in_map_, sizeof in->in_map);

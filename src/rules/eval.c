@@ -304,6 +304,61 @@ double rl_instance_value(const cb_rules_instance_t *inst, int i)
 
 #define RL_CHUNK 256
 
+/* Two bars at a time with GCC/Clang vector types (SSE2 on any x86-64, the target's own vectors
+ * or scalar code elsewhere): a lane's arithmetic is the scalar IEEE operation, so the columns
+ * are the scalar loop's bit for bit. A comparison gives a lane mask (all ones or zero); a
+ * condition is stored as 1.0 or 0.0, the mask AND the bits of 1.0. */
+typedef double rl_v2d __attribute__((vector_size(16)));
+typedef uint64_t rl_v2u __attribute__((vector_size(16)));
+
+static inline rl_v2d v2_ld(const double *p)
+{
+    rl_v2d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void v2_st(double *p, rl_v2d v) { memcpy(p, &v, sizeof v); }
+static inline rl_v2d v2_cond(rl_v2u m)
+{
+    const rl_v2u one = {0x3ff0000000000000ull, 0x3ff0000000000000ull};
+    return (rl_v2d)(m & one);
+}
+/* lane-wise m ? x : y */
+static inline rl_v2d v2_sel(rl_v2u m, rl_v2d x, rl_v2d y)
+{
+    return (rl_v2d)((m & (rl_v2u)x) | (~m & (rl_v2u)y));
+}
+#define V2_LT(x, y) ((rl_v2u)((x) < (y)))
+#define V2_NONZERO(x) ((rl_v2u)((x) != v2_zero))
+#define V2_ISNAN(x) ((rl_v2u)((x) != (x)))
+
+/* out[j] = (x[j] != 0) for j < m: a condition column as flags. On the bits: x != 0 (NaN
+ * included) exactly when some bit other than the sign is set. */
+static void flags_of(uint8_t *out, const double *x, size_t m)
+{
+    for (size_t j = 0; j < m; j++) {
+        uint64_t u;
+        memcpy(&u, &x[j], sizeof u);
+        out[j] = (u << 1) != 0;
+    }
+}
+
+/* 1 when some time_ms[i] <= time_ms[i - 1] (the index in *at); four bars per branch */
+static int times_out_of_order(const int64_t *t, size_t n, size_t *at)
+{
+    size_t i = 1;
+    for (; i + 4 <= n; i += 4)
+        if ((t[i] <= t[i - 1]) | (t[i + 1] <= t[i]) | (t[i + 2] <= t[i + 1]) |
+            (t[i + 3] <= t[i + 2]))
+            break;
+    for (; i < n; i++)
+        if (t[i] <= t[i - 1]) {
+            *at = i;
+            return 1;
+        }
+    return 0;
+}
+
 /* cols: NULL, or per instruction q, cols[q * CB_TA_MAX_OUTPUTS + k] = the whole-history
  * column of output k of an indicator computed elsewhere (NULL: compute it here). */
 static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64_t base_tf_ms,
@@ -334,19 +389,25 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
         cb_rules_instance_free(inst);
         return r;
     }
-    for (size_t i = 1; i < n; i++)
-        if (bars->time_ms[i] <= bars->time_ms[i - 1]) {
-            cb_rules_instance_free(inst);
-            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL,
-                               "bar %zu: times must increase", i);
-        }
+    size_t bad_at;
+    if (times_out_of_order(bars->time_ms, n, &bad_at)) {
+        cb_rules_instance_free(inst);
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "bar %zu: times must increase",
+                           bad_at);
+    }
+    /* the time column is converted only when an indicator computed here reads it */
+    int need_time = 0;
+    for (size_t q = 0; q < p->n_code; q++)
+        if (p->code[q].op == OP_TA && !(cols_of && cols_of[q * CB_TA_MAX_OUTPUTS]))
+            for (int k = 0; k < p->code[q].n_in; k++)
+                need_time |= p->code[q].in_map[k] == 5;
     size_t ns = p->n_slots ? p->n_slots : 1;
     double *buf = malloc(ns * RL_CHUNK * sizeof *buf);
-    double *times = malloc(RL_CHUNK * sizeof *times);
+    double *times = need_time ? malloc(RL_CHUNK * sizeof *times) : NULL;
     /* where each slot's values of this chunk are read: its own buffer, or the bars and shared
      * columns in place (no copy) */
     const double **rd = malloc(ns * sizeof *rd);
-    if (!buf || !times || !rd) {
+    if (!buf || (need_time && !times) || !rd) {
         free(buf);
         free(times);
         free((void *)rd);
@@ -358,11 +419,13 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
         if (p->nodes[i].op == OP_CONST)
             for (size_t j = 0; j < RL_CHUNK; j++)
                 buf[p->nodes[i].slot * RL_CHUNK + j] = p->nodes[i].k;
+    const rl_v2d v2_zero = {0.0, 0.0}, v2_nan = {NAN, NAN};
+    const rl_v2u v2_nosign = {~(1ull << 63), ~(1ull << 63)};
     for (size_t s0 = 0; s0 < n; s0 += RL_CHUNK) {
         size_t m = n - s0 < RL_CHUNK ? n - s0 : RL_CHUNK;
         const double *O = bars->open + s0, *H = bars->high + s0, *L = bars->low + s0,
                      *C = bars->close + s0, *V = bars->volume + s0;
-        for (size_t j = 0; j < m; j++)
+        for (size_t j = 0; need_time && j < m; j++)
             times[j] = (double)bars->time_ms[s0 + j];
         const double *cols[6] = {O, H, L, C, V, times};
         for (size_t k = 0; k < ns; k++)
@@ -373,14 +436,21 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
         for (size_t k = 0; k < p->n_inputs; k++) {
             double *o = buf + p->inputs[k].slot * RL_CHUNK;
             int src = p->inputs[k].src;
-            if (src < 5) {
-                rd[p->inputs[k].slot] = cols[src];
-                continue;
-            }
-            for (size_t j = 0; j < m; j++) {
-                double h = H[j], l = L[j];
-                o[j] = src == 5 ? (h + l) / 2.0
-                     : src == 6 ? (h + l + C[j]) / 3.0 : (O[j] + h + l + C[j]) / 4.0;
+            size_t j;
+            switch (src) {
+            case 5:
+                for (j = 0; j < m; j++)
+                    o[j] = (H[j] + L[j]) / 2.0;
+                break;
+            case 6:
+                for (j = 0; j < m; j++)
+                    o[j] = (H[j] + L[j] + C[j]) / 3.0;
+                break;
+            case 7:
+                for (j = 0; j < m; j++)
+                    o[j] = (O[j] + H[j] + L[j] + C[j]) / 4.0;
+                break;
+            default: rd[p->inputs[k].slot] = cols[src]; break;
             }
         }
         for (size_t q = 0; q < p->n_code; q++) {
@@ -390,6 +460,21 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
             const double *b = rd[ins->b];
             unsigned char *st = inst->state + ins->state_off;
             size_t j;
+/* o[j] = f(a[j], b[j]) for j < m: VEC on pairs of lanes (x, y: rl_v2d), then SCALAR on an odd
+ * last bar (x, y: double); the same operations, so the same bits */
+#define RL_ZIP(VEC, SCALAR)                                                                  \
+    do {                                                                                     \
+        for (j = 0; j + 2 <= m; j += 2) {                                                    \
+            rl_v2d x = v2_ld(a + j), y = v2_ld(b + j);                                       \
+            (void)y;                                                                         \
+            v2_st(o + j, VEC);                                                               \
+        }                                                                                    \
+        if (j < m) {                                                                         \
+            double x = a[j], y = b[j];                                                       \
+            (void)y;                                                                         \
+            o[j] = SCALAR;                                                                   \
+        }                                                                                    \
+    } while (0)
             switch ((rl_op_t)ins->op) {
             case OP_CONST:
             case OP_SERIES:
@@ -414,78 +499,86 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
                 break;
             }
             case OP_TA: {
-                double in[CB_TA_MAX_INPUTS], out[CB_TA_MAX_OUTPUTS];
-                size_t nout = ins->n_out;
                 if (cols_of && cols_of[q * CB_TA_MAX_OUTPUTS])
                     break; /* read in place */
-                if (ins->n_in == 1 && ins->in_map[0] == -1 && nout == 1) {
-                    /* the common case, one series in and one value out: no copies */
-                    for (j = 0; j < m; j++)
-                        ins->upd(st, &a[j], &o[j]);
-                    break;
+                /* the chunk's columns straight through the indicator's chunked stream */
+                const double *in[CB_TA_MAX_INPUTS];
+                double *out[CB_TA_MAX_OUTPUTS];
+                for (int k = 0; k < ins->n_in; k++) {
+                    int mm = ins->in_map[k];
+                    in[k] = mm == -1 ? a : mm == -2 ? b : cols[mm];
                 }
-                for (j = 0; j < m; j++) {
-                    for (int k = 0; k < ins->n_in; k++) {
-                        int mm = ins->in_map[k];
-                        in[k] = mm == -1 ? a[j] : mm == -2 ? b[j] : cols[mm][j];
-                    }
-                    ins->upd(st, in, out);
-                    for (size_t k = 0; k < nout; k++)
-                        o[k * RL_CHUNK + j] = out[k];
-                }
+                for (size_t k = 0; k < ins->n_out; k++)
+                    out[k] = o + k * RL_CHUNK;
+                ins->run(st, m, in, out);
                 break;
             }
             case OP_PICK: memcpy(o, rd[ins->a + ins->w], m * sizeof *o); break;
-            case OP_ADD: for (j = 0; j < m; j++) o[j] = a[j] + b[j]; break;
-            case OP_SUB: for (j = 0; j < m; j++) o[j] = a[j] - b[j]; break;
-            case OP_MUL: for (j = 0; j < m; j++) o[j] = a[j] * b[j]; break;
-            case OP_DIV: for (j = 0; j < m; j++) o[j] = a[j] / b[j]; break;
-            case OP_NEG: for (j = 0; j < m; j++) o[j] = -a[j]; break;
-            case OP_LT: for (j = 0; j < m; j++) o[j] = a[j] < b[j]; break;
-            case OP_LE: for (j = 0; j < m; j++) o[j] = a[j] <= b[j]; break;
-            case OP_GT: for (j = 0; j < m; j++) o[j] = a[j] > b[j]; break;
-            case OP_GE: for (j = 0; j < m; j++) o[j] = a[j] >= b[j]; break;
-            case OP_EQ: for (j = 0; j < m; j++) o[j] = a[j] == b[j]; break;
-            case OP_NE: for (j = 0; j < m; j++) o[j] = a[j] < b[j] || a[j] > b[j]; break;
-            case OP_AND: for (j = 0; j < m; j++) o[j] = a[j] != 0 && b[j] != 0; break;
-            case OP_OR: for (j = 0; j < m; j++) o[j] = a[j] != 0 || b[j] != 0; break;
-            case OP_NOT: for (j = 0; j < m; j++) o[j] = a[j] == 0; break;
+            case OP_ADD: RL_ZIP(x + y, x + y); break;
+            case OP_SUB: RL_ZIP(x - y, x - y); break;
+            case OP_MUL: RL_ZIP(x * y, x * y); break;
+            case OP_DIV: RL_ZIP(x / y, x / y); break;
+            case OP_NEG: RL_ZIP(-x, -x); break;
+            case OP_LT: RL_ZIP(v2_cond(V2_LT(x, y)), x < y); break;
+            case OP_LE: RL_ZIP(v2_cond((rl_v2u)(x <= y)), x <= y); break;
+            case OP_GT: RL_ZIP(v2_cond(V2_LT(y, x)), x > y); break;
+            case OP_GE: RL_ZIP(v2_cond((rl_v2u)(x >= y)), x >= y); break;
+            case OP_EQ: RL_ZIP(v2_cond((rl_v2u)(x == y)), x == y); break;
+            case OP_NE: RL_ZIP(v2_cond(V2_LT(x, y) | V2_LT(y, x)), x < y || x > y); break;
+            case OP_AND:
+                RL_ZIP(v2_cond(V2_NONZERO(x) & V2_NONZERO(y)), x != 0 && y != 0);
+                break;
+            case OP_OR:
+                RL_ZIP(v2_cond(V2_NONZERO(x) | V2_NONZERO(y)), x != 0 || y != 0);
+                break;
+            case OP_NOT: RL_ZIP(v2_cond(~V2_NONZERO(x)), x == 0); break;
             case OP_XOVER:
             case OP_XUNDER: {
-                double prev = *(double *)(void *)st;
+                /* crossunder(a, b) is crossover(b, a): b - a is exactly -(a - b). prev: the
+                 * sign of the most recent non-zero x - y (0: none yet, or a NaN since); the
+                 * state keeps run()'s sign of a - b. The branch on the side is taken in long
+                 * runs (lines cross rarely), so it predicts well. */
                 int over = ins->op == OP_XOVER;
+                const double *x = over ? a : b, *y = over ? b : a;
+                double *ps = (double *)(void *)st;
+                double prev = over ? *ps : -*ps;
                 for (j = 0; j < m; j++) {
-                    double d = a[j] - b[j];
-                    if (isnan(d)) {
-                        o[j] = 0;
+                    double d = x[j] - y[j], hit = 0;
+                    if (d > 0) {
+                        hit = prev < 0;
+                        prev = 1;
+                    } else if (d < 0) {
+                        prev = -1;
+                    } else if (d != d) {
                         prev = 0;
-                    } else {
-                        o[j] = over ? (d > 0 && prev < 0) : (d < 0 && prev > 0);
-                        if (d != 0)
-                            prev = d > 0 ? 1 : -1;
                     }
+                    o[j] = hit;
                 }
-                *(double *)(void *)st = prev;
+                *ps = over ? prev : -prev;
                 break;
             }
-            case OP_ABS: for (j = 0; j < m; j++) o[j] = fabs(a[j]); break;
+            case OP_ABS: RL_ZIP((rl_v2d)((rl_v2u)x & v2_nosign), fabs(x)); break; /* fabs too */
             case OP_SQRT: for (j = 0; j < m; j++) o[j] = sqrt(a[j]); break;
             case OP_LOG: for (j = 0; j < m; j++) o[j] = log(a[j]); break;
             case OP_MIN:
-                for (j = 0; j < m; j++)
-                    o[j] = isnan(a[j]) || isnan(b[j]) ? NAN : (a[j] < b[j] ? a[j] : b[j]);
+                RL_ZIP(v2_sel(V2_ISNAN(x) | V2_ISNAN(y), v2_nan, v2_sel(V2_LT(x, y), x, y)),
+                       isnan(x) || isnan(y) ? NAN : (x < y ? x : y));
                 break;
             case OP_MAX:
-                for (j = 0; j < m; j++)
-                    o[j] = isnan(a[j]) || isnan(b[j]) ? NAN : (a[j] > b[j] ? a[j] : b[j]);
+                RL_ZIP(v2_sel(V2_ISNAN(x) | V2_ISNAN(y), v2_nan, v2_sel(V2_LT(y, x), x, y)),
+                       isnan(x) || isnan(y) ? NAN : (x > y ? x : y));
                 break;
             }
+#undef RL_ZIP
         }
-        const double *E = rd[p->entry_slot], *X = rd[p->exit_slot];
-        for (size_t j = 0; j < m; j++) {
-            entry[s0 + j] = p->entry >= 0 && E[j] != 0;
-            exit[s0 + j] = p->exit >= 0 && X[j] != 0;
-        }
+        if (p->entry >= 0)
+            flags_of(entry + s0, rd[p->entry_slot], m);
+        else
+            memset(entry + s0, 0, m);
+        if (p->exit >= 0)
+            flags_of(exit + s0, rd[p->exit_slot], m);
+        else
+            memset(exit + s0, 0, m);
     }
     free(buf);
     free(times);

@@ -174,6 +174,7 @@ typedef struct rl_ins {
     uint32_t node;           /* the node it evaluates */
     size_t state_off;
     cb_ta_stream_update_fn upd;
+    cb_ta_stream_run_fn run;  /* the same indicator over a chunk of bars (whole-history path) */
 } rl_ins_t;
 
 typedef struct rl_clock {

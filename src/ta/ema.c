@@ -62,7 +62,7 @@ static void ema_update(void *st, const double *in, double *out)
     out[0] = s->acc;
 }
 
-CB_TA_DEFINE_FUSED(ema, .title = "Exponential Moving Average", .reference = "TA-Lib TA_EMA",
+CB_TA_DEFINE_FUSED_SCALAR(ema, ema_state_t, .title = "Exponential Moving Average", .reference = "TA-Lib TA_EMA",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 30, 2, 100000, 1}},
              .n_outputs = 1, .outputs = {"ema"})

@@ -119,12 +119,12 @@ static int cmo_fused(size_t n, const double *const *in, const double *opts, doub
     return run_fused(n, in[0], opts, out[0], 1);
 }
 
-CB_TA_DEFINE_FUSED(rsi, .title = "Relative Strength Index", .reference = "TA-Lib TA_RSI (Wilder 1978)",
+CB_TA_DEFINE_FUSED_SCALAR(rsi, rsi_state_t, .title = "Relative Strength Index", .reference = "TA-Lib TA_RSI (Wilder 1978)",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 14, 2, 100000, 1}},
              .n_outputs = 1, .outputs = {"rsi"})
 
-CB_TA_DEFINE_FUSED(cmo, .title = "Chande Momentum Oscillator", .reference = "TA-Lib TA_CMO",
+CB_TA_DEFINE_FUSED_SCALAR(cmo, rsi_state_t, .title = "Chande Momentum Oscillator", .reference = "TA-Lib TA_CMO",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 14, 2, 100000, 1}},
              .n_outputs = 1, .outputs = {"cmo"})

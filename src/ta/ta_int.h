@@ -407,6 +407,53 @@ static inline int cb_ta_run_update_(const cb_ta_info_t *info, cb_ta_kinit_fn ki,
     return 1;
 }
 
+/* n bars through the conventions of cb_ta_run_update_ (the same tests, the same step on the
+ * same values, so the same bits), read from and written to columns: the table's stream_run.
+ * body is the indicator's state; the header's bar count is kept in a local meanwhile. Bar i's
+ * inputs are read before its outputs are written (an output column may be an input column). */
+static inline void cb_ta_run_chunk_(const cb_ta_info_t *info, cb_ta_kinit_fn ki,
+                                    cb_ta_kupdate_fn ku, cb_ta_head_t *h, void *body, size_t n,
+                                    const double *const *in, double *const *out)
+{
+    int64_t bar = h->bar, lookback = h->lookback;
+    double x[CB_TA_MAX_INPUTS], y[CB_TA_MAX_OUTPUTS] = {0}; /* every step writes y */
+    for (size_t i = 0; i < n; i++) {
+        int bad = 0;
+        for (int k = 0; k < info->n_inputs; k++) {
+            x[k] = in[k][i];
+            bad |= !isfinite(x[k]);
+        }
+        if (bad) {
+            ki(body, h->opts);
+            bar = 0;
+            for (int j = 0; j < info->n_outputs; j++)
+                out[j][i] = NAN;
+            continue;
+        }
+        ku(body, x, y);
+        int warm = bar++ < lookback;
+        for (int j = 0; j < info->n_outputs; j++)
+            out[j][i] = warm ? NAN : y[j];
+    }
+    h->bar = bar;
+}
+
+/* The chunked stream of any indicator: its state where it is. */
+#define CB_TA_RUN_ANY_(nm)                                                                   \
+    cb_ta_run_chunk_(&cb_ta_info_##nm, nm##_init, nm##_update, (cb_ta_head_t *)st,           \
+                     cb_ta_body(st), n, in, out)
+/* The chunked stream of an indicator whose state is one plain struct T (no buffers after it:
+ * nm##_size is sizeof(T)): the loop runs on a local copy, which the compiler keeps in
+ * registers instead of loading and storing the state at every bar. */
+#define CB_TA_RUN_SCALAR_(nm, T)                                                             \
+    do {                                                                                     \
+        T loc_;                                                                              \
+        memcpy(&loc_, cb_ta_body(st), sizeof loc_);                                          \
+        cb_ta_run_chunk_(&cb_ta_info_##nm, nm##_init, nm##_update, (cb_ta_head_t *)st, &loc_, \
+                         n, in, out);                                                        \
+        memcpy(cb_ta_body(st), &loc_, sizeof loc_);                                          \
+    } while (0)
+
 /* CB_TA_DEFINE(nm, fields...): the usual indicator. CB_TA_DEFINE_FUSED(nm, fields...) also
  * takes a kernel that screens its own inputs in the loop that computes (cb_ta_v2_nf):
  *   static int nm##_fused(size_t n, const double *const *in, const double *opts,
@@ -418,29 +465,38 @@ static inline int cb_ta_run_update_(const cb_ta_info_t *info, cb_ta_kinit_fn ki,
  * It saves the cheap indicators the separate screening pass over every input (the screen
  * itself: cb_ta_v2_nf / cb_ta_nf above). The macro defines nm##_batch from it (the segments of
  * the screened path are finite, so the screen inside finds nothing there). */
-#define CB_TA_DEFINE(nm, ...) CB_TA_DEFINE_IMPL_(nm, NULL, __VA_ARGS__)
+#define CB_TA_DEFINE(nm, ...) CB_TA_DEFINE_IMPL_(nm, NULL, CB_TA_RUN_ANY_(nm), __VA_ARGS__)
 #define CB_TA_DEFINE_FUSED(nm, ...)                                                          \
+    CB_TA_BATCH_FROM_FUSED_(nm)                                                              \
+    CB_TA_DEFINE_IMPL_(nm, nm##_fused, CB_TA_RUN_ANY_(nm), __VA_ARGS__)
+/* CB_TA_DEFINE_FUSED_SCALAR(nm, T, fields...): CB_TA_DEFINE_FUSED for an indicator whose
+ * streaming state is one plain struct T and nothing else (see CB_TA_RUN_SCALAR_). */
+#define CB_TA_DEFINE_FUSED_SCALAR(nm, T, ...)                                                \
+    CB_TA_BATCH_FROM_FUSED_(nm)                                                              \
+    CB_TA_DEFINE_IMPL_(nm, nm##_fused, CB_TA_RUN_SCALAR_(nm, T), __VA_ARGS__)
+#define CB_TA_BATCH_FROM_FUSED_(nm)                                                          \
     static void nm##_batch(size_t n, const double *const *in, const double *opts,            \
                            double *const *out)                                               \
     {                                                                                        \
         (void)nm##_fused(n, in, opts, out); /* finite segments: the screen finds nothing */  \
-    }                                                                                        \
-    CB_TA_DEFINE_IMPL_(nm, nm##_fused, __VA_ARGS__)
+    }
 
-#define CB_TA_DEFINE_IMPL_(nm, fused, ...)                                                   \
+#define CB_TA_DEFINE_IMPL_(nm, fused, run_stmt, ...)                                         \
     static int nm##_w_lookback(const double *opts);                                          \
     static int nm##_w_batch(size_t n, const double *const *in, const double *opts,           \
                             double *const *out);                                             \
     static size_t nm##_w_size(const double *opts);                                           \
     static int nm##_w_init(void *st, const double *opts);                                    \
     static int nm##_w_update(void *st, const double *in, double *out);                       \
+    static void nm##_w_run(void *st, size_t n, const double *const *in, double *const *out); \
     const cb_ta_info_t cb_ta_info_##nm = {.name = #nm,                                       \
                                           __VA_ARGS__,                                       \
                                           .lookback = nm##_w_lookback,                       \
                                           .batch = nm##_w_batch,                             \
                                           .stream_size = nm##_w_size,                        \
                                           .stream_init = nm##_w_init,                        \
-                                          .stream_update = nm##_w_update};                   \
+                                          .stream_update = nm##_w_update,                    \
+                                          .stream_run = nm##_w_run};                         \
     static int nm##_w_lookback(const double *opts)                                           \
     {                                                                                        \
         return cb_ta_run_lookback_(&cb_ta_info_##nm, nm##_lookback, opts);                   \
@@ -462,6 +518,10 @@ static inline int cb_ta_run_update_(const cb_ta_info_t *info, cb_ta_kinit_fn ki,
     static int nm##_w_update(void *st, const double *in, double *out)                        \
     {                                                                                        \
         return cb_ta_run_update_(&cb_ta_info_##nm, nm##_init, nm##_update, st, in, out);     \
+    }                                                                                        \
+    static void nm##_w_run(void *st, size_t n, const double *const *in, double *const *out)  \
+    {                                                                                        \
+        run_stmt;                                                                            \
     }                                                                                        \
     int cb_ta_##nm(size_t n, const double *const *in, const double *opts, double *const *out) \
     {                                                                                        \

@@ -242,6 +242,15 @@ int cb_ta_stream_update(const cb_ta_info_t *info, void *state, const double *in,
     return info ? info->stream_update(state, in, out) : CB_EINVAL;
 }
 
+int cb_ta_stream_run(const cb_ta_info_t *info, void *state, size_t n, const double *const *in,
+                     double *const *out)
+{
+    if (!info)
+        return CB_EINVAL;
+    info->stream_run(state, n, in, out);
+    return 0;
+}
+
 /* ---- The layer CB_TA_DEFINE wraps around each indicator --------------------------------- */
 
 int cb_ta_run_lookback_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, const double *opts)
