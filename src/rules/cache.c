@@ -177,15 +177,23 @@ static int compute(cb_rules_cache_t *c, const cb_rules_program_t *p, int node,
     if (!rc && !st)
         rc = CB_ENOMEM;
     if (!rc) {
+        /* the whole history through the chunked stream, in chunks so that the time column
+         * (when read) is converted into a small buffer */
+        enum { CHUNK = 1024 };
+        double times[CHUNK];
         cb_ta_stream_init(ta, st, nd->opts);
-        double in[CB_TA_MAX_INPUTS], out[CB_TA_MAX_OUTPUTS];
-        int n_in = ta->n_inputs, n_out = ta->n_outputs;
-        for (size_t j = 0; j < n; j++) {
-            for (int k = 0; k < n_in; k++)
-                in[k] = src[k] ? src[k][j] : (double)bars->time_ms[j];
-            ta->stream_update(st, in, out);
-            for (int k = 0; k < n_out; k++)
-                data[(size_t)k * n + j] = out[k];
+        for (size_t j = 0; j < n; j += CHUNK) {
+            size_t m = n - j < CHUNK ? n - j : CHUNK;
+            const double *in[CB_TA_MAX_INPUTS];
+            double *out[CB_TA_MAX_OUTPUTS];
+            for (int k = 0; k < ta->n_inputs; k++) {
+                in[k] = src[k] ? src[k] + j : times;
+                for (size_t i = 0; !src[k] && i < m; i++)
+                    times[i] = (double)bars->time_ms[j + i];
+            }
+            for (int k = 0; k < ta->n_outputs; k++)
+                out[k] = data + (size_t)k * n + j;
+            ta->stream_run(st, m, in, out);
         }
     }
     free(st);
