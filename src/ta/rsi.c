@@ -30,6 +30,20 @@ static void rsi_init_(rsi_state_t *s, const double *opts, int cmo)
 static void rsi_init(void *st, const double *opts) { rsi_init_(st, opts, 0); }
 static void cmo_init(void *st, const double *opts) { rsi_init_(st, opts, 1); }
 
+/* rsi_step's arithmetic with {gain, loss} in the two lanes of a vector (stream and batch), so
+ * one multiply, add and division serve both averages, and the gain/loss choice made with lane
+ * masks (rises and falls alternate at random: a branch mispredicts half the time). Adding the
+ * other side's +0.0 changes nothing (gain and loss are never -0.0), and loss -= d is
+ * loss + (-d). */
+static inline cb_ta_v2d rsi_incr(double d)
+{
+    const cb_ta_v2d zero = {0.0, 0.0};
+    const cb_ta_v2u flip = {~0ull, 0};
+    cb_ta_v2d dd = {d, d}, inc = {d, -d};
+    cb_ta_v2u m = (cb_ta_v2u)(dd < zero) ^ flip; /* {!(d < 0), d < 0} */
+    return (cb_ta_v2d)(m & (cb_ta_v2u)inc);
+}
+
 static inline void rsi_step(rsi_state_t *s, double x, double *out)
 {
     if (s->n == 0) {
@@ -39,25 +53,21 @@ static inline void rsi_step(rsi_state_t *s, double x, double *out)
     }
     double d = x - s->prev;
     s->prev = x;
+    cb_ta_v2d gl = {s->gain, s->loss};
     if (s->n <= s->p) {
-        if (d < 0)
-            s->loss -= d;
-        else
-            s->gain += d;
-        if (s->n++ < s->p)
+        gl += rsi_incr(d);
+        if (s->n++ < s->p) {
+            s->gain = gl[0];
+            s->loss = gl[1];
             return;
-        s->loss /= s->period;
-        s->gain /= s->period;
+        }
+        gl /= (cb_ta_v2d){s->period, s->period};
     } else {
-        s->loss *= (s->period - 1.0);
-        s->gain *= (s->period - 1.0);
-        if (d < 0)
-            s->loss -= d;
-        else
-            s->gain += d;
-        s->loss /= s->period;
-        s->gain /= s->period;
+        gl = (gl * (cb_ta_v2d){s->period - 1.0, s->period - 1.0} + rsi_incr(d)) /
+             (cb_ta_v2d){s->period, s->period};
     }
+    s->gain = gl[0];
+    s->loss = gl[1];
     double t = s->gain + s->loss;
     if (CB_TA_IS_ZERO(t))
         *out = 0.0;
@@ -69,20 +79,7 @@ static inline void rsi_step(rsi_state_t *s, double x, double *out)
 static void rsi_update(void *st, const double *in, double *out) { rsi_step(st, in[0], out); }
 #define cmo_update rsi_update
 
-/* Batch: rsi_step's arithmetic with {gain, loss} in the two lanes of a vector, so one
- * multiply, add and division serve both averages, and the gain/loss choice made with lane
- * masks (rises and falls alternate at random: a branch mispredicts half the time). Adding the
- * other side's +0.0 changes nothing (gain and loss are never -0.0), and loss -= d is
- * loss + (-d). The input is screened on the way. */
-static inline cb_ta_v2d rsi_incr(double d)
-{
-    const cb_ta_v2d zero = {0.0, 0.0};
-    const cb_ta_v2u flip = {~0ull, 0};
-    cb_ta_v2d dd = {d, d}, inc = {d, -d};
-    cb_ta_v2u m = (cb_ta_v2u)(dd < zero) ^ flip; /* {!(d < 0), d < 0} */
-    return (cb_ta_v2d)(m & (cb_ta_v2u)inc);
-}
-
+/* Batch: the same steps, the input screened on the way. */
 static int run_fused(size_t n, const double *x, const double *opts, double *o, int cmo)
 {
     size_t p = (size_t)cb_ta_iopt(opts, 0);

@@ -407,33 +407,60 @@ static inline int cb_ta_run_update_(const cb_ta_info_t *info, cb_ta_kinit_fn ki,
     return 1;
 }
 
+/* Reads bar i of the inputs into x; 1 when one of them is NaN or infinite. */
+static inline __attribute__((always_inline)) int
+cb_ta_read_bar_(int n_inputs, const double *const *in, size_t i, double *x)
+{
+    int bad = 0;
+    for (int k = 0; k < n_inputs; k++) {
+        x[k] = in[k][i];
+        bad |= !isfinite(x[k]);
+    }
+    return bad;
+}
+
 /* n bars through the conventions of cb_ta_run_update_ (the same tests, the same step on the
  * same values, so the same bits), read from and written to columns: the table's stream_run.
  * body is the indicator's state; the header's bar count is kept in a local meanwhile. Bar i's
- * inputs are read before its outputs are written (an output column may be an input column). */
-static inline void cb_ta_run_chunk_(const cb_ta_info_t *info, cb_ta_kinit_fn ki,
-                                    cb_ta_kupdate_fn ku, cb_ta_head_t *h, void *body, size_t n,
-                                    const double *const *in, double *const *out)
+ * inputs are read before its outputs are written (an output column may be an input column).
+ * Warm-up and running bars are separate loops, and a bad bar leaves them for the restart, so
+ * that the running loop is the step alone (what the step keeps constant stays in registers). */
+static inline __attribute__((always_inline)) void
+cb_ta_run_chunk_(const cb_ta_info_t *info, cb_ta_kinit_fn ki, cb_ta_kupdate_fn ku,
+                 cb_ta_head_t *h, void *body, size_t n, const double *const *in,
+                 double *const *out)
 {
     int64_t bar = h->bar, lookback = h->lookback;
     double x[CB_TA_MAX_INPUTS], y[CB_TA_MAX_OUTPUTS] = {0}; /* every step writes y */
-    for (size_t i = 0; i < n; i++) {
+    int nin = info->n_inputs, nout = info->n_outputs;
+    size_t i = 0;
+    while (i < n) {
         int bad = 0;
-        for (int k = 0; k < info->n_inputs; k++) {
-            x[k] = in[k][i];
-            bad |= !isfinite(x[k]);
+        for (; i < n && bar < lookback; i++, bar++) { /* warming up: NaN */
+            if ((bad = cb_ta_read_bar_(nin, in, i, x)) != 0)
+                break;
+            ku(body, x, y);
+            for (int j = 0; j < nout; j++)
+                out[j][i] = NAN;
         }
-        if (bad) {
+        if (!bad) { /* running: the step's values */
+            size_t from = i;
+            for (; i < n; i++) {
+                if ((bad = cb_ta_read_bar_(nin, in, i, x)) != 0)
+                    break;
+                ku(body, x, y);
+                for (int j = 0; j < nout; j++)
+                    out[j][i] = y[j];
+            }
+            bar += (int64_t)(i - from);
+        }
+        if (bad) { /* bar i: NaN, and the indicator restarts after it */
             ki(body, h->opts);
             bar = 0;
-            for (int j = 0; j < info->n_outputs; j++)
+            for (int j = 0; j < nout; j++)
                 out[j][i] = NAN;
-            continue;
+            i++;
         }
-        ku(body, x, y);
-        int warm = bar++ < lookback;
-        for (int j = 0; j < info->n_outputs; j++)
-            out[j][i] = warm ? NAN : y[j];
     }
     h->bar = bar;
 }
