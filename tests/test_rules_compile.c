@@ -275,6 +275,51 @@ static void test_crossover_definition(void **state)
     bars_free(&b);
 }
 
+/* The column-wise crossings (two bars per step, chunks of 256) against bar-by-bar steps on
+ * closes of 9, 10 and 11 only: many exact touches (a - b = 0), NaN (sqrt of -1), every
+ * pattern of sides across pairs of bars and chunk boundaries, odd and even lengths. */
+static void test_crossover_batch(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    double c[N];
+    uint64_t x = 7;
+    for (size_t i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        c[i] = 9.0 + (double)((x >> 33) % 3);
+    }
+    static const char *const rules[] = {
+        "[strategy]\nentry = crossover(close, 10)\nexit = crossunder(close, 10)\n",
+        "[strategy]\nentry = crossover(sqrt(close - 10), 0.5)\n"
+        "exit = crossunder(sqrt(close - 10), 0.5) or crossover(0, sqrt(close - 10) - 0.5)\n",
+        "[strategy]\nentry = crossover(close, open) and not crossunder(open, 10)\n"
+        "exit = crossunder(close, open)\n",
+    };
+    static const size_t lens[] = {1, 2, 3, 255, 256, 257, 511, 513, N};
+    uint8_t e1[N], x1[N];
+    int e2[N], x2[N];
+    for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
+        cb_rules_file_t *f = file_ok(rules[r]);
+        cb_rules_program_t *p = compile_ok(f, NULL);
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            bars_t b;
+            bars_from_closes(&b, c, lens[li], 3600000);
+            cb_bar_view_t v = {b.n, b.t, b.o, b.h, b.l, b.c, b.v};
+            cb_diag_t d;
+            assert_int_equal(cb_rules_program_signals(p, &v, 3600000, e1, x1, &d), 0);
+            run(p, &b, 3600000, e2, x2);
+            for (size_t i = 0; i < b.n; i++) {
+                if (e1[i] != e2[i] || x1[i] != x2[i])
+                    fail_msg("rules %zu, %zu bars, bar %zu: batch %d/%d, steps %d/%d", r, b.n,
+                             i, e1[i], x1[i], e2[i], x2[i]);
+            }
+            bars_free(&b);
+        }
+        cb_rules_program_free(p);
+        cb_rules_file_free(f);
+    }
+}
+
 static void test_functions(void **state)
 {
     (void)state;
@@ -924,6 +969,7 @@ int main(void)
         cmocka_unit_test(test_cse_node_counts),
         cmocka_unit_test(test_constant_folding),
         cmocka_unit_test(test_crossover_definition),
+        cmocka_unit_test(test_crossover_batch),
         cmocka_unit_test(test_functions),
         cmocka_unit_test(test_windows_brute_force),
         cmocka_unit_test(test_nan_semantics),

@@ -30,6 +30,11 @@ struct cb_rules_cache {
     size_t budget;
     uint64_t tick;
     cb_rules_cache_stats_t st;
+    struct {
+        const int64_t *time_ms;
+        size_t n;
+    } checked[4]; /* histories whose times increase (walk-forward folds: a few views) */
+    unsigned n_checked;
 };
 
 int cb_rules_cache_new(size_t budget_bytes, cb_rules_cache_t **out)
@@ -62,6 +67,25 @@ void cb_rules_cache_free(cb_rules_cache_t *c)
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
+}
+
+int rl_cache_times_increase(cb_rules_cache_t *c, const cb_bar_view_t *bars)
+{
+    int found = 0;
+    pthread_mutex_lock(&c->mu);
+    for (unsigned k = 0; k < c->n_checked && k < 4; k++)
+        found |= c->checked[k].time_ms == bars->time_ms && c->checked[k].n == bars->n;
+    pthread_mutex_unlock(&c->mu);
+    return found;
+}
+
+void rl_cache_times_checked(cb_rules_cache_t *c, const cb_bar_view_t *bars)
+{
+    pthread_mutex_lock(&c->mu);
+    unsigned k = c->n_checked++ % 4; /* the oldest goes */
+    c->checked[k].time_ms = bars->time_ms;
+    c->checked[k].n = bars->n;
+    pthread_mutex_unlock(&c->mu);
 }
 
 void cb_rules_cache_stats(cb_rules_cache_t *c, cb_rules_cache_stats_t *out)

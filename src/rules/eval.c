@@ -333,14 +333,24 @@ static inline rl_v2d v2_sel(rl_v2u m, rl_v2d x, rl_v2d y)
 #define V2_ISNAN(x) ((rl_v2u)((x) != (x)))
 
 /* out[j] = (x[j] != 0) for j < m: a condition column as flags. On the bits: x != 0 (NaN
- * included) exactly when some bit other than the sign is set. */
+ * included) exactly when some bit other than the sign is set. Four per step. */
+static inline uint8_t flag_of(const double *x)
+{
+    uint64_t u;
+    memcpy(&u, x, sizeof u);
+    return (u << 1) != 0;
+}
 static void flags_of(uint8_t *out, const double *x, size_t m)
 {
-    for (size_t j = 0; j < m; j++) {
-        uint64_t u;
-        memcpy(&u, &x[j], sizeof u);
-        out[j] = (u << 1) != 0;
+    size_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+        out[j] = flag_of(x + j);
+        out[j + 1] = flag_of(x + j + 1);
+        out[j + 2] = flag_of(x + j + 2);
+        out[j + 3] = flag_of(x + j + 3);
     }
+    for (; j < m; j++)
+        out[j] = flag_of(x + j);
 }
 
 /* 1 when some time_ms[i] <= time_ms[i - 1] (the index in *at); four bars per branch */
@@ -360,10 +370,11 @@ static int times_out_of_order(const int64_t *t, size_t n, size_t *at)
 }
 
 /* cols: NULL, or per instruction q, cols[q * CB_TA_MAX_OUTPUTS + k] = the whole-history
- * column of output k of an indicator computed elsewhere (NULL: compute it here). */
+ * column of output k of an indicator computed elsewhere (NULL: compute it here). cache: where
+ * to remember that the bars' times increase (NULL: check them every time). */
 static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64_t base_tf_ms,
-                   const double *const *cols_of, uint8_t *entry, uint8_t *exit,
-                   cb_diag_t *diag)
+                   const double *const *cols_of, cb_rules_cache_t *cache, uint8_t *entry,
+                   uint8_t *exit, cb_diag_t *diag)
 {
     if (p->uses_position)
         return cb_diag_set(diag, CB_EUNSUPPORTED, NULL, 0, 0, NULL,
@@ -390,10 +401,14 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
         return r;
     }
     size_t bad_at;
-    if (times_out_of_order(bars->time_ms, n, &bad_at)) {
-        cb_rules_instance_free(inst);
-        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "bar %zu: times must increase",
-                           bad_at);
+    if (!(cache && rl_cache_times_increase(cache, bars))) {
+        if (times_out_of_order(bars->time_ms, n, &bad_at)) {
+            cb_rules_instance_free(inst);
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL,
+                               "bar %zu: times must increase", bad_at);
+        }
+        if (cache)
+            rl_cache_times_checked(cache, bars);
     }
     /* the time column is converted only when an indicator computed here reads it */
     int need_time = 0;
@@ -534,27 +549,34 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
             case OP_NOT: RL_ZIP(v2_cond(~V2_NONZERO(x)), x == 0); break;
             case OP_XOVER:
             case OP_XUNDER: {
-                /* crossunder(a, b) is crossover(b, a): b - a is exactly -(a - b). prev: the
-                 * sign of the most recent non-zero x - y (0: none yet, or a NaN since); the
-                 * state keeps run()'s sign of a - b. The branch on the side is taken in long
-                 * runs (lines cross rarely), so it predicts well. */
+                /* crossunder(a, b) is crossover(b, a): b - a is exactly -(a - b). A crossing
+                 * of x over y needs only `neg`: the most recent non-zero x - y before the bar
+                 * was negative (a NaN clears it, a zero keeps it). Two bars per step without
+                 * a branch: bar j's neg is the incoming one, bar j+1's is bar j's outcome. The
+                 * state holds -1 (neg) or 0 in run()'s orientation (the sign of a - b), which
+                 * is all the next chunk needs. */
                 int over = ins->op == OP_XOVER;
                 const double *x = over ? a : b, *y = over ? b : a;
                 double *ps = (double *)(void *)st;
-                double prev = over ? *ps : -*ps;
-                for (j = 0; j < m; j++) {
-                    double d = x[j] - y[j], hit = 0;
-                    if (d > 0) {
-                        hit = prev < 0;
-                        prev = 1;
-                    } else if (d < 0) {
-                        prev = -1;
-                    } else if (d != d) {
-                        prev = 0;
-                    }
-                    o[j] = hit;
+                uint64_t n0 = (over ? *ps < 0 : *ps > 0) ? ~0ull : 0;
+                rl_v2u neg = {n0, n0};
+                for (j = 0; j + 2 <= m; j += 2) {
+                    rl_v2d d = v2_ld(x + j) - v2_ld(y + j);
+                    rl_v2u up = V2_LT(v2_zero, d), down = V2_LT(d, v2_zero);
+                    rl_v2u keep = (rl_v2u)(d == v2_zero);
+                    rl_v2u first = down | (keep & neg);       /* lane 0: neg after bar j */
+                    rl_v2u before = {neg[0], first[0]};       /* neg before each bar */
+                    v2_st(o + j, v2_cond(up & before));
+                    rl_v2u after = down | (keep & before);    /* lane 1: neg after bar j+1 */
+                    neg = (rl_v2u){after[1], after[1]};
                 }
-                *ps = over ? prev : -prev;
+                if (j < m) {
+                    double d = x[j] - y[j];
+                    o[j] = d > 0 && neg[0];
+                    if (!(d == 0))
+                        neg[0] = d < 0 ? ~0ull : 0;
+                }
+                *ps = neg[0] ? (over ? -1.0 : 1.0) : 0.0;
                 break;
             }
             case OP_ABS: RL_ZIP((rl_v2d)((rl_v2u)x & v2_nosign), fabs(x)); break; /* fabs too */
@@ -591,7 +613,7 @@ int cb_rules_program_signals(const cb_rules_program_t *p, const cb_bar_view_t *b
                              int64_t base_tf_ms, uint8_t *entry, uint8_t *exit,
                              cb_diag_t *diag)
 {
-    return signals(p, bars, base_tf_ms, NULL, entry, exit, diag);
+    return signals(p, bars, base_tf_ms, NULL, NULL, entry, exit, diag);
 }
 
 int rl_cache_bind(const cb_rules_program_t *p, cb_rules_cache_t *cache,
@@ -638,12 +660,12 @@ int cb_rules_program_signals_shared(const cb_rules_program_t *p, const cb_bar_vi
                                     uint8_t *entry, uint8_t *exit, cb_diag_t *diag)
 {
     if (!cache || p->n_clocks > 1 || p->uses_position || p->n_code == 0)
-        return signals(p, bars, base_tf_ms, NULL, entry, exit, diag);
+        return signals(p, bars, base_tf_ms, NULL, NULL, entry, exit, diag);
     rl_binding_t b;
     int rc = rl_cache_bind(p, cache, bars, &b);
     if (rc)
         return rc;
-    rc = signals(p, bars, base_tf_ms, b.cols, entry, exit, diag);
+    rc = signals(p, bars, base_tf_ms, b.cols, cache, entry, exit, diag);
     rl_cache_unbind(p, cache, &b);
     return rc;
 }

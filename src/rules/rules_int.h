@@ -230,6 +230,11 @@ int rl_cache_acquire(cb_rules_cache_t *c, const cb_rules_program_t *p, int i,
 /* Output k's column (bars->n values). */
 const double *rl_centry_column(const rl_centry_t *e, int k);
 void rl_cache_release(cb_rules_cache_t *c, rl_centry_t *e);
+/* 1 when the times of this history (bars->time_ms, bars->n: unchanged while the cache is used)
+ * were found increasing before; rl_cache_times_checked records that they were. Every run of
+ * a sweep reads the same history: one check is enough. */
+int rl_cache_times_increase(cb_rules_cache_t *c, const cb_bar_view_t *bars);
+void rl_cache_times_checked(cb_rules_cache_t *c, const cb_bar_view_t *bars);
 
 /* The shared columns of every shareable indicator of a program over one history:
  * cols[q * CB_TA_MAX_OUTPUTS + k] for instruction q (NULL when not shared), pinned until
