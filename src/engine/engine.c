@@ -42,6 +42,20 @@ typedef struct pstate {
     size_t samples_cap;
 } pstate_t;
 
+/* The running statistics of the equity marked at each close: what equity_stats reads and
+ * writes, in one place so that a loop can keep a copy in registers (held_run). The fields
+ * named as the result's are copied into it by stats_out. */
+typedef struct eqs {
+    double peak, inv_peak100, ulcer_sum, bucket_dd;
+    double last_dd_pct;       /* the drawdown % of the last close */
+    double equity_min, equity_max, max_dd_pct, max_dd_abs;
+    uint64_t last_eq_bits;    /* the equity of the last close, bit for bit */
+    int64_t peak_ms, first_ms, last_ms;
+    int64_t max_dd_peak_ms, max_dd_trough_ms, max_dd_recovery_ms, max_dd_duration_ms;
+    size_t steps, steps_in_market, cur_dd_bars, max_dd_bars;
+    int in_dd, maxdd_open;
+} eqs_t;
+
 struct cb_engine {
     const cb_engine_config_t *cfg;
     cb_engine_config_t cfg_copy;
@@ -56,23 +70,16 @@ struct cb_engine {
     size_t n;
     int64_t cash;
     double cash_d;            /* cash as a double, kept in step with every change */
-    double inv_peak100;       /* 100 / peak */
     int64_t pending_quote;    /* quote set aside for entries not yet filled */
     int open_positions, pending_entries;
     uint64_t next_id;
     cb_engine_result_t *r;
     size_t trades_cap, days_cap, curve_cap;
     int err;
-    /* equity statistics */
-    double peak, ulcer_sum, bucket_dd;
-    int64_t peak_ms;
-    size_t cur_dd_bars;
-    int in_dd, maxdd_open;
+    eqs_t st;                 /* equity statistics (copied into res by stats_out) */
     size_t stride, curve_countdown;
     int64_t next_day_ms;
     double day_eq, bucket_dd_prev;
-    uint64_t last_eq_bits;    /* the equity of the last close, bit for bit */
-    double last_dd_pct;       /* and its drawdown % */
 };
 typedef struct cb_engine engine_t;
 
@@ -538,98 +545,108 @@ HOT int equity_step(engine_t *e, int64_t t)
     return equity_step_at(e, t, eq, any);
 }
 
-HOT double equity_stats(engine_t *e, int64_t t, double eq, int any);
+HOT double equity_stats(eqs_t *s, int64_t t, double eq, int any);
 HOT int equity_marks(engine_t *e, int64_t t, double eq, double dd_pct);
 
 /* The statistics of one bar close with equity eq (any: a position is open). */
 HOT int equity_step_at(engine_t *e, int64_t t, double eq, int any)
 {
-    return equity_marks(e, t, eq, equity_stats(e, t, eq, any));
+    return equity_marks(e, t, eq, equity_stats(&e->st, t, eq, any));
+}
+
+/* One close whose equity may have moved, past the first: the statistics but the counters.
+ * What changes at most closes is read and written through h, what changes at new extremes of
+ * the drawdown through c: the same struct, or (held_run) a copy kept in registers and its
+ * original. With an unchanged equity it does exactly what equity_stats' shortcut does.
+ * Returns the drawdown % of the close. */
+HOT double eqs_move(eqs_t *h, eqs_t *c, int64_t t, double eq)
+{
+    if (eq < h->equity_min)
+        h->equity_min = eq;
+    if (eq > h->equity_max)
+        h->equity_max = eq;
+    if (eq >= h->peak) {
+        if (h->in_dd) {
+            int64_t dur = t - h->peak_ms;
+            if (dur > c->max_dd_duration_ms)
+                c->max_dd_duration_ms = dur;
+            if (c->maxdd_open && eq >= h->peak) {
+                c->max_dd_recovery_ms = t;
+                c->maxdd_open = 0;
+            }
+        }
+        if (eq > h->peak || !h->in_dd) {
+            if (eq != h->peak)
+                h->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
+            h->peak = eq;
+            h->peak_ms = t;
+        }
+        h->in_dd = 0;
+    }
+    double dd_abs = h->peak - eq;
+    double dd_pct = dd_abs > 0 ? dd_abs * h->inv_peak100 : 0.0;
+    if (dd_abs > 0) {
+        h->in_dd = 1;
+        h->cur_dd_bars++;
+        if (h->cur_dd_bars > h->max_dd_bars)
+            h->max_dd_bars = h->cur_dd_bars;
+    } else {
+        h->cur_dd_bars = 0;
+    }
+    if (dd_pct > h->max_dd_pct) {
+        h->max_dd_pct = dd_pct;
+        c->max_dd_peak_ms = h->peak_ms;
+        c->max_dd_trough_ms = t;
+        c->max_dd_recovery_ms = 0;
+        c->maxdd_open = 1;
+    }
+    if (dd_abs > h->max_dd_abs)
+        h->max_dd_abs = dd_abs;
+    h->ulcer_sum += dd_pct * dd_pct;
+    if (dd_pct > h->bucket_dd)
+        h->bucket_dd = dd_pct;
+    return dd_pct;
 }
 
 /* The drawdown statistics of one close; returns its drawdown %. */
-HOT double equity_stats(engine_t *e, int64_t t, double eq, int any)
+HOT double equity_stats(eqs_t *s, int64_t t, double eq, int any)
 {
-    cb_engine_result_t *r = e->r;
     uint64_t bits;
     memcpy(&bits, &eq, sizeof bits);
     double dd_pct;
-    if (bits == e->last_eq_bits && r->steps) {
+    if (bits == s->last_eq_bits && s->steps) {
         /* The same equity as at the last close (flat, or a close that did not move): no new
          * extreme, peak or deepest drawdown can appear, so only what counts bars moves; this
          * is exactly what the full statistics below do with an unchanged equity. */
-        r->steps++;
-        r->steps_in_market += (size_t)any;
-        r->last_ms = t;
-        if (!e->in_dd) {
-            e->peak_ms = t; /* at the peak (equal): re-stamped */
+        s->steps++;
+        s->steps_in_market += (size_t)any;
+        s->last_ms = t;
+        if (!s->in_dd) {
+            s->peak_ms = t; /* at the peak (equal): re-stamped */
             dd_pct = 0.0;
         } else {
-            dd_pct = e->last_dd_pct;
-            e->cur_dd_bars++;
-            if (e->cur_dd_bars > r->max_dd_bars)
-                r->max_dd_bars = e->cur_dd_bars;
-            e->ulcer_sum += dd_pct * dd_pct;
-            if (dd_pct > e->bucket_dd)
-                e->bucket_dd = dd_pct;
+            dd_pct = s->last_dd_pct;
+            s->cur_dd_bars++;
+            if (s->cur_dd_bars > s->max_dd_bars)
+                s->max_dd_bars = s->cur_dd_bars;
+            s->ulcer_sum += dd_pct * dd_pct;
+            if (dd_pct > s->bucket_dd)
+                s->bucket_dd = dd_pct;
         }
     } else {
-        if (r->steps == 0) {
-            e->peak = eq;
-            e->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
-            e->peak_ms = t;
-            r->equity_min = r->equity_max = eq;
-            r->first_ms = t;
+        if (s->steps == 0) {
+            s->peak = eq;
+            s->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
+            s->peak_ms = t;
+            s->equity_min = s->equity_max = eq;
+            s->first_ms = t;
         }
-        r->steps++;
-        r->steps_in_market += (size_t)any;
-        r->last_ms = t;
-        if (eq < r->equity_min)
-            r->equity_min = eq;
-        if (eq > r->equity_max)
-            r->equity_max = eq;
-        if (eq >= e->peak) {
-            if (e->in_dd) {
-                int64_t dur = t - e->peak_ms;
-                if (dur > r->max_dd_duration_ms)
-                    r->max_dd_duration_ms = dur;
-                if (e->maxdd_open && eq >= e->peak) {
-                    r->max_dd_recovery_ms = t;
-                    e->maxdd_open = 0;
-                }
-            }
-            if (eq > e->peak || !e->in_dd) {
-                if (eq != e->peak)
-                    e->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
-                e->peak = eq;
-                e->peak_ms = t;
-            }
-            e->in_dd = 0;
-        }
-        double dd_abs = e->peak - eq;
-        dd_pct = dd_abs > 0 ? dd_abs * e->inv_peak100 : 0.0;
-        if (dd_abs > 0) {
-            e->in_dd = 1;
-            e->cur_dd_bars++;
-            if (e->cur_dd_bars > r->max_dd_bars)
-                r->max_dd_bars = e->cur_dd_bars;
-        } else {
-            e->cur_dd_bars = 0;
-        }
-        if (dd_pct > r->max_dd_pct) {
-            r->max_dd_pct = dd_pct;
-            r->max_dd_peak_ms = e->peak_ms;
-            r->max_dd_trough_ms = t;
-            r->max_dd_recovery_ms = 0;
-            e->maxdd_open = 1;
-        }
-        if (dd_abs > r->max_dd_abs)
-            r->max_dd_abs = dd_abs;
-        e->ulcer_sum += dd_pct * dd_pct;
-        if (dd_pct > e->bucket_dd)
-            e->bucket_dd = dd_pct;
-        e->last_eq_bits = bits;
-        e->last_dd_pct = dd_pct;
+        s->steps++;
+        s->steps_in_market += (size_t)any;
+        s->last_ms = t;
+        dd_pct = eqs_move(s, s, t, eq);
+        s->last_eq_bits = bits;
+        s->last_dd_pct = dd_pct;
     }
     return dd_pct;
 }
@@ -673,13 +690,13 @@ HOT int equity_marks(engine_t *e, int64_t t, double eq, double dd_pct)
         r->curve_bh[r->n_curve] = bh;
         /* the previous sample holds the deepest drawdown of its bucket */
         if (r->n_curve)
-            r->curve_dd_pct[r->n_curve - 1] = e->bucket_dd_prev > e->bucket_dd
+            r->curve_dd_pct[r->n_curve - 1] = e->bucket_dd_prev > e->st.bucket_dd
                                                   ? e->bucket_dd_prev
-                                                  : e->bucket_dd;
+                                                  : e->st.bucket_dd;
         r->curve_dd_pct[r->n_curve] = dd_pct;
         e->bucket_dd_prev = dd_pct;
         r->n_curve++;
-        e->bucket_dd = 0;
+        e->st.bucket_dd = 0;
     } else {
         e->curve_countdown--;
     }
@@ -1030,6 +1047,26 @@ HOT int step_at(engine_t *e, int64_t t, cb_diag_t *diag)
     return 0;
 }
 
+/* The statistics into the result (after every public step, and at the finish). */
+static void stats_out(engine_t *e)
+{
+    const eqs_t *s = &e->st;
+    cb_engine_result_t *r = e->r;
+    r->steps = s->steps;
+    r->steps_in_market = s->steps_in_market;
+    r->first_ms = s->first_ms;
+    r->last_ms = s->last_ms;
+    r->equity_min = s->equity_min;
+    r->equity_max = s->equity_max;
+    r->max_dd_pct = s->max_dd_pct;
+    r->max_dd_abs = s->max_dd_abs;
+    r->max_dd_peak_ms = s->max_dd_peak_ms;
+    r->max_dd_trough_ms = s->max_dd_trough_ms;
+    r->max_dd_recovery_ms = s->max_dd_recovery_ms;
+    r->max_dd_bars = s->max_dd_bars;
+    r->max_dd_duration_ms = s->max_dd_duration_ms;
+}
+
 static inline void refresh_all(engine_t *e)
 {
     if (e->live)
@@ -1048,7 +1085,9 @@ int cb_engine_step(cb_engine_t *e, int64_t t, cb_diag_t *diag)
     if (e->finished)
         return CB_EINVAL;
     refresh_all(e);
-    return step_at(e, t, diag);
+    int rc = step_at(e, t, diag);
+    stats_out(e);
+    return rc;
 }
 
 int cb_engine_finish(cb_engine_t *e, cb_engine_result_t *out, cb_diag_t *diag)
@@ -1061,12 +1100,13 @@ int cb_engine_finish(cb_engine_t *e, cb_engine_result_t *out, cb_diag_t *diag)
     size_t n_pairs = e->n;
     if (r->n_days)
         r->day_equity[r->n_days - 1] = e->day_eq;
-    if (r->n_curve && e->bucket_dd > r->curve_dd_pct[r->n_curve - 1])
-        r->curve_dd_pct[r->n_curve - 1] = e->bucket_dd;
+    if (r->n_curve && e->st.bucket_dd > r->curve_dd_pct[r->n_curve - 1])
+        r->curve_dd_pct[r->n_curve - 1] = e->st.bucket_dd;
     r->final_balance = e->cash;
-    r->ulcer_index = r->steps ? sqrt(e->ulcer_sum / (double)r->steps) : 0.0;
-    if (e->in_dd && r->last_ms - e->peak_ms > r->max_dd_duration_ms)
-        r->max_dd_duration_ms = r->last_ms - e->peak_ms;
+    stats_out(e);
+    r->ulcer_index = r->steps ? sqrt(e->st.ulcer_sum / (double)r->steps) : 0.0;
+    if (e->st.in_dd && r->last_ms - e->st.peak_ms > r->max_dd_duration_ms)
+        r->max_dd_duration_ms = r->last_ms - e->st.peak_ms;
     {
         double bh = 0;
         for (size_t k = 0; k < n_pairs; k++)
@@ -1285,25 +1325,24 @@ static int sweep_mark(engine_t *e, pstate_t *p, size_t i, double eq, double dd, 
 
 /* Closes [i, j) with the same equity as the last, bit for bit, and no mark among them: what
  * equity_stats does for each (only counts move; the drawdown, if any, is the last one). */
-HOT void equity_same(engine_t *e, const int64_t *T, size_t i, size_t j)
+HOT void equity_same(eqs_t *s, const int64_t *T, size_t i, size_t j)
 {
-    cb_engine_result_t *r = e->r;
     size_t k = j - i;
-    r->steps += k;
-    r->last_ms = T[j - 1];
-    if (!e->in_dd) {
-        e->peak_ms = T[j - 1];
+    s->steps += k;
+    s->last_ms = T[j - 1];
+    if (!s->in_dd) {
+        s->peak_ms = T[j - 1];
         return;
     }
-    double dd = e->last_dd_pct, dd2 = dd * dd, u = e->ulcer_sum;
-    e->cur_dd_bars += k;
-    if (e->cur_dd_bars > r->max_dd_bars)
-        r->max_dd_bars = e->cur_dd_bars;
+    double dd = s->last_dd_pct, dd2 = dd * dd, u = s->ulcer_sum;
+    s->cur_dd_bars += k;
+    if (s->cur_dd_bars > s->max_dd_bars)
+        s->max_dd_bars = s->cur_dd_bars;
     for (size_t q = 0; q < k; q++) /* one addition per close, as the sum is defined */
         u += dd2;
-    e->ulcer_sum = u;
-    if (dd > e->bucket_dd)
-        e->bucket_dd = dd;
+    s->ulcer_sum = u;
+    if (dd > s->bucket_dd)
+        s->bucket_dd = dd;
 }
 
 /* Bars [i, j) of single_loop where the pair is flat with nothing resting and no entry signal
@@ -1313,7 +1352,7 @@ HOT int flat_run(engine_t *e, pstate_t *p, size_t i, size_t j, sweep_t *w)
     const int64_t *T = p->s->time_ms;
     double eq = e->cash_d;
     while (i < j) {
-        double dd = equity_stats(e, T[i], eq, 0); /* the first may differ from the last */
+        double dd = equity_stats(&e->st, T[i], eq, 0); /* the first may differ from the last */
         if (i == w->mark_i) {
             int rc = sweep_mark(e, p, i, eq, dd, w);
             if (rc)
@@ -1322,7 +1361,7 @@ HOT int flat_run(engine_t *e, pstate_t *p, size_t i, size_t j, sweep_t *w)
         w->prev_eq = eq;
         size_t stop = w->mark_i < j ? w->mark_i : j;
         if (++i < stop) {
-            equity_same(e, T, i, stop);
+            equity_same(&e->st, T, i, stop);
             i = stop;
         }
     }
@@ -1330,17 +1369,87 @@ HOT int flat_run(engine_t *e, pstate_t *p, size_t i, size_t j, sweep_t *w)
     return 0;
 }
 
+/* Bars from i of single_loop while a position is held with precomputed signals, only its
+ * protective orders resting and the bars staying between them: what the general way does
+ * (excursions, the trailing stop, the equity of each close), with the statistics, the
+ * excursions and the bounds in registers. Stops before a bar that reaches a resting order,
+ * brings an exit signal or a mark, and returns it (or w->last); the general way takes it. */
+HOT size_t held_run(engine_t *e, pstate_t *p, size_t i, size_t warm, const uint8_t *SX,
+                    sweep_t *w)
+{
+    const int64_t *T = p->s->time_ms;
+    const double *H = p->s->high, *L = p->s->low, *C = p->s->close;
+    const double cash = e->cash_d, qty = p->qty_d;
+    eqs_t *c = &e->st, h = e->st; /* h: the fields eqs_move changes at most closes */
+    double lo = p->lo, hi = p->hi, hd = p->highest_d, vlo = p->vlo, vhi = p->vhi;
+    double prev = w->prev_eq, dd = 0;
+    int live = p->live > 0;
+    size_t first = i, stop = w->mark_i < w->last ? w->mark_i : w->last;
+    for (; i < stop; i++) {
+        double hh = H[i], l = L[i];
+        if ((live && !(l > vlo && hh < vhi)) || (SX[i] && i >= warm))
+            break;
+        if (l < lo)
+            lo = l;
+        if (hh > hi)
+            hi = hh;
+        if (hh > hd) {
+            int moved = update_trailing(e, p, fx(hh));
+            hd = p->highest_d;
+            if (moved) {
+                if (e->err)
+                    break;
+                venue_bounds(p);
+                vlo = p->vlo;
+                vhi = p->vhi;
+                live = p->live > 0;
+            }
+        }
+        prev = cash + qty * C[i];
+        dd = eqs_move(&h, c, T[i], prev);
+    }
+    p->lo = lo;
+    p->hi = hi;
+    if (i == first)
+        return i;
+    /* what equity_stats would have left after these closes */
+    size_t n = i - first;
+    c->equity_min = h.equity_min;
+    c->equity_max = h.equity_max;
+    c->peak = h.peak;
+    c->inv_peak100 = h.inv_peak100;
+    c->peak_ms = h.peak_ms;
+    c->in_dd = h.in_dd;
+    c->cur_dd_bars = h.cur_dd_bars;
+    c->max_dd_bars = h.max_dd_bars;
+    c->max_dd_pct = h.max_dd_pct;
+    c->max_dd_abs = h.max_dd_abs;
+    c->ulcer_sum = h.ulcer_sum;
+    c->bucket_dd = h.bucket_dd;
+    c->steps += n;
+    c->steps_in_market += n;
+    c->last_ms = T[i - 1];
+    memcpy(&c->last_eq_bits, &prev, sizeof prev);
+    c->last_dd_pct = dd;
+    w->prev_eq = prev;
+    p->i = i - 1;
+    p->last_close = C[i - 1];
+    return i;
+}
+
 /* Bars [first, last) of a single-pair backtest without hooks, all tradable and none the last:
  * what process_bar and equity_step_at do, with the invariants out of the loop, the venue's
  * quiet test precomputed, the per-pair totals added once at the end and, for precomputed
  * signals, the flat stretches between entry signals stepped over. The result is the same bit
  * for bit (tests/test_engine_fast.c runs both ways). */
-HOT int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag_t *diag)
+HOT int single_loop_(engine_t *e, pstate_t *p, size_t first, size_t last, int signals,
+                     cb_diag_t *diag)
 {
     const cb_series_t *s = p->s;
     const int64_t *T = s->time_ms;
     const double *O = s->open, *H = s->high, *L = s->low, *C = s->close;
-    const uint8_t *SE = p->src->entry_signal, *SX = p->src->exit_signal;
+    const uint8_t *SE = signals ? p->src->entry_signal : NULL;
+    const uint8_t *SX = signals ? p->src->exit_signal : NULL;
     const cb_strategy_v1_t *st = p->src->strategy;
     void *self = p->src->strategy_self;
     size_t warm = p->warmup ? p->warmup - 1 : 0; /* the first bar whose decision counts */
@@ -1359,6 +1468,13 @@ HOT int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag
                 if ((i = j) == last)
                     break;
             }
+        }
+        if (SE && p->in_pos && p->vlo != INFINITY && e->st.steps) {
+            size_t j = held_run(e, p, i, warm, SX, &w);
+            if (e->err)
+                return e->err;
+            if ((i = j) == last)
+                break;
         }
         p->i = i;
         int64_t t = T[i];
@@ -1404,7 +1520,7 @@ HOT int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag
         double eq = e->cash_d;
         if (p->in_pos)
             eq += p->qty_d * c;
-        double dd = equity_stats(e, t, eq, p->in_pos);
+        double dd = equity_stats(&e->st, t, eq, p->in_pos);
         if (i == w.mark_i && (rc = sweep_mark(e, p, i, eq, dd, &w)) != 0)
             return rc;
         w.prev_eq = eq;
@@ -1418,6 +1534,15 @@ HOT int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag
     p->view.n = last;
     p->last_close = C[last - 1];
     return 0;
+}
+
+/* single_loop_ compiled twice, for a strategy asked at every bar and for precomputed signals
+ * (a test of the signals in the loop costs more than it looks, bar after bar). */
+static int single_loop(engine_t *e, pstate_t *p, size_t first, size_t last, cb_diag_t *diag)
+{
+    if (p->src->entry_signal)
+        return single_loop_(e, p, first, last, 1, diag);
+    return single_loop_(e, p, first, last, 0, diag);
 }
 
 /* A single-pair backtest: the first tradable bar and the last (settlement) the general way,
