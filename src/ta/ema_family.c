@@ -42,7 +42,7 @@ static void dema_batch(size_t n, const double *const *in, const double *opts,
     }
 }
 
-CB_TA_DEFINE(dema, .title = "Double Exponential Moving Average", .reference = "TA-Lib TA_DEMA",
+CB_TA_DEFINE_SCALAR(dema, dema_state_t, .title = "Double Exponential Moving Average", .reference = "TA-Lib TA_DEMA",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 30, 2, 100000, 1}},
              .n_outputs = 1, .outputs = {"dema"})
@@ -87,7 +87,7 @@ static void tema_batch(size_t n, const double *const *in, const double *opts,
     }
 }
 
-CB_TA_DEFINE(tema, .title = "Triple Exponential Moving Average", .reference = "TA-Lib TA_TEMA",
+CB_TA_DEFINE_SCALAR(tema, tema_state_t, .title = "Triple Exponential Moving Average", .reference = "TA-Lib TA_TEMA",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 30, 2, 100000, 1}},
              .n_outputs = 1, .outputs = {"tema"})
@@ -141,7 +141,7 @@ static void trix_batch(size_t n, const double *const *in, const double *opts,
     }
 }
 
-CB_TA_DEFINE(trix, .title = "1-bar Rate-Of-Change (ROC) of a Triple Smooth EMA",
+CB_TA_DEFINE_SCALAR(trix, trix_state_t, .title = "1-bar Rate-Of-Change (ROC) of a Triple Smooth EMA",
              .reference = "TA-Lib TA_TRIX",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 30, 1, 100000, 1}},
@@ -222,7 +222,7 @@ static void macd_batch(size_t n, const double *const *in, const double *opts,
     }
 }
 
-CB_TA_DEFINE(macd, .title = "Moving Average Convergence/Divergence",
+CB_TA_DEFINE_SCALAR(macd, macd_state_t, .title = "Moving Average Convergence/Divergence",
              .reference = "TA-Lib TA_MACD",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 3,

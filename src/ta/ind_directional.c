@@ -194,11 +194,11 @@ static void minus_di_update(void *st, const double *in, double *out)
     out[0] = dm_di(st, 0);
 }
 
-CB_TA_DEFINE(plus_di, .title = "Plus Directional Indicator",
+CB_TA_DEFINE_SCALAR(plus_di, dm_core_t, .title = "Plus Directional Indicator",
              .reference = "TA-Lib TA_PLUS_DI (Wilder 1978)", HLC_INPUTS, .n_opts = 1,
              .opts = {{"period", 14, 1, 100000, 1}}, .n_outputs = 1, .outputs = {"plus_di"})
 
-CB_TA_DEFINE(minus_di, .title = "Minus Directional Indicator",
+CB_TA_DEFINE_SCALAR(minus_di, dm_core_t, .title = "Minus Directional Indicator",
              .reference = "TA-Lib TA_MINUS_DI (Wilder 1978)", HLC_INPUTS, .n_opts = 1,
              .opts = {{"period", 14, 1, 100000, 1}}, .n_outputs = 1, .outputs = {"minus_di"})
 
@@ -303,7 +303,7 @@ static void adx_update(void *st, const double *in, double *out)
     out[0] = adx_step(st, in[0], in[1], in[2]);
 }
 
-CB_TA_DEFINE(adx, .title = "Average Directional Movement Index",
+CB_TA_DEFINE_SCALAR(adx, adx_core_t, .title = "Average Directional Movement Index",
              .reference = "TA-Lib TA_ADX (Wilder 1978)", HLC_INPUTS, .n_opts = 1,
              .opts = {{"period", 14, 2, 100000, 1}}, .n_outputs = 1, .outputs = {"adx"})
 

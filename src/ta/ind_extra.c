@@ -183,7 +183,7 @@ static void vwap_session_update(void *st, const double *in, double *out)
     out[0] = vwap_session_step(st, in);
 }
 
-CB_TA_DEFINE(vwap_session, .title = "Volume Weighted Average Price (UTC-day session)",
+CB_TA_DEFINE_SCALAR(vwap_session, vwap_session_state_t, .title = "Volume Weighted Average Price (UTC-day session)",
              .reference = "Berkowitz, Logue and Noser, J. Finance 43(1) 1988; reset 00:00 UTC",
              .n_inputs = 5, .inputs = {"high", "low", "close", "volume", "time"}, .n_opts = 0,
              .n_outputs = 1, .outputs = {"vwap_session"})
@@ -409,7 +409,7 @@ static void supertrend_update(void *st, const double *in, double *out)
     supertrend_step(st, in[0], in[1], in[2], out);
 }
 
-CB_TA_DEFINE(supertrend, .title = "SuperTrend",
+CB_TA_DEFINE_SCALAR(supertrend, supertrend_state_t, .title = "SuperTrend",
              .reference = "Olivier Seban's SuperTrend; TradingView ta.supertrend", .n_inputs = 3,
              .inputs = {"high", "low", "close"}, .n_opts = 2,
              .opts = {{"period", 10, 1, 100000, 1}, {"multiplier", 3, 0, 1000, 0}},
@@ -542,7 +542,7 @@ static void keltner_update(void *st, const double *in, double *out)
     keltner_step(st, in[0], in[1], in[2], out);
 }
 
-CB_TA_DEFINE(keltner, .title = "Keltner Channels",
+CB_TA_DEFINE_SCALAR(keltner, keltner_state_t, .title = "Keltner Channels",
              .reference = "Raschke's Keltner Channels, StockCharts ChartSchool: EMA +- k*ATR",
              .n_inputs = 3, .inputs = {"high", "low", "close"}, .n_opts = 3,
              .opts = {{"period", 20, 2, 100000, 1},
@@ -727,7 +727,7 @@ static void heikinashi_update(void *st, const double *in, double *out)
     heikinashi_step(st, in, out);
 }
 
-CB_TA_DEFINE(heikinashi, .title = "Heikin-Ashi candles",
+CB_TA_DEFINE_SCALAR(heikinashi, heikinashi_state_t, .title = "Heikin-Ashi candles",
              .reference = "Dan Valcu, Using the Heikin-Ashi Technique, TASC Feb 2004",
              .n_inputs = 4, .inputs = {"open", "high", "low", "close"}, .n_opts = 0,
              .n_outputs = 4, .outputs = {"open", "high", "low", "close"})

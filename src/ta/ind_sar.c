@@ -177,7 +177,7 @@ static void sar_update(void *st, const double *in, double *out)
     out[0] = sar_step(st, in[0], in[1]);
 }
 
-CB_TA_DEFINE_FUSED(sar, .title = "Parabolic SAR", .reference = "TA-Lib TA_SAR (Wilder 1978)",
+CB_TA_DEFINE_FUSED_SCALAR(sar, sar_state_t, .title = "Parabolic SAR", .reference = "TA-Lib TA_SAR (Wilder 1978)",
              .n_inputs = 2, .inputs = {"high", "low"}, .n_opts = 2,
              .opts = {{"acceleration", 0.02, 0, 3e37, 0}, {"maximum", 0.2, 0, 3e37, 0}},
              .n_outputs = 1, .outputs = {"sar"})

@@ -66,7 +66,7 @@ static void trange_update(void *st, const double *in, double *out)
     out[0] = trange_step(st, in[0], in[1], in[2]);
 }
 
-CB_TA_DEFINE_FUSED(trange, .title = "True Range", .reference = "TA-Lib TA_TRANGE (Wilder 1978)",
+CB_TA_DEFINE_FUSED_SCALAR(trange, trange_state_t, .title = "True Range", .reference = "TA-Lib TA_TRANGE (Wilder 1978)",
              HLC_INPUTS, .n_opts = 0, .n_outputs = 1, .outputs = {"trange"})
 
 /* ---- ATR(period 1..100000, default 14): lookback = period. ------------------------------- */
@@ -100,7 +100,7 @@ static void atr_update(void *st, const double *in, double *out)
     out[0] = tm_atr_step(st, in[0], in[1], in[2]);
 }
 
-CB_TA_DEFINE_FUSED(atr, .title = "Average True Range", .reference = "TA-Lib TA_ATR (Wilder 1978)",
+CB_TA_DEFINE_FUSED_SCALAR(atr, tm_atr_t, .title = "Average True Range", .reference = "TA-Lib TA_ATR (Wilder 1978)",
              HLC_INPUTS, .n_opts = 1, .opts = {{"period", 14, 1, 100000, 1}},
              .n_outputs = 1, .outputs = {"atr"})
 
@@ -153,6 +153,6 @@ static void natr_update(void *st, const double *in, double *out)
     out[0] = natr_of(tm_atr_step(st, in[0], in[1], in[2]), in[2]);
 }
 
-CB_TA_DEFINE_FUSED(natr, .title = "Normalized Average True Range",
+CB_TA_DEFINE_FUSED_SCALAR(natr, tm_atr_t, .title = "Normalized Average True Range",
              .reference = "TA-Lib TA_NATR (Forman, TASC May 2006)", HLC_INPUTS, .n_opts = 1,
              .opts = {{"period", 14, 1, 100000, 1}}, .n_outputs = 1, .outputs = {"natr"})

@@ -161,7 +161,7 @@ static int obv_fused(size_t n, const double *const *in, const double *opts, doub
     return (int)(bad >> 63);
 }
 
-CB_TA_DEFINE_FUSED(obv, .title = "On Balance Volume", .reference = "TA-Lib TA_OBV (Granville 1963)",
+CB_TA_DEFINE_FUSED_SCALAR(obv, obv_state_t, .title = "On Balance Volume", .reference = "TA-Lib TA_OBV (Granville 1963)",
              .n_inputs = 2, .inputs = {"close", "volume"},
              .n_opts = 0,
              .n_outputs = 1, .outputs = {"obv"})

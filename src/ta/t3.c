@@ -109,7 +109,7 @@ static int t3_fused(size_t n, const double *const *in, const double *opts, doubl
     return (int)(bad >> 63);
 }
 
-CB_TA_DEFINE_FUSED(t3, .title = "Triple Exponential Moving Average (T3)",
+CB_TA_DEFINE_FUSED_SCALAR(t3, t3_state_t, .title = "Triple Exponential Moving Average (T3)",
              .reference = "TA-Lib TA_T3 (Tillson, TASC 1998)",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 2, .opts = {{"period", 5, 1, 100000, 1}, {"vfactor", 0.7, 0, 1, 0}},

@@ -493,6 +493,10 @@ cb_ta_run_chunk_(const cb_ta_info_t *info, cb_ta_kinit_fn ki, cb_ta_kupdate_fn k
  * itself: cb_ta_v2_nf / cb_ta_nf above). The macro defines nm##_batch from it (the segments of
  * the screened path are finite, so the screen inside finds nothing there). */
 #define CB_TA_DEFINE(nm, ...) CB_TA_DEFINE_IMPL_(nm, NULL, CB_TA_RUN_ANY_(nm), __VA_ARGS__)
+/* CB_TA_DEFINE_SCALAR(nm, T, fields...): CB_TA_DEFINE for an indicator whose streaming state
+ * is one plain struct T and nothing else (nm##_size returns sizeof(T)); see CB_TA_RUN_SCALAR_. */
+#define CB_TA_DEFINE_SCALAR(nm, T, ...)                                                      \
+    CB_TA_DEFINE_IMPL_(nm, NULL, CB_TA_RUN_SCALAR_(nm, T), __VA_ARGS__)
 #define CB_TA_DEFINE_FUSED(nm, ...)                                                          \
     CB_TA_BATCH_FROM_FUSED_(nm)                                                              \
     CB_TA_DEFINE_IMPL_(nm, nm##_fused, CB_TA_RUN_ANY_(nm), __VA_ARGS__)
