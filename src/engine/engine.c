@@ -1271,18 +1271,22 @@ typedef struct sweep {
     double prev_eq;
 } sweep_t;
 
-/* The first bar in [i, the next sample] that opens on or after the next day. */
+/* The first bar in [i, the next sample] that opens on or after the next day: a guess from
+ * the bar spacing (exact for regular bars), then a few steps to the answer. (A binary search
+ * was a tenth of an optimizer's time: a cache miss and a mispredicted branch per probe.) */
 static void sweep_next(const engine_t *e, const int64_t *T, size_t i, sweep_t *w)
 {
-    size_t lo = i, hi = w->sample_i < w->last ? w->sample_i : w->last;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (T[mid] < e->next_day_ms)
-            lo = mid + 1;
-        else
-            hi = mid;
+    size_t hi = w->sample_i < w->last ? w->sample_i : w->last, j = i;
+    int64_t day = e->next_day_ms, tf = e->r->timeframe_ms;
+    if (j < hi && T[j] < day && tf > 0) {
+        uint64_t ahead = (uint64_t)(day - T[j] - 1) / (uint64_t)tf;
+        j = ahead < hi - j ? j + (size_t)ahead : hi;
+        while (j > i && T[j - 1] >= day)
+            j--;
     }
-    w->mark_i = lo;
+    while (j < hi && T[j] < day)
+        j++;
+    w->mark_i = j;
 }
 
 static void sweep_begin(const engine_t *e, const int64_t *T, size_t i, size_t last, sweep_t *w)

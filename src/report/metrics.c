@@ -274,8 +274,15 @@ int cb_metrics_compute(const cb_engine_result_t *r, cb_metrics_t *m)
             snprintf(m->months[j].name, sizeof m->months[j].name, "%04lld-%02d", (long long)y,
                      mo);
             double last = base;
+            /* the days before the next month's first (keys are year * 12 + month) */
+            int64_t y1 = key / 12, m1 = key % 12; /* key = y1 * 12 + m1, m1 in 0..11 */
+            if (m1 < 0) {
+                m1 += 12;
+                y1--;
+            }
+            int64_t end_ms = cb_days_from_civil(y1, (int)m1 + 1, 1) * CB_MS_PER_DAY;
             while (di < r->n_days) {
-                if (month_key(r->day_ms[di]) != key)
+                if (r->day_ms[di] >= end_ms)
                     break;
                 last = di == r->n_days - 1 ? fin : r->day_equity[di];
                 di++;
