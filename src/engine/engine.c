@@ -277,15 +277,24 @@ static int update_trailing(engine_t *e, pstate_t *p, int64_t high_fx)
         return 0; /* the level depends only on the highest high: nothing moved */
     p->highest = high_fx;
     p->highest_d = cb_fx_to_double(high_fx);
-    if (e->cfg->trailing_stop <= 0)
+    const cb_engine_config_t *c = e->cfg;
+    if (c->trailing_stop <= 0)
         return 0;
-    int trailing;
-    int64_t lvl = stop_level(e, p, &trailing);
-    if (lvl <= p->stop_level)
+    /* stop_level's arithmetic, with the two ways out that most new highs take: the trailing
+     * part not active yet (the level stays the fixed stop-loss, which the stop is at or
+     * above), or not a whole tick above the stop (the stop stays). The stop-loss and every
+     * trailing level are multiples of the tick, so floor(raw) > stop_level exactly when
+     * raw >= stop_level + tick. */
+    if (!(p->highest_d >= p->entry_d * (1.0 + c->trailing_offset)))
         return 0;
+    int64_t tick = p->src->instrument.tick;
+    int64_t raw = fx(p->highest_d * (1.0 - c->trailing_stop));
+    if (raw - p->stop_level < tick)
+        return 0;
+    int64_t lvl = cb_fx_floor(raw, tick);
     p->stop_level = lvl;
     p->stop_d = cb_fx_to_double(lvl);
-    p->stop_trailing = trailing;
+    p->stop_trailing = lvl > p->sl_level;
     if (p->stop_id) {
         if (e->venue.ops->amend(e->venue.self, p->stop_id, lvl, 0) != 0)
             e->r->rejected_exits++;
