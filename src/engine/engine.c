@@ -617,46 +617,54 @@ HOT double eqs_move(eqs_t *h, eqs_t *c, int64_t t, double eq)
     return dd_pct;
 }
 
-/* The drawdown statistics of one close; returns its drawdown %. */
-HOT double equity_stats(eqs_t *s, int64_t t, double eq, int any)
+/* A close past the first, the statistics but the counters (steps, steps_in_market, last_ms:
+ * the caller's). Returns its drawdown %. */
+HOT double eqs_close(eqs_t *s, int64_t t, double eq)
 {
     uint64_t bits;
     memcpy(&bits, &eq, sizeof bits);
-    double dd_pct;
-    if (bits == s->last_eq_bits && s->steps) {
+    if (bits == s->last_eq_bits) {
         /* The same equity as at the last close (flat, or a close that did not move): no new
          * extreme, peak or deepest drawdown can appear, so only what counts bars moves; this
-         * is exactly what the full statistics below do with an unchanged equity. */
-        s->steps++;
-        s->steps_in_market += (size_t)any;
-        s->last_ms = t;
+         * is exactly what eqs_move does with an unchanged equity. */
         if (!s->in_dd) {
             s->peak_ms = t; /* at the peak (equal): re-stamped */
-            dd_pct = 0.0;
-        } else {
-            dd_pct = s->last_dd_pct;
-            s->cur_dd_bars++;
-            if (s->cur_dd_bars > s->max_dd_bars)
-                s->max_dd_bars = s->cur_dd_bars;
-            s->ulcer_sum += dd_pct * dd_pct;
-            if (dd_pct > s->bucket_dd)
-                s->bucket_dd = dd_pct;
+            return 0.0;
         }
-    } else {
-        if (s->steps == 0) {
-            s->peak = eq;
-            s->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
-            s->peak_ms = t;
-            s->equity_min = s->equity_max = eq;
-            s->first_ms = t;
-        }
-        s->steps++;
-        s->steps_in_market += (size_t)any;
-        s->last_ms = t;
-        dd_pct = eqs_move(s, s, t, eq);
-        s->last_eq_bits = bits;
-        s->last_dd_pct = dd_pct;
+        double dd_pct = s->last_dd_pct;
+        s->cur_dd_bars++;
+        if (s->cur_dd_bars > s->max_dd_bars)
+            s->max_dd_bars = s->cur_dd_bars;
+        s->ulcer_sum += dd_pct * dd_pct;
+        if (dd_pct > s->bucket_dd)
+            s->bucket_dd = dd_pct;
+        return dd_pct;
     }
+    double dd_pct = eqs_move(s, s, t, eq);
+    s->last_eq_bits = bits;
+    s->last_dd_pct = dd_pct;
+    return dd_pct;
+}
+
+/* The drawdown statistics of one close; returns its drawdown %. */
+HOT double equity_stats(eqs_t *s, int64_t t, double eq, int any)
+{
+    int first = s->steps == 0;
+    if (first) {
+        s->peak = eq;
+        s->inv_peak100 = eq > 0 ? 100.0 / eq : 0.0;
+        s->peak_ms = t;
+        s->equity_min = s->equity_max = eq;
+        s->first_ms = t;
+    }
+    s->steps++;
+    s->steps_in_market += (size_t)any;
+    s->last_ms = t;
+    if (!first)
+        return eqs_close(s, t, eq);
+    double dd_pct = eqs_move(s, s, t, eq);
+    memcpy(&s->last_eq_bits, &eq, sizeof eq);
+    s->last_dd_pct = dd_pct;
     return dd_pct;
 }
 
@@ -1337,12 +1345,10 @@ static int sweep_mark(engine_t *e, pstate_t *p, size_t i, double eq, double dd, 
 }
 
 /* Closes [i, j) with the same equity as the last, bit for bit, and no mark among them: what
- * equity_stats does for each (only counts move; the drawdown, if any, is the last one). */
+ * eqs_close does for each (the drawdown, if any, is the last one). */
 HOT void equity_same(eqs_t *s, const int64_t *T, size_t i, size_t j)
 {
     size_t k = j - i;
-    s->steps += k;
-    s->last_ms = T[j - 1];
     if (!s->in_dd) {
         s->peak_ms = T[j - 1];
         return;
@@ -1365,7 +1371,7 @@ HOT int flat_run(engine_t *e, pstate_t *p, size_t i, size_t j, sweep_t *w)
     const int64_t *T = p->s->time_ms;
     double eq = e->cash_d;
     while (i < j) {
-        double dd = equity_stats(&e->st, T[i], eq, 0); /* the first may differ from the last */
+        double dd = eqs_close(&e->st, T[i], eq); /* the first may differ from the last */
         if (i == w->mark_i) {
             int rc = sweep_mark(e, p, i, eq, dd, w);
             if (rc)
@@ -1439,9 +1445,7 @@ HOT size_t held_run(engine_t *e, pstate_t *p, size_t i, size_t warm, const uint8
     c->max_dd_abs = h.max_dd_abs;
     c->ulcer_sum = h.ulcer_sum;
     c->bucket_dd = h.bucket_dd;
-    c->steps += n;
-    c->steps_in_market += n;
-    c->last_ms = T[i - 1];
+    c->steps_in_market += n; /* steps and last_ms: single_loop's, at its end */
     memcpy(&c->last_eq_bits, &prev, sizeof prev);
     c->last_dd_pct = dd;
     w->prev_eq = prev;
@@ -1467,6 +1471,7 @@ HOT int single_loop_(engine_t *e, pstate_t *p, size_t first, size_t last, int si
     void *self = p->src->strategy_self;
     size_t warm = p->warmup ? p->warmup - 1 : 0; /* the first bar whose decision counts */
     int rc;
+    size_t in_market = 0; /* closes [first, last) in the market (held_run counts its own) */
     sweep_t w;
     sweep_begin(e, T, first, last, &w);
     venue_bounds(p);
@@ -1533,12 +1538,16 @@ HOT int single_loop_(engine_t *e, pstate_t *p, size_t first, size_t last, int si
         double eq = e->cash_d;
         if (p->in_pos)
             eq += p->qty_d * c;
-        double dd = equity_stats(&e->st, t, eq, p->in_pos);
+        double dd = eqs_close(&e->st, t, eq);
+        in_market += (size_t)p->in_pos;
         if (i == w.mark_i && (rc = sweep_mark(e, p, i, eq, dd, &w)) != 0)
             return rc;
         w.prev_eq = eq;
     }
     sweep_end(e, p, &w);
+    e->st.steps += last - first;
+    e->st.steps_in_market += in_market;
+    e->st.last_ms = T[last - 1];
     cb_pair_result_t *pr = &e->r->pairs[0];
     pr->bars += last - first;
     pr->last_ms = T[last - 1];
