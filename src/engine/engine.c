@@ -1494,17 +1494,16 @@ HOT int single_loop_(engine_t *e, pstate_t *p, size_t first, size_t last, int si
             if ((i = j) == last)
                 break;
         }
-        p->i = i;
         int64_t t = T[i];
         double h = H[i], l = L[i], c = C[i];
         if (p->live > 0 && !(l > p->vlo && h < p->vhi)) {
+            p->i = i; /* fills read it (the entry bar, bars held) */
             if ((rc = venue_bar(e, p, 0, t, O[i], h, l, c)) != 0)
                 return rc;
             if (e->err)
                 return e->err;
             venue_bounds(p);
         }
-        p->last_close = c;
         if (p->in_pos && track_position(e, p, h, l)) {
             if (e->err)
                 return e->err;
@@ -1515,6 +1514,8 @@ HOT int single_loop_(engine_t *e, pstate_t *p, size_t first, size_t last, int si
             if ((SE[i] | SX[i]) && i >= warm) {
                 d.enter = SE[i] != 0;
                 d.exit = SX[i] != 0;
+                p->i = i; /* an entry reads both: a limit's expiry, a % stake's equity */
+                p->last_close = c;
                 act(e, p, &d, t, c);
                 if (e->err)
                     return e->err;
@@ -1530,6 +1531,8 @@ HOT int single_loop_(engine_t *e, pstate_t *p, size_t first, size_t last, int si
                 return strategy_failed(p, t, rc, diag);
         }
         if ((d.enter | d.exit) && !SE && i >= warm) {
+            p->i = i;
+            p->last_close = c;
             act(e, p, &d, t, c);
             if (e->err)
                 return e->err;
