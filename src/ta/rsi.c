@@ -6,9 +6,8 @@
 #include "ta/ta_int.h"
 
 typedef struct rsi_state {
-    double period, prev, gain, loss;
+    double period, period_1, prev, gain, loss; /* period_1: period - 1 */
     int64_t n, p;
-    int cmo;
 } rsi_state_t;
 
 static int rsi_lookback(const double *opts) { return cb_ta_iopt(opts, 0); }
@@ -19,16 +18,16 @@ static size_t rsi_size(const double *opts)
     return sizeof(rsi_state_t);
 }
 #define cmo_size rsi_size
-static void rsi_init_(rsi_state_t *s, const double *opts, int cmo)
+static void rsi_init(void *st, const double *opts)
 {
+    rsi_state_t *s = st;
     s->period = (double)cb_ta_iopt(opts, 0);
+    s->period_1 = s->period - 1.0;
     s->p = cb_ta_iopt(opts, 0);
     s->prev = s->gain = s->loss = 0.0;
     s->n = 0;
-    s->cmo = cmo;
 }
-static void rsi_init(void *st, const double *opts) { rsi_init_(st, opts, 0); }
-static void cmo_init(void *st, const double *opts) { rsi_init_(st, opts, 1); }
+#define cmo_init rsi_init
 
 /* rsi_step's arithmetic with {gain, loss} in the two lanes of a vector (stream and batch), so
  * one multiply, add and division serve both averages, and the gain/loss choice made with lane
@@ -44,7 +43,8 @@ static inline cb_ta_v2d rsi_incr(double d)
     return (cb_ta_v2d)(m & (cb_ta_v2u)inc);
 }
 
-static inline void rsi_step(rsi_state_t *s, double x, double *out)
+/* One bar; cmo is a constant of each caller (RSI or CMO). */
+static inline void rsi_step(rsi_state_t *s, double x, double *out, int cmo)
 {
     if (s->n == 0) {
         s->prev = x;
@@ -63,7 +63,7 @@ static inline void rsi_step(rsi_state_t *s, double x, double *out)
         }
         gl /= (cb_ta_v2d){s->period, s->period};
     } else {
-        gl = (gl * (cb_ta_v2d){s->period - 1.0, s->period - 1.0} + rsi_incr(d)) /
+        gl = (gl * (cb_ta_v2d){s->period_1, s->period_1} + rsi_incr(d)) /
              (cb_ta_v2d){s->period, s->period};
     }
     s->gain = gl[0];
@@ -71,13 +71,13 @@ static inline void rsi_step(rsi_state_t *s, double x, double *out)
     double t = s->gain + s->loss;
     if (CB_TA_IS_ZERO(t))
         *out = 0.0;
-    else if (s->cmo)
+    else if (cmo)
         *out = 100.0 * ((s->gain - s->loss) / t);
     else
         *out = 100.0 * (s->gain / t);
 }
-static void rsi_update(void *st, const double *in, double *out) { rsi_step(st, in[0], out); }
-#define cmo_update rsi_update
+static void rsi_update(void *st, const double *in, double *out) { rsi_step(st, in[0], out, 0); }
+static void cmo_update(void *st, const double *in, double *out) { rsi_step(st, in[0], out, 1); }
 
 /* Batch: the same steps, the input screened on the way. */
 static int run_fused(size_t n, const double *x, const double *opts, double *o, int cmo)
