@@ -203,23 +203,20 @@ static int bt_submit(void *self, const cb_order_t *o, cb_reject_t *reason)
         *reason = CB_REJECT_INVALID;
         return CB_EREJECTED;
     }
-    bt_order_t b = {0};
-    b.o = *o;
-    b.live = 1;
-    b.fresh_time = p->in_bar ? p->bar_time : INT64_MIN;
+    int64_t locked_quote = 0, locked_base = 0;
     if (o->side == CB_BUY) {
         int64_t need = buy_reserve(v, o);
         if (need > v->quote_free) {
             *reason = CB_REJECT_BALANCE;
             return CB_EREJECTED;
         }
-        b.locked_quote = need;
+        locked_quote = need;
     } else if (!oco_lock_holder(p, o, (size_t)-1)) {
         if (o->qty > p->base_free) {
             *reason = CB_REJECT_BALANCE;
             return CB_EREJECTED;
         }
-        b.locked_base = o->qty;
+        locked_base = o->qty;
     }
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 8;
@@ -229,11 +226,17 @@ static int bt_submit(void *self, const cb_order_t *o, cb_reject_t *reason)
         p->orders = a;
         p->cap = cap;
     }
-    v->quote_free -= b.locked_quote;
-    v->quote_locked += b.locked_quote;
-    p->base_free -= b.locked_base;
-    p->base_locked += b.locked_base;
-    p->orders[p->n++] = b;
+    v->quote_free -= locked_quote;
+    v->quote_locked += locked_quote;
+    p->base_free -= locked_base;
+    p->base_locked += locked_base;
+    bt_order_t *b = &p->orders[p->n++]; /* built in place: the order is large */
+    b->o = *o;
+    b->live = 1;
+    b->triggered = 0;
+    b->fresh_time = p->in_bar ? p->bar_time : INT64_MIN;
+    b->locked_quote = locked_quote;
+    b->locked_base = locked_base;
     *reason = CB_REJECT_NONE;
     if (o->settle) {
         cb_fill_quote_t q = {o->ref_price, o->ref_price, 0};
@@ -326,8 +329,11 @@ static int bt_on_bar(void *self, uint32_t pair, int64_t time_ms, int64_t open, i
     }
     size_t w = 0;
     for (size_t i = 0; i < p->n; i++)
-        if (p->orders[i].live)
-            p->orders[w++] = p->orders[i];
+        if (p->orders[i].live) {
+            if (w != i)
+                p->orders[w] = p->orders[i];
+            w++;
+        }
     p->n = w;
     p->in_bar = 0;
     return 0;
