@@ -117,6 +117,47 @@ static void test_shared_signals_are_identical(void **state)
     cb_series_free(s);
 }
 
+/* The cache remembers a history whose times were found increasing (each run of a sweep
+ * skips the check), never one whose times were not: a bad history fails on every run. */
+static void test_times_checked_once(void **state)
+{
+    (void)state;
+    cb_series_t *s = market(3000);
+    cb_rules_cache_t *cache = NULL;
+    assert_int_equal(cb_rules_cache_new((size_t)1 << 30, &cache), 0);
+    cb_rules_file_t *f = NULL;
+    cb_rules_program_t *p = program(rules[0], &f);
+    uint8_t *e = malloc(s->n), *x = malloc(s->n);
+    cb_diag_t d;
+    /* a copy whose bar 1234 goes back in time */
+    int64_t *bad = malloc(s->n * sizeof *bad);
+    memcpy(bad, s->time_ms, s->n * sizeof *bad);
+    bad[1234] = bad[1232];
+    cb_bar_view_t vb = view(s);
+    vb.time_ms = bad;
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(cb_rules_program_signals_shared(p, &vb, 0, cache, e, x, &d),
+                         CB_EINVAL);
+        assert_string_equal(d.msg, "bar 1234: times must increase");
+    }
+    /* the good history: checked, then remembered, with the same signals every time */
+    cb_bar_view_t v = view(s);
+    for (int k = 0; k < 3; k++)
+        same_signals(p, &v, cache);
+    /* a shorter view of the same arrays is another history, checked on its own */
+    vb.n = 1000;
+    assert_int_equal(cb_rules_program_signals_shared(p, &vb, 0, cache, e, x, &d), 0);
+    vb.n = 1235;
+    assert_int_equal(cb_rules_program_signals_shared(p, &vb, 0, cache, e, x, &d), CB_EINVAL);
+    free(bad);
+    free(e);
+    free(x);
+    cb_rules_program_free(p);
+    cb_rules_file_free(f);
+    cb_rules_cache_free(cache);
+    cb_series_free(s);
+}
+
 /* Options are compared by their exact bits, inputs by their expression. */
 static void test_keys_tell_indicators_apart(void **state)
 {
@@ -355,6 +396,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_signals_are_identical),
         cmocka_unit_test(test_keys_tell_indicators_apart),
+        cmocka_unit_test(test_times_checked_once),
         cmocka_unit_test(test_budget),
         cmocka_unit_test(test_threads_share_one_cache),
         cmocka_unit_test(test_replay_instance),
