@@ -12,13 +12,17 @@
  *   static void <name>_init(void *st, const double *opts);
  *   static void <name>_update(void *st, const double *in, double *out);
  *       One bar (finite inputs). Writes out[k]; during warm-up (the first `lookback` bars of
- *       the state) it may write anything: the generic layer replaces it by NaN.
+ *       the state) it may write anything or nothing: the generic layer replaces it by NaN.
+ *       From the lookback on it writes every output on every bar.
  *   CB_TA_DEFINE(<name>, .title = ..., .reference = ..., .n_inputs = ..., .inputs = {...},
  *                .n_opts = ..., .opts = {...}, .n_outputs = ..., .outputs = {...})
  *
  * CB_TA_DEFINE builds `const cb_ta_info_t cb_ta_info_<name>` (the table entry) and the public
  * cb_ta_<name>() / cb_ta_<name>_lookback() around the static functions: option checking, NaN
- * before the lookback, and the NaN-input convention.
+ * before the lookback, and the NaN-input convention. Its stream_run is a loop over the same
+ * <name>_update (cb_ta_run_chunk_). When the state is one plain struct T and nothing else
+ * (<name>_size returns sizeof(T)), CB_TA_DEFINE_SCALAR(<name>, T, ...) (and
+ * CB_TA_DEFINE_FUSED_SCALAR) let stream_run work on a copy of it in registers.
  *
  * NaN-INPUT CONVENTION (every indicator, both forms): a bar where any input is NaN or infinite
  * has NaN outputs and RESTARTS the indicator: the next bar is treated as the first bar of a new
