@@ -4,6 +4,8 @@
  * is missing from the data, on the first bar of a later candle. */
 #include "rules/rules_int.h"
 
+#include "core/vec2_int.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,33 +306,17 @@ double rl_instance_value(const cb_rules_instance_t *inst, int i)
 
 #define RL_CHUNK 256
 
-/* Two bars at a time with GCC/Clang vector types (SSE2 on any x86-64, the target's own vectors
- * or scalar code elsewhere): a lane's arithmetic is the scalar IEEE operation, so the columns
- * are the scalar loop's bit for bit. A comparison gives a lane mask (all ones or zero); a
- * condition is stored as 1.0 or 0.0, the mask AND the bits of 1.0. */
-typedef double rl_v2d __attribute__((vector_size(16)));
-typedef uint64_t rl_v2u __attribute__((vector_size(16)));
-
-static inline rl_v2d v2_ld(const double *p)
+/* Two bars at a time with core/vec2_int.h's vectors (a lane's arithmetic is the scalar IEEE
+ * operation, so the columns are the scalar loop's bit for bit). A condition is stored as 1.0
+ * or 0.0: a comparison's lane mask AND the bits of 1.0. */
+static inline cb_v2d v2_cond(cb_v2u m)
 {
-    rl_v2d v;
-    memcpy(&v, p, sizeof v);
-    return v;
+    const cb_v2u one = {0x3ff0000000000000ull, 0x3ff0000000000000ull};
+    return (cb_v2d)(m & one);
 }
-static inline void v2_st(double *p, rl_v2d v) { memcpy(p, &v, sizeof v); }
-static inline rl_v2d v2_cond(rl_v2u m)
-{
-    const rl_v2u one = {0x3ff0000000000000ull, 0x3ff0000000000000ull};
-    return (rl_v2d)(m & one);
-}
-/* lane-wise m ? x : y */
-static inline rl_v2d v2_sel(rl_v2u m, rl_v2d x, rl_v2d y)
-{
-    return (rl_v2d)((m & (rl_v2u)x) | (~m & (rl_v2u)y));
-}
-#define V2_LT(x, y) ((rl_v2u)((x) < (y)))
-#define V2_NONZERO(x) ((rl_v2u)((x) != v2_zero))
-#define V2_ISNAN(x) ((rl_v2u)((x) != (x)))
+#define V2_LT(x, y) ((cb_v2u)((x) < (y)))
+#define V2_NONZERO(x) ((cb_v2u)((x) != v2_zero))
+#define V2_ISNAN(x) ((cb_v2u)((x) != (x)))
 
 /* out[j] = (x[j] != 0) for j < m: a condition column as flags. On the bits: x != 0 (NaN
  * included) exactly when some bit other than the sign is set. Four per step. */
@@ -434,8 +420,8 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
         if (p->nodes[i].op == OP_CONST)
             for (size_t j = 0; j < RL_CHUNK; j++)
                 buf[p->nodes[i].slot * RL_CHUNK + j] = p->nodes[i].k;
-    const rl_v2d v2_zero = {0.0, 0.0}, v2_nan = {NAN, NAN};
-    const rl_v2u v2_nosign = {~(1ull << 63), ~(1ull << 63)};
+    const cb_v2d v2_zero = {0.0, 0.0}, v2_nan = {NAN, NAN};
+    const cb_v2u v2_nosign = {~(1ull << 63), ~(1ull << 63)};
     for (size_t s0 = 0; s0 < n; s0 += RL_CHUNK) {
         size_t m = n - s0 < RL_CHUNK ? n - s0 : RL_CHUNK;
         const double *O = bars->open + s0, *H = bars->high + s0, *L = bars->low + s0,
@@ -475,14 +461,14 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
             const double *b = rd[ins->b];
             unsigned char *st = inst->state + ins->state_off;
             size_t j;
-/* o[j] = f(a[j], b[j]) for j < m: VEC on pairs of lanes (x, y: rl_v2d), then SCALAR on an odd
+/* o[j] = f(a[j], b[j]) for j < m: VEC on pairs of lanes (x, y: cb_v2d), then SCALAR on an odd
  * last bar (x, y: double); the same operations, so the same bits */
 #define RL_ZIP(VEC, SCALAR)                                                                  \
     do {                                                                                     \
         for (j = 0; j + 2 <= m; j += 2) {                                                    \
-            rl_v2d x = v2_ld(a + j), y = v2_ld(b + j);                                       \
+            cb_v2d x = cb_v2d_load(a + j), y = cb_v2d_load(b + j);                                       \
             (void)y;                                                                         \
-            v2_st(o + j, VEC);                                                               \
+            cb_v2d_store(o + j, VEC);                                                               \
         }                                                                                    \
         if (j < m) {                                                                         \
             double x = a[j], y = b[j];                                                       \
@@ -535,10 +521,10 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
             case OP_DIV: RL_ZIP(x / y, x / y); break;
             case OP_NEG: RL_ZIP(-x, -x); break;
             case OP_LT: RL_ZIP(v2_cond(V2_LT(x, y)), x < y); break;
-            case OP_LE: RL_ZIP(v2_cond((rl_v2u)(x <= y)), x <= y); break;
+            case OP_LE: RL_ZIP(v2_cond((cb_v2u)(x <= y)), x <= y); break;
             case OP_GT: RL_ZIP(v2_cond(V2_LT(y, x)), x > y); break;
-            case OP_GE: RL_ZIP(v2_cond((rl_v2u)(x >= y)), x >= y); break;
-            case OP_EQ: RL_ZIP(v2_cond((rl_v2u)(x == y)), x == y); break;
+            case OP_GE: RL_ZIP(v2_cond((cb_v2u)(x >= y)), x >= y); break;
+            case OP_EQ: RL_ZIP(v2_cond((cb_v2u)(x == y)), x == y); break;
             case OP_NE: RL_ZIP(v2_cond(V2_LT(x, y) | V2_LT(y, x)), x < y || x > y); break;
             case OP_AND:
                 RL_ZIP(v2_cond(V2_NONZERO(x) & V2_NONZERO(y)), x != 0 && y != 0);
@@ -559,16 +545,16 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
                 const double *x = over ? a : b, *y = over ? b : a;
                 double *ps = (double *)(void *)st;
                 uint64_t n0 = (over ? *ps < 0 : *ps > 0) ? ~0ull : 0;
-                rl_v2u neg = {n0, n0};
+                cb_v2u neg = {n0, n0};
                 for (j = 0; j + 2 <= m; j += 2) {
-                    rl_v2d d = v2_ld(x + j) - v2_ld(y + j);
-                    rl_v2u up = V2_LT(v2_zero, d), down = V2_LT(d, v2_zero);
-                    rl_v2u keep = (rl_v2u)(d == v2_zero);
-                    rl_v2u first = down | (keep & neg);       /* lane 0: neg after bar j */
-                    rl_v2u before = {neg[0], first[0]};       /* neg before each bar */
-                    v2_st(o + j, v2_cond(up & before));
-                    rl_v2u after = down | (keep & before);    /* lane 1: neg after bar j+1 */
-                    neg = (rl_v2u){after[1], after[1]};
+                    cb_v2d d = cb_v2d_load(x + j) - cb_v2d_load(y + j);
+                    cb_v2u up = V2_LT(v2_zero, d), down = V2_LT(d, v2_zero);
+                    cb_v2u keep = (cb_v2u)(d == v2_zero);
+                    cb_v2u first = down | (keep & neg);       /* lane 0: neg after bar j */
+                    cb_v2u before = {neg[0], first[0]};       /* neg before each bar */
+                    cb_v2d_store(o + j, v2_cond(up & before));
+                    cb_v2u after = down | (keep & before);    /* lane 1: neg after bar j+1 */
+                    neg = (cb_v2u){after[1], after[1]};
                 }
                 if (j < m) {
                     double d = x[j] - y[j];
@@ -579,15 +565,15 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
                 *ps = neg[0] ? (over ? -1.0 : 1.0) : 0.0;
                 break;
             }
-            case OP_ABS: RL_ZIP((rl_v2d)((rl_v2u)x & v2_nosign), fabs(x)); break; /* fabs too */
+            case OP_ABS: RL_ZIP((cb_v2d)((cb_v2u)x & v2_nosign), fabs(x)); break; /* fabs too */
             case OP_SQRT: for (j = 0; j < m; j++) o[j] = sqrt(a[j]); break;
             case OP_LOG: for (j = 0; j < m; j++) o[j] = log(a[j]); break;
             case OP_MIN:
-                RL_ZIP(v2_sel(V2_ISNAN(x) | V2_ISNAN(y), v2_nan, v2_sel(V2_LT(x, y), x, y)),
+                RL_ZIP(cb_v2_sel(V2_ISNAN(x) | V2_ISNAN(y), v2_nan, cb_v2_sel(V2_LT(x, y), x, y)),
                        isnan(x) || isnan(y) ? NAN : (x < y ? x : y));
                 break;
             case OP_MAX:
-                RL_ZIP(v2_sel(V2_ISNAN(x) | V2_ISNAN(y), v2_nan, v2_sel(V2_LT(y, x), x, y)),
+                RL_ZIP(cb_v2_sel(V2_ISNAN(x) | V2_ISNAN(y), v2_nan, cb_v2_sel(V2_LT(y, x), x, y)),
                        isnan(x) || isnan(y) ? NAN : (x > y ? x : y));
                 break;
             }

@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "comeback/ta.h"
+#include "core/vec2_int.h"
 
 /* Per-indicator public entry points, declared from the one list. */
 #define CB_TA_X(name) CB_TA_DECLARE_(name) extern const cb_ta_info_t cb_ta_info_##name;
@@ -70,27 +71,22 @@ static inline void cb_ta_fill_nan(double *p, size_t n)
 }
 
 /* ---- Two-lane vectors and the NaN/infinity screen ------------------------------------------
- * GCC/Clang vector types: plain C arithmetic on two doubles at once, which any x86-64 compiles
- * to SSE2 (no -march flag) and other targets to their own vectors or to scalar code. Lane
- * arithmetic is the same IEEE operation as the scalar one, so results are bit-identical.
+ * The two-lane vectors of core/vec2_int.h (lane arithmetic is the scalar IEEE operation, so
+ * results are bit-identical), under the names the indicators use.
  *
  * A double is NaN or infinite exactly when its 11 exponent bits are all ones; then
  * (bits & CB_TA_EXP_MASK) + CB_TA_EXP_LSB carries into bit 63, and for every finite double
  * (exponent <= 0x7fe, denormals and zeros included) it does not. OR-ing these words over an
  * array and testing bit 63 screens it with three integer operations per value. */
-typedef double cb_ta_v2d __attribute__((vector_size(16)));
-typedef uint64_t cb_ta_v2u __attribute__((vector_size(16)));
+typedef cb_v2d cb_ta_v2d;
+typedef cb_v2u cb_ta_v2u;
+#define cb_ta_v2d_load cb_v2d_load
+#define cb_ta_v2d_store cb_v2d_store
+#define cb_ta_v2_sel cb_v2_sel
 
 #define CB_TA_EXP_MASK 0x7ff0000000000000ull
 #define CB_TA_EXP_LSB 0x0010000000000000ull
 
-static inline cb_ta_v2d cb_ta_v2d_load(const double *p)
-{
-    cb_ta_v2d v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-static inline void cb_ta_v2d_store(double *p, cb_ta_v2d v) { memcpy(p, &v, sizeof v); }
 /* The screening word of both lanes (bit 63 set in a lane that is NaN or infinite). */
 static inline cb_ta_v2u cb_ta_v2_nf(cb_ta_v2d v)
 {
@@ -103,12 +99,6 @@ static inline uint64_t cb_ta_nf(double x)
     uint64_t b;
     memcpy(&b, &x, sizeof b);
     return (b & CB_TA_EXP_MASK) + CB_TA_EXP_LSB;
-}
-/* Lane-wise (mask ? a : b) for a comparison mask (all ones or all zeros per lane): a bit
- * select, so it stays a select (compilers turn scalar ?: on doubles back into branches). */
-static inline cb_ta_v2d cb_ta_v2_sel(cb_ta_v2u m, cb_ta_v2d a, cb_ta_v2d b)
-{
-    return (cb_ta_v2d)((m & (cb_ta_v2u)a) | (~m & (cb_ta_v2u)b));
 }
 /* Lane-wise (a > b ? a : b), the exact select of the scalar code (no maxpd NaN or
  * signed-zero subtleties). */
