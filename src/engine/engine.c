@@ -37,6 +37,7 @@ typedef struct pstate {
     double last_close;
     int started;
     int reprotect;            /* an exit was refused inside a venue bar: protect again after it */
+    int stop_stale;           /* the venue's stop is below stop_level until stop_sync */
     double vlo, vhi;          /* run_single asks the venue only when low <= vlo or high >= vhi */
     size_t stride, sample_k;
     size_t samples_cap;
@@ -65,6 +66,7 @@ struct cb_engine {
     int finished;
     cb_venue_t venue;
     int own_venue;
+    int defer_amend;          /* single_loop: raise the venue's stop only when it is asked */
     int in_venue_bar;         /* inside the venue's on_bar (events arrive mid-bar) */
     pstate_t *ps;
     size_t n;
@@ -295,13 +297,27 @@ static int update_trailing(engine_t *e, pstate_t *p, int64_t high_fx)
     p->stop_level = lvl;
     p->stop_d = cb_fx_to_double(lvl);
     p->stop_trailing = lvl > p->sl_level;
-    if (p->stop_id) {
-        if (e->venue.ops->amend(e->venue.self, p->stop_id, lvl, 0) != 0)
-            e->r->rejected_exits++;
-    } else {
+    if (p->stop_id && e->defer_amend)
+        p->stop_stale = 1;
+    else if (p->stop_id && e->venue.ops->amend(e->venue.self, p->stop_id, lvl, 0) != 0)
+        e->r->rejected_exits++;
+    else if (!p->stop_id)
         place_stop(e, p, lvl);
-    }
     return 1;
+}
+
+/* Raises the venue's stop to stop_level if single_loop deferred it. The backtest venue is only
+ * asked inside on_bar, and raising a valid stop on the tick cannot be refused (its notional
+ * only grows), so one amend before the venue is next asked gives the same fills and counts as
+ * one per new high. */
+static void stop_sync(engine_t *e, pstate_t *p)
+{
+    if (!p->stop_stale)
+        return;
+    p->stop_stale = 0;
+    if (p->stop_id &&
+        e->venue.ops->amend(e->venue.self, p->stop_id, p->stop_level, 0) != 0)
+        e->r->rejected_exits++;
 }
 
 /* ---- venue events ----------------------------------------------------------------------- */
@@ -1474,6 +1490,7 @@ HOT int single_loop_(engine_t *e, pstate_t *p, size_t first, size_t last, int si
     size_t in_market = 0; /* closes [first, last) in the market (held_run counts its own) */
     sweep_t w;
     sweep_begin(e, T, first, last, &w);
+    e->defer_amend = e->own_venue;
     venue_bounds(p);
     for (size_t i = first; i < last; i++) {
         if (SE && !p->in_pos && p->live == 0) {
@@ -1498,6 +1515,7 @@ HOT int single_loop_(engine_t *e, pstate_t *p, size_t first, size_t last, int si
         double h = H[i], l = L[i], c = C[i];
         if (p->live > 0 && !(l > p->vlo && h < p->vhi)) {
             p->i = i; /* fills read it (the entry bar, bars held) */
+            stop_sync(e, p);
             if ((rc = venue_bar(e, p, 0, t, O[i], h, l, c)) != 0)
                 return rc;
             if (e->err)
@@ -1547,6 +1565,8 @@ HOT int single_loop_(engine_t *e, pstate_t *p, size_t first, size_t last, int si
             return rc;
         w.prev_eq = eq;
     }
+    stop_sync(e, p);
+    e->defer_amend = 0;
     sweep_end(e, p, &w);
     e->st.steps += last - first;
     e->st.steps_in_market += in_market;
