@@ -22,7 +22,7 @@ for c in $cmds; do
   [ "$c" = help ] && continue
   n=$((n + 1))
   text=$("$bin" help "$c") || fail "comeback help $c failed"
-  echo "$text" | grep -q "^usage: comeback $c" || fail "help $c does not start with 'usage: comeback $c'"
+  grep -q "^usage: comeback $c" <<<"$text" || fail "help $c does not start with 'usage: comeback $c'"
   [ "$("$bin" "$c" --help)" = "$text" ] || fail "'comeback $c --help' differs from 'comeback help $c'"
   page="$src/docs/$c.md"
   [ -f "$page" ] || fail "docs/$c.md is missing"
