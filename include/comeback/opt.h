@@ -75,6 +75,10 @@ typedef struct cb_pbo {
  * trials, odd or too many partitions for the rows) or CB_ENOMEM. */
 int cb_pbo_cscv(const double *returns, size_t n_periods, size_t n_trials, size_t partitions,
                 cb_pbo_t *out);
+/* The same with the splits evaluated on `jobs` threads (0 = all cores, as cb_opt_parallel);
+ * the result is the same, bit for bit, for any `jobs`. */
+int cb_pbo_cscv_jobs(const double *returns, size_t n_periods, size_t n_trials,
+                     size_t partitions, int jobs, cb_pbo_t *out);
 
 
 /* ---- Parameter spaces ------------------------------------------------------------------- */

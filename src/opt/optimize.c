@@ -632,7 +632,7 @@ static int run_sweep(const cb_backtest_t *bt, const cb_opt_config_t *cfg,
         for (size_t j = 0; j < n; j++)
             for (size_t t = 0; t < T; t++)
                 matrix[t * n + j] = t < c.n_daily[j] ? c.daily[j][t] : 0;
-        out->has_pbo = cb_pbo_cscv(matrix, T, n, parts, &out->pbo) == 0;
+        out->has_pbo = cb_pbo_cscv_jobs(matrix, T, n, parts, cfg->jobs, &out->pbo) == 0;
     }
     /* Deflated Sharpe of the best, against the spread of every combination's Sharpe. */
     if (T >= 3) {

@@ -1,6 +1,7 @@
 /* Statistics of overfitting: normal distribution, moments, the Deflated Sharpe Ratio and the
  * Probability of Backtest Overfitting by combinatorially symmetric cross-validation. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,52 +121,46 @@ static double sharpe_of(double sum, double sumsq, double n)
     return mean / sqrt(var);
 }
 
-int cb_pbo_cscv(const double *returns, size_t n_periods, size_t n_trials, size_t partitions,
-                cb_pbo_t *out)
+/* The splits of CSCV, shared by the tasks that evaluate them (cb_opt_parallel). */
+typedef struct cscv {
+    const double *bsum, *bsq; /* per trial j and block s: [j * S + s] */
+    size_t S, N;
+    double half_n;
+    const uint32_t *masks;    /* every half of the blocks, in increasing order */
+    size_t n_splits;
+    double *lambda, *is_best, *oos_best; /* per split */
+} cscv_t;
+
+enum { CSCV_SPLITS_PER_TASK = 64 };
+
+/* Splits [k0, k0 + CSCV_SPLITS_PER_TASK): the in-sample best's out-of-sample rank as a
+ * logit, and its Sharpe ratios in and out of sample. */
+static int cscv_task(void *ctx, size_t task)
 {
-    if (!returns || !out || n_trials < 2 || partitions < 2 || partitions % 2 || partitions > 24)
-        return CB_EINVAL;
-    size_t rows = n_periods / partitions;
-    if (rows * partitions / 2 < 2)
-        return CB_EINVAL;
-    memset(out, 0, sizeof *out);
-    size_t S = partitions, N = n_trials;
-    double *bsum = calloc(S * N, sizeof *bsum), *bsq = calloc(S * N, sizeof *bsq);
-    double *is = malloc(N * sizeof *is), *oos = malloc(N * sizeof *oos);
-    if (!bsum || !bsq || !is || !oos) {
-        free(bsum);
-        free(bsq);
-        free(is);
-        free(oos);
+    const cscv_t *c = ctx;
+    size_t S = c->S, N = c->N;
+    double *is = malloc(2 * N * sizeof *is);
+    if (!is)
         return CB_ENOMEM;
-    }
-    for (size_t s = 0; s < S; s++)
-        for (size_t t = s * rows; t < (s + 1) * rows; t++)
-            for (size_t j = 0; j < N; j++) {
-                double r = returns[t * N + j];
-                bsum[s * N + j] += r;
-                bsq[s * N + j] += r * r;
-            }
-    double half_n = (double)(rows * S / 2);
-    size_t splits = 0, overfit = 0, oos_loss = 0;
-    double logit_sum = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, n_fit = 0;
-    for (uint32_t mask = 0; mask < (1u << S); mask++) {
-        if ((size_t)__builtin_popcount(mask) != S / 2)
-            continue;
+    double *oos = is + N;
+    size_t k0 = task * CSCV_SPLITS_PER_TASK, k1 = k0 + CSCV_SPLITS_PER_TASK;
+    for (size_t k = k0; k < k1 && k < c->n_splits; k++) {
+        uint32_t mask = c->masks[k];
         size_t best = 0;
         for (size_t j = 0; j < N; j++) {
+            const double *bs = c->bsum + j * S, *bq = c->bsq + j * S;
             double si = 0, qi = 0, so = 0, qo = 0;
             for (size_t s = 0; s < S; s++) {
                 if (mask & (1u << s)) {
-                    si += bsum[s * N + j];
-                    qi += bsq[s * N + j];
+                    si += bs[s];
+                    qi += bq[s];
                 } else {
-                    so += bsum[s * N + j];
-                    qo += bsq[s * N + j];
+                    so += bs[s];
+                    qo += bq[s];
                 }
             }
-            is[j] = sharpe_of(si, qi, half_n);
-            oos[j] = sharpe_of(so, qo, half_n);
+            is[j] = sharpe_of(si, qi, c->half_n);
+            oos[j] = sharpe_of(so, qo, c->half_n);
             if (is[j] > is[best])
                 best = j;
         }
@@ -180,31 +175,91 @@ int cb_pbo_cscv(const double *returns, size_t n_periods, size_t n_trials, size_t
         }
         double rank = 1 + below + ties / 2; /* 1 = worst out of sample */
         double omega = rank / ((double)N + 1);
-        double lambda = log(omega / (1 - omega));
+        c->lambda[k] = log(omega / (1 - omega));
+        c->is_best[k] = is[best];
+        c->oos_best[k] = oos[best];
+    }
+    free(is);
+    return 0;
+}
+
+int cb_pbo_cscv(const double *returns, size_t n_periods, size_t n_trials, size_t partitions,
+                cb_pbo_t *out)
+{
+    return cb_pbo_cscv_jobs(returns, n_periods, n_trials, partitions, 1, out);
+}
+
+int cb_pbo_cscv_jobs(const double *returns, size_t n_periods, size_t n_trials,
+                     size_t partitions, int jobs, cb_pbo_t *out)
+{
+    if (!returns || !out || n_trials < 2 || partitions < 2 || partitions % 2 || partitions > 24)
+        return CB_EINVAL;
+    size_t rows = n_periods / partitions;
+    if (rows * partitions / 2 < 2)
+        return CB_EINVAL;
+    memset(out, 0, sizeof *out);
+    size_t S = partitions, N = n_trials, n_splits = 0;
+    for (uint32_t mask = 0; mask < (1u << S); mask++)
+        n_splits += (size_t)__builtin_popcount(mask) == S / 2;
+    cscv_t c = {NULL, NULL, S, N, (double)(rows * S / 2), NULL, n_splits, NULL, NULL, NULL};
+    double *bsum = calloc(S * N, sizeof *bsum), *bsq = calloc(S * N, sizeof *bsq);
+    uint32_t *masks = malloc(n_splits * sizeof *masks);
+    double *per = malloc(3 * n_splits * sizeof *per);
+    int rc = 0;
+    if (!bsum || !bsq || !masks || !per) {
+        rc = CB_ENOMEM;
+        goto done;
+    }
+    for (size_t s = 0; s < S; s++)
+        for (size_t t = s * rows; t < (s + 1) * rows; t++)
+            for (size_t j = 0; j < N; j++) {
+                double r = returns[t * N + j];
+                bsum[j * S + s] += r;
+                bsq[j * S + s] += r * r;
+            }
+    n_splits = 0;
+    for (uint32_t mask = 0; mask < (1u << S); mask++)
+        if ((size_t)__builtin_popcount(mask) == S / 2)
+            masks[n_splits++] = mask;
+    c.bsum = bsum;
+    c.bsq = bsq;
+    c.masks = masks;
+    c.lambda = per;
+    c.is_best = per + n_splits;
+    c.oos_best = per + 2 * n_splits;
+    rc = cb_opt_parallel((n_splits + CSCV_SPLITS_PER_TASK - 1) / CSCV_SPLITS_PER_TASK, jobs,
+                         cscv_task, &c, NULL, NULL);
+    if (rc)
+        goto done;
+    /* summed in split order, whatever the threads: the same bits for any `jobs` */
+    size_t overfit = 0, oos_loss = 0;
+    double logit_sum = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, n_fit = 0;
+    for (size_t k = 0; k < n_splits; k++) {
+        double lambda = c.lambda[k], ib = c.is_best[k], ob = c.oos_best[k];
         logit_sum += lambda;
         if (lambda <= 0)
             overfit++;
-        if (oos[best] < 0)
+        if (ob < 0)
             oos_loss++;
-        if (isfinite(is[best]) && isfinite(oos[best])) {
-            sx += is[best];
-            sy += oos[best];
-            sxx += is[best] * is[best];
-            sxy += is[best] * oos[best];
+        if (isfinite(ib) && isfinite(ob)) {
+            sx += ib;
+            sy += ob;
+            sxx += ib * ib;
+            sxy += ib * ob;
             n_fit++;
         }
-        splits++;
     }
-    out->splits = splits;
+    out->splits = n_splits;
     out->partitions = S;
-    out->pbo = (double)overfit / (double)splits;
-    out->logit_mean = logit_sum / (double)splits;
-    out->prob_oos_loss = (double)oos_loss / (double)splits;
+    out->pbo = (double)overfit / (double)n_splits;
+    out->logit_mean = logit_sum / (double)n_splits;
+    out->prob_oos_loss = (double)oos_loss / (double)n_splits;
     double k = n_fit, den = k * sxx - sx * sx;
     out->perf_degradation_slope = den > 0 ? (k * sxy - sx * sy) / den : 0;
+done:
     free(bsum);
     free(bsq);
-    free(is);
-    free(oos);
-    return 0;
+    free(masks);
+    free(per);
+    return rc;
 }
