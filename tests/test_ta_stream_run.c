@@ -2,7 +2,7 @@
  * random sizes (0 and 1 included) gives, bit for bit, the outputs of one stream_update per bar
  * and leaves the same state, through warm-up, NaN and infinite inputs (restarts) and for
  * several option sets; single updates and chunks mix on one state; an output column may be
- * the input column (in place). */
+ * the input column (in place). Also the pair form, two streams over one column. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -172,6 +172,64 @@ static void test_every_indicator(void **state)
     }
 }
 
+/* cb_ta_stream_run_pair: two streams of one indicator over the same column, in random
+ * chunks, give what stream_run on each gives (outputs and states, bit for bit), through
+ * warm-up, NaN and infinities (the close column has them): EMA, which has the interleaved
+ * form, at several period pairs, and SMA and RSI, which take the plain one. */
+static void test_pair(void **state)
+{
+    (void)state;
+    make_data();
+    static const char *const names[] = {"ema", "ema", "ema", "sma", "rsi"};
+    static const double periods[][2] = {{12, 26}, {2, 3}, {50, 7}, {10, 30}, {14, 9}};
+    for (size_t c = 0; c < sizeof names / sizeof names[0]; c++) {
+        const cb_ta_info_t *info = cb_ta_find(names[c]);
+        assert_non_null(info);
+        double o1[CB_TA_MAX_OPTS] = {periods[c][0]}, o2[CB_TA_MAX_OPTS] = {periods[c][1]};
+        size_t z1 = cb_ta_stream_size(info, o1), z2 = cb_ta_stream_size(info, o2);
+        void *a1 = aligned_alloc(16, (z1 + 15) & ~(size_t)15);
+        void *a2 = aligned_alloc(16, (z2 + 15) & ~(size_t)15);
+        void *b1 = aligned_alloc(16, (z1 + 15) & ~(size_t)15);
+        void *b2 = aligned_alloc(16, (z2 + 15) & ~(size_t)15);
+        double *ra = malloc(2 * N * sizeof *ra), *rb = malloc(2 * N * sizeof *rb);
+        memset(a1, 0, z1); /* bytes the state does not use compare equal */
+        memset(a2, 0, z2);
+        memset(b1, 0, z1);
+        memset(b2, 0, z2);
+        assert_int_equal(cb_ta_stream_init(info, a1, o1), 0);
+        assert_int_equal(cb_ta_stream_init(info, a2, o2), 0);
+        assert_int_equal(cb_ta_stream_init(info, b1, o1), 0);
+        assert_int_equal(cb_ta_stream_init(info, b2, o2), 0);
+        const double *x = cols[C_CLOSE];
+        for (size_t i = 0; i < N;) {
+            size_t m = (size_t)(urand() * 300);
+            if (m > N - i)
+                m = N - i;
+            const double *in[1] = {x + i};
+            double *p1[1] = {ra + i}, *p2[1] = {ra + N + i};
+            assert_int_equal(cb_ta_stream_run(info, a1, m, in, p1), 0);
+            assert_int_equal(cb_ta_stream_run(info, a2, m, in, p2), 0);
+            assert_int_equal(cb_ta_stream_run_pair(info, b1, b2, m, x + i, rb + i, rb + N + i),
+                             0);
+            i += m;
+        }
+        assert_memory_equal(ra, rb, 2 * N * sizeof *ra);
+        assert_memory_equal(a1, b1, z1);
+        assert_memory_equal(a2, b2, z2);
+        free(a1);
+        free(a2);
+        free(b1);
+        free(b2);
+        free(ra);
+        free(rb);
+    }
+    /* not one input and one output */
+    double y[2];
+    assert_int_equal(cb_ta_stream_run_pair(cb_ta_find("macd"), NULL, NULL, 0, y, y, y),
+                     CB_EINVAL);
+    assert_int_equal(cb_ta_stream_run_pair(NULL, NULL, NULL, 0, y, y, y), CB_EINVAL);
+}
+
 static void test_null_info(void **state)
 {
     (void)state;
@@ -185,6 +243,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_indicator),
+        cmocka_unit_test(test_pair),
         cmocka_unit_test(test_null_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,6 +118,14 @@ int cb_ta_stream_update(const cb_ta_info_t *info, void *state, const double *in,
 int cb_ta_stream_run(const cb_ta_info_t *info, void *state, size_t n, const double *const *in,
                      double *const *out);
 
+/* Two streams of the same one-input, one-output indicator over one input column: exactly
+ * cb_ta_stream_run on s1 and then on s2 (the same outputs and states, bit for bit), with the
+ * two computed side by side where the indicator allows it (EMA), so that their dependency
+ * chains overlap: the usual crossover of a fast and a slow average. in, out1 and out2 must
+ * not overlap. CB_EINVAL when info is NULL or not one input and one output, else 0. */
+int cb_ta_stream_run_pair(const cb_ta_info_t *info, void *s1, void *s2, size_t n,
+                          const double *in, double *out1, double *out2);
+
 /* A heap-allocated stream for callers that do not manage memory themselves. */
 typedef struct cb_ta_stream cb_ta_stream_t;
 cb_ta_stream_t *cb_ta_stream_new(const cb_ta_info_t *info, const double *opts);

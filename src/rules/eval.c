@@ -502,6 +502,20 @@ static int signals(const cb_rules_program_t *p, const cb_bar_view_t *bars, int64
             case OP_TA: {
                 if (cols_of && cols_of[q * CB_TA_MAX_OUTPUTS])
                     break; /* read in place */
+                const rl_ins_t *nx = q + 1 < p->n_code ? &p->code[q + 1] : NULL;
+                if (nx && nx->op == OP_TA && nx->run == ins->run && ins->n_in == 1 &&
+                    ins->n_out == 1 && ins->in_map[0] == -1 && nx->n_in == 1 &&
+                    nx->n_out == 1 && nx->in_map[0] == -1 && nx->a == ins->a &&
+                    !(cols_of && cols_of[(q + 1) * CB_TA_MAX_OUTPUTS])) {
+                    /* the same indicator of the same column next (a fast and a slow
+                     * average): both side by side, their chains overlapping; the next
+                     * instruction is done here */
+                    cb_ta_stream_run_pair(p->nodes[ins->node].ta, st,
+                                          inst->state + nx->state_off, m, a, o,
+                                          buf + (size_t)nx->out * RL_CHUNK);
+                    q++;
+                    break;
+                }
                 /* the chunk's columns straight through the indicator's chunked stream */
                 const double *in[CB_TA_MAX_INPUTS];
                 double *out[CB_TA_MAX_OUTPUTS];

@@ -62,6 +62,40 @@ static void ema_update(void *st, const double *in, double *out)
     out[0] = s->acc;
 }
 
+/* Two EMA streams over one input column, interleaved so that their dependency chains (a
+ * subtraction, a multiplication and an addition per bar each) overlap: the common
+ * crossover(ema(x, fast), ema(x, slow)). Only where both are past their seed and the chunk is
+ * all finite, which is what their own stream_run would do there step for step (the same bits,
+ * the same states after); returns 0 without touching anything otherwise. */
+int cb_ta_ema_run_pair_(void *st1, void *st2, size_t n, const double *in, double *out1,
+                        double *out2)
+{
+    cb_ta_head_t *h1 = st1, *h2 = st2;
+    ema_state_t a, b;
+    memcpy(&a, cb_ta_body(st1), sizeof a);
+    memcpy(&b, cb_ta_body(st2), sizeof b);
+    if (a.seen < (int64_t)a.period || b.seen < (int64_t)b.period || h1->bar < h1->lookback ||
+        h2->bar < h2->lookback)
+        return 0;
+    uint64_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad |= cb_ta_nf(in[i]);
+    if (bad >> 63)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = in[i];
+        a.acc = cb_ta_ema_step(a.acc, x, a.k);
+        b.acc = cb_ta_ema_step(b.acc, x, b.k);
+        out1[i] = a.acc;
+        out2[i] = b.acc;
+    }
+    memcpy(cb_ta_body(st1), &a, sizeof a);
+    memcpy(cb_ta_body(st2), &b, sizeof b);
+    h1->bar += (int64_t)n;
+    h2->bar += (int64_t)n;
+    return 1;
+}
+
 CB_TA_DEFINE_FUSED_SCALAR(ema, ema_state_t, .title = "Exponential Moving Average", .reference = "TA-Lib TA_EMA",
              .n_inputs = 1, .inputs = {"real"},
              .n_opts = 1, .opts = {{"period", 30, 2, 100000, 1}},

@@ -373,6 +373,11 @@ size_t cb_ta_run_size_(const cb_ta_info_t *info, cb_ta_ksize_fn ks, const double
 int cb_ta_run_init_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, cb_ta_kinit_fn ki,
                     void *state, const double *opts);
 
+/* ema.c: two EMA streams over one column, interleaved where both run (cb_ta_stream_run_pair);
+ * returns 0, touching nothing, where it cannot. */
+int cb_ta_ema_run_pair_(void *st1, void *st2, size_t n, const double *in, double *out1,
+                        double *out2);
+
 /* The indicator's own state follows the head. */
 static inline void *cb_ta_body(void *state) { return (char *)state + CB_TA_HEAD_SIZE; }
 

@@ -251,6 +251,18 @@ int cb_ta_stream_run(const cb_ta_info_t *info, void *state, size_t n, const doub
     return 0;
 }
 
+int cb_ta_stream_run_pair(const cb_ta_info_t *info, void *s1, void *s2, size_t n,
+                          const double *in, double *out1, double *out2)
+{
+    if (!info || info->n_inputs != 1 || info->n_outputs != 1)
+        return CB_EINVAL;
+    if (info == &cb_ta_info_ema && cb_ta_ema_run_pair_(s1, s2, n, in, out1, out2))
+        return 0;
+    info->stream_run(s1, n, &in, &out1);
+    info->stream_run(s2, n, &in, &out2);
+    return 0;
+}
+
 /* ---- The layer CB_TA_DEFINE wraps around each indicator --------------------------------- */
 
 int cb_ta_run_lookback_(const cb_ta_info_t *info, cb_ta_klookback_fn lb, const double *opts)
