@@ -186,18 +186,20 @@ static int64_t level_up(double price, int64_t tick)
 
 /* The protective stop level for the position now: the fixed stop-loss, raised by the trailing
  * stop once it is active. Sets *trailing when the trailing part decides. */
-static int64_t stop_level(const engine_t *e, const pstate_t *p, int *trailing)
+/* The trailing stop's level before the rounding down to the tick (fixed point), or 0 while it
+ * is off or not active yet (the highest high below entry * (1 + trailing_offset)). */
+static inline int64_t trail_raw(const engine_t *e, const pstate_t *p)
 {
     const cb_engine_config_t *c = e->cfg;
-    int64_t tick = p->src->instrument.tick;
-    double entry = cb_fx_to_double(p->entry_price);
+    if (c->trailing_stop <= 0 || !(p->highest_d >= p->entry_d * (1.0 + c->trailing_offset)))
+        return 0;
+    return fx(p->highest_d * (1.0 - c->trailing_stop));
+}
+
+static int64_t stop_level(const engine_t *e, const pstate_t *p, int *trailing)
+{
     int64_t sl = p->sl_level; /* fixed while the position is open: set by place_exits */
-    int64_t tl = 0;
-    if (c->trailing_stop > 0) {
-        double hi = cb_fx_to_double(p->highest);
-        if (hi >= entry * (1.0 + c->trailing_offset))
-            tl = level_down(hi * (1.0 - c->trailing_stop), tick);
-    }
+    int64_t tl = cb_fx_floor(trail_raw(e, p), p->src->instrument.tick);
     *trailing = tl > sl;
     return tl > sl ? tl : sl;
 }
@@ -279,18 +281,12 @@ static int update_trailing(engine_t *e, pstate_t *p, int64_t high_fx)
         return 0; /* the level depends only on the highest high: nothing moved */
     p->highest = high_fx;
     p->highest_d = cb_fx_to_double(high_fx);
-    const cb_engine_config_t *c = e->cfg;
-    if (c->trailing_stop <= 0)
-        return 0;
-    /* stop_level's arithmetic, with the two ways out that most new highs take: the trailing
-     * part not active yet (the level stays the fixed stop-loss, which the stop is at or
-     * above), or not a whole tick above the stop (the stop stays). The stop-loss and every
-     * trailing level are multiples of the tick, so floor(raw) > stop_level exactly when
-     * raw >= stop_level + tick. */
-    if (!(p->highest_d >= p->entry_d * (1.0 + c->trailing_offset)))
-        return 0;
+    /* stop_level without its division in the common case: not active yet (raw 0: the level
+     * stays the fixed stop-loss, which the stop is at or above), or not a whole tick above
+     * the stop. The stop-loss and every trailing level are multiples of the tick, so
+     * floor(raw) > stop_level exactly when raw >= stop_level + tick. */
     int64_t tick = p->src->instrument.tick;
-    int64_t raw = fx(p->highest_d * (1.0 - c->trailing_stop));
+    int64_t raw = trail_raw(e, p);
     if (raw - p->stop_level < tick)
         return 0;
     int64_t lvl = cb_fx_floor(raw, tick);
@@ -794,6 +790,22 @@ static void settle(engine_t *e, pstate_t *p, int64_t t, double close)
         e->r->rejected_exits++;
 }
 
+/* Where a bar must reach before our resting orders could fill: with orders resting, the venue
+ * is asked unless low > vlo and high < vhi. Only the protective orders rest and the bar stays
+ * strictly between them: nothing can fill (one unit of margin covers the rounding to fixed
+ * point). process_bar computes it at every bar; single_loop keeps it and computes it again
+ * whenever our orders may have changed. */
+static void venue_bounds(pstate_t *p)
+{
+    if (p->entry_id || p->exit_id || p->live != (p->stop_id != 0) + (p->tp_id != 0)) {
+        p->vlo = INFINITY; /* an order that may fill anywhere: always ask */
+        p->vhi = -INFINITY;
+    } else {
+        p->vlo = p->stop_id ? p->stop_d + 1e-8 : -INFINITY;
+        p->vhi = p->tp_id ? p->tp_d - 1e-8 : INFINITY;
+    }
+}
+
 /* The venue's part of a bar: our resting orders matched against it; then the protective
  * orders of an exit refused inside it go back. */
 HOT int venue_bar(engine_t *e, pstate_t *p, size_t k, int64_t t, double o, double h, double l,
@@ -851,12 +863,8 @@ HOT int process_bar(engine_t *e, size_t k, cb_diag_t *diag)
         e->r->pairs[k].first_close = c;
         e->r->pairs[k].first_ms = t;
     }
-    /* Only our protective orders rest and the bar stays strictly between them: nothing can
-     * fill (one unit of margin covers the rounding to fixed point), so skip the venue. */
-    int quiet = p->live > 0 && !p->entry_id && !p->exit_id &&
-                p->live == (p->stop_id != 0) + (p->tp_id != 0) &&
-                (!p->stop_id || l > p->stop_d + 1e-8) && (!p->tp_id || h < p->tp_d - 1e-8);
-    if (p->live > 0 && !quiet) {
+    venue_bounds(p);
+    if (p->live > 0 && !(l > p->vlo && h < p->vhi)) {
         int rc = venue_bar(e, p, k, t, o, h, l, c);
         if (rc)
             return rc;
@@ -1278,19 +1286,6 @@ HOT int single_bar(engine_t *e, cb_diag_t *diag)
     if (p->in_pos)
         eq += p->qty_d * p->last_close;
     return equity_step_at(e, t, eq, p->in_pos);
-}
-
-/* process_bar's quiet test precomputed for single_loop, recomputed whenever our orders may have
- * changed: with orders resting, the venue is asked unless low > vlo and high < vhi. */
-static void venue_bounds(pstate_t *p)
-{
-    if (p->entry_id || p->exit_id || p->live != (p->stop_id != 0) + (p->tp_id != 0)) {
-        p->vlo = INFINITY; /* an order that may fill anywhere: always ask */
-        p->vhi = -INFINITY;
-    } else {
-        p->vlo = p->stop_id ? p->stop_d + 1e-8 : -INFINITY;
-        p->vhi = p->tp_id ? p->tp_d - 1e-8 : INFINITY;
-    }
 }
 
 /* Where single_loop is in the report's marks: for one pair the price samples and the chart
