@@ -53,7 +53,9 @@ static int is_flag(const char *a) { return a[0] == '-' && a[1] == '-'; }
 
 static int unknown_option(const char *sub, const char *a)
 {
-    return cli_usage_error("data", "%s: unknown option '%s'", sub, a);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "data %s", sub);
+    return cli_unknown_option(cmd, a);
 }
 
 /* Opens SERIES, printing the diagnostic on failure. */
@@ -622,7 +624,9 @@ int cmd_data(int argc, char **argv)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (!strcmp(argv[1], subcommands[i].name))
             return subcommands[i].run(argc - 1, argv + 1);
-    return cli_usage_error("data", "unknown subcommand '%s' (import, list, info, check, "
-                                   "resample, export, synth)",
-                           argv[1]);
+    const char *names[sizeof subcommands / sizeof subcommands[0]];
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        names[i] = subcommands[i].name;
+    return cli_unknown_word("data", "subcommand", argv[1], names,
+                            sizeof subcommands / sizeof subcommands[0]);
 }
