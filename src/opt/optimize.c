@@ -671,6 +671,15 @@ static int run_sweep(const cb_backtest_t *bt, const cb_opt_config_t *cfg,
                                        out->has_luck ? out->luck.percentile : NAN, out->verdict,
                                        sizeof out->verdict);
 done:
+    /* Every failure says what failed (a cleared diag would print nothing useful). */
+    if (rc == CB_ENOMEM && !cb_diag_is_set(diag))
+        cb_diag_set(diag, rc, bt->path, 0, 0, NULL,
+                    "out of memory for a sweep of %zu combinations: sweep fewer (coarser steps, "
+                    "narrower ranges, or --search random --samples N)",
+                    n);
+    else if (rc && !cb_diag_is_set(diag))
+        cb_diag_set(diag, rc, bt->path, 0, 0, NULL, "the sweep of %zu combinations failed: %s",
+                    n, cb_strerror(rc));
     if (c.cache) {
         cb_rules_cache_stats(c.cache, &out->sharing);
         cb_rules_cache_free(c.cache);

@@ -403,6 +403,17 @@ int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
         if (kv_i64(r->j, "paper.start_balance", &r->start_balance)) {
             r->start_balance = opts && opts->paper_balance ? opts->paper_balance
                                                            : r->bt.cfg.start_balance;
+            if (r->start_balance <= 0) {
+                char a[32];
+                fx_str(r->start_balance, a, sizeof a);
+                rc = cb_diag_set(diag, CB_EINVAL, cfg->path, 0, 0,
+                                 opts && opts->paper_balance ? "--dry-run-balance"
+                                                             : "[backtest] start_balance",
+                                 "the paper account's start balance is %s %s: it must be "
+                                 "positive",
+                                 a, r->bt.quote);
+                goto fail;
+            }
             kv_set_i64(r->j, "paper.start_balance", r->start_balance);
         }
         fill_sum_t fs;
@@ -418,6 +429,10 @@ int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
     *out = r;
     return 0;
 fail:
+    /* Every failure says what failed, never an empty diag ("success" with exit status 1). */
+    if (!cb_diag_is_set(diag))
+        cb_diag_set(diag, rc, cfg->path, 0, 0, NULL, "the %s robot cannot start: %s",
+                    cb_robot_mode_name(cfg->mode), cb_strerror(rc));
     cb_robot_free(r);
     return rc;
 }
