@@ -1,5 +1,6 @@
 /* The robot's loop: history over REST, closed candles from the stream, the engine stepped bar by
  * bar with the venue of the mode, risk controls before entries, state in the journal. */
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -37,6 +38,7 @@ struct cb_robot {
     cb_engine_hooks_t hooks;
     cb_ex_stream_t *stream;
     FILE *logf;
+    int log_failing; /* the log file's last write failed (said once until it works again) */
     cb_risk_state_t risk;
     int64_t start_balance;          /* the paper account's first balance */
     int64_t cash;                   /* quote at this start */
@@ -82,8 +84,21 @@ static void rlog(cb_robot_t *r, const char *event, json_t *o, const char *fmt, .
         json_object_set_new(o, "bot", json_string(r->cfg.name));
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (s) {
-            fprintf(r->logf, "%s\n", s);
-            fflush(r->logf);
+            /* A full disk must not go unnoticed: the operator is told once, on the console
+             * (the journal keeps every decision either way). */
+            int bad = fprintf(r->logf, "%s\n", s) < 0;
+            bad |= fflush(r->logf) != 0 || ferror(r->logf);
+            if (bad && !r->log_failing && r->opts.log) {
+                char warn[1400], t[40];
+                snprintf(warn, sizeof warn,
+                         "%s log: cannot write the log file %s: %s (the journal still records "
+                         "every order and fill)",
+                         cb_time_format(now, t, sizeof t), r->cfg.log,
+                         strerror(errno ? errno : EIO));
+                r->opts.log(r->opts.log_ctx, warn);
+            }
+            r->log_failing = bad;
+            clearerr(r->logf);
             free(s);
         }
     }

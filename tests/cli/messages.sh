@@ -112,6 +112,12 @@ run 1 run neg.ini
 says "[backtest] start_balance: the paper account's start balance is -5 USDT: it must be positive"
 never "success"
 
+# A robot whose log file cannot be written says so once on the console (it used to be silent).
+sed "s/@API@/9/; s/@WS@/9/; s|^log = .*|log = /dev/full|" "$fix/robot/bot.ini" > full.ini
+run 1 run full.ini
+says "log: cannot write the log file /dev/full: No space left on device"
+[ "$(grep -c "cannot write the log file" err.txt)" = 1 ] || fail "the log warning is repeated"
+
 # Binance's "invalid symbol" names the symbol asked for.
 "$bin" exchange-sim --data BTC/USDT=m.csv --listen 127.0.0.1:0 --port-file port \
   --speed paused --quiet 2>sim.log &
