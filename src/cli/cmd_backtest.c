@@ -57,8 +57,12 @@ const char help_backtest[] =
     "  --quiet                no summary on stdout\n"
     "  --list-metrics         print the metrics table (key, label, formula) as Markdown\n"
     "\n"
+    "Report files are written to a temporary file beside FILE and renamed into place, so a\n"
+    "failed write (a full disk) leaves the previous report as it was.\n"
+    "\n"
     "Exit status: 0 on success, 1 when the strategy, data or a setting is wrong (with\n"
-    "file:line), 2 on a bad command line. Metrics: docs/metrics.md; rules: docs/backtest.md.\n";
+    "file:line) or an output cannot be written (stdout or a report file), 2 on a bad command\n"
+    "line. Metrics: docs/metrics.md; rules: docs/backtest.md.\n";
 
 #define MAX_SETS 64
 

@@ -65,8 +65,9 @@ const char help_optimize[] =
     "the same strategy file, data and settings, and prints the report the unsharded run\n"
     "would have printed (it reads the strategy and data again for the luck baseline).\n"
     "\n"
-    "Exit status: 0 on success, 1 when the strategy, data or a setting is wrong, 2 on a bad\n"
-    "command line.\n";
+    "Exit status: 0 on success, 1 when the strategy, data or a setting is wrong or an output\n"
+    "cannot be written (stdout, or --json/--html: written beside FILE and renamed into place,\n"
+    "a failed write leaves the previous file), 2 on a bad command line.\n";
 
 #define MAX_SETS 64
 

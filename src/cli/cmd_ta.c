@@ -27,9 +27,11 @@ const char help_ta[] =
     "options:\n"
     "  --indicator SPEC   an indicator to compute (repeatable; at least one)\n"
     "  --with SERIES2     the second series of two-series indicators (beta, correl)\n"
-    "  --output FILE      write the CSV to FILE instead of stdout\n"
+    "  --output FILE      write the CSV to FILE instead of stdout (beside FILE first, then\n"
+    "                     renamed into place: a failed write leaves the previous FILE)\n"
     "\n"
-    "Exit status: 0 on success, 1 when the series cannot be read, 2 on a bad command line\n"
+    "Exit status: 0 on success, 1 when the series cannot be read or the output cannot be\n"
+    "written, 2 on a bad command line\n"
     "(unknown indicator, bad option). Definitions: docs/indicators.md.\n";
 
 /* Prints every indicator of the table: `comeback help ta` shows it after help_ta. */
