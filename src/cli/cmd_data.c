@@ -119,6 +119,8 @@ static int write_series_file(const cb_series_t *s, const char *path, const char 
     cb_diag_clear(&d);
     int cbk = format ? !strcmp(format, "cbk") : has_suffix(path, ".cbk");
     int r = cbk ? cb_store_save(path, s, &d) : cb_series_export_csv(s, path, &d);
+    if (r && !strcmp(path, "-") && cli_stdout_failed())
+        return CLI_FAIL; /* main() says why, once */
     if (r)
         return cli_print_diag(&d);
     return 0;
