@@ -526,6 +526,12 @@ int cb_store_save(const char *path, const cb_series_t *s, cb_diag_t *diag)
 {
     if (!path || !s)
         return cb_diag_set(diag, CB_EINVAL, path, 0, 0, NULL, NULL);
+    /* The rename below would replace a device or FIFO (as root: /dev/full itself). */
+    struct stat tst;
+    if (stat(path, &tst) == 0 && !S_ISREG(tst.st_mode))
+        return cb_diag_set(diag, CB_EINVAL, path, 0, 0, NULL,
+                           "not a regular file: a store file replaces a file, never a %s",
+                           S_ISDIR(tst.st_mode) ? "directory" : "device, FIFO or socket");
     const void *cols[CB_STORE_COLUMNS] = {s->time_ms, s->open, s->high,
                                           s->low,     s->close, s->volume};
     size_t rows = s->n;

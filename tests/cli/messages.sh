@@ -126,5 +126,5 @@ for _ in $(seq 50); do [ "$(cat port 2>/dev/null | wc -l)" -ge 2 ] && break; sle
 [ "$(wc -l < port)" -ge 2 ] || fail "the simulator did not start: $(cat sim.log)"
 run 1 data download --exchange binance --pair ETH/USDT --timeframe 1h --from 2024-01-01 \
   --api-url "http://127.0.0.1:$(sed -n 1p port)"
-says "(symbol ETHUSDT): invalid symbol"
+says "pair ETH/USDT: GET /api/v3/klines (symbol ETHUSDT): invalid symbol"
 echo ok

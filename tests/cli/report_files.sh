@@ -95,6 +95,15 @@ grep -q '"final_balance"' r.json || fail "the report was not written through the
 if ls -a | grep -q '\.tmp\.'; then fail "a temporary file was left behind"; fi
 echo "ok: replace, mode, link"
 
+# A store file never replaces a device or a FIFO (the rename would, as root even /dev/full).
+mkfifo fifo.cbk
+set +e
+"$bin" data export m.csv --format cbk --output fifo.cbk 2>err.txt; rc=$?
+set -e
+[ "$rc" = 1 ] && [ -p fifo.cbk ] && grep -q "fifo.cbk: not a regular file" err.txt ||
+  { cat err.txt; fail "cbk over a FIFO: exit $rc"; }
+[ -c /dev/full ] || fail "/dev/full is no longer a device"
+
 # 4. A full disk and a read-only directory (tmpfs; needs root).
 mkdir -p "$mnt"
 if ! mount -t tmpfs -o size=64k tmpfs "$mnt" 2>/dev/null; then
