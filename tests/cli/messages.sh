@@ -55,6 +55,11 @@ grep -qF "nul.csv:2: column 'open': expected a number, got \"10\\x000\"" out.txt
 grep -qF "nul.csv:3: column 'open': expected a number, got \"10\\0\"" out.txt err.txt ||
   { cat out.txt; fail "the NUL byte of line 3 is not shown"; }
 
+printf '[[1699999200000, 10\000, 12, 9, 11, 5]]' > nul.json
+run 1 data check nul.json
+grep -qF "nul.json:1:18: field 'open': expected a number, got 10\0" out.txt ||
+  { cat out.txt; fail "the NUL byte in the JSON number is not shown"; }
+
 # A missing strategy file: one line saying so, no code-only "input/output error" after it.
 run 1 backtest missing.ini --data nul.csv
 says "missing.ini: error: cannot open the strategy file: No such file or directory"
