@@ -95,6 +95,12 @@ grep -q '"final_balance"' r.json || fail "the report was not written through the
 if ls -a | grep -q '\.tmp\.'; then fail "a temporary file was left behind"; fi
 echo "ok: replace, mode, link"
 
+# "-" is standard output.
+"$bin" backtest s.ini --quiet --json - > out.json
+python3 -c "import json, sys; json.load(open(sys.argv[1]))['metrics']" out.json ||
+  fail "--json - did not print the JSON"
+[ ! -e ./- ] || fail "--json - created a file named '-'"
+
 # A store file never replaces a device or a FIFO (the rename would, as root even /dev/full).
 mkfifo fifo.cbk
 set +e
