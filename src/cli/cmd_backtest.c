@@ -190,6 +190,8 @@ int cmd_backtest(int argc, char **argv)
         cb_rules_render_diag(f, &sd.items[k], buf, sizeof buf);
         fputs(buf, stderr);
     }
+    if (rc && !sd.total) /* never a silent exit status 1 */
+        cli_error("%s: the strategy cannot be prepared: %s", ini, cb_strerror(rc));
     cb_diags_free(&sd);
     if (rc)
         goto out_series;
