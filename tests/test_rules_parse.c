@@ -1,5 +1,6 @@
 /* The strategy file and the rules language's diagnostics: a catalogue of bad rules, each with
  * its exact message, line and column; plus the file's structure as other modules read it. */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,6 +411,92 @@ static void test_ini_edges(void **state)
     cb_diags_free(&d);
 }
 
+/* A rule of `n` copies of `unit` between `head` and `tail`, spread over indented continuation
+ * lines (never starting a line with '[', which would open a section). Caller frees. */
+static char *long_rule(const char *head, const char *unit, size_t n, const char *tail)
+{
+    size_t ul = strlen(unit), cap = 64 + strlen(head) + strlen(tail) + n * (ul + 4);
+    char *body = malloc(cap), *out = malloc(cap * 2);
+    assert_non_null(body);
+    assert_non_null(out);
+    size_t w = (size_t)snprintf(body, cap, "%s", head);
+    for (size_t i = 0; i < n; i++)
+        w += (size_t)snprintf(body + w, cap - w, "%s", unit);
+    snprintf(body + w, cap - w, "%s", tail);
+    size_t o = (size_t)snprintf(out, cap * 2, "[strategy]\nentry = ");
+    size_t col = 0;
+    for (const char *c = body; *c; c++) {
+        int inside = c > body && (isalnum((unsigned char)c[-1]) || c[-1] == '_') &&
+                     (isalnum((unsigned char)*c) || *c == '_');
+        if (col >= 120 && !inside && *c != '[' && *c != ';' && *c != '#') {
+            o += (size_t)snprintf(out + o, cap * 2 - o, "\n  ");
+            col = 0;
+        }
+        out[o++] = *c;
+        col++;
+    }
+    snprintf(out + o, cap * 2 - o, "\n");
+    free(body);
+    return out;
+}
+
+/* Deep expressions: chains of offsets, unary minus, not, parentheses, and/or and + chains,
+ * nested calls. Beyond the limit each is an error with a position (it crashed the compiler
+ * with a stack overflow before, at about 4,000 levels); within it, each compiles. */
+static void test_deep_expressions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *head, *unit, *tail;
+    } shapes[] = {
+        {"close", "[1]", " > 0"},            {"close > ", "-", "1"},
+        {"", "not ", "close > 1"},           {"", "(", "close > 1"},
+        {"close > 0", " and close > 1", ""}, {"close > 0", " or close > 1", ""},
+        {"close", " + 1", " > 0"},           {"close", " * 2", " > 0"},
+        {"", "abs(", "close"},               {"close > 0", " - close[1]", ""},
+    };
+    static const size_t sizes[] = {200, 257, 300, 4000, 20000};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+            size_t n = sizes[z];
+            /* close the parentheses of "(" and "abs(" */
+            int parens = shapes[s].unit[strlen(shapes[s].unit) - 1] == '(';
+            char *tail = malloc(n + 64);
+            assert_non_null(tail);
+            snprintf(tail, n + 64, "%s", shapes[s].tail);
+            if (parens) {
+                size_t tl = strlen(tail);
+                memset(tail + tl, ')', n);
+                tail[tl + n] = '\0';
+                if (!strcmp(shapes[s].unit, "abs("))
+                    strcat(tail, " > 0");
+            }
+            char *text = long_rule(shapes[s].head, shapes[s].unit, n, tail);
+            cb_diags_t d = {0};
+            int rc;
+            cb_rules_file_t *f = parse(text, &d, &rc);
+            if (n <= 200) {
+                if (rc != 0)
+                    print_message("shape %zu x%zu: %s\n", s, n, d.n ? d.items[0].msg : "?");
+                assert_int_equal(rc, 0);
+            } else {
+                if (d.n == 0 || !strstr(d.items[0].msg, "nested too deeply"))
+                    print_message("shape %zu x%zu: %s\n", s, n, d.n ? d.items[0].msg : "?");
+                assert_true(rc == CB_EVALID || rc == CB_EPARSE);
+                assert_true(d.n >= 1);
+                assert_true(d.items[0].line >= 2);
+                assert_true(d.items[0].column >= 1);
+                assert_non_null(strstr(d.items[0].msg, "expression nested too deeply (more than "
+                                                       "256 levels"));
+            }
+            cb_rules_file_free(f);
+            cb_diags_free(&d);
+            free(text);
+            free(tail);
+        }
+    }
+}
+
 static void test_load_missing_file(void **state)
 {
     (void)state;
@@ -433,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_several_errors_and_plugin),
         cmocka_unit_test(test_ini_edges),
         cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_deep_expressions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
