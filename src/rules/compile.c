@@ -343,7 +343,14 @@ static int clock_for(cc_t *c, const rl_ast_t *a)
     }
     const char *base = c->f->skey[SK_TIMEFRAME].value;
     cb_timeframe_t btf;
-    if (base && cb_timeframe_parse(base, &btf) == 0) {
+    if (!base) {
+        /* docs/rules.md: the base bars must be known to check the multiple here, and a file
+         * then means the same on any data (the session refuses data of another timeframe) */
+        cerr(c, a->op_pos, "'@%s' needs the strategy's own timeframe: set [strategy] timeframe "
+                           "(the length of its bars, such as timeframe = 1h)", a->name);
+        return -1;
+    }
+    if (cb_timeframe_parse(base, &btf) == 0) {
         int bad = 0;
         if (btf.months)
             bad = 1;
