@@ -91,6 +91,14 @@ int cb_backtest_setup_live(cb_backtest_t *bt, const cb_rules_file_t *file, const
                            const cb_bt_settings_t *overrides, const char *const *pairs,
                            size_t n_pairs, const char *timeframe, cb_diag_t *diag);
 
+/* The one check of a strategy's [strategy] timeframe against the bars it will be given:
+ * `have` is their timeframe ("1h"; NULL or "" = unknown, nothing to compare) and `what` names
+ * them in the sentence ("binance:BTC/USDT:1h has 1h candles"). Returns 0 when they agree or
+ * the strategy names no timeframe, else CB_EINVAL with "path:line:col: the strategy says
+ * timeframe = 4h; <what>" in diag (path labels the strategy file). */
+int cb_backtest_check_timeframe(const cb_rules_file_t *file, const char *path, const char *have,
+                                const char *what, cb_diag_t *diag);
+
 /* One run with a parameter assignment (cb_rules_file_n_params values; NULL = the file's) and
  * an optional configuration (NULL = bt->cfg; walk-forward passes copies with another window).
  * Compiles the strategy, instantiates it per pair and runs the engine. Thread-safe for

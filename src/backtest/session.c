@@ -214,14 +214,12 @@ static const char *when(int64_t ms, char *buf, size_t size)
     return buf;
 }
 
-/* The one check of the strategy's timeframe against the bars it is given (backtest, optimize,
- * check and run all come through here): `have` is that timeframe ("" = unknown: nothing to
- * compare), `what` names the bars in the sentence. A 4h strategy on 1h candles would compute
- * every indicator over hours while its author reasons in 4-hour bars. */
-static int check_timeframe(const cb_backtest_t *bt, const char *have, const char *what,
-                           cb_diag_t *diag)
+/* A 4h strategy on 1h candles would compute every indicator over hours while its author
+ * reasons in 4-hour bars: backtest, optimize, check, run and rules eval all come here. */
+int cb_backtest_check_timeframe(const cb_rules_file_t *file, const char *path, const char *have,
+                                const char *what, cb_diag_t *diag)
 {
-    const char *want = cb_rules_file_timeframe(bt->file);
+    const char *want = cb_rules_file_timeframe(file);
     cb_timeframe_t w, h;
     if (!want || !have || !have[0] || cb_timeframe_parse(want, &w) != 0 ||
         cb_timeframe_parse(have, &h) != 0)
@@ -229,11 +227,11 @@ static int check_timeframe(const cb_backtest_t *bt, const char *have, const char
     if (w.ms == h.ms && w.months == h.months)
         return 0;
     int col = 0;
-    long line = cb_rules_file_key_line(bt->file, "timeframe", &col);
+    long line = cb_rules_file_key_line(file, "timeframe", &col);
     char hint[160] = "";
     if (!w.months && !h.months && h.ms < w.ms && w.ms % h.ms == 0)
         snprintf(hint, sizeof hint, " (comeback data resample makes %s candles from them)", want);
-    return cb_diag_set(diag, CB_EINVAL, line > 0 ? bt->path : NULL, line, col, NULL,
+    return cb_diag_set(diag, CB_EINVAL, line > 0 ? path : NULL, line, col, NULL,
                        "the strategy says timeframe = %s; %s%s", want, what, hint);
 }
 
@@ -247,7 +245,7 @@ static int check_data(const cb_backtest_t *bt, cb_diag_t *diag)
         const cb_series_t *s = bt->series[k];
         char what[700];
         snprintf(what, sizeof what, "%s has %s candles", bt->names[k], s->meta.timeframe);
-        int rc = check_timeframe(bt, s->meta.timeframe, what, diag);
+        int rc = cb_backtest_check_timeframe(bt->file, bt->path, s->meta.timeframe, what, diag);
         if (rc)
             return rc;
         char a[96], b[96], f[40], l[40];
@@ -345,7 +343,7 @@ int cb_backtest_setup_live(cb_backtest_t *bt, const cb_rules_file_t *file, const
     char what[96];
     snprintf(what, sizeof what, "the robot runs on %s candles ([bot] timeframe)",
              timeframe ? timeframe : "");
-    if ((rc = check_timeframe(bt, timeframe, what, diag)) != 0) {
+    if ((rc = cb_backtest_check_timeframe(file, path, timeframe, what, diag)) != 0) {
         cb_backtest_close(bt);
         return rc;
     }

@@ -68,6 +68,9 @@ strategy 1h 'close > sma(close, n)' '[params]\nn = 20 [10..30 step 10]' >tf1h.in
 expect 1 "tf1h.ini:2:13: the strategy says timeframe = 1h; d1.csv has 1d candles" \
   "$bin" backtest tf1h.ini --data d1.csv
 "$bin" backtest tf1h.ini --data h1.csv --quiet 2>err.txt || fail "1h on 1h: $(cat err.txt)"
+expect 1 "tf4h.ini:2:13: the strategy says timeframe = 4h; h1.csv has 1h candles" \
+  "$bin" rules eval tf4h.ini h1.csv
+[ ! -s out.txt ] || fail "rules eval printed signals for the wrong timeframe"
 { strategy 4h 'close > 1'; printf '[exchange]\nname = binance\napi_url = http://127.0.0.1:9\n'
   printf '[bot]\npairs = BTC/USDT\ntimeframe = 1h\n'; } >bot.ini
 expect 1 "bot.ini:2:13: the strategy says timeframe = 4h; the robot runs on 1h candles ([bot] timeframe)" \
