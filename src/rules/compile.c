@@ -262,6 +262,17 @@ static int const_series(cc_t *c, const rl_ast_t *a, int k, int n_series, int n_o
     return -1;
 }
 
+/* " (with fast = 3, slow = 20)" for an assignment other than the file's (the optimizer's,
+ * --set), so that an error of one combination says which; "" for the file's values. */
+static void with_text(const cc_t *c, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (size_t i = 0, w = 0; c->values && i < c->f->n_params && w < size; i++)
+        w += (size_t)snprintf(buf + w, size - w, "%s%s = %g%s", i ? ", " : " (with ",
+                              c->f->params[i].name, c->values[i],
+                              i + 1 == c->f->n_params ? ")" : "");
+}
+
 /* mk_pure, refusing what cannot be a rule's number: division by a constant zero (`close / 0`)
  * and constants that fold to NaN or an infinity (`log(-1)`, `sqrt(-4)`, `1e300 * 1e300`).
  * at: the expression (the caret goes to its start, or to the divisor). */
@@ -270,23 +281,27 @@ static int mk_checked(cc_t *c, const rl_ast_t *at, rl_op_t op, int type, int a, 
     if (a < 0 || (b < 0 && op != OP_NEG && op != OP_NOT && op != OP_ABS && op != OP_SQRT &&
                   op != OP_LOG))
         return -1;
+    char with[200];
     if (op == OP_DIV && is_const(c, b) && c->nodes[b].k == 0) {
-        cerr(c, ast_start(at->b), "division by zero: this divisor is the constant 0");
+        with_text(c, with, sizeof with);
+        cerr(c, ast_start(at->b), "division by zero: this divisor is the constant 0%s", with);
         return -1;
     }
     int r = mk_pure(c, op, type, a, b);
     if (r < 0 || !is_const(c, r) || type != T_NUM || isfinite(c->nodes[r].k))
         return r;
     double x = c->nodes[a].k, v = c->nodes[r].k;
+    with_text(c, with, sizeof with);
     const char *what = isnan(v) ? "not a number" : v > 0 ? "infinite" : "minus infinity";
     if (op == OP_LOG)
-        cerr(c, at->pos, "log(%g) is %s: the logarithm needs a number above 0", x, what);
+        cerr(c, at->pos, "log(%g) is %s: the logarithm needs a number above 0%s", x, what,
+             with);
     else if (op == OP_SQRT)
-        cerr(c, at->pos, "sqrt(%g) is %s: the square root needs a number of 0 or more", x,
-             what);
+        cerr(c, at->pos, "sqrt(%g) is %s: the square root needs a number of 0 or more%s", x,
+             what, with);
     else
-        cerr(c, ast_start(at), "this constant expression is %s (beyond the range of a double)",
-             what);
+        cerr(c, ast_start(at), "this constant expression is %s (beyond the range of a double)%s",
+             what, with);
     return -1;
 }
 

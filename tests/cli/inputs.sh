@@ -55,7 +55,10 @@ expect 1 "sqrt.ini:3:9: error: sqrt(-4) is not a number" "$bin" rules check sqrt
 # a parameter the optimizer sweeps to a zero divisor: that assignment is refused, not infinite
 strategy 1h 'close > 1 / (k - 3)' '[params]\nk = 4 [3..5 step 1]' >divk.ini
 "$bin" rules check divk.ini >/dev/null 2>&1 || fail "divk.ini with k = 4 must compile"
-expect 1 "division by zero" "$bin" backtest divk.ini --data h1.csv --set k=3
+expect 1 "divk.ini:3:22: error: division by zero: this divisor is the constant 0 (with k = 3)" \
+  "$bin" backtest divk.ini --data h1.csv --set k=3
+expect 1 "divk.ini:3:22: error: division by zero: this divisor is the constant 0 (with k = 3)" \
+  "$bin" optimize divk.ini --data h1.csv --quiet --luck-runs 0
 
 # 2. the strategy's timeframe against the data's, in backtest, optimize, check and run
 strategy 4h 'close > sma(close, n)' '[params]\nn = 20 [10..30 step 10]' >tf4h.ini
