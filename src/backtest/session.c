@@ -13,6 +13,15 @@ static const char *const setting_keys[CB_BT_N_SETTINGS] = {
 #undef CB_BT_KEY_NAME_
 };
 
+/* The command-line option of setting idx: "--maker-fee" (cli_bt_setting's rule). */
+static void option_name(int idx, char *buf, size_t size)
+{
+    size_t k = (size_t)snprintf(buf, size, "--");
+    for (const char *c = setting_keys[idx]; *c && k + 1 < size; c++)
+        buf[k++] = *c == '_' ? '-' : *c;
+    buf[k] = '\0';
+}
+
 /* A bad setting, named where it was written: "s.ini:12:7: [backtest] fee: ..." for the
  * file's, "--fee: ..." for the command line's (and the defaults, which are valid). */
 static int bad_setting(const cb_backtest_t *bt, int idx, cb_diag_t *diag, const char *fmt, ...)
@@ -27,11 +36,8 @@ static int bad_setting(const cb_backtest_t *bt, int idx, cb_diag_t *diag, const 
     if (bt->set_line[idx] > 0)
         return cb_diag_set(diag, CB_EINVAL, bt->path, bt->set_line[idx], bt->set_column[idx],
                            NULL, "[backtest] %s: %s", setting_keys[idx], msg);
-    char opt[48] = "--";
-    size_t k = 2;
-    for (const char *c = setting_keys[idx]; *c && k + 1 < sizeof opt; c++)
-        opt[k++] = *c == '_' ? '-' : *c;
-    opt[k] = '\0';
+    char opt[48];
+    option_name(idx, opt, sizeof opt);
     return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, opt, "%s", msg);
 }
 
@@ -59,11 +65,8 @@ static void setting_text(const cb_backtest_t *bt, int idx, const char *value, ch
         snprintf(buf, size, "%s = %s", setting_keys[idx], value);
         return;
     }
-    char opt[48] = "--";
-    size_t k = 2;
-    for (const char *c = setting_keys[idx]; *c && k + 1 < sizeof opt; c++)
-        opt[k++] = *c == '_' ? '-' : *c;
-    opt[k] = '\0';
+    char opt[48];
+    option_name(idx, opt, sizeof opt);
     snprintf(buf, size, "%s %s", opt, value);
 }
 
