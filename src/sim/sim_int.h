@@ -86,6 +86,7 @@ struct cb_sim {
     int weight_used;
     /* server */
     void *daemon;
+    struct sim_conns *conns;    /* the REST connections the policy below watches */
     int port;
     struct sim_ws *ws;
     int ws_port;
@@ -126,6 +127,20 @@ int sim_match(sim_order_t *so, const cb_pair_info_t *p,
 void sim_fmt8(int64_t v, int scale, char *buf, size_t size);
 
 /* sim_http.c */
+/* The connection policy of both servers (docs/exchange-sim.md, "Connections"): a client that
+ * connects and sends nothing, or sends its request a byte at a time, must not lock out the
+ * others. A request's headers (a WebSocket's handshake) must be complete within
+ * SIM_HEADER_MS of the connection opening (or, on a kept-alive REST connection, of the previous
+ * answer); an address may keep at most SIM_WAITING_PER_ADDR connections waiting that way (a new
+ * one closes its oldest); an address may hold at most SIM_CONNS_PER_ADDR connections and the
+ * server SIM_CONNS_MAX. */
+#define SIM_HEADER_MS 10000
+#define SIM_WAITING_PER_ADDR 64
+#define SIM_CONNS_PER_ADDR 2048
+#define SIM_CONNS_MAX 4096
+/* Raises the process's soft limit of open files towards `want` (within the hard limit) so that
+ * SIM_CONNS_MAX connections fit; returns the limit now in force. */
+unsigned sim_raise_fd_limit(unsigned want);
 int sim_http_start(cb_sim_t *sim, cb_diag_t *diag);
 void sim_http_stop(cb_sim_t *sim);
 
