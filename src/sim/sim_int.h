@@ -155,6 +155,10 @@ int sim_signature_ok(cb_sim_t *sim, const char *payload, size_t len, const char 
 /* sim_ws.c: market streams and the WebSocket API (started after the HTTP server, on
  * sim->host). */
 int sim_ws_start(cb_sim_t *sim, cb_diag_t *diag);
+/* Feeds bytes, in pieces of `chunk`, to a WebSocket connection that is not attached to a
+ * socket, as the server would receive them: the handshake, then frames. Returns the status
+ * code of the close frame it would send (0 = none) or -1. For the fuzz target. */
+int sim_ws_conn_fuzz(cb_sim_t *sim, const uint8_t *data, size_t size, size_t chunk);
 void sim_ws_stop(cb_sim_t *sim);
 /* User data events to every session subscribed to the account (WebSocket API), under
  * sim->mu: an executionReport of `so` (exec_type "NEW", "TRADE", "CANCELED", "EXPIRED"; fill
