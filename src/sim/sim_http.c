@@ -1104,10 +1104,10 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         *socket_context = NULL;
         return;
     }
-    const union MHD_ConnectionInfo *fi = MHD_get_connection_info(c,
-                                                                 MHD_CONNECTION_INFO_CONNECTION_FD);
-    const union MHD_ConnectionInfo *ai = MHD_get_connection_info(c,
-                                                                 MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *fi =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ai =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     conn_t *k = calloc(1, sizeof *k);
     if (!k || !fi) {
         free(k);

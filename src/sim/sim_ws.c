@@ -1086,7 +1086,8 @@ int sim_ws_start(cb_sim_t *sim, cb_diag_t *diag)
     info.protocols = ws_protocols;
     info.user = sim;
     /* Raw sockets: the handshake and the frames are ours (see the top of this file). */
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+    info.options =
+        LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
     info.listen_accept_role = "raw-skt";
     info.listen_accept_protocol = ws_protocols[0].name;
     sim->ws = w;
