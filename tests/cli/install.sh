@@ -10,7 +10,9 @@
 #  3. the installed plug-in example builds against the installed header (its Makefile finds
 #     the prefix of the `comeback` on the PATH) and loads;
 #  4. the installed service bot file (examples/service/mybot.ini, paths and URLs pointed at a
-#     temporary state directory and a simulator) runs in paper mode and stops cleanly.
+#     temporary state directory and a simulator) runs in paper mode and stops cleanly; with
+#     user namespaces, as under the unit's ProtectSystem=strict: every file read-only except
+#     its state directory.
 set -euo pipefail
 BIN=${COMEBACK_BIN:?}
 SRC=${COMEBACK_SOURCE_DIR:?}
@@ -95,12 +97,20 @@ sim=$!
 trap 'kill $sim 2>/dev/null || true; [ -n "${bot:-}" ] && kill -9 $bot 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ "$(cat port 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
 [ "$(wc -l < port)" -ge 2 ] || fail "the installed simulator did not start: $(cat sim.log)"
-mkdir -p state
+mkdir -p state etc
 sed -e "s|^api_url = .*|api_url = http://127.0.0.1:$(sed -n 1p port)|" \
     -e "s|^ws_url = .*|ws_url = ws://127.0.0.1:$(sed -n 2p port)|" \
     -e "s|/var/lib/comeback/mybot/|$T/work/state/|" \
-    "$R/usr/share/doc/comeback/examples/service/mybot.ini" > mybot.ini
-comeback run mybot.ini > run.out 2> run.err &
+    "$R/usr/share/doc/comeback/examples/service/mybot.ini" > etc/mybot.ini
+if [ -n "$SANDBOX" ]; then
+  # As the unit's ProtectSystem=strict + StateDirectory: the whole file system read-only but
+  # the state directory (the working directory), so the robot may write nowhere else.
+  unshare -m bash -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro / &&
+    ! touch "$2/probe" 2>/dev/null && cd "$1" && exec comeback run "$2/mybot.ini"' \
+    _ "$T/work/state" "$T/work/etc" > run.out 2> run.err &
+else
+  (cd state && exec comeback run ../etc/mybot.ini) > run.out 2> run.err &
+fi
 bot=$!
 db=state/mybot.paper.sqlite
 for _ in $(seq 100); do
@@ -115,13 +125,14 @@ for _ in $(seq 100); do kill -0 $bot 2>/dev/null || break; sleep 0.1; done
 set +e; wait $bot; rc=$?; set -e
 bot=
 [ $rc -eq 0 ] || { cat run.err; fail "the robot stopped with $rc"; }
-echo "installed program: help, demo, plug-in and the service's bot file all ran"
+echo "installed program: help, demo, plug-in and the service's bot file all ran" \
+  "${SANDBOX:+(the robot with everything read-only but its state directory)}"
 EOF
 mkdir -p "$tmp/work" "$tmp/home"
 run_inner() {
   env -i PATH="$R/usr/bin:/usr/bin:/bin" HOME="$tmp/home" COMEBACK_HOME="$tmp/home" \
       ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-      T="$tmp" R="$R" HIDE="$1" bash -c '
+      T="$tmp" R="$R" HIDE="$1" SANDBOX="$1" bash -c '
     if [ -n "$HIDE" ]; then
       for d in $HIDE; do mount -t tmpfs -o size=1m,mode=0555 tmpfs "$d"; done
     fi
