@@ -77,6 +77,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 cd "$T/work"
 comeback help > help.txt 2>&1 || fail "comeback help: $(cat help.txt)"
 grep -q "demo" help.txt || fail "comeback help lists no demo"
+grep -qF "Documentation: $R/usr/share/doc/comeback/docs (" help.txt ||
+  fail "comeback help does not point at the installed docs: $(grep Documentation help.txt)"
 comeback demo --bars 3000 > demo.txt 2>&1 || { tail -20 demo.txt; fail "comeback demo"; }
 [ -s "$COMEBACK_HOME/demo/report.html" ] || fail "the demo wrote no report"
 grep -q "SYNTHETIC" demo.txt || fail "the demo output"
