@@ -17,7 +17,7 @@
 static cb_series_t *read_ok(const char *name, const char *text, cb_format_t fmt, const char *tf,
                             cb_read_report_t *rep)
 {
-    cb_read_opts_t o = {fmt, tf, 0, 0};
+    cb_read_opts_t o = {fmt, tf, 0, 0, NULL};
     cb_series_t *s = NULL;
     cb_diag_t d;
     int r = cb_series_read_buffer(name, text, strlen(text), &o, &s, rep, &d);
@@ -463,7 +463,7 @@ static void test_malformed_catalogue(void **state)
     int failures = 0;
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         const struct bad_case *c = &bad_cases[i];
-        cb_read_opts_t o = {c->format, c->timeframe, 0, 0};
+        cb_read_opts_t o = {c->format, c->timeframe, 0, 0, NULL};
         cb_series_t *s = (cb_series_t *)1;
         cb_read_report_t rep;
         cb_diag_t d;
@@ -491,7 +491,7 @@ static void test_every_problem_listed(void **state)
     const char *text = HDR ROW0 "1700001000000,10,12,9,11,5\n"
                            "1700002800000,10,9,12,11,5\n"
                            "1700006400000,x,12,9,11,-1\n" ROW2;
-    cb_read_opts_t o = {CB_FORMAT_AUTO, "1h", 0, 0};
+    cb_read_opts_t o = {CB_FORMAT_AUTO, "1h", 0, 0, NULL};
     cb_series_t *s;
     cb_read_report_t rep;
     cb_diag_t d;
@@ -521,7 +521,7 @@ static void test_skip_bad_rows(void **state)
     (void)state;
     const char *text = HDR ROW0 "1700002800000,10,9,12,11,5\n" ROW1 "1700006400000,x,12,9,11,5\n"
                            ROW2 "1700010000000,10,12,9,11,5\n";
-    cb_read_opts_t o = {CB_FORMAT_AUTO, NULL, 1, 0};
+    cb_read_opts_t o = {CB_FORMAT_AUTO, NULL, 1, 0, NULL};
     cb_series_t *s;
     cb_read_report_t rep;
     cb_diag_t d;
@@ -573,7 +573,7 @@ static void test_skip_bad_rows(void **state)
 static void test_bad_options(void **state)
 {
     (void)state;
-    cb_read_opts_t o = {CB_FORMAT_AUTO, "7x", 0, 0};
+    cb_read_opts_t o = {CB_FORMAT_AUTO, "7x", 0, 0, NULL};
     cb_series_t *s;
     cb_diag_t d;
     assert_int_equal(cb_series_read_buffer("t.csv", HDR ROW0, strlen(HDR ROW0), &o, &s, NULL, &d),
@@ -712,7 +712,7 @@ static void test_real_cryptodatadownload(void **state)
     assert_int_equal(rep.problems.total, 2649);
     cb_read_report_free(&rep);
 
-    cb_read_opts_t o = {CB_FORMAT_AUTO, NULL, 1, 0};
+    cb_read_opts_t o = {CB_FORMAT_AUTO, NULL, 1, 0, NULL};
     assert_int_equal(cb_series_read_file(path, &o, &s, &rep, &d), 0);
     assert_int_equal(rep.rows, 36062);
     assert_int_equal(rep.skipped, 2649);

@@ -81,6 +81,8 @@ typedef struct cb_read_opts {
     const char *timeframe;  /* expected timeframe ("1h"), or NULL to infer from the spacing */
     int skip_bad_rows;      /* 1: skip rows with hard errors, counting them in the report */
     size_t max_problems;    /* diagnostics kept in the report (0 = 100) */
+    const char *timeframe_label; /* who gave `timeframe`, for the mismatch sentence
+                                    ("--timeframe"); NULL = "the timeframe given" */
 } cb_read_opts_t;
 
 typedef struct cb_read_report {
@@ -115,7 +117,10 @@ void cb_read_report_free(cb_read_report_t *rep);
  * unparsable or non-finite numbers, negative prices or volume, high < low, open/close outside
  * [low, high], wrong field counts, times that repeat or go against the file's direction (the
  * first and last rows tell oldest-first from newest-first), times off the timeframe grid (the
- * given timeframe, else the most common spacing). Gaps are not errors. Newest-first input is
+ * given timeframe, else the most common spacing). Gaps are not errors. A given timeframe
+ * that is not the file's own spacing (the most common gap between its times) is one fatal
+ * problem, "the file's candles are 4h apart; --timeframe says 1h", whatever skip_bad_rows
+ * says, instead of a grid error per row. Lines end in LF, CRLF or a lone CR. Newest-first input is
  * reversed. Blank lines are ignored. A store file (.cbk magic) is loaded with
  * cb_store_load_buffer (a heap copy; cb_store_load maps a file instead).
  *

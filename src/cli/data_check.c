@@ -76,7 +76,7 @@ int data_check_run(int argc, char **argv)
     if (!target)
         return cli_usage_error("data check", "which series? give a store name or a file");
 
-    cb_read_opts_t opts = {CB_FORMAT_AUTO, timeframe, 1, 100};
+    cb_read_opts_t opts = {CB_FORMAT_AUTO, timeframe, 1, 100, "--timeframe"};
     if (format && cb_format_parse(format, &opts.format) != 0)
         return cli_usage_error("data check", "unknown format '%s' (auto, binance, csv, freqtrade)",
                                format);
