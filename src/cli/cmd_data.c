@@ -401,8 +401,9 @@ int data_info_run(int argc, char **argv)
     cb_series_t *s;
     cb_read_report_t rep;
     memset(&rep, 0, sizeof rep);
+    struct stat ast;
     int text_file = cb_store_parse_name(arg, NULL, 0, NULL, 0, NULL, 0) != 0 &&
-                    !has_suffix(arg, ".cbk");
+                    !has_suffix(arg, ".cbk") && stat(arg, &ast) == 0;
     if (text_file) {
         /* A CSV/JSON file: read it here to show what the reader made of it. */
         cb_diag_t d;

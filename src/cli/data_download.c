@@ -92,8 +92,11 @@ int data_download_run(int argc, char **argv)
     char path[1024];
     cb_diag_t d;
     cb_diag_clear(&d);
+    if (cb_store_check_name(exchange, pair, tf.name, &d) != 0)
+        return cli_usage_error("data", "download: --%s: %s", d.field, d.msg);
     if (cb_store_path(cb_store_home(), exchange, pair, tf.name, path, sizeof path))
-        return cli_error("cannot build the store path for %s", pair);
+        return cli_error("the store path of %s:%s:%s is too long under '%s'", exchange, pair,
+                         tf.name, cb_store_home());
     cb_series_t *have = NULL;
     int r = cb_store_load(path, &have, &d);
     if (r == CB_ENOENT) {

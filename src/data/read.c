@@ -782,6 +782,18 @@ static void check_spacing(rd_ctx_t *c, cb_diags_t *p2, const cb_timeframe_t *tf)
     c->fatal = 1;
 }
 
+/* 1 when buf holds a CR that is not followed by LF. */
+static int has_lone_cr(const char *buf, size_t len)
+{
+    const char *p = buf, *end = buf + len;
+    while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+        if (p + 1 == end || p[1] != '\n')
+            return 1;
+        p += 2;
+    }
+    return 0;
+}
+
 /* Detects the format from the first bytes. */
 static cb_format_t detect(const char *buf, size_t len)
 {
@@ -855,6 +867,18 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
         return cb_diag_set(diag, CB_ENOMEM, name, 0, 0, NULL, NULL);
 
     c.buf = buf ? buf : "";
+    /* Old Mac files end lines with a lone CR: read them as line ends (CRLF stays one). */
+    char *lf = NULL;
+    if (buf && has_lone_cr(buf, len)) {
+        lf = malloc(len ? len : 1);
+        if (!lf) {
+            cb_series_free(c.s);
+            return cb_diag_set(diag, CB_ENOMEM, name, 0, 0, NULL, NULL);
+        }
+        for (size_t i = 0; i < len; i++)
+            lf[i] = buf[i] == '\r' && (i + 1 == len || buf[i + 1] != '\n') ? '\n' : buf[i];
+        c.buf = lf;
+    }
     int r;
     if (fmt == CB_FORMAT_FREQTRADE) {
         rep->format = CB_FORMAT_FREQTRADE;
@@ -889,6 +913,7 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
     free(c.lines);
     free(c.bad_t);
     free(c.bad_pos);
+    free(lf);
     if (r == 0 && (c.fatal || (rep->problems.total && !opts->skip_bad_rows)))
         r = rep->problems.n ? rep->problems.items[0].code : CB_EPARSE;
     if (r != 0) {

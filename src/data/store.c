@@ -1256,6 +1256,20 @@ int cb_series_open(const char *name_or_path, const cb_read_opts_t *opts, cb_seri
                                path);
         return r;
     }
+    /* Shaped like a store name (two ':', no '/' before the first: "./x:y/z:1h" is a path) but
+     * refused, and no such file: say why the name is not one rather than "cannot open". */
+    const char *c1 = strchr(name_or_path, ':');
+    struct stat st;
+    if (c1 && !memchr(name_or_path, '/', (size_t)(c1 - name_or_path)) && strchr(c1 + 1, ':') &&
+        !strchr(strchr(c1 + 1, ':') + 1, ':') && stat(name_or_path, &st) != 0 &&
+        errno == ENOENT) {
+        cb_diag_t nd;
+        cb_diag_clear(&nd);
+        cb_store_parse_name_diag(name_or_path, NULL, &nd);
+        return cb_diag_set(diag, CB_ENOENT, name_or_path, 0, 0, NULL,
+                           "%s%s%s (and no file has this name)", nd.field,
+                           nd.field[0] ? ": " : "", nd.msg);
+    }
     int is_cbk = has_suffix(name_or_path, ".cbk");
     if ((opts && opts->format == CB_FORMAT_CBK) || is_cbk || looks_like_store(name_or_path))
         return cb_store_load(name_or_path, out, diag);
