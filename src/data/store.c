@@ -648,13 +648,12 @@ static int sync_dir(const char *dir, cb_diag_t *diag)
  * a later store operation can tell a dead writer's leftovers from a live one's
  * (cb_store_clean_stale); fsyncs and closes it. tmp (size 4096) gets its name. Every write,
  * the fsync and the close are checked; on failure the file is removed. */
-static int write_tmp(const char *path, const cb_series_t *s, char *tmp, cb_diag_t *diag)
+static void build_header(const cb_series_t *s, unsigned char *hdr)
 {
     const void *cols[CB_STORE_COLUMNS] = {s->time_ms, s->open, s->high,
                                           s->low,     s->close, s->volume};
     size_t rows = s->n;
-    unsigned char hdr[CB_STORE_HEADER_SIZE];
-    memset(hdr, 0, sizeof hdr);
+    memset(hdr, 0, CB_STORE_HEADER_SIZE);
     memcpy(hdr + CBK_OFF_MAGIC, CB_STORE_MAGIC, 8);
     put_u32(hdr + CBK_OFF_VERSION, CB_STORE_VERSION);
     put_u32(hdr + CBK_OFF_HEADER_SIZE, CB_STORE_HEADER_SIZE);
@@ -676,7 +675,48 @@ static int write_tmp(const char *path, const cb_series_t *s, char *tmp, cb_diag_
     put_str(hdr + CBK_OFF_TIMEFRAME, 8, s->meta.timeframe);
     put_str(hdr + CBK_OFF_SOURCE, 256, s->meta.source);
     put_u64(hdr + CBK_OFF_HEADER_HASH, hash_bytes(hdr, CBK_OFF_HEADER_HASH / 8));
+}
 
+/* Writes the store file of s to the open fd; every write is checked. 0 or -1 (errno). */
+static int write_store_fd(int fd, const cb_series_t *s)
+{
+    const void *cols[CB_STORE_COLUMNS] = {s->time_ms, s->open, s->high,
+                                          s->low,     s->close, s->volume};
+    unsigned char hdr[CB_STORE_HEADER_SIZE];
+    build_header(s, hdr);
+    if (write_all(fd, hdr, sizeof hdr) != 0)
+        return -1;
+    for (size_t k = 0; k < CB_STORE_COLUMNS; k++)
+        if (s->n && write_all(fd, cols[k], s->n * 8) != 0)
+            return -1;
+    return 0;
+}
+
+/* Where a write to path goes. 0: replace atomically at `where` (path itself, or the regular
+ * file a symbolic link leads to, so the link stays a link). 1: path exists and is not a
+ * regular file (a device such as /dev/stdout, a FIFO): write straight into it, since renaming
+ * a file over it would replace the device itself. */
+static int write_target(const char *path, char *where, size_t size)
+{
+    struct stat st, lst;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return 1;
+    char *real = NULL;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        real = realpath(path, NULL);
+    snprintf(where, size, "%s", real ? real : path);
+    free(real);
+    return 0;
+}
+
+/* fsync that accepts what devices and pipes answer (nothing to make durable there). */
+static int sync_fd(int fd)
+{
+    return fsync(fd) == 0 || errno == EINVAL || errno == EROFS || errno == ENOTSUP ? 0 : -1;
+}
+
+static int write_tmp(const char *path, const cb_series_t *s, char *tmp, cb_diag_t *diag)
+{
     /* The temp file lives beside the target so rename() is atomic (same file system). */
     char dir[4096];
     if (strlen(path) + 40 >= 4096 || !dir_of(path, dir, sizeof dir))
@@ -688,11 +728,7 @@ static int write_tmp(const char *path, const cb_series_t *s, char *tmp, cb_diag_
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return io_error(diag, path, "cannot create a temporary file", errno);
-    int ok = fchmod(fd, 0644) == 0 && write_all(fd, hdr, sizeof hdr) == 0;
-    for (size_t k = 0; ok && k < CB_STORE_COLUMNS; k++)
-        if (rows)
-            ok = write_all(fd, cols[k], rows * 8) == 0;
-    ok = ok && fsync(fd) == 0;
+    int ok = fchmod(fd, 0644) == 0 && write_store_fd(fd, s) == 0 && fsync(fd) == 0;
     int e = errno;
     if (close(fd) != 0 && ok) {
         ok = 0;
@@ -709,16 +745,29 @@ int cb_store_save(const char *path, const cb_series_t *s, cb_diag_t *diag)
 {
     if (!path || !s)
         return cb_diag_set(diag, CB_EINVAL, path, 0, 0, NULL, NULL);
-    char tmp[4096], dir[4096];
-    int r = write_tmp(path, s, tmp, diag);
+    char tmp[4096], dir[4096], where[4096];
+    if (write_target(path, where, sizeof where)) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            return io_error(diag, path, "cannot write", errno);
+        int ok = write_store_fd(fd, s) == 0 && sync_fd(fd) == 0;
+        int e = errno;
+        if (close(fd) != 0 && ok) {
+            ok = 0;
+            e = errno;
+        }
+        return ok ? 0 : cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot write: %s",
+                                    strerror(e));
+    }
+    int r = write_tmp(where, s, tmp, diag);
     if (r)
         return r;
-    if (rename(tmp, path) != 0) {
+    if (rename(tmp, where) != 0) {
         int e = errno;
         unlink(tmp);
         return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot write: %s", strerror(e));
     }
-    dir_of(path, dir, sizeof dir);
+    dir_of(where, dir, sizeof dir);
     return sync_dir(dir, diag);
 }
 
@@ -1183,10 +1232,27 @@ int cb_series_export_csv(const cb_series_t *s, const char *path, cb_diag_t *diag
                                strerror(errno));
         return 0;
     }
-    char tmp[4096];
-    if (strlen(path) + 16 >= sizeof tmp)
+    char tmp[4096], where[4096];
+    if (strlen(path) + 40 >= sizeof tmp)
         return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "path too long");
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    if (write_target(path, where, sizeof where)) {
+        /* A device or a FIFO: written straight into, every write checked. */
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return io_error(diag, path, "cannot write", errno);
+        int ok = write_csv_rows(f, s) == 0 && fflush(f) == 0 && sync_fd(fileno(f)) == 0;
+        int e = errno;
+        if (fclose(f) != 0 && ok) {
+            ok = 0;
+            e = errno;
+        }
+        return ok ? 0 : cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot write: %s",
+                                    strerror(e));
+    }
+    path = where;
+    if (strlen(path) + 40 >= sizeof tmp)
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "path too long");
+    snprintf(tmp, sizeof tmp, "%.4000s.tmp.%ld.XXXXXX", path, (long)getpid());
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot create a temporary file: %s",
