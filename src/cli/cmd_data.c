@@ -48,7 +48,8 @@ const char help_data[] =
     "  data synth --bars N [--timeframe TF] [--seed S] [--pair P] [--start DATE]\n"
     "             [--start-price X] (--out FILE | --store)\n"
     "      A deterministic SYNTHETIC market (random walk with volatility clustering and jumps).\n"
-    "      FILE ending in .csv is CSV, .cbk a store file; --store saves synth:P:TF.\n"
+    "      FILE ending in .csv is CSV, .cbk a store file; --store adds it to synth:P:TF\n"
+    "      (under the rules of import: another seed conflicts).\n"
     "      Defaults: --timeframe 1m --seed 42 --pair SYN/USDT --start 2020-01-01\n"
     "      --start-price 20000.\n"
     "  data download --exchange binance --pair BASE/QUOTE --timeframe TF --from DATE\n"
@@ -56,9 +57,9 @@ const char help_data[] =
     "      Pages the exchange's candles into the store, resuming where the store ends.\n"
     "\n"
     "Store names: EXCHANGE is 1 to 31 lowercase letters, digits, '.', '_', '-' (starting\n"
-    "with a letter or digit); BASE/QUOTE letters and digits, at most 31 characters. Commands\n"
-    "that write the store first remove temporary files left by writers that were killed, and\n"
-    "say so.\n";
+    "with a letter or digit); BASE/QUOTE letters and digits, at most 31 characters. Every\n"
+    "data command first removes the temporary files of store writers that were killed (their\n"
+    "process is gone), and says so.\n";
 
 /* ---- Helpers ---------------------------------------------------------------------------- */
 

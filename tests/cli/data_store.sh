@@ -242,5 +242,11 @@ else
   echo "skipped the real-data part: ../shared/data/ohlcv is absent (set COMEBACK_SHARED_DATA)"
 fi
 
+# ---- help -----------------------------------------------------------------------------------
+run 0 "$bin" help data
+has "data delete SERIES"
+has "data rename SERIES NEW"
+has "--store adds them to EX:BASE/QUOTE:TF under the rules of import"
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "data_store: all passed"
