@@ -909,8 +909,8 @@ static void test_cr_line_endings(void **state)
                   "1700006400000,12,14,11,13,7,1700009999999,0,1,0,0,0"},
         {"f.json", "[\r[1699999200000,10,12,9,11,5],\r[1700002800000,11,13,10,12,6],\r"
                    "[1700006400000,12,14,11,13,7]\r]\r"},
-        {"m.csv", "time,open,high,low,close,volume\r\n1699999200000,10,12,9,11,5\r"
-                  "1700002800000,11,13,10,12,6\r\n1700006400000,12,14,11,13,7\n"},
+        {"m.csv", "time,open,high,low,close,volume\r\n1699999200000,10,12,9,11,5\r\n"
+                  "1700002800000,11,13,10,12,6\r\n1700006400000,12,14,11,13,7\r\n"},
     };
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         cb_read_report_t rep;
@@ -933,6 +933,12 @@ static void test_cr_line_endings(void **state)
     char buf[400];
     cb_diag_format(&d, buf, sizeof buf);
     assert_string_equal(buf, "e.csv:3: column 'close': expected a number, got \"x\"");
+    /* A stray CR inside a line of an LF file stays in its field: refused, naming the line. */
+    const char *stray = "time,open,high,low,close,volume\n1699999200000,10,12,9,11,5\r"
+                        "1700002800000,11,13,10,12,6\n";
+    assert_int_equal(cb_series_read_buffer("s.csv", stray, strlen(stray), &o, &s, NULL, &d),
+                     CB_EPARSE);
+    assert_int_equal(d.line, 2);
     const char *json = "[\r[1699999200000,10,12,9,11,5],\r[1700002800000,11,13,10,x,6]]";
     assert_int_equal(cb_series_read_buffer("e.json", json, strlen(json), &o, &s, NULL, &d),
                      CB_EPARSE);

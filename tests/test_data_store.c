@@ -384,6 +384,40 @@ static void test_killed_writer(void **state)
     tu_rmtree(dir);
 }
 
+/* Writers adding to one series at the same time each merge into what the others stored
+ * (the series lock): no candle is lost. Without the lock, the last save wins. */
+static void test_concurrent_add(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    assert_non_null(tu_tmpdir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/data/binance/BTC_USDT-1h.cbk", dir);
+    enum { WRITERS = 6, EACH = 20000 };
+    cb_series_t *all = small_series(WRITERS * EACH, 0);
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        pids[w] = fork();
+        assert_true(pids[w] >= 0);
+        if (pids[w] == 0) {
+            cb_series_t *part = cb_series_slice(all, (size_t)w * EACH, (size_t)(w + 1) * EACH);
+            _exit(part && cb_store_add(path, part, NULL, NULL, NULL) == 0 ? 0 : 1);
+        }
+    }
+    for (int w = 0; w < WRITERS; w++) {
+        int st;
+        assert_int_equal(waitpid(pids[w], &st, 0), pids[w]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    cb_series_t *l;
+    cb_diag_t d;
+    assert_int_equal(cb_store_load(path, &l, &d), 0);
+    assert_int_equal(l->n, WRITERS * EACH);
+    assert_memory_equal(l->time_ms, all->time_ms, l->n * 8);
+    cb_series_free(l);
+    cb_series_free(all);
+    tu_rmtree(dir);
+}
+
 /* The one store-name check: each refusal names the part and the rule or the limit. */
 static void test_name_check(void **state)
 {
@@ -633,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_merge),      cmocka_unit_test(test_hash_streaming),
         cmocka_unit_test(test_csv_export), cmocka_unit_test(test_killed_writer),
         cmocka_unit_test(test_name_check), cmocka_unit_test(test_add_delete_rename),
+        cmocka_unit_test(test_concurrent_add),
     };
     return cmocka_run_group_tests_name("data_store", tests, NULL, NULL);
 }

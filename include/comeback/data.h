@@ -120,9 +120,10 @@ void cb_read_report_free(cb_read_report_t *rep);
  * given timeframe, else the most common spacing). Gaps are not errors. A given timeframe
  * that is not the file's own spacing (the most common gap between its times) is one fatal
  * problem, "the file's candles are 4h apart; --timeframe says 1h", whatever skip_bad_rows
- * says, instead of a grid error per row. Lines end in LF, CRLF or a lone CR. Newest-first input is
- * reversed. Blank lines are ignored. A store file (.cbk magic) is loaded with
- * cb_store_load_buffer (a heap copy; cb_store_load maps a file instead).
+ * says, instead of a grid error per row. Lines end in LF, CRLF or a lone CR (told by the
+ * first line). Newest-first input is reversed. Blank lines are ignored. A store file (.cbk
+ * magic) is loaded with cb_store_load_buffer (a heap copy; cb_store_load maps a file
+ * instead).
  *
  * On success *out is a new oldest-first series (caller frees) whose meta.timeframe is the
  * given or inferred one and meta.source the name; the report says what was read. With

@@ -25,7 +25,8 @@ static int looks_like_file(const char *arg)
     struct stat st;
     if (stat(arg, &st) == 0)
         return 1;
-    /* Shaped like a store name (two ':', no '/' before them): the store's loader says what is wrong with it. */
+    /* Shaped like a store name (two ':', no '/' before them): the store's loader says what is
+     * wrong with it. */
     const char *c1 = strchr(arg, ':');
     if (c1 && !memchr(arg, '/', (size_t)(c1 - arg)) && strchr(c1 + 1, ':'))
         return 0;

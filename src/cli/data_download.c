@@ -147,12 +147,10 @@ int data_download_run(int argc, char **argv)
         snprintf(add->meta.timeframe, sizeof add->meta.timeframe, "%s", tf.name);
         snprintf(add->meta.source, sizeof add->meta.source, "%s",
                  url ? url : "https://api.binance.com");
-        if (have->n == 0) {
-            have->meta = add->meta;
-        }
+        /* Merged into the series as it is now (under its lock), not as it was when the
+         * download started: what another command stored meanwhile is kept. */
         cb_series_t *merged = NULL;
-        if (cb_series_merge(have, add, &merged, &added, &d) ||
-            cb_store_save(path, merged, &d)) {
+        if (cb_store_add(path, add, &added, &merged, &d)) {
             rc = cli_print_diag(&d);
         } else {
             char a[32], b[32];

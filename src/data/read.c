@@ -782,16 +782,14 @@ static void check_spacing(rd_ctx_t *c, cb_diags_t *p2, const cb_timeframe_t *tf)
     c->fatal = 1;
 }
 
-/* 1 when buf holds a CR that is not followed by LF. */
-static int has_lone_cr(const char *buf, size_t len)
+/* 1 when the first line ends in a lone CR: the file uses CR line ends (old Mac files). Only
+ * the first line is looked at, so LF files cost nothing; a lone CR later inside a line of an
+ * LF or CRLF file stays in its field, where it is a parse error naming the line. */
+static int cr_line_ends(const char *buf, size_t len)
 {
-    const char *p = buf, *end = buf + len;
-    while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
-        if (p + 1 == end || p[1] != '\n')
-            return 1;
-        p += 2;
-    }
-    return 0;
+    const char *nl = memchr(buf, '\n', len);
+    const char *cr = memchr(buf, '\r', nl ? (size_t)(nl - buf) : len);
+    return cr && (cr + 1 == buf + len || cr[1] != '\n');
 }
 
 /* Detects the format from the first bytes. */
@@ -869,7 +867,7 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
     c.buf = buf ? buf : "";
     /* Old Mac files end lines with a lone CR: read them as line ends (CRLF stays one). */
     char *lf = NULL;
-    if (buf && has_lone_cr(buf, len)) {
+    if (buf && cr_line_ends(buf, len)) {
         lf = malloc(len ? len : 1);
         if (!lf) {
             cb_series_free(c.s);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -771,6 +772,40 @@ int cb_store_save(const char *path, const cb_series_t *s, cb_diag_t *diag)
     return sync_dir(dir, diag);
 }
 
+static int store_add_locked(const char *path, const cb_series_t *s, size_t *added,
+                            cb_series_t **out, cb_diag_t *diag);
+
+/* Serialises the read-merge-write of one series between processes: an exclusive flock on
+ * <path>.lock (created beside it and left there: removing it would race). Returns the fd to
+ * pass to unlock_series, or a negative cb_err with diag set. */
+static int lock_series(const char *path, cb_diag_t *diag)
+{
+    char lock[4200], dir[4096];
+    if (strlen(path) + 6 >= sizeof lock || !dir_of(path, dir, sizeof dir))
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "path too long");
+    int r = mkdir_p(dir, diag);
+    if (r)
+        return r;
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return io_error(diag, lock, "cannot open the series lock", errno);
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR)
+            continue;
+        int e = errno;
+        close(fd);
+        return io_error(diag, lock, "cannot lock the series", e);
+    }
+    return fd;
+}
+
+static void unlock_series(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* releases the flock */
+}
+
 int cb_store_add(const char *path, const cb_series_t *s, size_t *added, cb_series_t **out,
                  cb_diag_t *diag)
 {
@@ -780,6 +815,18 @@ int cb_store_add(const char *path, const cb_series_t *s, size_t *added, cb_serie
         *out = NULL;
     if (!path || !s)
         return cb_diag_set(diag, CB_EINVAL, path, 0, 0, NULL, NULL);
+    /* Two writers of one series must not both merge into the same old file. */
+    int lk = lock_series(path, diag);
+    if (lk < 0)
+        return lk;
+    int r = store_add_locked(path, s, added, out, diag);
+    unlock_series(lk);
+    return r;
+}
+
+static int store_add_locked(const char *path, const cb_series_t *s, size_t *added,
+                            cb_series_t **out, cb_diag_t *diag)
+{
     cb_series_t *old = NULL, *merged = NULL;
     size_t fresh = s->n;
     int r = cb_store_load(path, &old, diag);
@@ -819,12 +866,22 @@ int cb_store_delete(const char *path, cb_diag_t *diag)
         return io_error(diag, path, "cannot delete", errno);
     if (!S_ISREG(st.st_mode))
         return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "not a regular file: not deleted");
-    if (unlink(path) != 0)
-        return io_error(diag, path, "cannot delete", errno);
+    int lk = lock_series(path, diag);
+    if (lk < 0)
+        return lk;
+    int ur = unlink(path);
+    int e = errno;
+    unlock_series(lk);
+    if (ur != 0)
+        return io_error(diag, path, "cannot delete", e);
     char dir[4096];
     dir_of(path, dir, sizeof dir);
     return sync_dir(dir, diag);
 }
+
+static int store_rename_locked(const char *from_path, const char *to_path,
+                               const char *exchange, const char *pair, const char *timeframe,
+                               cb_diag_t *diag);
 
 int cb_store_rename(const char *from_path, const char *to_path, const char *exchange,
                     const char *pair, const char *timeframe, cb_diag_t *diag)
@@ -832,6 +889,23 @@ int cb_store_rename(const char *from_path, const char *to_path, const char *exch
     int r = cb_store_check_name(exchange, pair, timeframe, diag);
     if (r)
         return r;
+    struct stat st;
+    if (lstat(from_path, &st) != 0)
+        return io_error(diag, from_path, "cannot rename", errno);
+    /* No writer may add to the series while it moves. */
+    int lk = lock_series(from_path, diag);
+    if (lk < 0)
+        return lk;
+    r = store_rename_locked(from_path, to_path, exchange, pair, timeframe, diag);
+    unlock_series(lk);
+    return r;
+}
+
+static int store_rename_locked(const char *from_path, const char *to_path,
+                               const char *exchange, const char *pair, const char *timeframe,
+                               cb_diag_t *diag)
+{
+    int r;
     cb_series_t *s = NULL;
     if ((r = cb_store_load(from_path, &s, diag)) != 0)
         return r;
