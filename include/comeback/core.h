@@ -118,7 +118,7 @@ void cb_diags_free(cb_diags_t *list);
  *   if (cb_file_atomic_open(&a, path, diag)) return ...;
  *   ... fprintf(a.f, ...) ...
  *   return cb_file_atomic_commit(&a, diag);      (or cb_file_atomic_abort(&a) to give up)
- * The bytes go to "PATH.tmp.XXXXXX" beside the target (mode 0666 minus the umask, or the
+ * The bytes go to "PATH.tmp.<pid>.XXXXXX" beside the target (mode 0666 minus the umask, or the
  * existing file's mode), which commit flushes, checks, fsyncs and renames over PATH, then
  * fsyncs the directory. On any failure the temporary file is removed and PATH is untouched.
  * A symbolic link is followed (the file it names is replaced). "-" writes to stdout (commit

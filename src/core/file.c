@@ -36,7 +36,7 @@ static void dir_of(const char *path, char *dir, size_t size)
     dir[n] = '\0';
 }
 
-/* Creates path.tmp.<random> with mode 0666 minus the umask (as fopen would), retrying on a
+/* Creates path.tmp.<pid>.<random> with mode 0666 minus the umask (as fopen would), retrying on a
  * name that is taken. Returns the descriptor or -1 with errno set. */
 static int create_temp(const char *path, char *tmp, size_t size)
 {
@@ -44,7 +44,8 @@ static int create_temp(const char *path, char *tmp, size_t size)
     uint64_t seed = (uint64_t)cb_monotonic_ns() ^ ((uint64_t)getpid() << 32);
     for (int attempt = 0; attempt < 100; attempt++) {
         seed = seed * 6364136223846793005u + 1442695040888963407u + counter++;
-        int n = snprintf(tmp, size, "%s.tmp.%06llx", path,
+        /* <path>.tmp.<pid>.<random>, the store's pattern: a dead writer's file is told. */
+        int n = snprintf(tmp, size, "%s.tmp.%ld.%06llx", path, (long)getpid(),
                          (unsigned long long)((seed >> 24) & 0xffffff));
         if (n < 0 || (size_t)n >= size) {
             errno = ENAMETOOLONG;
@@ -87,7 +88,8 @@ int cb_file_atomic_open(cb_file_atomic_t *a, const char *path, cb_diag_t *diag)
             exists = 0;
     }
     if (exists && S_ISDIR(st.st_mode))
-        return cb_diag_set(diag, CB_EINVAL, path, 0, 0, NULL, "is a directory, not a file");
+        return cb_diag_set(diag, CB_EINVAL, path, 0, 0, NULL, "cannot write: %s (give a file name)",
+                           strerror(EISDIR));
     if (exists && !S_ISREG(st.st_mode)) {
         /* A device, a FIFO or a socket (/dev/stdout, /dev/null): it cannot be renamed over,
          * so it is written in place and only the flush and close are checked. */
