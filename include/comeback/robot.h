@@ -119,6 +119,16 @@ int cb_robot_control(cb_journal_t *j, cb_robot_control_t what, const char *pair,
 int cb_robot_control_answer(cb_journal_t *j, cb_robot_control_t what, const char *pair,
                             char *buf, size_t size);
 
+/* `comeback reconcile` while a live robot runs: the robot, not the command, reconciles (one
+ * writer: no race with the orders it sends), within a second. `action` is "check", "adopt" or
+ * "ignore" (live.h's cb_recon_action_t). The answer carries the report as JSON
+ * (cb_reconcile_report_json, or {"error": ...}): 1 with *report malloc'ed once the robot
+ * answered the request made at request_ms, 0 while it is pending, or a negative cb_err.
+ * While a difference is open the robot makes no new entries but keeps managing its exits, and
+ * says so in its status ("alert"); a reconciliation that finds nothing open resumes entries. */
+int cb_robot_reconcile_request(cb_journal_t *j, const char *action, int64_t now_ms);
+int cb_robot_reconcile_answer(cb_journal_t *j, int64_t request_ms, char **report);
+
 /* The pairs the robot of journal j trades (written at each start): their count, or CB_ENOENT
  * when no robot ever ran on it. */
 int cb_robot_journal_pairs(cb_journal_t *j, char pairs[][32], size_t max);

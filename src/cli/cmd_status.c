@@ -167,6 +167,11 @@ int cmd_status(int argc, char **argv)
     printf("equity     %s %s\n", js(o, "equity"), quote);
     if (json_object_get(o, "start_balance"))
         printf("paper      started with %s %s\n", js(o, "start_balance"), quote);
+    json_t *al = json_object_get(o, "alert");
+    if (json_is_object(al))
+        printf("alert      the journal and the exchange differ (%lld difference%s): %s; no new "
+               "entries, exits keep working, until `comeback reconcile --adopt|--ignore`\n",
+               ji(al, "differences"), ji(al, "differences") == 1 ? "" : "s", js(al, "message"));
     json_t *ps = json_object_get(o, "positions");
     printf("positions  %zu open\n", json_array_size(ps));
     for (size_t i = 0; i < json_array_size(ps); i++) {

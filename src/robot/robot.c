@@ -57,6 +57,8 @@ struct cb_robot {
     int64_t dust[CB_BT_MAX_PAIRS];  /* holdings too small to sell: flat for the strategy */
     int forced[CB_BT_MAX_PAIRS];    /* an operator's forced exit is on its way */
     char refusal[192];              /* why allow_entry refused last ("reason: message") */
+    size_t recon_open;              /* live: differences with the exchange: no entries */
+    char recon_msg[384];            /* the first of them */
 };
 
 /* ---- logging ---------------------------------------------------------------------------- */
@@ -142,6 +144,10 @@ static int allow_entry(void *ctx, uint32_t k, int64_t t, double close, int64_t n
     if (r->stopping) {
         why = "stopping";
         msg = "the robot is stopping: no new entries";
+    } else if (r->recon_open) {
+        why = "reconcile";
+        msg = "the journal and the exchange differ: no new entries until `comeback reconcile "
+              "--adopt|--ignore` resolves it";
     } else {
         cb_risk_entry_t en;
         memset(&en, 0, sizeof en);
@@ -198,6 +204,8 @@ static int sum_fill(const cb_journal_fill_t *f, void *ctx)
 
 static int pair_index(const cb_robot_t *r, const char *pair);
 static void update_dust(cb_robot_t *r, size_t k);
+static int live_reconcile_as(cb_robot_t *r, int at_start, cb_recon_action_t action, char **report,
+                             cb_diag_t *diag);
 
 static int cancel_stale(const cb_journal_order_t *o, void *ctx)
 {
@@ -586,6 +594,10 @@ static void write_status(cb_robot_t *r, const char *state)
                                             a, "value", b));
     }
     json_object_set_new(o, "dust", dj);
+    if (r->recon_open)
+        json_object_set_new(o, "alert", json_pack("{s:s,s:I,s:s}", "kind", "reconcile",
+                                                  "differences", (json_int_t)r->recon_open,
+                                                  "message", r->recon_msg));
     json_object_set_new(o, "risk", risk_json(r));
     char risk[1024];
     cb_risk_state_format(&r->risk, risk, sizeof risk);
@@ -636,6 +648,38 @@ int cb_robot_control_answer(cb_journal_t *j, cb_robot_control_t what, const char
         return 0;
     snprintf(buf, size, "%s", v + 5);
     return 1;
+}
+
+int cb_robot_reconcile_request(cb_journal_t *j, const char *action, int64_t now_ms)
+{
+    if (!action || (strcmp(action, "check") && strcmp(action, "adopt") && strcmp(action, "ignore")))
+        return CB_EINVAL;
+    char v[64];
+    snprintf(v, sizeof v, "%s %" PRId64, action, now_ms);
+    int rc = cb_journal_kv_set(j, "control.reconcile", v);
+    if (!rc) {
+        char d[96];
+        snprintf(d, sizeof d, "reconcile %s requested", action);
+        cb_journal_event(j, now_ms, "control", d);
+    }
+    return rc;
+}
+
+int cb_robot_reconcile_answer(cb_journal_t *j, int64_t request_ms, char **report)
+{
+    char v[64], want[40];
+    *report = NULL;
+    int rc = cb_journal_kv_get(j, "control.reconcile", v, sizeof v);
+    if (rc)
+        return rc;
+    snprintf(want, sizeof want, "done %" PRId64, request_ms);
+    if (strcmp(v, want) != 0)
+        return 0;
+    static char buf[1 << 16];
+    if ((rc = cb_journal_kv_get(j, "control.reconcile.report", buf, sizeof buf)) != 0)
+        return rc;
+    *report = strdup(buf);
+    return *report ? 1 : CB_ENOMEM;
 }
 
 int cb_robot_journal_pairs(cb_journal_t *j, char pairs[][32], size_t max)
@@ -892,6 +936,34 @@ static void serve_request(cb_robot_t *r, const request_t *q)
     }
 }
 
+/* `comeback reconcile` while the robot runs: the robot reconciles itself (one writer, no
+ * race with its own orders) and leaves the report for the command. */
+static void serve_reconcile(cb_robot_t *r)
+{
+    char v[64];
+    if (cb_journal_kv_get(r->j, "control.reconcile", v, sizeof v) != 0 || !strncmp(v, "done", 4))
+        return;
+    cb_recon_action_t action = !strncmp(v, "adopt", 5)    ? CB_RECON_ADOPT
+                               : !strncmp(v, "ignore", 6) ? CB_RECON_IGNORE
+                                                          : CB_RECON_CHECK;
+    const char *sp = strchr(v, ' ');
+    char *report = NULL;
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    rlog(r, "reconcile", json_pack("{s:s}", "action", action == CB_RECON_ADOPT    ? "adopt"
+                                                      : action == CB_RECON_IGNORE ? "ignore"
+                                                                                  : "check"),
+         "reconciliation requested by the operator (%s)", v);
+    live_reconcile_as(r, 0, action, &report, &d);
+    cb_journal_kv_set(r->j, "control.reconcile.report",
+                      report ? report : "{\"error\":\"out of memory\"}");
+    free(report);
+    write_status(r, "running"); /* the alert as the command reads it after the answer */
+    char done[64];
+    snprintf(done, sizeof done, "done %s", sp ? sp + 1 : "0");
+    cb_journal_kv_set(r->j, "control.reconcile", done);
+}
+
 static void serve_requests(cb_robot_t *r)
 {
     requests_t rq;
@@ -928,6 +1000,8 @@ static void poll_controls(cb_robot_t *r)
     }
     if (r->eng)
         serve_requests(r);
+    if (r->eng && r->cfg.mode == CB_ROBOT_LIVE)
+        serve_reconcile(r);
 }
 
 /* ---- candles ---------------------------------------------------------------------------- */
@@ -1303,9 +1377,42 @@ static int restore_paper(cb_robot_t *r, cb_diag_t *diag)
 }
 
 /* Live: the journal against the exchange (live.h). At start every difference stops the
- * robot; while running, an order still on its way or an exchange that does not answer is
- * retried at the next minute, anything else stops trading (fail closed). */
+ * robot. While running, an order still on its way or an exchange that does not answer is
+ * retried at the next minute; any other difference stops new entries (fail closed) while the
+ * exits of the positions keep being managed, until a reconciliation finds nothing open again
+ * (the one `comeback reconcile --adopt|--ignore` asks the robot to run, or the next minute's).
+ * `action` is the operator's (CB_RECON_CHECK otherwise); *report (may be NULL) receives the
+ * report as JSON (malloc'ed). */
+static void recon_block(cb_robot_t *r, size_t open, const char *first)
+{
+    if (open && (!r->recon_open || strcmp(r->recon_msg, first))) {
+        snprintf(r->recon_msg, sizeof r->recon_msg, "%s", first);
+        char d[1024];
+        snprintf(d, sizeof d, "ALERT: the journal and the exchange differ (%zu difference%s): "
+                 "%.400s; no new entries, exits keep being managed, until `comeback reconcile "
+                 "%.300s --adopt|--ignore` resolves it",
+                 open, open == 1 ? "" : "s", first, r->cfg.path);
+        cb_journal_event(r->j, cb_now_ms(), "reconcile", d);
+        rlog(r, "alert", json_pack("{s:s,s:I,s:s}", "kind", "reconcile", "differences",
+                                   (json_int_t)open, "message", first),
+             "%s", d);
+    } else if (!open && r->recon_open) {
+        cb_journal_event(r->j, cb_now_ms(), "reconcile", "the journal and the exchange agree "
+                                                         "again: entries resumed");
+        rlog(r, "resolved", json_pack("{s:s}", "kind", "reconcile"),
+             "the journal and the exchange agree again: entries resumed");
+        r->recon_msg[0] = '\0';
+    }
+    r->recon_open = open;
+}
+
 static int live_reconcile(cb_robot_t *r, int at_start, cb_diag_t *diag)
+{
+    return live_reconcile_as(r, at_start, CB_RECON_CHECK, NULL, diag);
+}
+
+static int live_reconcile_as(cb_robot_t *r, int at_start, cb_recon_action_t action, char **report,
+                             cb_diag_t *diag)
 {
     const char *names[CB_ROBOT_MAX_PAIRS];
     for (size_t k = 0; k < r->n; k++)
@@ -1319,6 +1426,7 @@ static int live_reconcile(cb_robot_t *r, int at_start, cb_diag_t *diag)
     o.n_pairs = r->n;
     o.unsent_after_ms = unsent_after_ms();
     o.wait_unsent = at_start;
+    o.action = action;
     r->last_recon_ns = cb_monotonic_ns();
     cb_reconcile_report_t rep;
     cb_diag_t d;
@@ -1330,6 +1438,11 @@ static int live_reconcile(cb_robot_t *r, int at_start, cb_diag_t *diag)
         if (!at_start) {
             rlog(r, "warning", json_pack("{s:s}", "message", msg),
                  "reconciliation could not run (%s): retried in a minute", msg);
+            if (report) {
+                json_t *e = json_pack("{s:s}", "error", msg);
+                *report = e ? json_dumps(e, JSON_COMPACT) : NULL;
+                json_decref(e);
+            }
             return 0;
         }
         *diag = d;
@@ -1361,11 +1474,15 @@ static int live_reconcile(cb_robot_t *r, int at_start, cb_diag_t *diag)
              rep.orders_checked, rep.orders_checked == 1 ? "" : "s", rep.orders_updated,
              rep.not_sent, rep.fills_recorded, rep.fills_recorded == 1 ? "" : "s", fatal,
              fatal == 1 ? "" : "s");
-    if (fatal)
+    if (fatal && at_start)
         rc = cb_diag_set(diag, CB_ESTATE, r->cfg.db, 0, 0, NULL,
                          "the journal and the exchange differ (%zu difference%s): %s; trading "
                          "stopped until `comeback reconcile %s` resolves it",
                          fatal, fatal == 1 ? "" : "s", first, r->cfg.path);
+    else if (!at_start)
+        recon_block(r, fatal, first ? first : "");
+    if (report)
+        *report = cb_reconcile_report_json(&rep);
     cb_reconcile_report_free(&rep);
     return rc;
 }
