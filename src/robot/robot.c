@@ -838,11 +838,13 @@ static void answer(cb_robot_t *r, const request_t *q, const char *verdict, const
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(done, sizeof done, "done %s: %s", verdict, msg);
-    cb_journal_kv_set(r->j, q->key, done);
     const char *what = q->entry ? "forceentry" : "forceexit";
     char d[480];
     snprintf(d, sizeof d, "%s %s %s: %s", what, q->pair, verdict, msg);
-    cb_journal_event(r->j, cb_now_ms(), "control", d);
+    if (cb_journal_kv_set(r->j, q->key, done) || cb_journal_event(r->j, cb_now_ms(), "control", d))
+        rlog(r, "warning", json_pack("{s:s}", "message", cb_journal_errmsg(r->j)),
+             "%s %s: the answer could not be written to the journal (%s); the request is "
+             "served again at the next loop", what, q->pair, cb_journal_errmsg(r->j));
     rlog(r, what, json_pack("{s:s,s:s,s:s}", "pair", q->pair, "result", verdict, "message", msg),
          "%s: forced %s requested by the operator: %s: %s", q->pair,
          q->entry ? "entry" : "exit", verdict, msg);
@@ -855,8 +857,10 @@ static void relabel_last(cb_robot_t *r, size_t k, const char *side, const char *
 {
     cb_journal_order_t o;
     if (cb_journal_order_last(r->j, r->cfg.pairs[k], &o) == 0 && !strcmp(o.side, side) &&
-        !strcmp(o.reason, from))
-        cb_journal_order_set_reason(r->j, o.client_order_id, to);
+        !strcmp(o.reason, from) && cb_journal_order_set_reason(r->j, o.client_order_id, to))
+        rlog(r, "warning", json_pack("{s:s}", "message", cb_journal_errmsg(r->j)),
+             "%s: order %s could not be labelled %s in the journal (%s)", r->cfg.pairs[k],
+             o.client_order_id, to, cb_journal_errmsg(r->j));
 }
 
 static void serve_request(cb_robot_t *r, const request_t *q)
@@ -1286,7 +1290,9 @@ static void set_dust(cb_robot_t *r, size_t k, int64_t qty)
     r->dust[k] = qty;
     char key[64];
     snprintf(key, sizeof key, "pos.dust.%s", r->cfg.pairs[k]);
-    kv_set_i64(r->j, key, qty);
+    if (kv_set_i64(r->j, key, qty)) /* for people only: the fills are what counts */
+        rlog(r, "warning", NULL, "%s: the dust could not be written to the journal (%s)",
+             r->cfg.pairs[k], cb_journal_errmsg(r->j));
 }
 
 static void update_dust(cb_robot_t *r, size_t k)
