@@ -49,8 +49,9 @@ c.execute("INSERT INTO fills VALUES('BTC/USDT','t1','cb-parity-1','buy',2,5,8,30
 c.commit()
 PY
 
-# One invocation per command that prints on stdout. Daemons (exchange-sim, run) and reconcile
-# (it needs a live exchange) print their help: the same check in main() covers them.
+# One invocation per command that prints on stdout. Daemons (exchange-sim, run), reconcile
+# (it needs a live exchange) and forceentry/forceexit (they need a running robot) print their
+# help: the same check in main() covers them.
 declare -A how=(
   [help]="help"
   [demo]="demo --bars 3000"
@@ -68,7 +69,8 @@ declare -A how=(
   [pause]="pause --db $db"
   [resume]="resume --db $db"
   [stop]="stop --db $db"
-  [forceexit]="forceexit BTC/USDT --db $db"
+  [forceexit]="forceexit --help"
+  [forceentry]="forceentry --help"
   [reconcile]="reconcile --help"
 )
 # more cases of the commands with subcommands and large outputs
