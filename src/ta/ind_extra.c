@@ -6,7 +6,7 @@
 
 static double typical(double h, double l, double c)
 {
-    return (h + l + c) / 3;
+    return tm_typical(h, l, c);
 }
 
 /* ====================================================================================== */
@@ -15,15 +15,19 @@ static double typical(double h, double l, double c)
 /* Finance 43(1), 1988: VWAP = sum(price*volume)/sum(volume). Per bar the price is the    */
 /* typical price (high+low+close)/3, as in TradingView's VWAP (source hlc3). A window     */
 /* without volume has no volume weights: its VWAP is then the plain mean of the typical   */
-/* prices (all weights equal). Lookback period-1.                                          */
+/* prices (all weights equal). A window of identical typical prices has that price as its */
+/* VWAP exactly, whatever the volumes (cb_ta_flat_t: sum(tp*v)/sum(v) misses it by ulps).  */
+/* Lookback period-1.                                                                      */
 
 typedef struct vwap_acc {
     double pv, v, tp; /* sums of tp*volume, volume, tp */
     int64_t nz;       /* bars with volume != 0 in the window */
+    cb_ta_flat_t flat; /* the run of identical typical prices */
 } vwap_acc_t;
 
 static void vwap_add(vwap_acc_t *a, double tp, double vol)
 {
+    cb_ta_flat_push(&a->flat, tp);
     a->pv += tp * vol;
     a->v += vol;
     a->tp += tp;
@@ -42,6 +46,8 @@ static void vwap_remove(vwap_acc_t *a, double tp, double vol)
 
 static double vwap_value(const vwap_acc_t *a, double count)
 {
+    if ((double)a->flat.run >= count)
+        return a->flat.last;
     if (a->nz == 0 || a->v == 0.0)
         return a->tp / count;
     return a->pv / a->v;
@@ -57,7 +63,8 @@ static void vwap_batch(size_t n, const double *const *in, const double *opts,
 {
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     const double *h = in[0], *l = in[1], *c = in[2], *v = in[3];
-    vwap_acc_t a = {0, 0, 0, 0};
+    vwap_acc_t a;
+    memset(&a, 0, sizeof a);
     for (size_t t = 0; t < n; t++) {
         vwap_add(&a, typical(h[t], l[t], c[t]), v[t]);
         if (t + 1 >= p) {
@@ -196,10 +203,12 @@ CB_TA_DEFINE_SCALAR(vwap_session, vwap_session_state_t, .title = "Volume Weighte
 
 /* Running WMA: wsum holds the weighted sum, sum the plain sum of the window. Each push adds
  * x with weight k and then lowers every weight by one; `oldest` (the value k-1 bars before
- * x) leaves after the output. */
+ * x) leaves after the output. A window of identical values gives that value exactly
+ * (cb_ta_flat_t), so 2*WMA - WMA and the HMA of a flat stretch are the price. */
 typedef struct wma_acc {
     double k, div, wsum, sum;
     int64_t count;
+    cb_ta_flat_t flat;
 } wma_acc_t;
 
 static void wma_acc_init(wma_acc_t *w, int k)
@@ -208,6 +217,7 @@ static void wma_acc_init(wma_acc_t *w, int k)
     w->div = (double)k * ((double)k + 1.0) / 2.0;
     w->wsum = w->sum = 0.0;
     w->count = 0;
+    cb_ta_flat_reset(&w->flat);
 }
 
 static double wma_acc_push(wma_acc_t *w, double x, double oldest)
@@ -215,7 +225,8 @@ static double wma_acc_push(wma_acc_t *w, double x, double oldest)
     w->sum += x;
     w->wsum += w->k * x;
     int full = (double)(++w->count) >= w->k;
-    double out = full ? w->wsum / w->div : NAN;
+    int flat = (double)cb_ta_flat_push(&w->flat, x) >= w->k;
+    double out = full ? (flat ? x : w->wsum / w->div) : NAN;
     w->wsum -= w->sum;
     if (full)
         w->sum -= oldest;

@@ -25,17 +25,26 @@ static double typical(double h, double l, double c)
 /* TA-Lib keeps the window in a circular buffer whose slot is (bar index mod period) and   */
 /* sums it slot by slot; summing in that same order reproduces its rounding exactly. The   */
 /* mean deviation needs the whole window: CCI costs O(period) per bar in both forms (the   */
-/* one indicator here that is not O(1)). Zero deviation gives 0, as in TA-Lib.             */
+/* one indicator here that is not O(1)). Zero deviation gives 0, as in TA-Lib; so does a   */
+/* window of identical typical prices, where TA-Lib's mean (a sum of `period` copies over  */
+/* `period`) misses the value by an ulp and the CCI comes out +-66.67 instead.             */
 
 /* Window given as two runs in slot order: a[0..na) then b[0..nb). */
 static inline double cci_value(const double *a, size_t na, const double *b, size_t nb,
                                double p, double last)
 {
     double avg = 0.0;
-    for (size_t j = 0; j < na; j++)
+    int flat = 1; /* beside the sum's chain: free */
+    for (size_t j = 0; j < na; j++) {
         avg += a[j];
-    for (size_t j = 0; j < nb; j++)
+        flat &= a[j] == last;
+    }
+    for (size_t j = 0; j < nb; j++) {
         avg += b[j];
+        flat &= b[j] == last;
+    }
+    if (flat)
+        return 0.0;
     avg /= p;
     double dev = 0.0;
     for (size_t j = 0; j < na; j++)

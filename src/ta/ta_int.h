@@ -297,6 +297,39 @@ static inline double cb_ta_rollext_push(cb_ta_rollext_t *r, void *st, double x, 
     return out;
 }
 
+/* ---- Flat windows: exact output when the window holds one value ------------------------
+ * A running sum (add the newest value, subtract the oldest) keeps the rounding of every value
+ * that ever passed through it, so over a window of identical values c it is not exactly
+ * period*c: sum/period comes out one or a few ulps away from c, on either side, and a rule
+ * such as crossover(close, sma(close, 15)) then fires on that residue. cb_ta_flat_t counts how
+ * many of the latest values are identical (==) to the newest; once that run covers the
+ * indicator's window, the indicator returns its exact value for a constant window (the value
+ * itself for an average, 0 for a dispersion) instead of the running sums'. One compare and a
+ * select per bar, beside the sums' dependency chain (measured free, docs/indicators.md). Both
+ * forms run the same tracker over the same values, so they stay identical. */
+typedef struct cb_ta_flat {
+    double last;
+    int64_t run; /* values identical to `last`, `last` included (0 before the first) */
+} cb_ta_flat_t;
+
+static inline void cb_ta_flat_reset(cb_ta_flat_t *f)
+{
+    f->last = 0.0;
+    f->run = 0;
+}
+/* Feeds x; returns the length of the run of identical values that x ends. */
+static inline int64_t cb_ta_flat_push(cb_ta_flat_t *f, double x)
+{
+    f->run = (f->run > 0 && x == f->last) ? f->run + 1 : 1;
+    f->last = x;
+    return f->run;
+}
+/* The same on a tracker kept in locals (batch kernels keep it in registers). */
+static inline int64_t cb_ta_flat_next(int64_t run, double last, double x)
+{
+    return (run > 0 && x == last) ? run + 1 : 1;
+}
+
 /* ---- Shared maths ----------------------------------------------------------------------- */
 
 /* TA-Lib's EMA step: ((x - prev) * k) + prev, with k = 2 / (period + 1). */
