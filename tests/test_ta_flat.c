@@ -249,6 +249,64 @@ static void test_flat_windows_every_indicator(void **state)
     assert_true(checked >= 20);
 }
 
+/* Zero windows where the history is large: the sums of a window of zero terms are exactly 0,
+ * not the residue of what passed through them, which at these magnitudes is above every
+ * threshold (TA-Lib's 1e-8 and MFI's 1). Each case: the flat part must give exactly 0. */
+static void expect_zero_on_flat(const char *name, const double *opts, const cols_t *c,
+                                size_t flat_from)
+{
+    const cb_ta_info_t *info = cb_ta_find(name);
+    assert_non_null(info);
+    double *got[CB_TA_MAX_OUTPUTS];
+    batch(info, opts, c, got);
+    size_t lb = (size_t)cb_ta_lookback(info, opts);
+    for (size_t i = flat_from + lb; i < c->n; i++)
+        if (got[0][i] != 0.0)
+            fail_msg("%s on flat bar %zu: %.17g, want 0", name, i - flat_from, got[0][i]);
+    check_streams(info, opts, c, got);
+    free(got[0]);
+}
+
+static void test_zero_windows_after_large_history(void **state)
+{
+    (void)state;
+    cols_t c;
+    size_t noisy = 600, flat = 300;
+    /* MFI: money flows of 1e24 (price 1e9, volume 1e15), then a zero-volume stretch */
+    make_series(&c, noisy, flat, 1e9);
+    for (size_t i = 0; i < noisy; i++)
+        c.v[i] = 1e15 * (0.5 + urand());
+    for (size_t i = noisy; i < c.n; i++)
+        c.v[i] = 0.0;
+    double mfi_opts[1] = {14};
+    expect_zero_on_flat("mfi", mfi_opts, &c, noisy);
+    /* ULTOSC: ranges of the order of the price, then flat candles */
+    for (size_t i = 0; i < noisy; i++) {
+        c.h[i] = c.c[i] * (1.5 + urand());
+        c.l[i] = c.c[i] * (0.1 + 0.5 * urand());
+    }
+    double ult_opts[3] = {7, 14, 28};
+    expect_zero_on_flat("ultosc", ult_opts, &c, noisy);
+    cols_free(&c);
+    /* BETA and CORREL: real0 keeps moving, real1 (other) goes flat */
+    make_series(&c, noisy, flat, 27123.45);
+    for (size_t i = noisy; i < c.n; i++)
+        c.c[i] = 27123.45 * (1.0 + 0.01 * (urand() - 0.5));
+    double p5[1] = {5}, p30[1] = {30};
+    expect_zero_on_flat("beta", p5, &c, noisy);
+    expect_zero_on_flat("correl", p30, &c, noisy);
+    cols_free(&c);
+    /* ZSCORE: a segment that swings around 1e9 and settles flat at 0.1 */
+    make_series(&c, noisy, flat, 1e9);
+    for (size_t i = 0; i < noisy; i++)
+        c.c[i] = 1e9 * (1.0 + 0.9 * (urand() - 0.5));
+    for (size_t i = noisy; i < c.n; i++)
+        c.c[i] = 0.1;
+    double z20[1] = {20};
+    expect_zero_on_flat("zscore", z20, &c, noisy);
+    cols_free(&c);
+}
+
 /* ---- the rules language ---------------------------------------------------------------- */
 
 static cb_rules_program_t *compile_text(const char *text, cb_rules_file_t **fout)
@@ -414,6 +472,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flat_windows_every_indicator),
+        cmocka_unit_test(test_zero_windows_after_large_history),
         cmocka_unit_test(test_rules_cross_on_flat_stretches),
         cmocka_unit_test(test_real_maintenance_stretch),
     };

@@ -749,15 +749,18 @@ CB_TA_DEFINE_SCALAR(heikinashi, heikinashi_state_t, .title = "Heikin-Ashi candle
 /* The running sums are taken of x minus the segment's first value, which keeps the       */
 /* variance free of the cancellation that large prices cause. A standard deviation below  */
 /* 1e-6 of the mean's magnitude (or exactly 0) counts as no dispersion: the z-score is    */
-/* then 0 (flat prices give 0, never a division by ~0). Lookback period-1.                 */
+/* then 0 (flat prices give 0, never a division by ~0), and so is a window of identical    */
+/* values, whatever the residue of the sums (cb_ta_flat_t). Lookback period-1.              */
 
 typedef struct zscore_acc {
     double shift, sum, sumsq;
     int64_t n;
+    cb_ta_flat_t flat;
 } zscore_acc_t;
 
 static void zscore_add(zscore_acc_t *a, double x)
 {
+    cb_ta_flat_push(&a->flat, x);
     if (a->n++ == 0)
         a->shift = x;
     double d = x - a->shift;
@@ -777,6 +780,8 @@ static double zscore_value(const zscore_acc_t *a, double x, double p)
     double mean_d = a->sum / p;
     double var = a->sumsq / p - mean_d * mean_d;
     double mean = a->shift + mean_d;
+    if ((double)a->flat.run >= p)
+        return 0.0;
     if (!(var > 0.0) || var <= 1e-12 * mean * mean)
         return 0.0;
     return ((x - a->shift) - mean_d) / sqrt(var);
@@ -792,7 +797,8 @@ static void zscore_batch(size_t n, const double *const *in, const double *opts,
 {
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     const double *x = in[0];
-    zscore_acc_t a = {0, 0, 0, 0};
+    zscore_acc_t a;
+    memset(&a, 0, sizeof a);
     for (size_t t = 0; t < n; t++) {
         zscore_add(&a, x[t]);
         if (t + 1 >= p) {

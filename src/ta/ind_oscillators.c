@@ -132,6 +132,8 @@ CB_TA_DEFINE(cci, .title = "Commodity Channel Index",
 /* MFI (period 2..100000, default 14): lookback period. Inputs high, low, close, volume.   */
 /* Money flow = typical*volume, positive when the typical price rose, negative when it     */
 /* fell, neither when unchanged. MFI = 100*pos/(pos+neg); 0 when pos+neg < 1 (TA-Lib).     */
+/* When the last `period` flows are all zero (a flat or zero-volume stretch) both sums are  */
+/* set to exactly 0 (their value), instead of the residue of what passed through them.    */
 
 static void mfi_flow(double tp, double prev_tp, double vol, double *pos, double *neg)
 {
@@ -167,6 +169,7 @@ static void mfi_batch(size_t n, const double *const *in, const double *opts,
     const size_t mask = MFI_RING - 1;
     double pos_sum = 0.0, neg_sum = 0.0, pos, neg;
     double prev_tp = typical(h[0], l[0], c[0]);
+    size_t zeros = 0; /* the run of zero flows */
     for (size_t t = 1; t < n; t++) {
         if (t > p) { /* the flow of bar t-p leaves the window */
             size_t k = t - p;
@@ -189,13 +192,16 @@ static void mfi_batch(size_t n, const double *const *in, const double *opts,
         }
         pos_sum += pos; /* adding the other side's 0.0 changes nothing, as in TA-Lib */
         neg_sum += neg;
+        zeros = pos == 0.0 && neg == 0.0 ? zeros + 1 : 0;
+        if (zeros >= p)
+            pos_sum = neg_sum = 0.0;
         if (t >= p)
             out[0][t] = mfi_value(pos_sum, neg_sum);
     }
 }
 
 typedef struct mfi_state {
-    int64_t n;
+    int64_t n, zeros;
     double prev_tp, pos_sum, neg_sum;
     cb_ta_ring_t pos, neg;
 } mfi_state_t;
@@ -212,7 +218,7 @@ static void mfi_init(void *st, const double *opts)
 {
     mfi_state_t *s = st;
     cb_ta_layout_t l = cb_ta_layout_start(sizeof(mfi_state_t));
-    s->n = 0;
+    s->n = s->zeros = 0;
     s->prev_tp = s->pos_sum = s->neg_sum = 0.0;
     cb_ta_ring_place(&s->pos, &l, (size_t)cb_ta_iopt(opts, 0));
     cb_ta_ring_place(&s->neg, &l, (size_t)cb_ta_iopt(opts, 0));
@@ -238,6 +244,9 @@ static void mfi_update(void *st, const double *in, double *out)
     cb_ta_ring_push(&s->neg, st, neg, &dropped);
     s->pos_sum += pos;
     s->neg_sum += neg;
+    s->zeros = pos == 0.0 && neg == 0.0 ? s->zeros + 1 : 0;
+    if (s->zeros >= (int64_t)s->pos.cap)
+        s->pos_sum = s->neg_sum = 0.0;
     if (s->pos.n == s->pos.cap)
         out[0] = mfi_value(s->pos_sum, s->neg_sum);
 }
@@ -524,7 +533,8 @@ CB_TA_DEFINE(stochrsi, .title = "Stochastic Relative Strength Index",
 /* = the longest period. As in TA-Lib the periods are sorted first, so the weight 4 goes   */
 /* to the shortest, 2 to the middle and 1 to the longest, whatever the order given.        */
 /* BP = close - min(low, prev close), TR = true range; each average is sum(BP)/sum(TR),     */
-/* left out (0) when |sum(TR)| < 1e-8.                                                      */
+/* left out (0) when |sum(TR)| < 1e-8. When a window's terms are all zero (a flat stretch)   */
+/* its two sums are set to exactly 0 (their value), instead of the residue left in them.   */
 
 static void ult_terms(double h, double l, double c, double prev_close, double *bp, double *tr)
 {
@@ -602,6 +612,14 @@ static void ultosc_batch(size_t n, const double *const *in, const double *opts,
     }
     cb_ta_v2d a01 = {a[0], a[1]}, b01 = {b[0], b[1]};
     double a2 = a[2], b2 = b[2];
+    /* the run of all-zero terms ending at bar lb-1 (the stream counts it from bar 1) */
+    int64_t zeros = 0;
+    for (size_t t = lb; t-- > 1;) {
+        ult_terms(h[t], l[t], c[t], c[t - 1], &bp, &tr);
+        if (bp != 0.0 || tr != 0.0)
+            break;
+        zeros++;
+    }
     size_t k0 = lb - (size_t)s[0] + 1, k1 = lb - (size_t)s[1] + 1, k2 = 1;
     for (size_t t = lb; t < n; t++, k0++, k1++, k2++) {
         ult_terms(h[t], l[t], c[t], c[t - 1], &bp, &tr);
@@ -610,6 +628,15 @@ static void ultosc_batch(size_t n, const double *const *in, const double *opts,
         b01 += trv;
         a2 += bp;
         b2 += tr;
+        zeros = bp == 0.0 && tr == 0.0 ? zeros + 1 : 0;
+        if (zeros >= s[0]) { /* rare: a flat stretch; s[0] <= s[1] <= s[2] */
+            a01[0] = b01[0] = 0.0;
+            if (zeros >= s[1]) {
+                a01[1] = b01[1] = 0.0;
+                if (zeros >= s[2])
+                    a2 = b2 = 0.0;
+            }
+        }
         cb_ta_v2d q = a01 / b01;
         double o = 0.0;
         if (!CB_TA_IS_ZERO(b01[0]))
@@ -643,7 +670,7 @@ static void ultosc_batch(size_t n, const double *const *in, const double *opts,
 }
 
 typedef struct ultosc_state {
-    int64_t n, s[3];
+    int64_t n, s[3], zeros;
     double prev_close, a[3], b[3];
     cb_ta_ring_t bp, tr; /* terms of the last s[2] bars */
 } ultosc_state_t;
@@ -663,7 +690,7 @@ static void ultosc_init(void *st, const double *opts)
     cb_ta_layout_t l = cb_ta_layout_start(sizeof(ultosc_state_t));
     int s[3];
     ult_sorted(opts, s);
-    u->n = 0;
+    u->n = u->zeros = 0;
     u->prev_close = 0.0;
     for (int j = 0; j < 3; j++) {
         u->s[j] = s[j];
@@ -691,8 +718,12 @@ static void ultosc_update(void *st, const double *in, double *out)
             u->a[j] += bp;
             u->b[j] += tr;
         }
+    u->zeros = bp == 0.0 && tr == 0.0 ? u->zeros + 1 : 0;
     if (t < lb)
         return;
+    for (int j = 0; j < 3; j++)
+        if (u->zeros >= u->s[j])
+            u->a[j] = u->b[j] = 0.0;
     out[0] = ult_value(u->a, u->b);
     for (int j = 0; j < 3; j++) {
         size_t ago = (size_t)(u->s[j] - 1);

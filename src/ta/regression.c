@@ -132,7 +132,9 @@ CB_TA_DEFINE(linearreg, .title = "Linear Regression", .reference = "TA-Lib TA_LI
  * TA-Lib TA_BETA: x and y are the 1-bar returns (p - prev)/prev of real0 and real1 (0 when
  * |prev| < 1e-8); over the last `period` returns, beta = (n*Sxy - Sx*Sy) / (n*Sxx - Sx^2), the
  * slope of y on x, and 0 when the denominator is zero (|.| < 1e-8). Running sums in TA-Lib's
- * order (add the new return, output, subtract the oldest). */
+ * order (add the new return, output, subtract the oldest). When the last `period` returns of
+ * a series are all zero (a flat stretch), the sums made of them are set to exactly 0 (their
+ * value) instead of the residue left in them: a flat real1 gives beta 0, not ~1e-15. */
 
 static inline double ret_of(double p, double prev)
 {
@@ -187,12 +189,15 @@ static int beta_fused(size_t n, const double *const *in, const double *opts, dou
     const cb_ta_v2d vn = {dn, dn};
     cb_ta_v2d sq = {0.0, 0.0}, sl = {0.0, 0.0}; /* {sxx, sxy}, {sx, sy} */
     uint64_t bad = cb_ta_nf(a[0]) | cb_ta_nf(b[0]);
+    int64_t zx = 0, zy = 0, ip = (int64_t)p; /* runs of zero returns */
     for (size_t i = 1; i < p; i++) {
         cb_ta_v2d cur = {a[i], b[i]}, prev = {a[i - 1], b[i - 1]};
         bad |= cb_ta_nf(a[i]) | cb_ta_nf(b[i]);
         cb_ta_v2d r = ret_of_v2(cur, prev), xx = {r[0], r[0]};
         sq += xx * r;
         sl += r;
+        zx = r[0] == 0.0 ? zx + 1 : 0;
+        zy = r[1] == 0.0 ? zy + 1 : 0;
     }
     int ring = p <= BETA_RING;
     cb_ta_v2d rr[BETA_RING];
@@ -217,6 +222,16 @@ static int beta_fused(size_t n, const double *const *in, const double *opts, dou
         cb_ta_v2d ox = {o[0], o[0]};
         sq += xx * r;
         sl += r;
+        zx = r[0] == 0.0 ? zx + 1 : 0;
+        zy = r[1] == 0.0 ? zy + 1 : 0;
+        if (zx >= ip) { /* rare: flat stretches */
+            sq = (cb_ta_v2d){0.0, 0.0};
+            sl[0] = 0.0;
+        }
+        if (zy >= ip) {
+            sq[1] = 0.0;
+            sl[1] = 0.0;
+        }
         cb_ta_v2d sxv = {sl[0], sl[0]};
         cb_ta_v2d dn2 = vn * sq - sxv * sl; /* {d, numerator} */
         out[0][t] = !CB_TA_IS_ZERO(dn2[0]) ? dn2[1] / dn2[0] : 0.0;
@@ -229,7 +244,7 @@ static int beta_fused(size_t n, const double *const *in, const double *opts, dou
 typedef struct beta_state {
     beta_sums_t s;
     double n, last_a, last_b;
-    int64_t bar;
+    int64_t bar, zx, zy; /* zx, zy: runs of zero returns */
     cb_ta_ring_t rx, ry; /* the last `period` returns */
 } beta_state_t;
 
@@ -249,7 +264,7 @@ static void beta_init(void *st, const double *opts)
     memset(&s->s, 0, sizeof s->s);
     s->n = (double)p;
     s->last_a = s->last_b = 0.0;
-    s->bar = 0;
+    s->bar = s->zx = s->zy = 0;
     cb_ta_ring_place(&s->rx, &l, p);
     cb_ta_ring_place(&s->ry, &l, p);
 }
@@ -262,7 +277,13 @@ static void beta_update(void *st, const double *in, double *out)
         beta_add(&s->s, x, y);
         cb_ta_ring_push(&s->rx, st, x, &dropped);
         cb_ta_ring_push(&s->ry, st, y, &dropped);
+        s->zx = x == 0.0 ? s->zx + 1 : 0;
+        s->zy = y == 0.0 ? s->zy + 1 : 0;
         if (s->rx.n == s->rx.cap) {
+            if (s->zx >= (int64_t)s->rx.cap)
+                s->s.sxx = s->s.sxy = s->s.sx = 0.0;
+            if (s->zy >= (int64_t)s->rx.cap)
+                s->s.sxy = s->s.sy = 0.0;
             out[0] = beta_value(&s->s, s->n);
             beta_sub(&s->s, cb_ta_ring_get(&s->rx, st, 0), cb_ta_ring_get(&s->ry, st, 0));
         }
