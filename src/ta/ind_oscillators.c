@@ -143,6 +143,31 @@ static void mfi_flow(double tp, double prev_tp, double vol, double *pos, double 
     *neg = d < 0 ? mf : 0.0;
 }
 
+/* 1 when a or b is zero (either sign), from their bits: a floating-point compare here would
+ * let the compiler turn mfi_flow's selects into branches on the random sign of the change. */
+static inline int either_zero(double a, double b)
+{
+    uint64_t x, y;
+    memcpy(&x, &a, sizeof x);
+    memcpy(&y, &b, sizeof y);
+    return ((x << 1) == 0) | ((y << 1) == 0);
+}
+
+/* 1 when bar's money flow is zero on both sides: no price change or no money moved. */
+static inline int mfi_zero_flow(double tp, double prev_tp, double vol)
+{
+    return either_zero(tp - prev_tp, tp * vol);
+}
+
+/* 1 when a and b are both zero (either sign), from their bits (see either_zero). */
+static inline int both_zero(double a, double b)
+{
+    uint64_t x, y;
+    memcpy(&x, &a, sizeof x);
+    memcpy(&y, &b, sizeof y);
+    return ((x | y) << 1) == 0;
+}
+
 static double mfi_value(double pos_sum, double neg_sum)
 {
     double t = pos_sum + neg_sum;
@@ -185,6 +210,7 @@ static void mfi_batch(size_t n, const double *const *in, const double *opts,
         }
         double tp = typical(h[t], l[t], c[t]);
         mfi_flow(tp, prev_tp, v[t], &pos, &neg);
+        zeros = mfi_zero_flow(tp, prev_tp, v[t]) ? zeros + 1 : 0;
         prev_tp = tp;
         if (ring) {
             rpos[t & mask] = pos;
@@ -192,7 +218,6 @@ static void mfi_batch(size_t n, const double *const *in, const double *opts,
         }
         pos_sum += pos; /* adding the other side's 0.0 changes nothing, as in TA-Lib */
         neg_sum += neg;
-        zeros = pos == 0.0 && neg == 0.0 ? zeros + 1 : 0;
         if (zeros >= p)
             pos_sum = neg_sum = 0.0;
         if (t >= p)
@@ -239,12 +264,12 @@ static void mfi_update(void *st, const double *in, double *out)
     }
     double pos, neg, dropped;
     mfi_flow(tp, s->prev_tp, in[3], &pos, &neg);
+    s->zeros = mfi_zero_flow(tp, s->prev_tp, in[3]) ? s->zeros + 1 : 0;
     s->prev_tp = tp;
     cb_ta_ring_push(&s->pos, st, pos, &dropped);
     cb_ta_ring_push(&s->neg, st, neg, &dropped);
     s->pos_sum += pos;
     s->neg_sum += neg;
-    s->zeros = pos == 0.0 && neg == 0.0 ? s->zeros + 1 : 0;
     if (s->zeros >= (int64_t)s->pos.cap)
         s->pos_sum = s->neg_sum = 0.0;
     if (s->pos.n == s->pos.cap)
@@ -628,7 +653,7 @@ static void ultosc_batch(size_t n, const double *const *in, const double *opts,
         b01 += trv;
         a2 += bp;
         b2 += tr;
-        zeros = bp == 0.0 && tr == 0.0 ? zeros + 1 : 0;
+        zeros = both_zero(bp, tr) ? zeros + 1 : 0;
         if (zeros >= s[0]) { /* rare: a flat stretch; s[0] <= s[1] <= s[2] */
             a01[0] = b01[0] = 0.0;
             if (zeros >= s[1]) {
@@ -718,7 +743,7 @@ static void ultosc_update(void *st, const double *in, double *out)
             u->a[j] += bp;
             u->b[j] += tr;
         }
-    u->zeros = bp == 0.0 && tr == 0.0 ? u->zeros + 1 : 0;
+    u->zeros = both_zero(bp, tr) ? u->zeros + 1 : 0;
     if (t < lb)
         return;
     for (int j = 0; j < 3; j++)

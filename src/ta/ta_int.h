@@ -317,17 +317,18 @@ static inline void cb_ta_flat_reset(cb_ta_flat_t *f)
     f->last = 0.0;
     f->run = 0;
 }
+/* The run that x extends (run and last as the tracker holds them; from the reset state,
+ * run 0, any x gives 1): a compare and a select, no branch. */
+static inline int64_t cb_ta_flat_next(int64_t run, double last, double x)
+{
+    return x == last ? run + 1 : 1;
+}
 /* Feeds x; returns the length of the run of identical values that x ends. */
 static inline int64_t cb_ta_flat_push(cb_ta_flat_t *f, double x)
 {
-    f->run = (f->run > 0 && x == f->last) ? f->run + 1 : 1;
+    f->run = cb_ta_flat_next(f->run, f->last, x);
     f->last = x;
     return f->run;
-}
-/* The same on a tracker kept in locals (batch kernels keep it in registers). */
-static inline int64_t cb_ta_flat_next(int64_t run, double last, double x)
-{
-    return (run > 0 && x == last) ? run + 1 : 1;
 }
 
 /* ---- Shared maths ----------------------------------------------------------------------- */
