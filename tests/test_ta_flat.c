@@ -307,6 +307,29 @@ static void test_zero_windows_after_large_history(void **state)
     cols_free(&c);
 }
 
+/* vwap_session: a UTC day of flat candles has the price as its VWAP, whatever the volumes
+ * (hourly bars from 2024-01-01 00:00; noisy on day 1, flat from day 2 on). */
+static void test_vwap_session_flat_day(void **state)
+{
+    (void)state;
+    for (size_t lv = 0; lv < sizeof levels / sizeof levels[0]; lv++) {
+        cols_t c;
+        make_series(&c, 24, 72, levels[lv]);
+        for (size_t i = 24; i < c.n; i++)
+            c.v[i] = 0.37 + (double)(i % 5);
+        const cb_ta_info_t *info = cb_ta_find("vwap_session");
+        double *got[1], none[CB_TA_MAX_OPTS] = {0};
+        batch(info, none, &c, got);
+        for (size_t i = 24; i < c.n; i++)
+            if (got[0][i] != levels[lv])
+                fail_msg("vwap_session at bar %zu of a flat day at %.17g: %.17g", i, levels[lv],
+                         got[0][i]);
+        check_streams(info, none, &c, got);
+        free(got[0]);
+        cols_free(&c);
+    }
+}
+
 /* ---- the rules language ---------------------------------------------------------------- */
 
 static cb_rules_program_t *compile_text(const char *text, cb_rules_file_t **fout)
@@ -473,6 +496,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flat_windows_every_indicator),
         cmocka_unit_test(test_zero_windows_after_large_history),
+        cmocka_unit_test(test_vwap_session_flat_day),
         cmocka_unit_test(test_rules_cross_on_flat_stretches),
         cmocka_unit_test(test_real_maintenance_stretch),
     };

@@ -203,10 +203,7 @@ CB_TA_DEFINE_SCALAR(vwap_session, vwap_session_state_t, .title = "Volume Weighte
 
 /* Running WMA: wsum holds the weighted sum, sum the plain sum of the window. Each push adds
  * x with weight k and then lowers every weight by one; `oldest` (the value k-1 bars before
- * x) leaves after the output. `flat`: the caller's run of identical values (cb_ta_flat_t)
- * covers the window, whose WMA is then x exactly; so 2*WMA - WMA and the HMA of a flat
- * stretch are the price. (The runs live outside the accumulators so that batch keeps its five
- * accumulators in registers.) */
+ * x) leaves after the output. */
 typedef struct wma_acc {
     double k, div, wsum, sum;
     int64_t count;
@@ -220,14 +217,12 @@ static void wma_acc_init(wma_acc_t *w, int k)
     w->count = 0;
 }
 
-static double wma_acc_push(wma_acc_t *w, double x, double oldest, int64_t run)
+static double wma_acc_push(wma_acc_t *w, double x, double oldest)
 {
     w->sum += x;
     w->wsum += w->k * x;
     int full = (double)(++w->count) >= w->k;
-    double out = w->wsum / w->div;
-    out = (double)run >= w->k ? x : out;
-    out = full ? out : NAN;
+    double out = full ? w->wsum / w->div : NAN;
     w->wsum -= w->sum;
     if (full)
         w->sum -= oldest;
@@ -245,19 +240,19 @@ static int hma_lookback(const double *opts)
     return (n - 1) + (hma_sqrt(n) - 1);
 }
 
-/* diff_t = 2*WMA(n/2) - WMA(n) at bar t, for a pair of accumulators fed bar by bar; run: the
- * run of identical values that x[t] ends. */
-static double hma_diff(wma_acc_t *half, wma_acc_t *full, const double *x, int64_t t, int n,
-                       int64_t run)
+/* diff_t = 2*WMA(n/2) - WMA(n) at bar t, for a pair of accumulators fed bar by bar. */
+static double hma_diff(wma_acc_t *half, wma_acc_t *full, const double *x, int64_t t, int n)
 {
     int64_t h = n / 2;
-    double a = wma_acc_push(half, x[t], t - h + 1 >= 0 ? x[t - h + 1] : 0.0, run);
-    double b = wma_acc_push(full, x[t], t - n + 1 >= 0 ? x[t - n + 1] : 0.0, run);
+    double a = wma_acc_push(half, x[t], t - h + 1 >= 0 ? x[t - h + 1] : 0.0);
+    double b = wma_acc_push(full, x[t], t - n + 1 >= 0 ? x[t - n + 1] : 0.0);
     return 2.0 * a - b;
 }
 
 /* The final WMA needs the diff leaving its window; batch recomputes it with a second pair of
- * accumulators running s-1 bars behind (the same operations, so the very same numbers). */
+ * accumulators running s-1 bars behind (the same operations, so the very same numbers).
+ * When the last lookback+1 inputs are identical (cb_ta_flat_t) the HMA is that value exactly;
+ * the accumulators go on untouched. */
 static void hma_batch(size_t n, const double *const *in, const double *opts,
                       double *const *out)
 {
@@ -269,32 +264,29 @@ static void hma_batch(size_t n, const double *const *in, const double *opts,
     wma_acc_init(&lag_half, p / 2);
     wma_acc_init(&lag_full, p);
     wma_acc_init(&fin, s);
-    int64_t rx = 0, ru = 0, rd = 0; /* runs of x[t], x[u] and the diffs */
-    double lx = 0.0, lu = 0.0, ld = 0.0;
+    int64_t run = 0, window = p + s - 1;
+    double last = 0.0;
     for (int64_t t = 0; t < (int64_t)n; t++) {
-        rx = cb_ta_flat_next(rx, lx, x[t]);
-        lx = x[t];
-        double d = hma_diff(&half, &full, x, t, p, rx);
+        run = cb_ta_flat_next(run, last, x[t]);
+        last = x[t];
+        double d = hma_diff(&half, &full, x, t, p);
         int64_t u = t - (s - 1);
         double old = 0.0;
-        if (u >= 0) {
-            ru = cb_ta_flat_next(ru, lu, x[u]);
-            lu = x[u];
-            old = hma_diff(&lag_half, &lag_full, x, u, p, ru);
-        }
+        if (u >= 0)
+            old = hma_diff(&lag_half, &lag_full, x, u, p);
         if (t >= p - 1) {
-            rd = cb_ta_flat_next(rd, ld, d);
-            ld = d;
-            double v = wma_acc_push(&fin, d, old, rd);
+            double v = wma_acc_push(&fin, d, old);
             if (!isnan(v))
                 out[0][t] = v;
+            if (run >= window)
+                out[0][t] = x[t];
         }
     }
 }
 
 typedef struct hma_state {
     wma_acc_t half, full, fin;
-    cb_ta_flat_t fx, fd; /* runs of the inputs and of the diffs */
+    cb_ta_flat_t flat;
     int64_t n;
     cb_ta_ring_t x, d; /* the last p inputs, the last s diffs */
 } hma_state_t;
@@ -316,8 +308,7 @@ static void hma_init(void *st, const double *opts)
     wma_acc_init(&s->half, p / 2);
     wma_acc_init(&s->full, p);
     wma_acc_init(&s->fin, hma_sqrt(p));
-    cb_ta_flat_reset(&s->fx);
-    cb_ta_flat_reset(&s->fd);
+    cb_ta_flat_reset(&s->flat);
     s->n = 0;
     cb_ta_ring_place(&s->x, &l, (size_t)p);
     cb_ta_ring_place(&s->d, &l, (size_t)hma_sqrt(p));
@@ -329,20 +320,22 @@ static void hma_update(void *st, const double *in, double *out)
     double dropped;
     out[0] = NAN;
     cb_ta_ring_push(&s->x, st, in[0], &dropped);
-    int64_t rx = cb_ta_flat_push(&s->fx, in[0]);
+    int64_t run = cb_ta_flat_push(&s->flat, in[0]);
     size_t h = (size_t)s->half.k, p = (size_t)s->full.k;
     /* the value k-1 bars back (0.0 while the ring is shorter: not used then) */
     double old_h = s->x.n >= h ? cb_ta_ring_ago(&s->x, st, h - 1) : 0.0;
     double old_p = s->x.n >= p ? cb_ta_ring_ago(&s->x, st, p - 1) : 0.0;
-    double a = wma_acc_push(&s->half, in[0], old_h, rx);
-    double b = wma_acc_push(&s->full, in[0], old_p, rx);
+    double a = wma_acc_push(&s->half, in[0], old_h);
+    double b = wma_acc_push(&s->full, in[0], old_p);
     if (s->n++ < (int64_t)p - 1)
         return;
     double d = 2.0 * a - b;
     cb_ta_ring_push(&s->d, st, d, &dropped);
     size_t k = (size_t)s->fin.k;
     double old = s->d.n >= k ? cb_ta_ring_ago(&s->d, st, k - 1) : 0.0;
-    out[0] = wma_acc_push(&s->fin, d, old, cb_ta_flat_push(&s->fd, d));
+    out[0] = wma_acc_push(&s->fin, d, old);
+    if (run >= (int64_t)(p + k - 1))
+        out[0] = in[0];
 }
 
 CB_TA_DEFINE(hma, .title = "Hull Moving Average",

@@ -29,22 +29,25 @@ static double typical(double h, double l, double c)
 /* window of identical typical prices, where TA-Lib's mean (a sum of `period` copies over  */
 /* `period`) misses the value by an ulp and the CCI comes out +-66.67 instead.             */
 
-/* Window given as two runs in slot order: a[0..na) then b[0..nb). */
+/* Window given as two runs in slot order: a[0..na) then b[0..nb). flat: the window holds one
+ * value (the caller's run of identical typical prices covers it); -1: not known, look. */
 static inline double cci_value(const double *a, size_t na, const double *b, size_t nb,
-                               double p, double last)
+                               double p, double last, int flat)
 {
-    double avg = 0.0;
-    int flat = 1; /* beside the sum's chain: free */
-    for (size_t j = 0; j < na; j++) {
-        avg += a[j];
-        flat &= a[j] == last;
-    }
-    for (size_t j = 0; j < nb; j++) {
-        avg += b[j];
-        flat &= b[j] == last;
+    if (flat < 0) {
+        flat = 1;
+        for (size_t j = 0; j < na; j++)
+            flat &= a[j] == last;
+        for (size_t j = 0; j < nb; j++)
+            flat &= b[j] == last;
     }
     if (flat)
         return 0.0;
+    double avg = 0.0;
+    for (size_t j = 0; j < na; j++)
+        avg += a[j];
+    for (size_t j = 0; j < nb; j++)
+        avg += b[j];
     avg /= p;
     double dev = 0.0;
     for (size_t j = 0; j < na; j++)
@@ -75,13 +78,16 @@ static void cci_batch(size_t n, const double *const *in, const double *opts,
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     double *o = out[0];
     if (p <= CCI_RING) {
-        double ring[CCI_RING];
+        double ring[CCI_RING], last = 0.0;
+        int64_t run = 0;
         for (size_t t = 0, slot = 0; t < n; t++) {
             double tp = typical(in[0][t], in[1][t], in[2][t]);
+            run = cb_ta_flat_next(run, last, tp);
+            last = tp;
             ring[slot] = tp;
             slot = slot + 1 == p ? 0 : slot + 1;
             if (t + 1 >= p)
-                o[t] = cci_value(ring, p, NULL, 0, (double)p, tp);
+                o[t] = cci_value(ring, p, NULL, 0, (double)p, tp, run >= (int64_t)p);
         }
         return;
     }
@@ -90,12 +96,13 @@ static void cci_batch(size_t n, const double *const *in, const double *opts,
     for (size_t t = n; t-- > p - 1;) {
         size_t b0 = t - (t % p); /* the bar in slot 0 */
         size_t first = t + 1 - p;
-        o[t] = cci_value(o + b0, t - b0 + 1, o + first, b0 - first, (double)p, o[t]);
+        o[t] = cci_value(o + b0, t - b0 + 1, o + first, b0 - first, (double)p, o[t], -1);
     }
     cb_ta_fill_nan(o, p - 1);
 }
 
 typedef struct cci_state {
+    cb_ta_flat_t flat;
     cb_ta_ring_t ring; /* physical slot = bar index mod period, as TA-Lib's */
 } cci_state_t;
 
@@ -110,6 +117,7 @@ static void cci_init(void *st, const double *opts)
 {
     cci_state_t *s = st;
     cb_ta_layout_t l = cb_ta_layout_start(sizeof(cci_state_t));
+    cb_ta_flat_reset(&s->flat);
     cb_ta_ring_place(&s->ring, &l, (size_t)cb_ta_iopt(opts, 0));
 }
 
@@ -117,10 +125,11 @@ static void cci_update(void *st, const double *in, double *out)
 {
     cci_state_t *s = st;
     double dropped, tp = typical(in[0], in[1], in[2]);
+    int64_t run = cb_ta_flat_push(&s->flat, tp);
     cb_ta_ring_push(&s->ring, st, tp, &dropped);
     out[0] = s->ring.n == s->ring.cap
                  ? cci_value(cb_ta_dptr(st, s->ring.off), s->ring.cap, NULL, 0,
-                             (double)s->ring.cap, tp)
+                             (double)s->ring.cap, tp, run >= (int64_t)s->ring.cap)
                  : NAN;
 }
 
@@ -218,7 +227,7 @@ static void mfi_batch(size_t n, const double *const *in, const double *opts,
         }
         pos_sum += pos; /* adding the other side's 0.0 changes nothing, as in TA-Lib */
         neg_sum += neg;
-        if (zeros >= p)
+        if (zeros >= p) /* predictable: whole stretches are flat or not */
             pos_sum = neg_sum = 0.0;
         if (t >= p)
             out[0][t] = mfi_value(pos_sum, neg_sum);

@@ -70,7 +70,9 @@ static void linearreg_batch(size_t n, const double *const *in, const double *opt
         if (++phase == p)
             phase = 0;
         double v = lr_value(&c, sy, sxy);
-        out[0][t] = run >= ip ? y[t] : v;
+        out[0][t] = v;
+        if (run >= ip) /* see cb_ta_flat_t: a store, not a select, keeps the loop lean */
+            out[0][t] = y[t];
     }
 }
 
@@ -120,7 +122,9 @@ static void linearreg_update(void *st, const double *in, double *out)
     if (++s->phase == (int64_t)p)
         s->phase = 0;
     double v = lr_value(&s->c, s->sy, s->sxy);
-    out[0] = run >= (int64_t)p ? in[0] : v;
+    out[0] = v;
+    if (run >= (int64_t)p)
+        out[0] = in[0];
 }
 
 CB_TA_DEFINE(linearreg, .title = "Linear Regression", .reference = "TA-Lib TA_LINEARREG",
@@ -367,9 +371,10 @@ static int correl_fused(size_t n, const double *const *in, const double *opts,
             continue;
         cb_ta_v2d var = s2 - (s1 * s1) / vp;
         double q = var[0] * var[1];
-        int flat = ra >= ip || rb >= ip;
-        out[0][t] = !flat && !CB_TA_IS_ZERO_OR_NEG(q) ? (sxy - ((s1[0] * s1[1]) / dp)) / sqrt(q)
-                                                      : 0.0;
+        double r = !CB_TA_IS_ZERO_OR_NEG(q) ? (sxy - ((s1[0] * s1[1]) / dp)) / sqrt(q) : 0.0;
+        out[0][t] = r;
+        if ((ra >= ip) | (rb >= ip))
+            out[0][t] = 0.0;
     }
     return (int)(bad >> 63);
 }
@@ -413,7 +418,7 @@ static void correl_update(void *st, const double *in, double *out)
     int64_t ra = cb_ta_flat_push(&s->fa, in[0]), rb = cb_ta_flat_push(&s->fb, in[1]);
     int64_t p = (int64_t)s->ra.cap;
     if (s->ra.n == s->ra.cap)
-        out[0] = ra >= p || rb >= p ? 0.0 : correl_value(&s->s, s->p);
+        out[0] = (ra >= p) | (rb >= p) ? 0.0 : correl_value(&s->s, s->p);
 }
 
 CB_TA_DEFINE_FUSED(correl, .title = "Pearson's Correlation Coefficient (r)",

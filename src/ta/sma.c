@@ -28,8 +28,9 @@ static int sma_fused(size_t n, const double *const *in, const double *opts, doub
         sum += v;
         run = cb_ta_flat_next(run, last, v);
         last = v;
-        double m = sum / dp;
-        o[i] = run >= ip ? v : m;
+        o[i] = sum / dp;
+        if (run >= ip) /* see cb_ta_flat_t: a store, not a select, keeps the loop lean */
+            o[i] = v;
         sum -= x[i + 1 - p];
     }
     return (int)(bad >> 63);
@@ -66,8 +67,9 @@ static void sma_update(void *st, const double *in, double *out)
     int64_t run = cb_ta_flat_push(&s->flat, in[0]);
     cb_ta_ring_push(&s->ring, st, in[0], &dropped);
     if (s->ring.n == s->ring.cap) {
-        double m = s->sum / s->period;
-        out[0] = run >= (int64_t)s->ring.cap ? in[0] : m;
+        out[0] = s->sum / s->period;
+        if (run >= (int64_t)s->ring.cap)
+            out[0] = in[0];
         s->sum -= cb_ta_ring_get(&s->ring, st, 0);
     }
 }

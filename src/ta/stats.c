@@ -66,7 +66,8 @@ static void var_update_(void *st, const double *in, double *out)
         return;
     }
     double v = var_step(&s->s, in[0], cb_ta_ring_get(&s->ring, st, 0), s->period);
-    v = run >= (int64_t)s->ring.cap ? 0.0 : v;
+    if (run >= (int64_t)s->ring.cap)
+        v = 0.0;
     out[0] = s->stddev ? stddev_of(v, s->nbdev) : v;
 }
 /* Batch: var_step's arithmetic with {sum x, sum x^2} in the two lanes of a vector (one
@@ -96,8 +97,10 @@ static int var_fused_(size_t n, const double *x, const double *opts, double *o, 
         t -= w;
         run = cb_ta_flat_next(run, last, x[i]);
         last = x[i];
-        double var = run >= ip ? 0.0 : m[1] - m[0] * m[0];
+        double var = m[1] - m[0] * m[0];
         o[i] = stddev ? stddev_of(var, nbdev) : var;
+        if (run >= ip) /* see cb_ta_flat_t: a store, not a select, keeps the loop lean */
+            o[i] = 0.0;
     }
     return (int)(bad >> 63);
 }
@@ -161,13 +164,11 @@ static inline void bb_step(bb_sums_t *s, double x, double old, double period, do
     m2 -= ma * ma;
     double dev = CB_TA_IS_ZERO_OR_NEG(m2) ? 0.0 : sqrt(m2);
     dev *= nbdev;
-    if (flat) {
-        ma = x;
-        dev = 0.0;
-    }
     *mid = ma;
     *up = ma + dev;
     *lo = ma - dev;
+    if (flat) /* see cb_ta_flat_t: stores, not selects, keep the loop lean */
+        *mid = *up = *lo = x;
 }
 
 static int bbands_lookback(const double *opts) { return cb_ta_iopt(opts, 0) - 1; }

@@ -304,9 +304,12 @@ static inline double cb_ta_rollext_push(cb_ta_rollext_t *r, void *st, double x, 
  * such as crossover(close, sma(close, 15)) then fires on that residue. cb_ta_flat_t counts how
  * many of the latest values are identical (==) to the newest; once that run covers the
  * indicator's window, the indicator returns its exact value for a constant window (the value
- * itself for an average, 0 for a dispersion) instead of the running sums'. One compare and a
- * select per bar, beside the sums' dependency chain (measured free, docs/indicators.md). Both
- * forms run the same tracker over the same values, so they stay identical. */
+ * itself for an average, 0 for a dispersion) instead of the running sums'. The sums go on
+ * untouched. Cost: an integer compare and a select per bar beside the sums' dependency chain,
+ * and the exact value written over the usual one by a predictable branch (a select between
+ * the two costs more: the value then crosses to the integer unit and back). Measured in
+ * docs/indicators.md. Both forms run the same tracker over the same values, so they stay
+ * identical. */
 typedef struct cb_ta_flat {
     double last;
     int64_t run; /* values identical to `last`, `last` included (0 before the first) */
@@ -318,10 +321,15 @@ static inline void cb_ta_flat_reset(cb_ta_flat_t *f)
     f->run = 0;
 }
 /* The run that x extends (run and last as the tracker holds them; from the reset state,
- * run 0, any x gives 1): a compare and a select, no branch. */
+ * run 0, any x gives 1). Identical means the same bits (so +0 and -0 differ; NaN never
+ * reaches a kernel's arithmetic): an integer compare and a select, which the compiler keeps
+ * beside the floating-point chain instead of branching on a floating-point compare. */
 static inline int64_t cb_ta_flat_next(int64_t run, double last, double x)
 {
-    return x == last ? run + 1 : 1;
+    uint64_t a, b;
+    memcpy(&a, &last, sizeof a);
+    memcpy(&b, &x, sizeof b);
+    return a == b ? run + 1 : 1;
 }
 /* Feeds x; returns the length of the run of identical values that x ends. */
 static inline int64_t cb_ta_flat_push(cb_ta_flat_t *f, double x)

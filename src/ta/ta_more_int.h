@@ -124,7 +124,9 @@ static inline double tm_sma_push(tm_sma_t *s, void *st, double v)
     cb_ta_ring_push(&s->ring, st, v, &dropped);
     if (s->ring.n < s->ring.cap)
         return NAN;
-    double out = run >= (int64_t)s->ring.cap ? v : s->total / s->period;
+    double out = s->total / s->period;
+    if (run >= (int64_t)s->ring.cap)
+        out = v;
     s->total -= cb_ta_ring_get(&s->ring, st, 0);
     return out;
 }
@@ -141,8 +143,9 @@ static inline void tm_sma_array(const double *src, double *dst, size_t from, siz
         run = cb_ta_flat_next(run, last, src[i]);
         last = src[i];
         if (i + 1 >= from + p) {
-            double v = total / dp;
-            dst[i] = run >= (int64_t)p ? src[i] : v;
+            dst[i] = total / dp;
+            if (run >= (int64_t)p) /* see cb_ta_flat_t: a store, not a select */
+                dst[i] = src[i];
             total -= src[i + 1 - p];
         }
     }

@@ -45,8 +45,9 @@ static void trima_batch(size_t n, const double *const *in, const double *opts,
         run = cb_ta_flat_next(run, last, x[i]);
         last = x[i];
         if (i >= first) {
-            double m = s2 / div;
-            o[i] = run >= ip ? x[i] : m;
+            o[i] = s2 / div;
+            if (run >= ip) /* see cb_ta_flat_t: a store, not a select, keeps the loop lean */
+                o[i] = x[i];
             size_t j = i + 1 - n2;
             s1lag += x[j];
             double leave = s1lag;
@@ -100,8 +101,9 @@ static void trima_update(void *st, const double *in, double *out)
     cb_ta_ring_push(&s->r2, st, v1, &dropped);
     if (s->r2.n < s->r2.cap)
         return;
-    double m = s->s2 / s->div;
-    out[0] = run >= (int64_t)(s->r1.cap + s->r2.cap - 1) ? in[0] : m;
+    out[0] = s->s2 / s->div;
+    if (run >= (int64_t)(s->r1.cap + s->r2.cap - 1))
+        out[0] = in[0];
     s->s2 -= cb_ta_ring_get(&s->r2, st, 0);
 }
 

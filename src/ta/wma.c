@@ -35,8 +35,9 @@ static int wma_fused(size_t n, const double *const *in, const double *opts, doub
         trailing = x[i + 1 - up];
         run = cb_ta_flat_next(run, last, v);
         last = v;
-        double w = sum / divider;
-        o[i] = run >= ip ? v : w;
+        o[i] = sum / divider;
+        if (run >= ip) /* see cb_ta_flat_t: a store, not a select, keeps the loop lean */
+            o[i] = v;
         sum -= sub;
     }
     return (int)(bad >> 63);
@@ -85,8 +86,9 @@ static void wma_update(void *st, const double *in, double *out)
     s->sub -= s->trailing;
     s->sum += v * s->period;
     s->trailing = cb_ta_ring_get(&s->ring, st, 0);
-    double w = s->sum / s->divider;
-    out[0] = run >= (int64_t)s->ring.cap ? v : w;
+    out[0] = s->sum / s->divider;
+    if (run >= (int64_t)s->ring.cap)
+        out[0] = v;
     s->sum -= s->sub;
 }
 
