@@ -6,7 +6,7 @@
 
 static double typical(double h, double l, double c)
 {
-    return tm_typical(h, l, c);
+    return (h + l + c) / 3;
 }
 
 /* ====================================================================================== */
@@ -15,19 +15,34 @@ static double typical(double h, double l, double c)
 /* Finance 43(1), 1988: VWAP = sum(price*volume)/sum(volume). Per bar the price is the    */
 /* typical price (high+low+close)/3, as in TradingView's VWAP (source hlc3). A window     */
 /* without volume has no volume weights: its VWAP is then the plain mean of the typical   */
-/* prices (all weights equal). A window of identical typical prices has that price as its */
-/* VWAP exactly, whatever the volumes (cb_ta_flat_t: sum(tp*v)/sum(v) misses it by ulps).  */
+/* prices (all weights equal). A window of flat candles (high = low = close, one price for */
+/* every bar: a maintenance stretch, a pair that does not trade) has that price as its     */
+/* VWAP exactly, whatever the volumes: (c+c+c)/3 and sum(tp*v)/sum(v) miss it by ulps.     */
 /* Lookback period-1.                                                                      */
 
 typedef struct vwap_acc {
     double pv, v, tp; /* sums of tp*volume, volume, tp */
     int64_t nz;       /* bars with volume != 0 in the window */
-    cb_ta_flat_t flat; /* the run of identical typical prices */
+    int64_t run;      /* flat candles at `price` ending at the newest bar */
+    double price;     /* the newest close */
 } vwap_acc_t;
+
+/* Counts the run of flat candles at one price that bar (h, l, c) extends; bits compared as
+ * integers, without a branch (such candles come at random on a coarse tick). */
+static void vwap_candle(vwap_acc_t *a, double h, double l, double c)
+{
+    uint64_t hb, lb, cb, pb;
+    memcpy(&hb, &h, sizeof hb);
+    memcpy(&lb, &l, sizeof lb);
+    memcpy(&cb, &c, sizeof cb);
+    memcpy(&pb, &a->price, sizeof pb);
+    int flat = (hb == lb) & (lb == cb);
+    a->run = cb_ta_run_next(a->run & -(int64_t)(cb == pb), 1) & -(int64_t)flat;
+    a->price = c;
+}
 
 static void vwap_add(vwap_acc_t *a, double tp, double vol)
 {
-    cb_ta_flat_push(&a->flat, tp);
     a->pv += tp * vol;
     a->v += vol;
     a->tp += tp;
@@ -46,8 +61,8 @@ static void vwap_remove(vwap_acc_t *a, double tp, double vol)
 
 static double vwap_value(const vwap_acc_t *a, double count)
 {
-    if ((double)a->flat.run >= count)
-        return a->flat.last;
+    if ((double)a->run >= count)
+        return a->price;
     if (a->nz == 0 || a->v == 0.0)
         return a->tp / count;
     return a->pv / a->v;
@@ -66,6 +81,7 @@ static void vwap_batch(size_t n, const double *const *in, const double *opts,
     vwap_acc_t a;
     memset(&a, 0, sizeof a);
     for (size_t t = 0; t < n; t++) {
+        vwap_candle(&a, h[t], l[t], c[t]);
         vwap_add(&a, typical(h[t], l[t], c[t]), v[t]);
         if (t + 1 >= p) {
             out[0][t] = vwap_value(&a, (double)p);
@@ -101,6 +117,7 @@ static void vwap_update(void *st, const double *in, double *out)
 {
     vwap_state_t *s = st;
     double tp = typical(in[0], in[1], in[2]), dropped;
+    vwap_candle(&s->a, in[0], in[1], in[2]);
     vwap_add(&s->a, tp, in[3]);
     cb_ta_ring_push(&s->tp, st, tp, &dropped);
     cb_ta_ring_push(&s->vol, st, in[3], &dropped);
@@ -157,6 +174,7 @@ static double vwap_session_step(vwap_session_state_t *s, const double *bar)
         s->count = 0;
     }
     s->count++;
+    vwap_candle(&s->a, bar[0], bar[1], bar[2]);
     vwap_add(&s->a, typical(bar[0], bar[1], bar[2]), bar[3]);
     return vwap_value(&s->a, (double)s->count);
 }

@@ -219,7 +219,7 @@ static void mfi_batch(size_t n, const double *const *in, const double *opts,
         }
         double tp = typical(h[t], l[t], c[t]);
         mfi_flow(tp, prev_tp, v[t], &pos, &neg);
-        zeros = mfi_zero_flow(tp, prev_tp, v[t]) ? zeros + 1 : 0;
+        zeros = (size_t)cb_ta_run_next((int64_t)zeros, mfi_zero_flow(tp, prev_tp, v[t]));
         prev_tp = tp;
         if (ring) {
             rpos[t & mask] = pos;
@@ -273,7 +273,7 @@ static void mfi_update(void *st, const double *in, double *out)
     }
     double pos, neg, dropped;
     mfi_flow(tp, s->prev_tp, in[3], &pos, &neg);
-    s->zeros = mfi_zero_flow(tp, s->prev_tp, in[3]) ? s->zeros + 1 : 0;
+    s->zeros = cb_ta_run_next(s->zeros, mfi_zero_flow(tp, s->prev_tp, in[3]));
     s->prev_tp = tp;
     cb_ta_ring_push(&s->pos, st, pos, &dropped);
     cb_ta_ring_push(&s->neg, st, neg, &dropped);
@@ -662,7 +662,7 @@ static void ultosc_batch(size_t n, const double *const *in, const double *opts,
         b01 += trv;
         a2 += bp;
         b2 += tr;
-        zeros = both_zero(bp, tr) ? zeros + 1 : 0;
+        zeros = cb_ta_run_next(zeros, both_zero(bp, tr));
         if (zeros >= s[0]) { /* rare: a flat stretch; s[0] <= s[1] <= s[2] */
             a01[0] = b01[0] = 0.0;
             if (zeros >= s[1]) {
@@ -752,7 +752,7 @@ static void ultosc_update(void *st, const double *in, double *out)
             u->a[j] += bp;
             u->b[j] += tr;
         }
-    u->zeros = both_zero(bp, tr) ? u->zeros + 1 : 0;
+    u->zeros = cb_ta_run_next(u->zeros, both_zero(bp, tr));
     if (t < lb)
         return;
     for (int j = 0; j < 3; j++)

@@ -71,7 +71,7 @@ static void linearreg_batch(size_t n, const double *const *in, const double *opt
             phase = 0;
         double v = lr_value(&c, sy, sxy);
         out[0][t] = v;
-        if (run >= ip) /* see cb_ta_flat_t: a store, not a select, keeps the loop lean */
+        if (run >= ip)
             out[0][t] = y[t];
     }
 }
@@ -136,9 +136,11 @@ CB_TA_DEFINE(linearreg, .title = "Linear Regression", .reference = "TA-Lib TA_LI
  * TA-Lib TA_BETA: x and y are the 1-bar returns (p - prev)/prev of real0 and real1 (0 when
  * |prev| < 1e-8); over the last `period` returns, beta = (n*Sxy - Sx*Sy) / (n*Sxx - Sx^2), the
  * slope of y on x, and 0 when the denominator is zero (|.| < 1e-8). Running sums in TA-Lib's
- * order (add the new return, output, subtract the oldest). When the last `period` returns of
- * a series are all zero (a flat stretch), the sums made of them are set to exactly 0 (their
- * value) instead of the residue left in them: a flat real1 gives beta 0, not ~1e-15. */
+ * order (add the new return, output, subtract the oldest). When the last period+1 prices of a
+ * series are identical (cb_ta_flat_t), its last `period` returns are zero and the sums made of
+ * them are set to exactly 0 (their value) instead of the residue left in them: a flat real1
+ * gives beta 0, not ~1e-14. (The runs are taken of the prices, which the integer unit can
+ * compare straight from memory.) */
 
 static inline double ret_of(double p, double prev)
 {
@@ -193,15 +195,15 @@ static int beta_fused(size_t n, const double *const *in, const double *opts, dou
     const cb_ta_v2d vn = {dn, dn};
     cb_ta_v2d sq = {0.0, 0.0}, sl = {0.0, 0.0}; /* {sxx, sxy}, {sx, sy} */
     uint64_t bad = cb_ta_nf(a[0]) | cb_ta_nf(b[0]);
-    int64_t zx = 0, zy = 0, ip = (int64_t)p; /* runs of zero returns */
+    int64_t ra = 1, rb = 1, window = (int64_t)p + 1; /* runs of identical prices */
     for (size_t i = 1; i < p; i++) {
         cb_ta_v2d cur = {a[i], b[i]}, prev = {a[i - 1], b[i - 1]};
         bad |= cb_ta_nf(a[i]) | cb_ta_nf(b[i]);
         cb_ta_v2d r = ret_of_v2(cur, prev), xx = {r[0], r[0]};
         sq += xx * r;
         sl += r;
-        zx = r[0] == 0.0 ? zx + 1 : 0;
-        zy = r[1] == 0.0 ? zy + 1 : 0;
+        ra = cb_ta_flat_next(ra, a[i - 1], a[i]);
+        rb = cb_ta_flat_next(rb, b[i - 1], b[i]);
     }
     int ring = p <= BETA_RING;
     cb_ta_v2d rr[BETA_RING];
@@ -226,13 +228,13 @@ static int beta_fused(size_t n, const double *const *in, const double *opts, dou
         cb_ta_v2d ox = {o[0], o[0]};
         sq += xx * r;
         sl += r;
-        zx = r[0] == 0.0 ? zx + 1 : 0;
-        zy = r[1] == 0.0 ? zy + 1 : 0;
-        if (zx >= ip) { /* rare: flat stretches */
+        ra = cb_ta_flat_next(ra, a[t - 1], a[t]);
+        rb = cb_ta_flat_next(rb, b[t - 1], b[t]);
+        if (ra >= window) { /* rare: flat stretches */
             sq = (cb_ta_v2d){0.0, 0.0};
             sl[0] = 0.0;
         }
-        if (zy >= ip) {
+        if (rb >= window) {
             sq[1] = 0.0;
             sl[1] = 0.0;
         }
@@ -248,7 +250,8 @@ static int beta_fused(size_t n, const double *const *in, const double *opts, dou
 typedef struct beta_state {
     beta_sums_t s;
     double n, last_a, last_b;
-    int64_t bar, zx, zy; /* zx, zy: runs of zero returns */
+    int64_t bar;
+    cb_ta_flat_t fa, fb; /* runs of identical prices */
     cb_ta_ring_t rx, ry; /* the last `period` returns */
 } beta_state_t;
 
@@ -268,7 +271,9 @@ static void beta_init(void *st, const double *opts)
     memset(&s->s, 0, sizeof s->s);
     s->n = (double)p;
     s->last_a = s->last_b = 0.0;
-    s->bar = s->zx = s->zy = 0;
+    s->bar = 0;
+    cb_ta_flat_reset(&s->fa);
+    cb_ta_flat_reset(&s->fb);
     cb_ta_ring_place(&s->rx, &l, p);
     cb_ta_ring_place(&s->ry, &l, p);
 }
@@ -276,17 +281,17 @@ static void beta_update(void *st, const double *in, double *out)
 {
     beta_state_t *s = st;
     double dropped;
+    int64_t ra = cb_ta_flat_push(&s->fa, in[0]), rb = cb_ta_flat_push(&s->fb, in[1]);
     if (s->bar++ > 0) {
         double x = ret_of(in[0], s->last_a), y = ret_of(in[1], s->last_b);
         beta_add(&s->s, x, y);
         cb_ta_ring_push(&s->rx, st, x, &dropped);
         cb_ta_ring_push(&s->ry, st, y, &dropped);
-        s->zx = x == 0.0 ? s->zx + 1 : 0;
-        s->zy = y == 0.0 ? s->zy + 1 : 0;
         if (s->rx.n == s->rx.cap) {
-            if (s->zx >= (int64_t)s->rx.cap)
+            int64_t window = (int64_t)s->rx.cap + 1;
+            if (ra >= window)
                 s->s.sxx = s->s.sxy = s->s.sx = 0.0;
-            if (s->zy >= (int64_t)s->rx.cap)
+            if (rb >= window)
                 s->s.sxy = s->s.sy = 0.0;
             out[0] = beta_value(&s->s, s->n);
             beta_sub(&s->s, cb_ta_ring_get(&s->rx, st, 0), cb_ta_ring_get(&s->ry, st, 0));

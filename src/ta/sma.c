@@ -29,7 +29,7 @@ static int sma_fused(size_t n, const double *const *in, const double *opts, doub
         run = cb_ta_flat_next(run, last, v);
         last = v;
         o[i] = sum / dp;
-        if (run >= ip) /* see cb_ta_flat_t: a store, not a select, keeps the loop lean */
+        if (run >= ip) /* a branch, predictable: flat windows come in stretches */
             o[i] = v;
         sum -= x[i + 1 - p];
     }

@@ -99,7 +99,7 @@ static int var_fused_(size_t n, const double *x, const double *opts, double *o, 
         last = x[i];
         double var = m[1] - m[0] * m[0];
         o[i] = stddev ? stddev_of(var, nbdev) : var;
-        if (run >= ip) /* see cb_ta_flat_t: a store, not a select, keeps the loop lean */
+        if (run >= ip)
             o[i] = 0.0;
     }
     return (int)(bad >> 63);
@@ -167,7 +167,7 @@ static inline void bb_step(bb_sums_t *s, double x, double old, double period, do
     *mid = ma;
     *up = ma + dev;
     *lo = ma - dev;
-    if (flat) /* see cb_ta_flat_t: stores, not selects, keep the loop lean */
+    if (flat)
         *mid = *up = *lo = x;
 }
 

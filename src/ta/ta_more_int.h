@@ -21,17 +21,6 @@ static inline double tm_true_range(double high, double low, double prev_close)
     return out;
 }
 
-/* The typical price (high + low + close) / 3; a bar with high == low == close has that price
- * as its typical price exactly ((0.1 + 0.1 + 0.1) / 3 is not 0.1). The indicators beyond
- * TA-Lib use it (VWAP of a flat stretch is the price); CCI and MFI keep TA-Lib's plain
- * (h + l + c) / 3, whose output they reproduce byte for byte (tests/cli/ta.sh), and give 0 on
- * flat bars either way. */
-static inline double tm_typical(double h, double l, double c)
-{
-    double tp = (h + l + c) / 3;
-    return h == l && l == c ? c : tp;
-}
-
 /* tm_true_range on two bars at once, the same operations lane by lane. */
 static inline cb_ta_v2d tm_true_range_v2(cb_ta_v2d high, cb_ta_v2d low, cb_ta_v2d prev_close)
 {
@@ -144,7 +133,7 @@ static inline void tm_sma_array(const double *src, double *dst, size_t from, siz
         last = src[i];
         if (i + 1 >= from + p) {
             dst[i] = total / dp;
-            if (run >= (int64_t)p) /* see cb_ta_flat_t: a store, not a select */
+            if (run >= (int64_t)p)
                 dst[i] = src[i];
             total -= src[i + 1 - p];
         }

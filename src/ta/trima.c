@@ -46,7 +46,7 @@ static void trima_batch(size_t n, const double *const *in, const double *opts,
         last = x[i];
         if (i >= first) {
             o[i] = s2 / div;
-            if (run >= ip) /* see cb_ta_flat_t: a store, not a select, keeps the loop lean */
+            if (run >= ip)
                 o[i] = x[i];
             size_t j = i + 1 - n2;
             s1lag += x[j];

@@ -36,7 +36,7 @@ static int wma_fused(size_t n, const double *const *in, const double *opts, doub
         run = cb_ta_flat_next(run, last, v);
         last = v;
         o[i] = sum / divider;
-        if (run >= ip) /* see cb_ta_flat_t: a store, not a select, keeps the loop lean */
+        if (run >= ip)
             o[i] = v;
         sum -= sub;
     }
