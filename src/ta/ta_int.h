@@ -321,6 +321,16 @@ static inline void cb_ta_flat_reset(cb_ta_flat_t *f)
     f->last = 0.0;
     f->run = 0;
 }
+/* flat ? v : x, as a select in the vector unit (the mask crosses from the integer unit, the
+ * values stay): for the short windows (a few bars: VAR's 5, STOCH's 3-bar SMAs) where the run
+ * covers the window at random on a market whose prices repeat, and a branch would mispredict.
+ * Long windows keep the branch (flat windows come in stretches there), which is cheaper. */
+static inline double cb_ta_flat_sel(int flat, double v, double x)
+{
+    const cb_ta_v2u k = {(uint64_t)0 - (uint64_t)(flat != 0), 0};
+    const cb_ta_v2d a = {v, 0.0}, b = {x, 0.0};
+    return cb_ta_v2_sel(k, a, b)[0];
+}
 /* A run counter: run + 1 when cond holds, else 0, as integer arithmetic. Prices repeat at
  * random (one close in two on a coarse tick), so a branch here would mispredict half the
  * time; written as `cond ? run + 1 : 0` the compiler makes one (SMA 1.9 -> 5.3 ns/bar on such

@@ -113,9 +113,7 @@ static inline double tm_sma_push(tm_sma_t *s, void *st, double v)
     cb_ta_ring_push(&s->ring, st, v, &dropped);
     if (s->ring.n < s->ring.cap)
         return NAN;
-    double out = s->total / s->period;
-    if (run >= (int64_t)s->ring.cap)
-        out = v;
+    double out = cb_ta_flat_sel(run >= (int64_t)s->ring.cap, v, s->total / s->period);
     s->total -= cb_ta_ring_get(&s->ring, st, 0);
     return out;
 }
@@ -132,9 +130,7 @@ static inline void tm_sma_array(const double *src, double *dst, size_t from, siz
         run = cb_ta_flat_next(run, last, src[i]);
         last = src[i];
         if (i + 1 >= from + p) {
-            dst[i] = total / dp;
-            if (run >= (int64_t)p)
-                dst[i] = src[i];
+            dst[i] = cb_ta_flat_sel(run >= (int64_t)p, src[i], total / dp);
             total -= src[i + 1 - p];
         }
     }
