@@ -301,16 +301,16 @@ static inline double cb_ta_rollext_push(cb_ta_rollext_t *r, void *st, double x, 
  * A running sum (add the newest value, subtract the oldest) keeps the rounding of every value
  * that ever passed through it, so over a window of identical values c it is not exactly
  * period*c: sum/period comes out one or a few ulps away from c, on either side, and a rule
- * such as crossover(close, sma(close, 15)) then fires on that residue. cb_ta_flat_t counts how
- * many of the latest values are identical (==) to the newest; once that run covers the
- * indicator's window, the indicator returns its exact value for a constant window (the value
- * itself for an average, 0 for a dispersion) instead of the running sums'. The sums go on
- * untouched. Cost: the run is counted with integer operations and no branch (prices repeat
- * at random, one close in two on a coarse tick, and a branch there mispredicts: bench_ta's
- * .tick figures); the exact value is then stored over the usual one behind a branch on the
- * run covering the window, which is predictable (flat windows come in stretches) and cheaper
- * than a select. Measured in docs/indicators.md. Both forms run the same tracker over the same
- * values, so they stay identical. */
+ * such as crossover(close, sma(close, 15)) then fires on that residue. cb_ta_flat_t counts
+ * how many of the latest values are identical (the same bits) to the newest; once that run
+ * covers the indicator's window, the indicator returns its exact value for a constant window
+ * (the value itself for an average, 0 for a dispersion) instead of the running sums'. The sums
+ * go on untouched. Cost: the run is counted with integer operations and no branch (prices
+ * repeat at random, one close in two on a coarse tick, and a branch there mispredicts:
+ * bench_ta's .tick figures); the exact value is then stored over the usual one behind a branch
+ * on the run covering the window, predictable for windows of 5 bars and more (flat windows
+ * come in stretches) and cheaper than a select there. Measured in docs/indicators.md. Both
+ * forms run the same tracker over the same values, so they stay identical. */
 typedef struct cb_ta_flat {
     double last;
     int64_t run; /* values identical to `last`, `last` included (0 before the first) */
@@ -322,9 +322,9 @@ static inline void cb_ta_flat_reset(cb_ta_flat_t *f)
     f->run = 0;
 }
 /* flat ? v : x, as a select in the vector unit (the mask crosses from the integer unit, the
- * values stay): for the short windows (a few bars: VAR's 5, STOCH's 3-bar SMAs) where the run
- * covers the window at random on a market whose prices repeat, and a branch would mispredict.
- * Long windows keep the branch (flat windows come in stretches there), which is cheaper. */
+ * values stay): for windows of a few bars (STOCH's 3-bar SMAs of %K, which repeats 0 or 100),
+ * where the run covers the window at random and a branch would mispredict. Longer windows
+ * keep the branch, which measured cheaper (VAR's default 5 included). */
 static inline double cb_ta_flat_sel(int flat, double v, double x)
 {
     const cb_ta_v2u k = {(uint64_t)0 - (uint64_t)(flat != 0), 0};
