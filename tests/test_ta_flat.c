@@ -4,7 +4,8 @@
  *   stretch still depends on the history, are listed below and skipped): after noisy history
  *   at four awkward price levels (0.1, 27123.45, 1e-7, 1e9), every output on the flat part
  *   equals, bit for bit, its output on a series that is constant from the start; averages
- *   equal the price and dispersions are 0; batch, cb_ta_stream_run and single updates agree;
+ *   equal the price and dispersions are 0; batch, cb_ta_stream_run, cb_ta_stream_run_pair and
+ *   single updates agree;
  * - the rules language: crossover/crossunder(close, sma(close, N)) never fire on a flat
  *   stretch, bar by bar and column-wise;
  * - the real case: Binance BTC/USDT 5m, the zero-volume maintenance of 2023-03-24, where
@@ -163,6 +164,26 @@ static void check_streams(const cb_ta_info_t *info, const double *opts, const co
             if (memcmp(&o[k], &want[k][i], sizeof(double)) != 0)
                 fail_msg("%s.%s bar %zu: update %.17g, batch %.17g", info->name,
                          info->outputs[k], i, o[k], want[k][i]);
+    }
+    if (info->n_inputs == 1 && info->n_outputs == 1) { /* two streams side by side */
+        void *st2 = aligned_alloc(16, (size + 15) & ~(size_t)15);
+        double *got2 = malloc(c->n * sizeof(double));
+        assert_int_equal(cb_ta_stream_init(info, st, opts), 0);
+        assert_int_equal(cb_ta_stream_init(info, st2, opts), 0);
+        const double *col = input_of(c, info->inputs[0]);
+        for (size_t i = 0; i < c->n; i += 7) {
+            size_t m = c->n - i < 7 ? c->n - i : 7;
+            assert_int_equal(cb_ta_stream_run_pair(info, st, st2, m, col + i, got[0] + i,
+                                                   got2 + i),
+                             0);
+        }
+        for (size_t i = 0; i < c->n; i++)
+            if (memcmp(&got[0][i], &want[0][i], sizeof(double)) != 0 ||
+                memcmp(&got2[i], &want[0][i], sizeof(double)) != 0)
+                fail_msg("%s bar %zu: stream_run_pair %.17g / %.17g, batch %.17g", info->name, i,
+                         got[0][i], got2[i], want[0][i]);
+        free(got2);
+        free(st2);
     }
     for (int k = 0; k < info->n_outputs; k++)
         free(got[k]);
