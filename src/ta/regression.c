@@ -423,7 +423,7 @@ static void correl_update(void *st, const double *in, double *out)
     int64_t ra = cb_ta_flat_push(&s->fa, in[0]), rb = cb_ta_flat_push(&s->fb, in[1]);
     int64_t p = (int64_t)s->ra.cap;
     if (s->ra.n == s->ra.cap)
-        out[0] = (ra >= p) | (rb >= p) ? 0.0 : correl_value(&s->s, s->p);
+        out[0] = ((ra >= p) | (rb >= p)) ? 0.0 : correl_value(&s->s, s->p);
 }
 
 CB_TA_DEFINE_FUSED(correl, .title = "Pearson's Correlation Coefficient (r)",
