@@ -253,7 +253,8 @@ const cb_engine_result_t *cb_engine_progress(const cb_engine_t *e);
  * signal_ms, highest of pos; the rest is ignored) and places its protective exits at the
  * venue again (the venue must hold the base quantity). Its cost counts as brought in, so the
  * books balance when it closes. Call after the history bars were stepped. Returns 0,
- * CB_EINVAL, CB_EEXIST (the pair already has a position or entry) or CB_ENOMEM. */
+ * CB_EINVAL, CB_EEXIST (the pair already has a position or entry), CB_ERANGE (its cost is
+ * beyond the limit of core.h) or CB_ENOMEM. */
 int cb_engine_restore(cb_engine_t *e, size_t pair, const cb_engine_position_t *pos);
 /* Closes a pair's position with a market order now (filled at the next bar's open), or
  * cancels its pending entry. Returns 0, CB_ENOENT (flat) or CB_EREJECTED. */
