@@ -6,6 +6,9 @@
 
 #include "comeback/sim.h"
 
+/* The simulator's clock never passes the last millisecond of 9999-12-31 (UTC). */
+#define SIM_CLOCK_MAX_MS INT64_C(253402300799999)
+
 /* One candle in fixed point at the pair's price scale. */
 typedef struct sim_bar {
     int64_t open, high, low, close;
@@ -121,6 +124,10 @@ sim_order_t *sim_order_find(cb_sim_t *sim, const sim_market_t *m, const char *co
 int sim_match(sim_order_t *so, const cb_pair_info_t *p,
               const sim_bar_t *bar, int64_t bar_time, int phase, int fresh, int64_t *fill_px,
               int *maker);
+
+/* 1 when price * qty of the pair (at its scales) fits both at price_scale + qty_scale and at 8
+ * decimals (the balances): the NOTIONAL filter's maxNotional. */
+int sim_notional_ok(const cb_pair_info_t *p, int64_t px, int64_t qty);
 
 /* Fixed point text with at least 8 decimals (Binance style: "0.01000000"). */
 void sim_fmt8(int64_t v, int scale, char *buf, size_t size);
