@@ -473,6 +473,20 @@ static void on_event(void *ctx, const cb_venue_event_t *ev)
                    p->src->instrument.quote);
         return;
     }
+    if (ev->type == CB_EV_REJECTED && ev->tag == TAG_SETTLE && p->in_pos && !e->err) {
+        /* The end-of-data close cannot be settled: its price rounds to zero at 1e-8 (the
+         * position's value cannot be represented), so no final balance would be right. */
+        char when[32];
+        e->err = CB_ERANGE;
+        cb_diag_set(&e->err_diag, CB_ERANGE, NULL, 0, 0, p->src->instrument.pair,
+                    "the position cannot be settled at the last close %.3g %s: %s (the "
+                    "smallest representable price is 1e-8; see Limits in docs/backtest.md), at "
+                    "the bar of %s",
+                    p->last_close, p->src->instrument.quote, cb_reject_message(ev->reason),
+                    cb_time_format(ev->fill.time_ms ? ev->fill.time_ms : p->s->time_ms[p->i],
+                                   when, sizeof when));
+        return;
+    }
     if (ev->type == CB_EV_REJECTED) {
         e->r->rejected_exits++;
         if ((ev->tag == TAG_EXIT || (e->in_venue_bar && (ev->tag == TAG_STOP ||

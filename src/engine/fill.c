@@ -362,11 +362,8 @@ cb_reject_t cb_order_check(const cb_order_t *o, const cb_instrument_t *ins)
         if (!px)
             px = o->stop_price;
     }
-    if (px && o->side == CB_SELL) {
-        int64_t n;
-        if (cb_fx_mul(px, o->qty, 0, &n))
-            return CB_REJECT_RANGE; /* proceeds the account could not hold */
-    }
+    /* A sell whose proceeds would pass the limit is refused when it fills, not here: raising
+     * a trailing stop must never be refused (the engine defers it, engine.c stop_sync). */
     if (px && ins->min_notional && cb_fx_notional(px, o->qty, 0) < ins->min_notional)
         return CB_REJECT_MIN_NOTIONAL;
     return CB_REJECT_NONE;

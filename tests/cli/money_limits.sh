@@ -86,6 +86,14 @@ market "$tmp/tiny.csv" 0.000000001 0.000000001 0.000000001
   >"$tmp/out" 2>"$tmp/err" || fail "tiny price: $(cat "$tmp/err")"
 grep -q "Refused entries: price_range 2" "$tmp/out" || fail "tiny price: $(grep Refused "$tmp/out")"
 
+# ... and a position held into a last close below 1e-8 cannot be settled: the run says so
+market "$tmp/fade.csv" 0.00000002 0.00000002 0.000000003
+"$bin" backtest "$tmp/always.ini" --data "$tmp/fade.csv" --pair SYN/USDT --stake 100 \
+  >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] || fail "fade: exit $rc"
+grep -q "SYN/USDT: the position cannot be settled at the last close 3e-09 USDT" "$tmp/err" \
+  || fail "fade: $(cat "$tmp/err")"
+
 # 5. a random walk that drifts to near zero and back, with stake = all: every run either
 # reports no negative balance and no day below -100%, or stops naming the limit
 awk -v t0=$t0 'BEGIN { srand(7); p = 1; print "open_time_ms,open,high,low,close,volume";
