@@ -362,17 +362,16 @@ int sim_notional_ok(const cb_pair_info_t *p, int64_t px, int64_t qty)
     return s >= 8 || n <= CB_FX_MAX / cb_pow10_i64(8 - s);
 }
 
+/* px * qty at 8 decimals, through core.h's checked product; CB_FX_MAX when it does not fit
+ * (more than any balance holds; order_check refuses such orders with NOTIONAL first). */
 static int64_t notional_amount(int64_t px, int ps, int64_t qty, int qs, int round_up)
 {
-    __int128 n = (__int128)px * qty;
     int s = ps + qs;
-    if (s <= 8)
-        return (int64_t)(n * cb_pow10_i64(8 - s));
-    int64_t div = cb_pow10_i64(s - 8);
-    __int128 q = n / div;
-    if (round_up && n % div)
-        q++;
-    return (int64_t)q;
+    int64_t n;
+    int rc = s <= 8 ? cb_fx_muldiv(px, qty, 1, 0, &n) ||
+                          cb_fx_muldiv(n, cb_pow10_i64(8 - s), 1, 0, &n)
+                    : cb_fx_muldiv(px, qty, cb_pow10_i64(s - 8), round_up, &n);
+    return rc ? CB_FX_MAX : n;
 }
 
 static int64_t fee_of(const cb_sim_t *sim, int64_t amount)
