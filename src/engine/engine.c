@@ -78,11 +78,13 @@ struct cb_engine {
     cb_engine_result_t *r;
     size_t trades_cap, days_cap, curve_cap;
     int err;
-    cb_diag_t err_diag;       /* what err means, when the engine itself found it (CB_ERANGE) */
     eqs_t st;                 /* equity statistics (copied into res by stats_out) */
     size_t stride, curve_countdown;
     int64_t next_day_ms;
     double day_eq, bucket_dd_prev;
+    /* what err means when the engine itself found it (CB_ERANGE); last, away from the fields
+     * the bar loop reads */
+    cb_diag_t err_diag;
 };
 typedef struct cb_engine engine_t;
 
@@ -167,8 +169,9 @@ static int submit(engine_t *e, pstate_t *p, cb_order_t *o, cb_reject_t *why)
 /* A value the run cannot represent in fixed point (docs/backtest.md, Limits): the run stops
  * with CB_ERANGE and a sentence naming the value, the limit, the pair and the bar. Only the
  * first such problem is kept. */
-static void range_fail(engine_t *e, const pstate_t *p, int64_t t, const char *what, double value,
-                       const char *unit)
+__attribute__((cold, noinline)) static void range_fail(engine_t *e, const pstate_t *p,
+                                                       int64_t t, const char *what,
+                                                       double value, const char *unit)
 {
     if (e->err)
         return;
@@ -347,7 +350,7 @@ static void stop_sync(engine_t *e, pstate_t *p)
  * 1, so that callers look at e->err). */
 static inline int update_trailing_at(engine_t *e, pstate_t *p, int64_t t, double high)
 {
-    if (!(high <= CB_FX_MAX_D)) {
+    if (__builtin_expect(!(high <= CB_FX_MAX_D), 0)) {
         range_fail(e, p, t, "price", high, p->src->instrument.quote);
         return 1;
     }
@@ -894,7 +897,8 @@ static void venue_bounds(pstate_t *p)
 HOT int venue_bar(engine_t *e, pstate_t *p, size_t k, int64_t t, double o, double h, double l,
                   double c)
 {
-    if (!(h <= CB_FX_MAX_D && o <= CB_FX_MAX_D && c <= CB_FX_MAX_D && l <= CB_FX_MAX_D)) {
+    if (__builtin_expect(!(h <= CB_FX_MAX_D && o <= CB_FX_MAX_D && c <= CB_FX_MAX_D &&
+                           l <= CB_FX_MAX_D), 0)) {
         range_fail(e, p, t, "price", h > o ? h : o, p->src->instrument.quote);
         return e->err;
     }

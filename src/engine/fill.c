@@ -62,6 +62,18 @@ static __int128 buy_cost(__int128 p, __int128 q, __int128 r)
     return n + (n * r + CB_FX_ONE - 1) / CB_FX_ONE;
 }
 
+/* buy_cost <= quote, in 64 bits when the products fit (no 128-bit division: fills are many) */
+static inline int affordable(int64_t p, int64_t q, int64_t r, int64_t quote)
+{
+    int64_t pq, n, nr;
+    if (__builtin_mul_overflow(p, q, &pq) || pq > INT64_MAX - CB_FX_ONE)
+        return buy_cost(p, q, r) <= quote;
+    n = (pq + CB_FX_ONE - 1) / CB_FX_ONE;
+    if (__builtin_mul_overflow(n, r, &nr) || nr > INT64_MAX - CB_FX_ONE)
+        return buy_cost(p, q, r) <= quote;
+    return n <= quote && (nr + CB_FX_ONE - 1) / CB_FX_ONE <= quote - n;
+}
+
 int cb_fx_qty_for_quote(int64_t quote, int64_t price, int64_t rate, int64_t step, int64_t *qty)
 {
     *qty = 0;
@@ -70,16 +82,25 @@ int cb_fx_qty_for_quote(int64_t quote, int64_t price, int64_t rate, int64_t step
     if (step < 1)
         step = 1;
     /* cost(q) >= p*q*(1+r) exactly, so no q above hi fits; and cost(q) < p*q*(1+r) + 3 units
-     * (two roundings up, r <= 1), so every q up to lo fits. The answer is between, found by
-     * bisection over whole steps (about 30 rounds at the smallest prices, none at most). */
+     * (two roundings up, r <= 1), so every q up to lo fits. Near hi at usual prices (one step
+     * costs more than the roundings); else by bisection between lo and hi over whole steps
+     * (about 30 rounds at the smallest prices). */
     __int128 den = (__int128)price * (CB_FX_ONE + rate);
     __int128 one2 = (__int128)CB_FX_ONE * CB_FX_ONE;
     __int128 hi = (__int128)quote * one2 / den / step;
+    const __int128 top = CB_FX_MAX / step;
+    if (hi > top)
+        hi = top;
+    for (int k = 0; k < 3 && hi > 0; k++, hi--)
+        if (affordable(price, (int64_t)(hi * step), rate, quote)) {
+            if (hi == top && buy_cost(price, (hi + 1) * step, rate) <= quote)
+                return CB_ERANGE; /* the budget buys more than the largest quantity */
+            *qty = (int64_t)(hi * step);
+            return 0;
+        }
     __int128 lo = quote > 3 ? (__int128)(quote - 3) * one2 / den / step : 0;
-    if (lo > CB_FX_MAX / step)
-        return CB_ERANGE; /* even the surely affordable quantity is beyond the limit */
-    if (hi > CB_FX_MAX / step)
-        hi = CB_FX_MAX / step;
+    if (lo > hi)
+        lo = hi;
     while (lo < hi) {
         __int128 mid = lo + (hi - lo + 1) / 2;
         if (buy_cost(price, mid * step, rate) <= quote)
@@ -87,8 +108,6 @@ int cb_fx_qty_for_quote(int64_t quote, int64_t price, int64_t rate, int64_t step
         else
             hi = mid - 1;
     }
-    if (lo == CB_FX_MAX / step && buy_cost(price, (lo + 1) * step, rate) <= quote)
-        return CB_ERANGE; /* the budget buys more than the largest representable quantity */
     *qty = (int64_t)(lo * step);
     return 0;
 }
