@@ -410,7 +410,8 @@ static void test_fx_helpers(void **state)
     /* the largest quantity a budget buys, by bisection, against a brute-force walk */
     for (int k = 0; k < 20000; k++) {
         int64_t price = (int64_t)log_unif(1, 1e17), quote = (int64_t)log_unif(1, 9.2e18);
-        int64_t rate = (int64_t)(rnd() % 1000001), step = (int64_t[]){1, 7, 1000, 100000000}[rnd() % 4];
+        int64_t rate = (int64_t)(rnd() % 1000001);
+        int64_t step = (int64_t[]){1, 7, 1000, 100000000}[rnd() % 4];
         int64_t q;
         int rc = cb_fx_qty_for_quote(quote, price, rate, step, &q);
         if (rc) {

@@ -351,6 +351,27 @@ int sim_match(sim_order_t *so, const cb_pair_info_t *p,
 
 static int64_t to_amount(int64_t v, int scale) { return v * cb_pow10_i64(8 - scale); }
 
+int sim_dec_check(const char *v, int scale, int64_t *out)
+{
+    size_t n_int = strspn(v, "0123456789"), n_frac = 0;
+    const char *frac = v + n_int;
+    if (*frac == '.')
+        n_frac = strspn(frac + 1, "0123456789");
+    if (n_int < 1 || n_int > 20 ||
+        (*frac && (*frac != '.' || n_frac < 1 || n_frac > 20 || frac[1 + n_frac])))
+        return -1100;
+    size_t sig = n_frac; /* significant decimals: trailing zeros do not count */
+    while (sig && frac[sig] == '0')
+        sig--;
+    if (sig > 8)
+        return -1111;
+    int64_t v8;
+    if ((int)sig > scale || cb_dec_parse(v, (size_t)-1, 8, &v8) != 0 ||
+        cb_dec_parse(v, (size_t)-1, scale, out) != 0)
+        return -1013;
+    return *out > 0 ? 0 : -1130;
+}
+
 int sim_notional_ok(const cb_pair_info_t *p, int64_t px, int64_t qty)
 {
     /* price * qty at price_scale + qty_scale (cummulativeQuoteQty) and at 8 decimals (the

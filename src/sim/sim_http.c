@@ -564,46 +564,24 @@ static unsigned h_account(call_t *k)
     return 200;
 }
 
-/* A decimal parameter at `scale`, checked as Binance does: text that is not
- * ^([0-9]{1,20})(\.[0-9]{1,20})?$ is -1100 ILLEGAL_CHARS; more significant decimals than 8 is
- * -1111 BAD_PRECISION; more than the filter's scale, or a value beyond the largest that 8
- * decimals hold in int64 (core.h, CB_FX_MAX: 92233720368.54775807), is a -1013 failure of
- * `filter`; zero is not valid (-1130). */
+/* A decimal parameter checked as Binance does (sim_dec_check), with Binance's messages. */
 static int dec_value(call_t *k, const char *name, const char *v, int scale, const char *filter,
                      int64_t *out, unsigned *st)
 {
     char m[200];
-    size_t n_int = strspn(v, "0123456789"), n_frac = 0;
-    const char *frac = v + n_int;
-    if (*frac == '.')
-        n_frac = strspn(frac + 1, "0123456789");
-    if (n_int < 1 || n_int > 20 || (*frac && (*frac != '.' || n_frac < 1 || n_frac > 20 ||
-                                              frac[1 + n_frac]))) {
+    int code = sim_dec_check(v, scale, out);
+    switch (code) {
+    case 0: return 0;
+    case -1100:
         snprintf(m, sizeof m, "Illegal characters found in parameter '%s'; legal range is "
                               "'^([0-9]{1,20})(\\.[0-9]{1,20})?$'.", name);
-        *st = fail(k, -1100, m);
-        return -1;
+        break;
+    case -1111: snprintf(m, sizeof m, "Parameter '%s' has too much precision.", name); break;
+    case -1013: snprintf(m, sizeof m, "Filter failure: %s", filter); break;
+    default: *st = bad_param(k, name); return -1;
     }
-    size_t sig = n_frac;
-    while (sig && frac[sig] == '0')
-        sig--;
-    int64_t v8;
-    if (sig > 8) {
-        snprintf(m, sizeof m, "Parameter '%s' has too much precision.", name);
-        *st = fail(k, -1111, m);
-        return -1;
-    }
-    if ((int)sig > scale || cb_dec_parse(v, (size_t)-1, 8, &v8) != 0 ||
-        cb_dec_parse(v, (size_t)-1, scale, out) != 0) {
-        snprintf(m, sizeof m, "Filter failure: %s", filter);
-        *st = fail(k, -1013, m);
-        return -1;
-    }
-    if (*out <= 0) {
-        *st = bad_param(k, name);
-        return -1;
-    }
-    return 0;
+    *st = fail(k, code, m);
+    return -1;
 }
 
 static int dec_param(call_t *k, const char *name, int scale, const char *filter, int64_t *out,

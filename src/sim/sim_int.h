@@ -126,6 +126,12 @@ int sim_match(sim_order_t *so, const cb_pair_info_t *p,
               const sim_bar_t *bar, int64_t bar_time, int phase, int fresh, int64_t *fill_px,
               int *maker);
 
+/* A decimal request parameter at `scale` (0..8), checked as Binance checks one: 0 with *out,
+ * or Binance's code: -1100 text that is not ^([0-9]{1,20})(\.[0-9]{1,20})?$, -1111 more than 8
+ * significant decimals, -1013 more than `scale` of them or a value beyond what 8 decimals hold
+ * in int64 (core.h, CB_FX_MAX), -1130 zero. */
+int sim_dec_check(const char *v, int scale, int64_t *out);
+
 /* 1 when price * qty of the pair (at its scales) fits both at price_scale + qty_scale and at 8
  * decimals (the balances): the NOTIONAL filter's maxNotional. */
 int sim_notional_ok(const cb_pair_info_t *p, int64_t px, int64_t qty);
