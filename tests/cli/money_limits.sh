@@ -128,5 +128,5 @@ grep -q "start_balance 1e11 USDT exceeds the largest representable amount 9.22e1
   "$tmp/err" || fail "huge start balance: $(cat "$tmp/err")"
 "$bin" backtest "$tmp/always.ini" --data "$tmp/flat.csv" --pair SYN/USDT \
   --start-balance "0 USDT" >"$tmp/out" 2>"$tmp/err"; rc=$?
-[ $rc -eq 1 ] && grep -q "start_balance: must be positive" "$tmp/err" || fail "zero start balance"
+[ $rc -eq 1 ] && grep -q "start-balance: must be positive, got '0 USDT'" "$tmp/err" || fail "zero start balance"
 echo ok
