@@ -215,7 +215,8 @@ static void child_writer(void)
         cb_journal_order_t o = make_order(i % 2 ? "sell" : "buy", 100 + i);
         if (cb_journal_order_intent(j, &o) != 0)
             _exit(4);
-        cb_journal_order_update(j, o.client_order_id, "x", CB_OS_FILLED, o.quantity, i);
+        if (cb_journal_order_update(j, o.client_order_id, "x", CB_OS_FILLED, o.quantity, i))
+            _exit(5);
         cb_journal_fill_t f;
         memset(&f, 0, sizeof f);
         snprintf(f.pair, sizeof f.pair, "BTC/USDT");
@@ -225,7 +226,9 @@ static void child_writer(void)
         snprintf(f.fee_asset, sizeof f.fee_asset, "USDT");
         f.qty_scale = 5;
         f.quantity = o.quantity;
-        cb_journal_fill(j, &f);
+        f.price = 100 + i;
+        if (cb_journal_fill(j, &f) < 0)
+            _exit(6);
     }
 }
 

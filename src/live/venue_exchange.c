@@ -48,6 +48,17 @@ static void note_error(lv_t *v, const cb_diag_t *d)
     cb_diag_format(d, v->st.last_error, sizeof v->st.last_error);
 }
 
+/* A journal write that failed: the journal remembers it (cb_journal_failed), which stops the
+ * robot's entries; the venue goes on with what the exchange said, and a restart reconciles
+ * the journal with the exchange. */
+static void note_journal(lv_t *v, int rc, const char *what, const char *coid)
+{
+    cb_diag_t d;
+    cb_diag_set(&d, rc, NULL, 0, 0, NULL, "journal: cannot %s of %s: %s", what, coid,
+                cb_journal_errmsg(v->opts.journal));
+    note_error(v, &d);
+}
+
 static int queue(lv_t *v, const cb_venue_event_t *ev)
 {
     if (v->nq == v->qcap) {
@@ -263,6 +274,7 @@ static int send_order(lv_t *v, lv_order_t *x, cb_ex_order_type_t type, const cha
     jo.stop_price = prep.stop_price;
     jo.quantity = prep.qty;
     jo.created_ms = now(v);
+    jo.market_ms = o->created_ms > 0 ? o->created_ms : 0;
     int rc = cb_journal_order_intent(v->opts.journal, &jo);
     if (rc)
         return rc;
@@ -281,8 +293,10 @@ static int send_order(lv_t *v, lv_order_t *x, cb_ex_order_type_t type, const cha
     size_t nf = 0;
     rc = cb_exchange_place_order(v->opts.ex, &prep, &eo, &fills, &nf, &d);
     if (rc == 0) {
-        lv_record_fills(v->opts.journal, p, fills, nf, eo.order_id, x->coid,
-                        &v->st.fills_recorded);
+        int jr = lv_record_fills(v->opts.journal, p, fills, nf, eo.order_id, x->coid,
+                                 &v->st.fills_recorded);
+        if (jr)
+            note_journal(v, jr, "record the fills", x->coid); /* apply fetches them again */
         free(fills);
         cb_diag_t d2;
         if (apply(v, x, &eo, &d2))
@@ -293,7 +307,10 @@ static int send_order(lv_t *v, lv_order_t *x, cb_ex_order_type_t type, const cha
     if (lv_definitive(rc)) {
         if (strstr(d.msg, "would trigger immediately"))
             x->stop_passed = 1;
-        cb_journal_order_update(v->opts.journal, x->coid, NULL, CB_OS_REJECTED, 0, now(v));
+        int jr = cb_journal_order_update(v->opts.journal, x->coid, NULL, CB_OS_REJECTED, 0,
+                                         now(v));
+        if (jr) /* the journal keeps the intent: reconciliation finds it was never placed */
+            note_journal(v, jr, "record the rejection", x->coid);
         x->st = CB_OS_REJECTED;
         x->on_exchange = 0;
         *why = reject_reason(&d);
@@ -301,7 +318,9 @@ static int send_order(lv_t *v, lv_order_t *x, cb_ex_order_type_t type, const cha
         return CB_EREJECTED;
     }
     /* ambiguous: it may exist; the next poll asks for it by client order id */
-    cb_journal_order_update(v->opts.journal, x->coid, NULL, CB_OS_UNKNOWN, 0, now(v));
+    int jr = cb_journal_order_update(v->opts.journal, x->coid, NULL, CB_OS_UNKNOWN, 0, now(v));
+    if (jr) /* the intent in the journal means the same: sent or not, ask the exchange */
+        note_journal(v, jr, "record the lost answer", x->coid);
     x->st = CB_OS_UNKNOWN;
     note_error(v, &d);
     return 0;
@@ -596,9 +615,13 @@ static int v_poll(void *self, int64_t now_ms)
                 if ((x->st == CB_OS_INTENT || x->st == CB_OS_UNKNOWN) &&
                     t - x->sent_ms > v->opts.unsent_after_ms) {
                     /* never reached the exchange, and can no longer: not sent */
-                    cb_journal_order_update(v->opts.journal, x->coid, NULL, CB_OS_REJECTED, 0,
-                                            t);
-                    cb_journal_event(v->opts.journal, t, "not_sent", x->coid);
+                    int jr = cb_journal_order_update(v->opts.journal, x->coid, NULL,
+                                                     CB_OS_REJECTED, 0, t);
+                    if (!jr)
+                        jr = cb_journal_event(v->opts.journal, x->o.created_ms, "not_sent",
+                                              x->coid);
+                    if (jr) /* reconciliation at the next start declares it not sent */
+                        note_journal(v, jr, "record 'not sent'", x->coid);
                     x->st = CB_OS_REJECTED;
                     v->st.unknown_resolved++;
                     queue_simple(v, x, CB_EV_REJECTED, CB_REJECT_INVALID);
