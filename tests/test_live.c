@@ -10,6 +10,7 @@
 #include "comeback/journal.h"
 #include "comeback/live.h"
 #include "comeback/sim.h"
+#include "robot/robot_int.h"
 #include "series_fixture.h"
 #include "testutil.h"
 
@@ -840,6 +841,86 @@ static void test_reconcile_differences(void **state)
     fx_stop(&f);
 }
 
+
+/* One clock per column, the same in both modes: the same order decided on the same candle,
+ * sent through the exchange venue (to the simulator) and the paper venue, is journaled with
+ * the decision's candle as market_ms, the wall clock as created/updated_ms, its fill at the
+ * market time of the execution and the wall clock of its recording. */
+typedef struct clock_rows {
+    cb_journal_order_t o;
+    cb_journal_fill_t f;
+} clock_rows_t;
+
+static int first_fill(const cb_journal_fill_t *f, void *ctx)
+{
+    ((clock_rows_t *)ctx)->f = *f;
+    return 1;
+}
+
+static void paper_sink(void *ctx, const cb_venue_event_t *ev)
+{
+    ++*(int *)ctx;
+    (void)ev;
+}
+
+static void test_clocks_paper_and_live_agree(void **state)
+{
+    (void)state;
+    fx_t f;
+    fx_start(&f, NULL, 3000);
+    int64_t bar = f.s->time_ms[99], now_bar = f.s->time_ms[100]; /* decided, traded */
+    int64_t px = sim_price(&f);
+    int64_t wall0 = cb_now_ms();
+    cb_order_t o = {.id = 1, .side = CB_BUY, .type = CB_ORDER_MARKET,
+                    .quote_qty = 1000 * CB_FX_ONE, .ref_price = px, .tag = 1,
+                    .created_ms = bar};
+    cb_reject_t why;
+    assert_int_equal(f.v.ops->submit(f.v.self, &o, &why), 0);
+    poll_until(&f, 1);
+    clock_rows_t live, paper;
+    assert_int_equal(cb_journal_order_get(f.j, "cb-t1-1", &live.o), 0);
+    assert_int_equal(cb_journal_fills(f.j, "cb-t1-1", first_fill, &live), 1);
+    /* the paper venue, on the same candle */
+    char path[300];
+    snprintf(path, sizeof path, "%s/paper.db", f.dir);
+    cb_journal_t *pj;
+    cb_diag_t d;
+    check_ok(cb_journal_open(path, "t1", &pj, &d), &d);
+    cb_pair_info_t *all = NULL;
+    size_t n_all = 0;
+    check_ok(cb_exchange_pairs(f.ex, &all, &n_all, &d), &d);
+    cb_instrument_t ins;
+    check_ok(cb_live_instrument(cb_pair_find(all, n_all, "BTC/USDT"), &ins, &d), &d);
+    free(all);
+    cb_costs_t costs = {CB_FX_ONE / 1000, CB_FX_ONE / 1000, 0};
+    cb_venue_t pv;
+    assert_int_equal(robot_paper_venue_new(pj, &ins, 1, 10000 * CB_FX_ONE, &costs, &pv), 0);
+    int n_paper = 0;
+    pv.ops->set_sink(pv.self, paper_sink, &n_paper);
+    assert_int_equal(pv.ops->submit(pv.self, &o, &why), 0);
+    assert_int_equal(pv.ops->on_bar(pv.self, 0, now_bar, px, px, px, px), 0);
+    assert_int_equal(n_paper, 1);
+    assert_int_equal(cb_journal_order_get(pj, "cb-t1-1", &paper.o), 0);
+    assert_int_equal(cb_journal_fills(pj, "cb-t1-1", first_fill, &paper), 1);
+    int64_t wall1 = cb_now_ms();
+    const clock_rows_t *rows[2] = {&live, &paper};
+    for (int i = 0; i < 2; i++) {
+        const clock_rows_t *r = rows[i];
+        print_message("%s: market_ms %lld created %lld updated %lld fill time %lld wall %lld\n",
+                      i ? "paper" : "live", (long long)r->o.market_ms,
+                      (long long)r->o.created_ms, (long long)r->o.updated_ms,
+                      (long long)r->f.time_ms, (long long)r->f.wall_ms);
+        assert_int_equal(r->o.market_ms, bar);
+        assert_true(r->o.created_ms >= wall0 && r->o.created_ms <= wall1);
+        assert_true(r->o.updated_ms >= r->o.created_ms && r->o.updated_ms <= wall1);
+        assert_true(r->f.time_ms >= now_bar && r->f.time_ms < f.s->time_ms[101]);
+        assert_true(r->f.wall_ms >= wall0 && r->f.wall_ms <= wall1);
+    }
+    pv.ops->destroy(pv.self);
+    cb_journal_close(pj);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -853,6 +934,7 @@ int main(void)
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_reconcile_clean_and_catch_up),
         cmocka_unit_test(test_reconcile_differences),
+        cmocka_unit_test(test_clocks_paper_and_live_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
