@@ -454,6 +454,8 @@ int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
     }
     if ((rc = cb_journal_open(cfg->db, cfg->name, &r->j, diag)) != 0)
         goto fail;
+    if ((rc = check_state(r, diag)) != 0)
+        goto fail;
     /* Paper and live never share a database. */
     char mode[16];
     const char *want = cb_robot_mode_name(cfg->mode);
@@ -464,8 +466,6 @@ int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
                          mode);
         goto fail;
     }
-    if ((rc = check_state(r, diag)) != 0)
-        goto fail;
     if ((rc = cb_journal_kv_set(r->j, "robot.mode", want)) != 0) {
         cb_diag_set(diag, rc, cfg->db, 0, 0, NULL, "journal: cannot write: %s",
                     cb_journal_errmsg(r->j));
