@@ -92,6 +92,13 @@ int cmd_status(int argc, char **argv)
                !strcmp(state, "running") ? "not running (it did not stop cleanly)" : state,
                cb_time_format(beat, t1, sizeof t1));
     }
+    const char *why_halted = json_string_value(json_object_get(o, "halted"));
+    if (!why_halted)
+        why_halted = "";
+    if (why_halted[0])
+        printf("halted     %s: no new entries until the robot is restarted (exits keep "
+               "working)\n",
+               why_halted);
     printf("last bar   %s\n", last_bar ? cb_time_format(last_bar, t2, sizeof t2) : "-");
     printf("cash       %s %s\n", js(o, "cash"), js(o, "quote"));
     printf("equity     %s %s\n", js(o, "equity"), js(o, "quote"));
@@ -111,8 +118,9 @@ int cmd_status(int argc, char **argv)
     int paused = json_is_true(json_object_get(o, "paused")),
         killed = json_is_true(json_object_get(o, "killed")),
         halted = json_is_true(json_object_get(o, "halted_today"));
-    printf("risk       %s%s%s%s\n", paused ? "PAUSED " : "", killed ? "KILL-SWITCH " : "",
-           halted ? "HALTED-TODAY" : "", paused || killed || halted ? "" : "entries allowed");
+    printf("risk       %s%s%s%s%s\n", why_halted[0] ? "HALTED " : "", paused ? "PAUSED " : "",
+           killed ? "KILL-SWITCH " : "", halted ? "HALTED-TODAY" : "",
+           paused || killed || halted || why_halted[0] ? "" : "entries allowed");
     printf("           %s\n", js(o, "risk"));
     json_decref(o);
     return CLI_OK;

@@ -123,8 +123,8 @@ static void check_journal(cb_robot_t *r)
         return;
     snprintf(r->halted, sizeof r->halted, "journal write failed: %s", why);
     rlog(r, "halted", json_pack("{s:s}", "reason", r->halted),
-         "halted: %s; no new entries until the robot is restarted (exits keep working; the "
-         "restart rebuilds the state from the journal)",
+         "%s; no new entries until the robot is restarted (exits keep working; the restart "
+         "rebuilds the state from the journal)",
          r->halted);
     write_status(r, "running");
 }
@@ -524,12 +524,8 @@ static void write_status(cb_robot_t *r, const char *state)
     json_t *o = json_object();
     json_object_set_new(o, "bot", json_string(r->cfg.name));
     json_object_set_new(o, "mode", json_string(cb_robot_mode_name(r->cfg.mode)));
-    char halted[460];
-    if (r->halted[0] && !strcmp(state, "running")) {
-        snprintf(halted, sizeof halted, "halted: %s", r->halted);
-        state = halted;
-    }
     json_object_set_new(o, "state", json_string(state));
+    /* running, and serving the positions' exits, but entering nothing: why */
     if (r->halted[0])
         json_object_set_new(o, "halted", json_string(r->halted));
     json_object_set_new(o, "pid", json_integer((json_int_t)getpid()));
