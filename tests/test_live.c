@@ -1,6 +1,7 @@
 /* live/: the exchange venue and reconciliation against the exchange simulator over loopback
  * (paused clock, moved by cb_sim_advance) and against a scripted exchange for partial fills. */
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -921,6 +922,52 @@ static void test_clocks_paper_and_live_agree(void **state)
     fx_stop(&f);
 }
 
+
+/* A journal that cannot record fills any more (a trigger stands in for a full disk: writes to
+ * the table fail, reads work): the failure is remembered (the robot halts its entries), and
+ * the engine still hears every execution from the exchange, so that an exit closes the
+ * position. */
+static void test_fills_reach_engine_when_journal_fails(void **state)
+{
+    (void)state;
+    fx_t f;
+    fx_start(&f, NULL, 3000);
+    char path[300];
+    snprintf(path, sizeof path, "%s/j.db", f.dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER disk_full BEFORE INSERT ON fills BEGIN"
+                                      " SELECT RAISE(ABORT, 'database or disk is full'); END;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    int64_t px = sim_price(&f);
+    cb_order_t o = {.id = 1, .side = CB_BUY, .type = CB_ORDER_MARKET,
+                    .quote_qty = 1000 * CB_FX_ONE, .ref_price = px, .tag = 1};
+    cb_reject_t why;
+    assert_int_equal(f.v.ops->submit(f.v.self, &o, &why), 0);
+    poll_until(&f, 1);
+    assert_int_equal(f.ev[0].type, CB_EV_FILL);
+    assert_int_equal(f.ev[0].fill.qty, sim_balance(&f, "BTC"));
+    char msg[320];
+    assert_int_equal(cb_journal_failed(f.j, msg, sizeof msg), 1);
+    assert_string_equal(msg, "cannot record the fill: database or disk is full");
+    /* the exit: its intent is written (orders still take writes), its fill reaches the
+     * engine although the journal cannot keep it */
+    int64_t held = f.ev[0].fill.qty;
+    cb_order_t x = {.id = 2, .side = CB_SELL, .type = CB_ORDER_MARKET, .qty = held,
+                    .ref_price = px, .tag = 2};
+    assert_int_equal(f.v.ops->submit(f.v.self, &x, &why), 0);
+    poll_until(&f, 2);
+    assert_int_equal(f.ev[1].type, CB_EV_FILL);
+    assert_int_equal(f.ev[1].fill.qty, held / 1000 * 1000);
+    assert_int_equal(sim_balance(&f, "BTC"), held % 1000);
+    cb_exchange_venue_stats_t st;
+    cb_exchange_venue_stats(&f.v, &st);
+    assert_non_null(strstr(st.last_error, "journal"));
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -935,6 +982,7 @@ int main(void)
         cmocka_unit_test(test_reconcile_clean_and_catch_up),
         cmocka_unit_test(test_reconcile_differences),
         cmocka_unit_test(test_clocks_paper_and_live_agree),
+        cmocka_unit_test(test_fills_reach_engine_when_journal_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -180,6 +180,51 @@ static void queue_final(lv_t *v, lv_order_t *x, const lv_agg_t *a, cb_order_stat
         }
 }
 
+/* When the journal cannot record any more (cb_journal_failed: the robot is halted), the
+ * order's fills are summed from what the exchange says, so that the engine still learns of an
+ * execution (a stop that filled closes the position). The journal catches up at the restart's
+ * reconciliation. */
+static int apply_unjournaled(lv_t *v, lv_order_t *x, const cb_ex_order_t *eo, cb_diag_t *d)
+{
+    cb_order_status_t st = lv_status_from_ex(eo->status);
+    x->seen_exec = eo->executed_qty;
+    if (!cb_order_status_final(st) || x->amending)
+        return 0;
+    const cb_pair_info_t *p = &v->pairs[x->o.pair];
+    lv_agg_t a;
+    memset(&a, 0, sizeof a);
+    if (eo->executed_qty > 0) {
+        cb_ex_fill_t *f = NULL;
+        size_t nf = 0;
+        int64_t since = eo->created_ms > CB_MS_PER_HOUR ? eo->created_ms - CB_MS_PER_HOUR : 0;
+        int rc = cb_exchange_my_trades(v->opts.ex, p->pair, since, &f, &nf, d);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < nf; i++) {
+            if (f[i].order_id != eo->order_id)
+                continue;
+            a.qty += f[i].qty;
+            a.notional += (__int128)f[i].qty * f[i].price;
+            if (!strcmp(f[i].fee_asset, p->base))
+                a.fee_base += f[i].fee;
+            else if (!strcmp(f[i].fee_asset, p->quote))
+                a.fee_quote += f[i].fee;
+            else
+                a.fee_other += f[i].fee;
+            if (f[i].time_ms > a.last_ms)
+                a.last_ms = f[i].time_ms;
+            a.n++;
+            a.n_maker += f[i].maker != 0;
+        }
+        free(f);
+        if (a.qty < eo->executed_qty)
+            return 0; /* not all of them listed yet: the next poll asks again */
+    }
+    x->st = st;
+    queue_final(v, x, &a, st);
+    return 0;
+}
+
 /* Syncs one order from the exchange's view and queues its final event when it has one. */
 static int apply(lv_t *v, lv_order_t *x, const cb_ex_order_t *eo, cb_diag_t *d)
 {
@@ -187,6 +232,10 @@ static int apply(lv_t *v, lv_order_t *x, const cb_ex_order_t *eo, cb_diag_t *d)
     int complete = 0;
     int rc = lv_sync_order(v->opts.ex, v->opts.journal, p, x->coid, eo, &complete,
                            &v->st.fills_recorded, d);
+    if (rc && cb_journal_failed(v->opts.journal, NULL, 0)) {
+        note_error(v, d);
+        return apply_unjournaled(v, x, eo, d);
+    }
     if (rc)
         return rc;
     x->seen_exec = eo->executed_qty;
