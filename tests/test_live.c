@@ -965,6 +965,27 @@ static void test_fills_reach_engine_when_journal_fails(void **state)
     cb_exchange_venue_stats_t st;
     cb_exchange_venue_stats(&f.v, &st);
     assert_non_null(strstr(st.last_error, "journal"));
+    /* a stop resting on the exchange is the position's last protection once no new order can
+     * be journaled: it is neither moved nor cancelled */
+    cb_order_t b = {.id = 3, .side = CB_BUY, .type = CB_ORDER_MARKET,
+                    .quote_qty = 1000 * CB_FX_ONE, .ref_price = px, .tag = 1};
+    assert_int_equal(f.v.ops->submit(f.v.self, &b, &why), 0);
+    poll_until(&f, 3);
+    assert_int_equal(f.ev[2].type, CB_EV_FILL);
+    int64_t q = f.ev[2].fill.qty / 1000 * 1000;
+    cb_order_t sl = {.id = 4, .side = CB_SELL, .type = CB_ORDER_STOP_MARKET, .qty = q,
+                     .stop_price = px - fxv(1000), .ref_price = px, .tag = 3};
+    assert_int_equal(f.v.ops->submit(f.v.self, &sl, &why), 0);
+    assert_int_equal(f.v.ops->poll(f.v.self, 0), 0);
+    assert_int_equal(f.v.ops->amend(f.v.self, 4, px - fxv(500), 0), CB_ESTATE);
+    assert_int_equal(f.v.ops->cancel(f.v.self, 4), CB_ESTATE);
+    cb_ex_order_t *open = NULL;
+    size_t n_open = 0;
+    cb_diag_t d;
+    check_ok(cb_exchange_open_orders(f.ex, "BTC/USDT", &open, &n_open, &d), &d);
+    assert_int_equal(n_open, 1);
+    assert_int_equal(open[0].type, CB_EX_ORDER_STOP_LOSS);
+    free(open);
     fx_stop(&f);
 }
 

@@ -456,6 +456,16 @@ static void try_cancel(lv_t *v, lv_order_t *x)
         note_error(v, &d); /* gone already (filled) or unreachable: poll finds out */
 }
 
+/* 1 for a stop resting on the exchange. Once the journal has failed no new order can be sent
+ * (its intent cannot be written first), so such a stop is the position's last protection: it
+ * is neither cancelled nor moved any more (an exit that would replace it could not leave). */
+static int keep_stop(lv_t *v, const lv_order_t *x)
+{
+    return !x->emulated && x->o.side == CB_SELL &&
+           (x->o.type == CB_ORDER_STOP_MARKET || x->o.type == CB_ORDER_STOP_LIMIT) &&
+           cb_journal_failed(v->opts.journal, NULL, 0);
+}
+
 static int v_cancel(void *self, uint64_t order_id)
 {
     lv_t *v = self;
@@ -466,6 +476,8 @@ static int v_cancel(void *self, uint64_t order_id)
         queue_simple(v, x, CB_EV_CANCELED, CB_REJECT_NONE);
         return 0;
     }
+    if (keep_stop(v, x))
+        return CB_ESTATE;
     x->cancel_wanted = 1;
     try_cancel(v, x);
     return 0;
@@ -478,8 +490,8 @@ static int v_amend(void *self, uint64_t order_id, int64_t stop_price, int64_t li
     if (!x || x->cancel_wanted || x->emulated ||
         (x->o.type != CB_ORDER_STOP_MARKET && x->o.type != CB_ORDER_STOP_LIMIT))
         return CB_ENOENT;
-    if (x->st != CB_OS_NEW)
-        return CB_ESTATE; /* in flight or partly filled: keep the current stop */
+    if (x->st != CB_OS_NEW || keep_stop(v, x))
+        return CB_ESTATE; /* in flight or partly filled, or the journal failed: keep it */
     const cb_pair_info_t *p = &v->pairs[x->o.pair];
     cb_ex_order_t eo;
     cb_diag_t d;
@@ -521,6 +533,8 @@ static int v_amend(void *self, uint64_t order_id, int64_t stop_price, int64_t li
 /* Emulated take-profits whose level was reached: cancel the stop, then sell at market. */
 static void run_triggers(lv_t *v)
 {
+    if (cb_journal_failed(v->opts.journal, NULL, 0))
+        return; /* the market sell could not be journaled: the stop stays (keep_stop) */
     for (size_t i = 0; i < v->n; i++) {
         if (!v->ord[i].emulated || !v->ord[i].triggered || v->ord[i].done)
             continue;

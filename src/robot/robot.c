@@ -256,7 +256,7 @@ static int kv_i64(cb_journal_t *j, const char *key, int64_t *out)
     return 0;
 }
 
-static int kv_set_i64(cb_journal_t *j, const char *key, int64_t v)
+CB_MUST_CHECK static int kv_set_i64(cb_journal_t *j, const char *key, int64_t v)
 {
     char buf[32];
     snprintf(buf, sizeof buf, "%" PRId64, v);
