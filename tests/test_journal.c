@@ -611,6 +611,36 @@ static void test_clocks(void **state)
     assert_true(w >= before && w <= after);
 }
 
+
+/* Several processes creating the same new journal at once: each opens it, one creates it. */
+static void test_created_at_once(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 5; round++) {
+        unlink(path);
+        pid_t kids[4];
+        for (int k = 0; k < 4; k++) {
+            kids[k] = fork();
+            assert_true(kids[k] >= 0);
+            if (kids[k] == 0) {
+                cb_journal_t *j;
+                cb_diag_t d;
+                int rc = cb_journal_open(path, "alpha", &j, &d);
+                if (rc)
+                    fprintf(stderr, "child: %s\n", d.msg);
+                cb_journal_close(j);
+                _exit(rc ? 1 : 0);
+            }
+        }
+        for (int k = 0; k < 4; k++) {
+            int st;
+            waitpid(kids[k], &st, 0);
+            assert_true(WIFEXITED(st));
+            assert_int_equal(WEXITSTATUS(st), 0);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +655,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrates_schema_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_writes_are_remembered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_created_at_once, setup, teardown),
     };
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
 }

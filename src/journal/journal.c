@@ -535,6 +535,14 @@ static int init_or_migrate(cb_journal_t *j, const char *bot, int is_new, int ver
     char ver[16];
     snprintf(ver, sizeof ver, "%d", CB_JOURNAL_SCHEMA_VERSION);
     int r = exec(j, "BEGIN IMMEDIATE");
+    int64_t n_tables = 0;
+    int src;
+    if (r == 0 && is_new && query_i64(j, "SELECT count(*) FROM sqlite_master", &n_tables, &src))
+        r = CB_EIO;
+    if (r == 0 && is_new && n_tables > 0) {
+        exec(j, "ROLLBACK"); /* another process created it meanwhile: look at it again */
+        return CB_EEXIST;
+    }
     if (r == 0 && is_new) {
         if ((r = exec(j, schema)) == 0 && (r = set_meta(j, "bot", bot)) == 0)
             r = set_meta(j, "next_seq", "1");
@@ -572,7 +580,8 @@ static int journal_open(const char *path, const char *bot, int create, cb_journa
         goto fail;
     }
     sqlite3_busy_timeout(j->db, 5000);
-    int is_new, version;
+    int is_new, version, again = 0;
+classify_again:
     if ((rc = classify(j, path, &is_new, &version, diag)) != 0)
         goto fail;
     if (is_new && !create) {
@@ -610,8 +619,12 @@ static int journal_open(const char *path, const char *bot, int create, cb_journa
                          sqlite3_errmsg(j->db));
         goto fail;
     }
-    if ((is_new || version < CB_JOURNAL_SCHEMA_VERSION) &&
-        init_or_migrate(j, owner, is_new, version) != 0) {
+    int im = is_new || version < CB_JOURNAL_SCHEMA_VERSION
+                 ? init_or_migrate(j, owner, is_new, version)
+                 : 0;
+    if (im == CB_EEXIST && !again++)
+        goto classify_again;
+    if (im != 0) {
         rc = cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot %s the journal: %s",
                          is_new ? "initialise" : "migrate", sqlite3_errmsg(j->db));
         goto fail;
