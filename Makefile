@@ -6,8 +6,11 @@ BUILD   ?= build
 SAN     ?= build-sanitize
 FUZZ_SECONDS ?= 10
 CMAKE_ARGS ?=
+PREFIX  ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all build deps test demo bench bench-quick sanitize fuzz debug mpi-test clean distclean
+.PHONY: all build deps test demo bench bench-quick sanitize fuzz debug mpi-test install package \
+        clean distclean
 
 all: build
 
@@ -25,6 +28,15 @@ test: build
 
 demo: build
 	./$(BUILD)/comeback demo
+
+# The program, its plug-in header, docs, examples, the systemd unit and its sysusers.d entry
+# under PREFIX (default /usr/local), staged under DESTDIR when given (docs/run.md).
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# The Debian package (prefix /usr) in $(BUILD): comeback_<version>_<arch>.deb.
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 bench: build
 	scripts/bench $(BUILD)

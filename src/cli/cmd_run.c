@@ -20,6 +20,7 @@ const char help_run[] =
     "database; nothing is sent to the exchange. Every entry passes the risk controls first.\n"
     "Logs go to stderr (and as JSON lines to [bot] log). SIGTERM or Ctrl-C: no new entries,\n"
     "state persisted, exit 0. A robot killed outright resumes its positions when restarted.\n"
+    "As a service: the systemd unit comeback@NAME runs /etc/comeback/NAME.ini (docs/run.md).\n"
     "See docs/robot.md.\n"
     "\n"
     "options:\n"

@@ -1,7 +1,9 @@
 /* `comeback`: the command line over libcomeback. Dispatches to one file per subcommand. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -82,6 +84,32 @@ static const cli_command_t *find_command(const char *name)
     return NULL;
 }
 
+/* Where the docs are: PREFIX/share/doc/comeback/docs beside an installed program (found from
+ * the program's own path, so any prefix or DESTDIR works), else the source tree's docs/. */
+static const char *docs_dir(char *buf, size_t size)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    struct stat st;
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            int w = snprintf(buf, size, "%s/../share/doc/comeback/docs", exe);
+            if (w > 0 && (size_t)w < size && stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) {
+                slash = strrchr(exe, '/'); /* PREFIX/bin -> PREFIX */
+                if (slash && strcmp(slash, "/bin") == 0) {
+                    *slash = '\0';
+                    snprintf(buf, size, "%s/share/doc/comeback/docs", exe);
+                }
+                return buf;
+            }
+        }
+    }
+    return "docs/";
+}
+
 static void print_overview(FILE *out)
 {
     fprintf(out,
@@ -97,8 +125,10 @@ static void print_overview(FILE *out)
                 *p = '-';
         fprintf(out, "  %-14s %s\n", shown, cli_commands[i].summary);
     }
+    char docs[PATH_MAX + 64];
     fprintf(out, "\nSeries arguments accept a store name (binance:BTC/USDT:1h) or a file.\n"
-                 "Documentation: docs/ (one page per command).\n");
+                 "Documentation: %s (one page per command).\n",
+            docs_dir(docs, sizeof docs));
 }
 
 /* A command's help; `ta` adds the indicator table, which lives in the library. */

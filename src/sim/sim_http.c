@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -1055,6 +1056,141 @@ static unsigned check_signed(call_t *k, struct MHD_Connection *c, const req_t *r
     return code ? fail(k, code, msg) : 0;
 }
 
+/* ---- connections: the policy of sim_int.h -------------------------------------------- */
+
+/* One REST connection, from MHD's "started" notice to its "closed" one. */
+typedef struct conn {
+    struct conn *next;
+    int fd;
+    uint32_t addr;      /* the client's IPv4 address */
+    int waiting;        /* no complete request headers yet (again after each answer) */
+    int cut;            /* already shut down by the policy */
+    int64_t since_ns;   /* when it began waiting (monotonic) */
+} conn_t;
+
+typedef struct sim_conns {
+    cb_sim_t *sim;
+    pthread_mutex_t mu; /* guards the list; a conn in it still owns its open socket */
+    conn_t *head;
+    pthread_t watchdog;
+    int running;
+    volatile int stop;
+} sim_conns_t;
+
+/* Shuts a connection's socket down: MHD's thread sees the end of its input and closes it
+ * (closing the descriptor here would race MHD reusing it). Under cs->mu. */
+static void conn_cut(conn_t *k)
+{
+    k->cut = 1;
+    shutdown(k->fd, SHUT_RDWR);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    sim_conns_t *cs = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_t *k = *socket_context;
+        if (!k)
+            return;
+        pthread_mutex_lock(&cs->mu);
+        for (conn_t **pp = &cs->head; *pp; pp = &(*pp)->next)
+            if (*pp == k) {
+                *pp = k->next;
+                break;
+            }
+        pthread_mutex_unlock(&cs->mu);
+        free(k);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *fi =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ai =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    conn_t *k = calloc(1, sizeof *k);
+    if (!k || !fi) {
+        free(k);
+        return; /* untracked: only MHD's own limits apply to it */
+    }
+    k->fd = fi->connect_fd;
+    if (ai && ai->client_addr && ai->client_addr->sa_family == AF_INET) {
+        struct sockaddr_in sin;
+        memcpy(&sin, ai->client_addr, sizeof sin);
+        k->addr = ntohl(sin.sin_addr.s_addr);
+    }
+    k->waiting = 1;
+    k->since_ns = cb_monotonic_ns();
+    pthread_mutex_lock(&cs->mu);
+    /* An address with too many connections waiting for a request loses its oldest one. */
+    conn_t *oldest = NULL;
+    size_t n_waiting = 0;
+    for (conn_t *o = cs->head; o; o = o->next)
+        if (o->waiting && !o->cut && o->addr == k->addr) {
+            n_waiting++;
+            if (!oldest || o->since_ns < oldest->since_ns)
+                oldest = o;
+        }
+    if (n_waiting >= SIM_WAITING_PER_ADDR && oldest)
+        conn_cut(oldest);
+    k->next = cs->head;
+    cs->head = k;
+    pthread_mutex_unlock(&cs->mu);
+    *socket_context = k;
+}
+
+/* Marks the connection of c as waiting for a request (1) or serving one (0). */
+static void conn_waiting(sim_conns_t *cs, struct MHD_Connection *c, int waiting)
+{
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(c,
+                                                                MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_t *k = i ? i->socket_context : NULL;
+    if (!k)
+        return;
+    pthread_mutex_lock(&cs->mu);
+    k->waiting = waiting;
+    k->since_ns = cb_monotonic_ns();
+    pthread_mutex_unlock(&cs->mu);
+}
+
+/* Closes the connections whose request headers are late, ten times a second. */
+static void *watchdog(void *arg)
+{
+    sim_conns_t *cs = arg;
+    const struct timespec tick = {0, 100 * 1000 * 1000};
+    while (!cs->stop) {
+        nanosleep(&tick, NULL);
+        int64_t now = cb_monotonic_ns();
+        size_t n_cut = 0;
+        pthread_mutex_lock(&cs->mu);
+        for (conn_t *k = cs->head; k; k = k->next)
+            if (k->waiting && !k->cut && now - k->since_ns > (int64_t)SIM_HEADER_MS * 1000000) {
+                conn_cut(k);
+                n_cut++;
+            }
+        pthread_mutex_unlock(&cs->mu);
+        if (n_cut)
+            sim_log(cs->sim, "closed %zu connection%s that sent no complete request within %d s",
+                    n_cut, n_cut == 1 ? "" : "s", SIM_HEADER_MS / 1000);
+    }
+    return NULL;
+}
+
+unsigned sim_raise_fd_limit(unsigned want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        struct rlimit nl = rl;
+        nl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &nl) == 0)
+            rl = nl;
+    }
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 30 ? 1u << 30
+                                                                   : (unsigned)rl.rlim_cur;
+}
+
 static int64_t wall_ms(void) { return cb_now_ms(); }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -1068,6 +1204,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     if (!rq->started) {
         rq->started = 1;
+        conn_waiting(sim->conns, c, 0);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -1212,9 +1349,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
                     enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)c;
+    cb_sim_t *sim = cls;
     (void)toe;
+    conn_waiting(sim->conns, c, 1); /* kept alive: the next request's headers are awaited */
     req_t *rq = *con_cls;
     if (rq) {
         free(rq->uri);
@@ -1247,14 +1384,40 @@ int sim_http_start(cb_sim_t *sim, cb_diag_t *diag)
         return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--listen",
                            "'%s' is not an IPv4 address (use 127.0.0.1)", host);
     snprintf(sim->host, sizeof sim->host, "%s", ip);
+    sim_conns_t *cs = calloc(1, sizeof *cs);
+    if (!cs)
+        return cb_diag_set(diag, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
+    cs->sim = sim;
+    pthread_mutex_init(&cs->mu, NULL);
+    sim->conns = cs;
+    /* Each connection is a descriptor (and its own thread): the REST and WebSocket limits
+     * must fit in the process's limit, beside whatever else the process has open. poll, not
+     * select, so that descriptors above 1023 work. */
+    unsigned fds = sim_raise_fd_limit(2 * SIM_CONNS_MAX + 256);
+    unsigned limit = fds / 2 > SIM_CONNS_MAX ? SIM_CONNS_MAX : fds / 2;
+    unsigned per_addr = limit / 2 > SIM_CONNS_PER_ADDR ? SIM_CONNS_PER_ADDR : limit / 2;
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL,
         on_request, sim, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, sim, MHD_OPTION_NOTIFY_COMPLETED, on_done, sim,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
-    if (!d)
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, cs, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_addr, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)(SIM_HEADER_MS / 1000 * 3), MHD_OPTION_END);
+    if (!d) {
+        pthread_mutex_destroy(&cs->mu);
+        free(cs);
+        sim->conns = NULL;
         return cb_diag_set(diag, CB_EIO, NULL, 0, 0, "--listen",
                            "cannot listen on %s (address in use or not available)", listen);
+    }
+    if (pthread_create(&cs->watchdog, NULL, watchdog, cs) != 0) {
+        MHD_stop_daemon(d);
+        pthread_mutex_destroy(&cs->mu);
+        free(cs);
+        sim->conns = NULL;
+        return cb_diag_set(diag, CB_EIO, NULL, 0, 0, NULL, "cannot start a thread");
+    }
+    cs->running = 1;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     sim->port = info ? info->port : (int)port;
     sim->daemon = d;
@@ -1268,8 +1431,19 @@ int sim_http_start(cb_sim_t *sim, cb_diag_t *diag)
 
 void sim_http_stop(cb_sim_t *sim)
 {
+    sim_conns_t *cs = sim->conns;
+    if (cs && cs->running) {
+        cs->stop = 1;
+        pthread_join(cs->watchdog, NULL);
+        cs->running = 0;
+    }
     if (sim->daemon) {
-        MHD_stop_daemon(sim->daemon);
+        MHD_stop_daemon(sim->daemon); /* notifies every connection closed, emptying cs */
         sim->daemon = NULL;
+    }
+    if (cs) {
+        pthread_mutex_destroy(&cs->mu);
+        free(cs);
+        sim->conns = NULL;
     }
 }

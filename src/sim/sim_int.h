@@ -86,6 +86,7 @@ struct cb_sim {
     int weight_used;
     /* server */
     void *daemon;
+    struct sim_conns *conns;    /* the REST connections the policy below watches */
     int port;
     struct sim_ws *ws;
     int ws_port;
@@ -126,6 +127,20 @@ int sim_match(sim_order_t *so, const cb_pair_info_t *p,
 void sim_fmt8(int64_t v, int scale, char *buf, size_t size);
 
 /* sim_http.c */
+/* The connection policy of both servers (docs/exchange-sim.md, "Connections"): a client that
+ * connects and sends nothing, or sends its request a byte at a time, must not lock out the
+ * others. A request's headers (a WebSocket's handshake) must be complete within
+ * SIM_HEADER_MS of the connection opening (or, on a kept-alive REST connection, of the previous
+ * answer); an address may keep at most SIM_WAITING_PER_ADDR connections waiting that way (a new
+ * one closes its oldest); an address may hold at most SIM_CONNS_PER_ADDR connections and the
+ * server SIM_CONNS_MAX. */
+#define SIM_HEADER_MS 10000
+#define SIM_WAITING_PER_ADDR 64
+#define SIM_CONNS_PER_ADDR 2048
+#define SIM_CONNS_MAX 4096
+/* Raises the process's soft limit of open files towards `want` (within the hard limit) so that
+ * SIM_CONNS_MAX connections fit; returns the limit now in force. */
+unsigned sim_raise_fd_limit(unsigned want);
 int sim_http_start(cb_sim_t *sim, cb_diag_t *diag);
 void sim_http_stop(cb_sim_t *sim);
 
@@ -140,6 +155,10 @@ int sim_signature_ok(cb_sim_t *sim, const char *payload, size_t len, const char 
 /* sim_ws.c: market streams and the WebSocket API (started after the HTTP server, on
  * sim->host). */
 int sim_ws_start(cb_sim_t *sim, cb_diag_t *diag);
+/* Feeds bytes, in pieces of `chunk`, to a WebSocket connection that is not attached to a
+ * socket, as the server would receive them: the handshake, then frames. Returns the status
+ * code of the close frame it would send (0 = none) or -1. For the fuzz target. */
+int sim_ws_conn_fuzz(cb_sim_t *sim, const uint8_t *data, size_t size, size_t chunk);
 void sim_ws_stop(cb_sim_t *sim);
 /* User data events to every session subscribed to the account (WebSocket API), under
  * sim->mu: an executionReport of `so` (exec_type "NEW", "TRADE", "CANCELED", "EXPIRED"; fill

@@ -7,26 +7,49 @@
  * {"id","method","params"} (ping, time, userDataStream.subscribe.signature,
  * userDataStream.unsubscribe) and, once subscribed, the account's events as
  * {"subscriptionId":N,"event":{...}} (executionReport, outboundAccountPosition,
- * balanceUpdate). */
+ * balanceUpdate).
+ * libwebsockets carries the bytes (its event loop, timers and raw sockets); the handshake and
+ * the framing are done here, because RFC 6455 requires a server to refuse what libwebsockets
+ * 4.1 lets through: unmasked client frames (close 1002) and text that is not UTF-8 (1007). */
 #include "sim/sim_int.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <libwebsockets.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #define WS_QUEUE 512
 #define WS_MAX_SUBS 16
+#define WS_MAX_MSG 65536  /* the largest message a client may send (requests are small) */
+#define WS_MAX_HS 8192    /* the largest handshake request */
+#define WS_LINGER_S 1     /* after a close frame: how long the client has to close its end */
 
 typedef struct ws_sess {
     struct ws_sess *next;
     struct lws *wsi;
+    int open;                   /* the handshake is done: a WebSocket */
+    uint32_t addr;              /* the client's IPv4 address */
+    int64_t since_ns;           /* when it connected (monotonic) */
+    unsigned char *in;          /* bytes received and not parsed yet */
+    size_t in_len;
+    char *msg;                  /* a fragmented message being put together */
+    size_t msg_len;
+    int msg_op;                 /* its opcode (1 text, 2 binary), 0 = none */
+    char *hs_reply;             /* the handshake's answer, to send */
+    int hs_refused;             /* ... which refuses the connection */
+    unsigned char pong[125];    /* a pong to send (the last ping's payload) */
+    int pong_len;               /* -1 = none */
+    int close_code;             /* a close frame to send: 1005 = without a code, 0 = none */
+    int peer_closed;            /* the client sent its close frame */
+    int closing;                /* our close frame is sent: input is discarded */
     int api;                    /* a WebSocket API session (/ws-api/v3) */
     int64_t sub_id;             /* its user data subscription, -1 = none */
-    char *rx;                   /* a request being received */
-    size_t rx_len;
     int combined;
     int drop;                   /* close at the next chance (fault) */
     struct {
@@ -464,6 +487,541 @@ static void on_tick(lws_sorted_usec_list_t *sul)
         lws_sul_schedule(w->ctx, 0, &w->tick, on_tick, 50 * LWS_US_PER_MS);
 }
 
+/* ---- the connection: handshake and frames (RFC 6455) ------------------------------------ */
+
+/* 1 when s[0, n) is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF). */
+static int utf8_ok(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k;
+        unsigned min, cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            k = 1, min = 0x80, cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            k = 2, min = 0x800, cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            k = 3, min = 0x10000, cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (n - i <= k)
+            return 0;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + j] & 0x3fu);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* A status code a close frame may carry (RFC 6455 7.4: 1004-1006 and 1015 are never sent). */
+static int close_code_ok(unsigned code)
+{
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
+           (code >= 3000 && code <= 4999);
+}
+
+/* Fails the connection: a close frame with code, then the end. */
+static void ws_fail(cb_sim_t *sim, ws_sess_t *se, int code, const char *why)
+{
+    if (se->close_code)
+        return;
+    se->close_code = code;
+    sim_log(sim, "websocket closed with %d: %s", code, why);
+}
+
+/* The value of header `name` in the request head h (lines ending in \r\n), or NULL; copied to
+ * out. */
+static const char *header(const char *h, const char *name, char *out, size_t size)
+{
+    size_t nl = strlen(name);
+    for (const char *l = strstr(h, "\r\n"); l && l[2]; l = strstr(l + 2, "\r\n")) {
+        const char *p = l + 2;
+        if (strncasecmp(p, name, nl) != 0 || p[nl] != ':')
+            continue;
+        p += nl + 1;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *e = strstr(p, "\r\n");
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n >= size)
+            n = size - 1;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return out;
+    }
+    return NULL;
+}
+
+/* 1 when the comma-separated list `v` contains `token` (case-insensitive). */
+static int has_token(const char *v, const char *token)
+{
+    size_t tl = strlen(token);
+    for (const char *p = v; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",");
+        size_t m = n;
+        while (m && p[m - 1] == ' ')
+            m--;
+        if (m == tl && strncasecmp(p, token, tl) == 0)
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
+static void hs_refuse(cb_sim_t *sim, ws_sess_t *se, const char *status, const char *extra,
+                      const char *why)
+{
+    size_t n = strlen(status) + strlen(extra) + 96;
+    se->hs_reply = malloc(n);
+    if (se->hs_reply)
+        snprintf(se->hs_reply, n, "HTTP/1.1 %s\r\n%sContent-Length: 0\r\nConnection: close\r\n\r\n",
+                 status, extra);
+    se->hs_refused = 1;
+    sim_log(sim, "websocket refused (%s): %s", status, why);
+}
+
+/* Chooses the streams of a request target, as Binance's URLs do. Returns 1 when known. */
+static int route(cb_sim_t *sim, ws_sess_t *se, const char *target)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", target);
+    char *q = strchr(path, '?');
+    if (q)
+        *q++ = '\0';
+    if (strcmp(path, "/ws-api/v3") == 0)
+        return se->api = 1;
+    if (strncmp(path, "/ws/", 4) == 0)
+        return parse_stream(sim, path + 4, se) == 0;
+    if (strcmp(path, "/stream") != 0 || !q || strncmp(q, "streams=", 8) != 0)
+        return 0;
+    char *amp = strchr(q, '&');
+    if (amp)
+        *amp = '\0';
+    se->combined = 1;
+    char *save = NULL;
+    for (char *it = strtok_r(q + 8, "/", &save); it; it = strtok_r(NULL, "/", &save))
+        if (parse_stream(sim, it, se) != 0)
+            return 0;
+    return se->n_subs > 0;
+}
+
+/* The opening handshake once its head has arrived: 101 and a WebSocket, or a refusal.
+ * Returns the bytes of se->in it used (0: not complete yet). */
+static size_t handshake(cb_sim_t *sim, ws_sess_t *se)
+{
+    char *end = memmem(se->in, se->in_len, "\r\n\r\n", 4);
+    if (!end) {
+        if (se->in_len > WS_MAX_HS)
+            hs_refuse(sim, se, "431 Request Header Fields Too Large", "", "a head over 8 KB");
+        return 0;
+    }
+    size_t used = (size_t)(end - (char *)se->in) + 4;
+    char *h = malloc(used + 1);
+    if (!h) {
+        hs_refuse(sim, se, "503 Service Unavailable", "", "out of memory");
+        return used;
+    }
+    memcpy(h, se->in, used);
+    h[used] = '\0';
+    char method[16] = "", target[1024] = "", version[16] = "", v[256];
+    const char *key = NULL;
+    char keybuf[64];
+    if (sscanf(h, "%15s %1023s %15s", method, target, version) != 3 ||
+        strcmp(version, "HTTP/1.1") != 0)
+        hs_refuse(sim, se, "400 Bad Request", "", "not an HTTP/1.1 request");
+    else if (strcmp(method, "GET") != 0)
+        hs_refuse(sim, se, "405 Method Not Allowed", "Allow: GET\r\n", method);
+    else if (!header(h, "Upgrade", v, sizeof v) || !has_token(v, "websocket") ||
+             !header(h, "Connection", v, sizeof v) || !has_token(v, "upgrade"))
+        hs_refuse(sim, se, "426 Upgrade Required", "Upgrade: websocket\r\n",
+                  "not a WebSocket upgrade");
+    else if (!header(h, "Sec-WebSocket-Version", v, sizeof v) || strcmp(v, "13") != 0)
+        hs_refuse(sim, se, "426 Upgrade Required", "Sec-WebSocket-Version: 13\r\n",
+                  "not WebSocket version 13");
+    else if (!(key = header(h, "Sec-WebSocket-Key", keybuf, sizeof keybuf)) ||
+             strlen(key) != 24)
+        hs_refuse(sim, se, "400 Bad Request", "", "no valid Sec-WebSocket-Key");
+    else if (!route(sim, se, target))
+        hs_refuse(sim, se, "404 Not Found", "", target);
+    free(h);
+    if (se->hs_refused)
+        return used;
+    /* Sec-WebSocket-Accept = base64(SHA-1(key + the RFC's GUID)) */
+    char cat[128];
+    unsigned char md[20];
+    snprintf(cat, sizeof cat, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
+    lws_SHA1((const unsigned char *)cat, strlen(cat), md);
+    char acc[64];
+    lws_b64_encode_string((const char *)md, 20, acc, sizeof acc);
+#define WS_101 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" \
+               "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
+    size_t n = sizeof WS_101 + strlen(acc);
+    if (!(se->hs_reply = malloc(n))) {
+        hs_refuse(sim, se, "503 Service Unavailable", "", "out of memory");
+        return used;
+    }
+    snprintf(se->hs_reply, n, WS_101, acc);
+#undef WS_101
+    pthread_mutex_lock(&sim->mu);
+    se->open = 1; /* account events and candles are queued for it from now on */
+    pthread_mutex_unlock(&sim->mu);
+    if (se->wsi)
+        lws_set_timeout(se->wsi, NO_PENDING_TIMEOUT, 0);
+    if (se->api)
+        sim_log(sim, "websocket API session connected");
+    else
+        sim_log(sim, "websocket connected: %d stream%s", se->n_subs, se->n_subs == 1 ? "" : "s");
+    return used;
+}
+
+/* A whole message from the client. */
+static void on_message(cb_sim_t *sim, ws_sess_t *se, int op, const char *m, size_t len)
+{
+    if (op == 2) {
+        ws_fail(sim, se, 1003, "a binary message (only text is served)");
+        return;
+    }
+    if (!utf8_ok((const unsigned char *)m, len)) {
+        ws_fail(sim, se, 1007, "a text message that is not UTF-8");
+        return;
+    }
+    if (!se->api)
+        return; /* SUBSCRIBE requests are not supported: streams are chosen by the URL */
+    pthread_mutex_lock(&sim->mu);
+    sim_sync_locked(sim);
+    int64_t was = se->sub_id;
+    char *reply = sim_ws_api_reply_locked(sim, &se->sub_id, m, len);
+    if (reply)
+        enqueue(se, NULL, reply);
+    free(reply);
+    if (was >= 0 && se->sub_id < 0)
+        terminated(sim, se, was);
+    pthread_mutex_unlock(&sim->mu);
+}
+
+/* One frame from the client, its payload unmasked. */
+static void on_frame(cb_sim_t *sim, ws_sess_t *se, int fin, int op, unsigned char *p, size_t n)
+{
+    if (op == 8) {
+        se->peer_closed = 1;
+        if (n == 1) {
+            ws_fail(sim, se, 1002, "a close frame of one byte");
+        } else if (n >= 2 && !close_code_ok((unsigned)p[0] << 8 | p[1])) {
+            ws_fail(sim, se, 1002, "a close frame with an invalid status code");
+        } else if (n > 2 && !utf8_ok(p + 2, n - 2)) {
+            ws_fail(sim, se, 1007, "a close reason that is not UTF-8");
+        } else {
+            se->close_code = n >= 2 ? (int)((unsigned)p[0] << 8 | p[1]) : 1005; /* echoed */
+        }
+        return;
+    }
+    if (op == 9) {
+        memcpy(se->pong, p, n);
+        se->pong_len = (int)n;
+        return;
+    }
+    if (op == 10)
+        return;
+    if (op == 0 && !se->msg_op) {
+        ws_fail(sim, se, 1002, "a continuation frame outside a message");
+        return;
+    }
+    if (op != 0 && se->msg_op) {
+        ws_fail(sim, se, 1002, "a new message inside a fragmented one");
+        return;
+    }
+    if (op != 0 && fin) {
+        on_message(sim, se, op, (const char *)p, n);
+        return;
+    }
+    if (se->msg_len + n > WS_MAX_MSG) {
+        ws_fail(sim, se, 1009, "a message over 64 KB");
+        return;
+    }
+    char *nb = realloc(se->msg, se->msg_len + n + 1);
+    if (!nb) {
+        ws_fail(sim, se, 1011, "out of memory");
+        return;
+    }
+    se->msg = nb;
+    memcpy(se->msg + se->msg_len, p, n);
+    se->msg_len += n;
+    if (op)
+        se->msg_op = op;
+    if (fin) {
+        on_message(sim, se, se->msg_op, se->msg, se->msg_len);
+        se->msg_op = 0;
+        se->msg_len = 0;
+    }
+}
+
+/* Parses the complete frames at the start of se->in; returns the bytes used. */
+static size_t parse_frames(cb_sim_t *sim, ws_sess_t *se)
+{
+    size_t off = 0;
+    while (!se->close_code) {
+        unsigned char *f = se->in + off;
+        size_t avail = se->in_len - off;
+        if (avail < 2)
+            break;
+        int fin = f[0] >> 7, rsv = (f[0] >> 4) & 7, op = f[0] & 15, masked = f[1] >> 7;
+        uint64_t n = f[1] & 127;
+        size_t hl = 2;
+        if (rsv) {
+            ws_fail(sim, se, 1002, "reserved bits set (no extension was agreed)");
+            break;
+        }
+        if ((op > 2 && op < 8) || op > 10) {
+            ws_fail(sim, se, 1002, "an unknown opcode");
+            break;
+        }
+        if (!masked) {
+            ws_fail(sim, se, 1002, "an unmasked frame from the client");
+            break;
+        }
+        if (op >= 8 && (!fin || n > 125)) {
+            ws_fail(sim, se, 1002, "a fragmented or long control frame");
+            break;
+        }
+        if (n == 126) {
+            if (avail < 4)
+                break;
+            n = (uint64_t)f[2] << 8 | f[3];
+            hl = 4;
+        } else if (n == 127) {
+            if (avail < 10)
+                break;
+            n = 0;
+            for (int i = 0; i < 8; i++)
+                n = n << 8 | f[2 + i];
+            hl = 10;
+        }
+        if (n > WS_MAX_MSG) {
+            ws_fail(sim, se, 1009, "a frame over 64 KB");
+            break;
+        }
+        if (avail < hl + 4 + n)
+            break;
+        unsigned char *key = f + hl, *p = f + hl + 4;
+        for (size_t i = 0; i < n; i++)
+            p[i] ^= key[i & 3];
+        on_frame(sim, se, fin, op, p, (size_t)n);
+        off += hl + 4 + (size_t)n;
+    }
+    return off;
+}
+
+/* A new connection: the per-address limits of sim_int.h, and the handshake's deadline. */
+static int on_adopt(cb_sim_t *sim, sim_ws_t *w, struct lws *wsi, ws_sess_t *se)
+{
+    memset(se, 0, sizeof *se);
+    se->wsi = wsi;
+    se->sub_id = -1;
+    se->pong_len = -1;
+    se->since_ns = cb_monotonic_ns();
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    if (getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&sa, &sl) == 0 &&
+        sa.sin_family == AF_INET)
+        se->addr = ntohl(sa.sin_addr.s_addr);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_AWAITING_CLIENT_HS_SEND, SIM_HEADER_MS / 1000);
+    pthread_mutex_lock(&sim->mu);
+    size_t n_addr = 0, n_waiting = 0;
+    ws_sess_t *oldest = NULL;
+    for (ws_sess_t *o = w->sessions; o; o = o->next) {
+        if (o->addr != se->addr)
+            continue;
+        n_addr++;
+        if (!o->open && !o->hs_refused && !o->closing) {
+            n_waiting++;
+            if (!oldest || o->since_ns < oldest->since_ns)
+                oldest = o;
+        }
+    }
+    int refuse = n_addr >= SIM_CONNS_PER_ADDR;
+    if (!refuse) {
+        se->next = w->sessions;
+        w->sessions = se;
+    }
+    if (!refuse && n_waiting >= SIM_WAITING_PER_ADDR && oldest) {
+        oldest->closing = 1;
+        lws_set_timeout(oldest->wsi, PENDING_TIMEOUT_AWAITING_CLIENT_HS_SEND, LWS_TO_KILL_ASYNC);
+    }
+    pthread_mutex_unlock(&sim->mu);
+    return refuse ? -1 : 0;
+}
+
+static int on_rx(cb_sim_t *sim, ws_sess_t *se, const void *in, size_t len)
+{
+    if (se->closing || se->hs_refused || se->close_code)
+        return 0; /* the end is near: what the client still sends is not read */
+    size_t cap = se->open ? WS_MAX_MSG + 14 : WS_MAX_HS + 4;
+    if (se->in_len + len > 2 * cap) {
+        if (se->open)
+            ws_fail(sim, se, 1009, "a frame over 64 KB");
+        else
+            hs_refuse(sim, se, "431 Request Header Fields Too Large", "", "a head over 8 KB");
+        if (se->wsi)
+            lws_callback_on_writable(se->wsi);
+        return 0;
+    }
+    unsigned char *nb = realloc(se->in, se->in_len + len + 1);
+    if (!nb)
+        return -1;
+    se->in = nb;
+    memcpy(se->in + se->in_len, in, len);
+    se->in_len += len;
+    for (int stage = se->open; stage < 2; stage++) {
+        size_t used = stage == 0 ? handshake(sim, se)
+                                 : se->open && !se->hs_refused ? parse_frames(sim, se) : 0;
+        memmove(se->in, se->in + used, se->in_len - used);
+        se->in_len -= used;
+        if (!se->open)
+            break;
+    }
+    if (se->wsi && (se->hs_reply || se->pong_len >= 0 || se->close_code || se->qh != se->qt))
+        lws_callback_on_writable(se->wsi);
+    return 0;
+}
+
+static void sess_free(ws_sess_t *se)
+{
+    while (se->qh != se->qt)
+        free(se->q[se->qh++ % WS_QUEUE]);
+    free(se->in);
+    free(se->msg);
+    free(se->hs_reply);
+    se->in = NULL;
+    se->msg = NULL;
+    se->hs_reply = NULL;
+}
+
+int sim_ws_conn_fuzz(cb_sim_t *sim, const uint8_t *data, size_t size, size_t chunk)
+{
+    ws_sess_t *se = calloc(1, sizeof *se);
+    if (!se)
+        return -1;
+    se->sub_id = -1;
+    se->pong_len = -1;
+    int r = 0;
+    for (size_t off = 0; off < size && r == 0; off += chunk)
+        r = on_rx(sim, se, data + off, size - off < chunk ? size - off : chunk);
+    int code = se->close_code;
+    sess_free(se);
+    free(se);
+    return r ? r : code;
+}
+
+/* Sends one frame (server frames are not masked). Returns 0 or -1. */
+static int send_frame(struct lws *wsi, int op, const void *payload, size_t n)
+{
+    unsigned char *buf = malloc(LWS_PRE + 10 + n);
+    if (!buf)
+        return -1;
+    unsigned char *h = buf + LWS_PRE;
+    size_t hl = 2;
+    h[0] = (unsigned char)(0x80 | op);
+    if (n < 126) {
+        h[1] = (unsigned char)n;
+    } else if (n < 65536) {
+        h[1] = 126;
+        h[2] = (unsigned char)(n >> 8);
+        h[3] = (unsigned char)n;
+        hl = 4;
+    } else {
+        h[1] = 127;
+        for (int i = 0; i < 8; i++)
+            h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+        hl = 10;
+    }
+    memcpy(h + hl, payload, n);
+    int r = lws_write(wsi, h, hl + n, LWS_WRITE_RAW) < (int)(hl + n) ? -1 : 0;
+    free(buf);
+    return r;
+}
+
+static int send_raw(struct lws *wsi, const char *s)
+{
+    size_t n = strlen(s);
+    unsigned char *buf = malloc(LWS_PRE + n);
+    if (!buf)
+        return -1;
+    memcpy(buf + LWS_PRE, s, n);
+    int r = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_RAW) < (int)n ? -1 : 0;
+    free(buf);
+    return r;
+}
+
+/* What is due first: the handshake's answer, a pong, a close frame, then one message. */
+static int on_writeable(cb_sim_t *sim, ws_sess_t *se)
+{
+    struct lws *wsi = se->wsi;
+    if (se->closing)
+        return 0;
+    if (se->hs_reply) {
+        int r = send_raw(wsi, se->hs_reply);
+        free(se->hs_reply);
+        se->hs_reply = NULL;
+        if (r || se->hs_refused) {
+            se->closing = 1;
+            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, WS_LINGER_S);
+            return r;
+        }
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (se->pong_len >= 0 && !se->close_code) {
+        int r = send_frame(wsi, 10, se->pong, (size_t)se->pong_len);
+        se->pong_len = -1;
+        if (r)
+            return -1;
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (se->close_code) {
+        unsigned char p[2] = {(unsigned char)(se->close_code >> 8),
+                              (unsigned char)se->close_code};
+        int r = send_frame(wsi, 8, p, se->close_code == 1005 ? 0 : 2);
+        se->closing = 1;
+        if (r || se->peer_closed)
+            return -1; /* both sides said close: the server ends the TCP connection */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, WS_LINGER_S);
+        return 0;
+    }
+    /* Account events are queued (and drops decided) by the HTTP threads too: look under
+     * the lock. */
+    pthread_mutex_lock(&sim->mu);
+    int drop = se->drop;
+    char *m = drop || se->qh == se->qt ? NULL : se->q[se->qh++ % WS_QUEUE];
+    int more = se->qh != se->qt;
+    pthread_mutex_unlock(&sim->mu);
+    if (drop) {
+        sim_log(sim, "websocket dropped (fault)");
+        return -1;
+    }
+    if (!m)
+        return 0;
+    int r = send_frame(wsi, 1, m, strlen(m));
+    free(m);
+    if (r == 0 && more)
+        lws_callback_on_writable(wsi);
+    return r;
+}
+
 static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len)
 {
@@ -471,101 +1029,15 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     cb_sim_t *sim = ctx ? lws_context_user(ctx) : NULL;
     sim_ws_t *w = sim ? sim->ws : NULL;
     ws_sess_t *se = user;
-    (void)in;
-    (void)len;
     switch (reason) {
-    case LWS_CALLBACK_ESTABLISHED: {
-        memset(se, 0, sizeof *se);
-        se->wsi = wsi;
-        char uri[256] = "", args[1024] = "";
-        lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
-        int ok = 0;
-        se->sub_id = -1;
-        if (strcmp(uri, "/ws-api/v3") == 0) {
-            se->api = ok = 1;
-        } else if (strncmp(uri, "/ws/", 4) == 0) {
-            ok = parse_stream(sim, uri + 4, se) == 0;
-        } else if (strcmp(uri, "/stream") == 0 &&
-                   lws_hdr_copy_fragment(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS, 0) > 0 &&
-                   strncmp(args, "streams=", 8) == 0) {
-            se->combined = 1;
-            ok = 1;
-            char *save = NULL;
-            for (char *it = strtok_r(args + 8, "/", &save); it && ok;
-                 it = strtok_r(NULL, "/", &save))
-                ok = parse_stream(sim, it, se) == 0;
-        }
-        if (!ok) {
-            sim_log(sim, "websocket %s: unknown stream", uri);
-            return -1;
-        }
-        pthread_mutex_lock(&sim->mu);
-        se->next = w->sessions;
-        w->sessions = se;
-        pthread_mutex_unlock(&sim->mu);
-        if (se->api)
-            sim_log(sim, "websocket API session connected");
-        else
-            sim_log(sim, "websocket connected: %d stream%s", se->n_subs,
-                    se->n_subs == 1 ? "" : "s");
-        return 0;
-    }
-    case LWS_CALLBACK_SERVER_WRITEABLE: {
-        /* Account events are queued (and drops decided) by the HTTP threads too: look under
-         * the lock. */
-        pthread_mutex_lock(&sim->mu);
-        int drop = se->drop;
-        char *m = drop || se->qh == se->qt ? NULL : se->q[se->qh++ % WS_QUEUE];
-        int more = se->qh != se->qt;
-        pthread_mutex_unlock(&sim->mu);
-        if (drop) {
-            sim_log(sim, "websocket dropped (fault)");
-            return -1;
-        }
-        if (!m)
-            return 0;
-        size_t n = strlen(m);
-        unsigned char *buf = malloc(LWS_PRE + n);
-        int r = -1;
-        if (buf) {
-            memcpy(buf + LWS_PRE, m, n);
-            r = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n ? -1 : 0;
-            free(buf);
-        }
-        free(m);
-        if (r == 0 && more)
-            lws_callback_on_writable(wsi);
-        return r;
-    }
-    case LWS_CALLBACK_RECEIVE: {
-        if (!se->api)
-            return 0; /* SUBSCRIBE requests are not supported: streams are chosen by the URL */
-        if (se->rx_len + len > 65536)
-            return -1; /* no request is this large */
-        char *nb = realloc(se->rx, se->rx_len + len + 1);
-        if (!nb)
-            return -1;
-        se->rx = nb;
-        memcpy(se->rx + se->rx_len, in, len);
-        se->rx_len += len;
-        if (!lws_is_final_fragment(wsi))
-            return 0;
-        pthread_mutex_lock(&sim->mu);
-        sim_sync_locked(sim);
-        int64_t was = se->sub_id;
-        char *reply = sim_ws_api_reply_locked(sim, &se->sub_id, se->rx, se->rx_len);
-        if (reply)
-            enqueue(se, NULL, reply);
-        free(reply);
-        if (was >= 0 && se->sub_id < 0)
-            terminated(sim, se, was);
-        pthread_mutex_unlock(&sim->mu);
-        se->rx_len = 0;
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
-    case LWS_CALLBACK_CLOSED: {
-        if (!w)
+    case LWS_CALLBACK_RAW_ADOPT:
+        return se && w ? on_adopt(sim, w, wsi, se) : -1;
+    case LWS_CALLBACK_RAW_RX:
+        return se ? on_rx(sim, se, in, len) : -1;
+    case LWS_CALLBACK_RAW_WRITEABLE:
+        return se ? on_writeable(sim, se) : -1;
+    case LWS_CALLBACK_RAW_CLOSE: {
+        if (!w || !se || !se->wsi)
             return 0;
         pthread_mutex_lock(&sim->mu);
         for (ws_sess_t **pp = &w->sessions; *pp; pp = &(*pp)->next)
@@ -574,10 +1046,8 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
                 break;
             }
         pthread_mutex_unlock(&sim->mu);
-        while (se->qh != se->qt)
-            free(se->q[se->qh++ % WS_QUEUE]);
-        free(se->rx);
-        se->rx = NULL;
+        sess_free(se);
+        se->wsi = NULL;
         return 0;
     }
     default:
@@ -615,7 +1085,11 @@ int sim_ws_start(cb_sim_t *sim, cb_diag_t *diag)
     info.iface = sim->host;
     info.protocols = ws_protocols;
     info.user = sim;
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    /* Raw sockets: the handshake and the frames are ours (see the top of this file). */
+    info.options =
+        LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+    info.listen_accept_role = "raw-skt";
+    info.listen_accept_protocol = ws_protocols[0].name;
     sim->ws = w;
     w->ctx = lws_create_context(&info);
     if (!w->ctx) {
