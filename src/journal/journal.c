@@ -608,11 +608,17 @@ classify_again:
         snprintf(owner, sizeof owner, "%s", bot);
     }
     snprintf(j->bot, sizeof j->bot, "%s", owner);
+    /* Switching a new file to WAL takes an exclusive lock for which SQLite does not wait
+     * (another process opening the same new journal holds it a moment): try for 2 s. */
     char mode[16] = "";
-    sqlite3_stmt *st = prep(j, "PRAGMA journal_mode=WAL");
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    for (int tries = 0; tries < 100 && strcasecmp(mode, "wal") != 0; tries++) {
+        if (tries)
+            sqlite3_sleep(20);
+        sqlite3_stmt *st = prep(j, "PRAGMA journal_mode=WAL");
+        if (st && sqlite3_step(st) == SQLITE_ROW)
+            snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
     if (strcasecmp(mode, "wal") != 0 || exec(j, "PRAGMA synchronous=FULL") ||
         exec(j, "PRAGMA foreign_keys=ON")) {
         rc = cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot set up the journal: %s",
