@@ -1265,7 +1265,14 @@ out:
     r->stopping = 1;
     if (!rc) {
         rc = poll_venue(r, diag); /* what is in flight at an exchange gets its last word */
-        rlog(r, "stopped", NULL, "stopped cleanly: state persisted in %s", r->cfg.db);
+        check_journal(r);
+        if (r->halted[0])
+            rlog(r, "stopped", json_pack("{s:s}", "halted", r->halted),
+                 "stopped, halted (%s): %s lacks what could not be written; the next start "
+                 "rebuilds the state from what it holds",
+                 r->halted, r->cfg.db);
+        else
+            rlog(r, "stopped", NULL, "stopped cleanly: state persisted in %s", r->cfg.db);
     } else {
         char msg[600];
         cb_diag_format(diag, msg, sizeof msg);

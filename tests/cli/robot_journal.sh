@@ -5,7 +5,9 @@
 #  2. a paper robot whose journal writes fail while it holds a position (another program takes
 #     a table away under it: SQLite's own error) goes into the halted state: it says so in its
 #     log and in `status`, refuses every entry from then on, keeps stepping the bars and
-#     closing its position, and exits cleanly on `stop`.
+#     closing its position, and exits cleanly on `stop`;
+#  3. (when the test may mount a small tmpfs, i.e. as root) the same with a real full disk:
+#     SQLite's own "database or disk is full".
 set -euo pipefail
 BIN=${COMEBACK_BIN:?}
 FIX=${COMEBACK_FIXTURES:?}/robot
@@ -15,10 +17,12 @@ python3 -c "import sqlite3" 2>/dev/null || { echo "skip: python3 has no sqlite3"
 tmp=$(mktemp -d)
 sim=
 bot=
+small=
 cleanup() {
   [ -n "$bot" ] && kill -9 "$bot" 2>/dev/null
   [ -n "$sim" ] && kill "$sim" 2>/dev/null
   wait 2>/dev/null
+  [ -n "$small" ] && umount "$small" 2>/dev/null
   [ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -134,4 +138,35 @@ sleep 0.5
 "$BIN" stop --db "$DB" >/dev/null
 set +e; wait "$bot"; rc=$?; set -e; bot=
 [ $rc = 0 ] || fail "stop after the restart: exit status $rc"
+
+# ---- 3. a real full disk (needs a tmpfs mount: root) ------------------------------------
+mkdir small
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m tmpfs small 2>/dev/null; then
+  small=$tmp/small
+  sed "s|^log = .*|log = $tmp/full.log.jsonl|" bot.ini > small/bot.ini
+  "$BIN" run small/bot.ini --dry-run-balance "10000 USDT" 2> run3.err &
+  bot=$!
+  for _ in $(seq 100); do grep -q "market stream connected" run3.err && break; sleep 0.1; done
+  grep -q "market stream connected" run3.err || fail "the robot on the small disk did not start"
+  dd if=/dev/zero of=small/filler bs=4k 2>/dev/null || true # until the disk is full
+  for _ in $(seq 20); do
+    curl -s --max-time 5 -X POST "$URL/sim/v1/advance?candles=1" >/dev/null
+    grep -q "halted: journal write failed" run3.err && break
+    sleep 0.3
+  done
+  grep -q "halted: journal write failed: .*database or disk is full" run3.err ||
+    fail "a full disk was not reported: $(tail -3 run3.err)"
+  kill -0 "$bot" 2>/dev/null || fail "the robot died on a full disk"
+  rm -f small/filler
+  for _ in $(seq 50); do "$BIN" status --db small/parity.paper.sqlite 2>/dev/null | grep -q "^halted " && break; sleep 0.1; done
+  "$BIN" status --db small/parity.paper.sqlite | grep -q "^halted     journal write failed: .*database or disk is full" ||
+    fail "status after the full disk: $("$BIN" status --db small/parity.paper.sqlite 2>&1)"
+  kill -TERM "$bot"; set +e; wait "$bot"; rc=$?; set -e; bot=
+  [ $rc = 0 ] || fail "SIGTERM after the full disk: exit status $rc"
+  grep -q "stopped, halted (journal write failed: .*): small/parity.paper.sqlite lacks what could not be written" \
+    run3.err || fail "the stop after a full disk claims a clean state: $(tail -1 run3.err)"
+  umount small; small=
+else
+  echo "part 3 skipped: cannot mount a small tmpfs to fill (not root)"
+fi
 echo "ok"
