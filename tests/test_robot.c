@@ -64,16 +64,19 @@ static void test_config_errors(void **state)
     static const struct {
         const char *extra, *want;
     } cases[] = {
-        {"[bot]\nmode = demo\n", "x.ini:12:8: [bot] mode: expected paper or live, got 'demo'"},
+        {"[bot]\nmode = demo\n", "x.ini:6:8: [bot] mode: expected paper or live, got 'demo'"},
         {"[bot]\npairs = BTC/USDT, BTC/USDT\n",
-         "x.ini:12:9: [bot] pairs: 'BTC/USDT' is named twice"},
-        {"[exchange]\nsecret = x\n", "x.ini:12:1: [exchange] secret: unknown key"},
-        {"[risk]\nmax_drawdown = 150%\n", "x.ini:12:16: [risk] max_drawdown: "},
-        {"[bot]\ndb =\n", "x.ini:12:5: [bot] db: expected a file path"},
+         "x.ini:6:9: [bot] pairs: 'BTC/USDT' is named twice"},
+        {"[exchange]\nsecret = x\n", "x.ini:6:1: [exchange] secret: unknown key"},
+        {"[risk]\nmax_drawdown = 150%\n", "x.ini:6:16: [risk] max_drawdown: "},
+        {"[bot]\ndb =\n", "x.ini:6:5: [bot] db: expected a file path"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* a section of its own: a second [bot] or [risk] would be refused as a duplicate */
         char text[1024];
-        snprintf(text, sizeof text, "%s%s", bot_text, cases[i].extra);
+        snprintf(text, sizeof text, "%s%s",
+                 "[strategy]\ntimeframe = 4h\nentry = close > 1\nexit = close < 1\n",
+                 cases[i].extra);
         cb_rules_file_t *f = parse(text);
         cb_robot_config_t c;
         cb_diag_t d;
