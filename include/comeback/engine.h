@@ -258,6 +258,12 @@ int cb_engine_restore(cb_engine_t *e, size_t pair, const cb_engine_position_t *p
 /* Closes a pair's position with a market order now (filled at the next bar's open), or
  * cancels its pending entry. Returns 0, CB_ENOENT (flat) or CB_EREJECTED. */
 int cb_engine_force_exit(cb_engine_t *e, size_t pair, int64_t now_ms);
+/* Enters a flat pair now as if its strategy had decided to at now_ms: the configured stake, a
+ * market order, max_open_trades and the allow_entry hook asked first (the robot's forceentry).
+ * Returns 0 (the order is out), CB_EEXIST (a position or an entry is already there), CB_ESTATE
+ * (no bar seen yet), CB_ELIMIT (the allow_entry hook refused), CB_EREJECTED (*why, may be
+ * NULL: the engine or the venue refused: balance, max_open_trades, ...) or CB_EINVAL. */
+int cb_engine_force_entry(cb_engine_t *e, size_t pair, int64_t now_ms, cb_reject_t *why);
 
 #ifdef __cplusplus
 }

@@ -1271,6 +1271,37 @@ int cb_engine_force_exit(cb_engine_t *e, size_t pair, int64_t now_ms)
     return p->exit_id ? 0 : CB_EREJECTED;
 }
 
+int cb_engine_force_entry(cb_engine_t *e, size_t pair, int64_t now_ms, cb_reject_t *why)
+{
+    if (why)
+        *why = CB_REJECT_NONE;
+    if (pair >= e->n || e->finished)
+        return CB_EINVAL;
+    pstate_t *p = &e->ps[pair];
+    if (p->in_pos || p->entry_id)
+        return CB_EEXIST;
+    if (p->last_close <= 0)
+        return CB_ESTATE;
+    /* the strategy's entry path, with its sizing, max_open_trades and the allow_entry hook;
+     * which of them refused is read back from the counters it moves */
+    size_t refused = e->r->refused_entries, rejected[CB_REJECT_COUNT];
+    memcpy(rejected, e->r->rejected, sizeof rejected);
+    cb_decision_t d;
+    memset(&d, 0, sizeof d);
+    d.enter = 1;
+    do_entry(e, p, &d, now_ms, p->last_close);
+    if (e->err)
+        return e->err;
+    if (p->entry_id || p->in_pos)
+        return 0;
+    if (e->r->refused_entries != refused)
+        return CB_ELIMIT;
+    for (int k = 0; k < CB_REJECT_COUNT; k++)
+        if (e->r->rejected[k] != rejected[k] && why)
+            *why = (cb_reject_t)k;
+    return CB_EREJECTED;
+}
+
 /* ---- one pair, as a backtest runs it ------------------------------------------------------ */
 
 /* One bar of a single-pair run, the general way: the bar, then the equity of its close. */
