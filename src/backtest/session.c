@@ -148,6 +148,28 @@ static int guess_pair(const char *path, char *out, size_t size)
     return 0;
 }
 
+/* The sentence for an amount that did not parse: beyond the limit of fixed point (core.h,
+ * CB_FX_MAX), finer than 1e-8, or not an amount at all (`expected`). */
+static int amount_error(const cb_backtest_t *bt, int idx, cb_diag_t *diag, const char *value,
+                        const char *expected)
+{
+    char *end;
+    double v = strtod(value, &end);
+    while (*end == ' ')
+        end++;
+    if (end != value && (v > CB_FX_MAX_D || v < -CB_FX_MAX_D)) {
+        cb_diag_t d;
+        cb_fx_range_diag(&d, NULL, setting_keys[idx], v, end);
+        return bad_setting(bt, idx, diag, "%s", d.msg);
+    }
+    const char *dot = strchr(value, '.');
+    if (end != value && dot && dot < end && end - dot - 1 > CB_FX_SCALE)
+        return bad_setting(bt, idx, diag,
+                           "'%s' has more than %d decimals (amounts are fixed point at 1e-8)",
+                           value, CB_FX_SCALE);
+    return bad_setting(bt, idx, diag, "expected %s, got '%s'", expected, value);
+}
+
 static int parse_rate(const cb_backtest_t *bt, int idx, const char *s, int64_t *out,
                       cb_diag_t *diag)
 {
@@ -364,8 +386,13 @@ static int setup_account(cb_backtest_t *bt, const cb_rules_file_t *file, const c
     rc = CB_EINVAL;
     if (st->start_balance[0] &&
         cb_money_parse(st->start_balance, &cfg->start_balance, bt->quote, sizeof bt->quote)) {
-        bad_setting(bt, CB_BT_SET_start_balance, diag,
-                    "expected an amount such as \"10000 USDT\", got '%s'", st->start_balance);
+        amount_error(bt, CB_BT_SET_start_balance, diag, st->start_balance,
+                     "an amount such as \"10000 USDT\"");
+        goto fail;
+    }
+    if (cfg->start_balance <= 0) {
+        bad_setting(bt, CB_BT_SET_start_balance, diag, "must be positive, got '%s'",
+                    st->start_balance);
         goto fail;
     }
     char pair_list[CB_BT_MAX_PAIRS][32];
@@ -430,10 +457,8 @@ static int setup_account(cb_backtest_t *bt, const cb_rules_file_t *file, const c
         }
     }
     if (cb_stake_parse(st->stake, bt->quote, &cfg->stake, NULL) != 0) {
-        bad_setting(bt, CB_BT_SET_stake, diag,
-                    "expected '1000' (quote), '10%%' (of equity), '1 BTC' (base) or 'all', got "
-                    "'%s'",
-                    st->stake);
+        amount_error(bt, CB_BT_SET_stake, diag, st->stake,
+                     "'1000' (quote), '10%' (of equity), '1 BTC' (base) or 'all'");
         goto fail;
     }
     if (cfg->stake.kind == CB_STAKE_BASE && strcmp(cfg->stake.unit, bt->instruments[0].base)) {
