@@ -1,6 +1,7 @@
 /* live/: the exchange venue and reconciliation against the exchange simulator over loopback
  * (paused clock, moved by cb_sim_advance) and against a scripted exchange for partial fills. */
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "comeback/journal.h"
 #include "comeback/live.h"
 #include "comeback/sim.h"
+#include "robot/robot_int.h"
 #include "series_fixture.h"
 #include "testutil.h"
 
@@ -840,6 +842,153 @@ static void test_reconcile_differences(void **state)
     fx_stop(&f);
 }
 
+
+/* One clock per column, the same in both modes: the same order decided on the same candle,
+ * sent through the exchange venue (to the simulator) and the paper venue, is journaled with
+ * the decision's candle as market_ms, the wall clock as created/updated_ms, its fill at the
+ * market time of the execution and the wall clock of its recording. */
+typedef struct clock_rows {
+    cb_journal_order_t o;
+    cb_journal_fill_t f;
+} clock_rows_t;
+
+static int first_fill(const cb_journal_fill_t *f, void *ctx)
+{
+    ((clock_rows_t *)ctx)->f = *f;
+    return 1;
+}
+
+static void paper_sink(void *ctx, const cb_venue_event_t *ev)
+{
+    ++*(int *)ctx;
+    (void)ev;
+}
+
+static void test_clocks_paper_and_live_agree(void **state)
+{
+    (void)state;
+    fx_t f;
+    fx_start(&f, NULL, 3000);
+    int64_t bar = f.s->time_ms[99], now_bar = f.s->time_ms[100]; /* decided, traded */
+    int64_t px = sim_price(&f);
+    int64_t wall0 = cb_now_ms();
+    cb_order_t o = {.id = 1, .side = CB_BUY, .type = CB_ORDER_MARKET,
+                    .quote_qty = 1000 * CB_FX_ONE, .ref_price = px, .tag = 1,
+                    .created_ms = bar};
+    cb_reject_t why;
+    assert_int_equal(f.v.ops->submit(f.v.self, &o, &why), 0);
+    poll_until(&f, 1);
+    clock_rows_t live, paper;
+    assert_int_equal(cb_journal_order_get(f.j, "cb-t1-1", &live.o), 0);
+    assert_int_equal(cb_journal_fills(f.j, "cb-t1-1", first_fill, &live), 1);
+    /* the paper venue, on the same candle */
+    char path[300];
+    snprintf(path, sizeof path, "%s/paper.db", f.dir);
+    cb_journal_t *pj;
+    cb_diag_t d;
+    check_ok(cb_journal_open(path, "t1", &pj, &d), &d);
+    cb_pair_info_t *all = NULL;
+    size_t n_all = 0;
+    check_ok(cb_exchange_pairs(f.ex, &all, &n_all, &d), &d);
+    cb_instrument_t ins;
+    check_ok(cb_live_instrument(cb_pair_find(all, n_all, "BTC/USDT"), &ins, &d), &d);
+    free(all);
+    cb_costs_t costs = {CB_FX_ONE / 1000, CB_FX_ONE / 1000, 0};
+    cb_venue_t pv;
+    assert_int_equal(robot_paper_venue_new(pj, &ins, 1, 10000 * CB_FX_ONE, &costs, &pv), 0);
+    int n_paper = 0;
+    pv.ops->set_sink(pv.self, paper_sink, &n_paper);
+    assert_int_equal(pv.ops->submit(pv.self, &o, &why), 0);
+    assert_int_equal(pv.ops->on_bar(pv.self, 0, now_bar, px, px, px, px), 0);
+    assert_int_equal(n_paper, 1);
+    assert_int_equal(cb_journal_order_get(pj, "cb-t1-1", &paper.o), 0);
+    assert_int_equal(cb_journal_fills(pj, "cb-t1-1", first_fill, &paper), 1);
+    int64_t wall1 = cb_now_ms();
+    const clock_rows_t *rows[2] = {&live, &paper};
+    for (int i = 0; i < 2; i++) {
+        const clock_rows_t *r = rows[i];
+        print_message("%s: market_ms %lld created %lld updated %lld fill time %lld wall %lld\n",
+                      i ? "paper" : "live", (long long)r->o.market_ms,
+                      (long long)r->o.created_ms, (long long)r->o.updated_ms,
+                      (long long)r->f.time_ms, (long long)r->f.wall_ms);
+        assert_int_equal(r->o.market_ms, bar);
+        assert_true(r->o.created_ms >= wall0 && r->o.created_ms <= wall1);
+        assert_true(r->o.updated_ms >= r->o.created_ms && r->o.updated_ms <= wall1);
+        assert_true(r->f.time_ms >= now_bar && r->f.time_ms < f.s->time_ms[101]);
+        assert_true(r->f.wall_ms >= wall0 && r->f.wall_ms <= wall1);
+    }
+    pv.ops->destroy(pv.self);
+    cb_journal_close(pj);
+    fx_stop(&f);
+}
+
+
+/* A journal that cannot record fills any more (a trigger stands in for a full disk: writes to
+ * the table fail, reads work): the failure is remembered (the robot halts its entries), and
+ * the engine still hears every execution from the exchange, so that an exit closes the
+ * position. */
+static void test_fills_reach_engine_when_journal_fails(void **state)
+{
+    (void)state;
+    fx_t f;
+    fx_start(&f, NULL, 3000);
+    char path[300];
+    snprintf(path, sizeof path, "%s/j.db", f.dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER disk_full BEFORE INSERT ON fills BEGIN"
+                                      " SELECT RAISE(ABORT, 'database or disk is full'); END;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    int64_t px = sim_price(&f);
+    cb_order_t o = {.id = 1, .side = CB_BUY, .type = CB_ORDER_MARKET,
+                    .quote_qty = 1000 * CB_FX_ONE, .ref_price = px, .tag = 1};
+    cb_reject_t why;
+    assert_int_equal(f.v.ops->submit(f.v.self, &o, &why), 0);
+    poll_until(&f, 1);
+    assert_int_equal(f.ev[0].type, CB_EV_FILL);
+    assert_int_equal(f.ev[0].fill.qty, sim_balance(&f, "BTC"));
+    char msg[320];
+    assert_int_equal(cb_journal_failed(f.j, msg, sizeof msg), 1);
+    assert_string_equal(msg, "cannot record the fill: database or disk is full");
+    /* the exit: its intent is written (orders still take writes), its fill reaches the
+     * engine although the journal cannot keep it */
+    int64_t held = f.ev[0].fill.qty;
+    cb_order_t x = {.id = 2, .side = CB_SELL, .type = CB_ORDER_MARKET, .qty = held,
+                    .ref_price = px, .tag = 2};
+    assert_int_equal(f.v.ops->submit(f.v.self, &x, &why), 0);
+    poll_until(&f, 2);
+    assert_int_equal(f.ev[1].type, CB_EV_FILL);
+    assert_int_equal(f.ev[1].fill.qty, held / 1000 * 1000);
+    assert_int_equal(sim_balance(&f, "BTC"), held % 1000);
+    cb_exchange_venue_stats_t st;
+    cb_exchange_venue_stats(&f.v, &st);
+    assert_non_null(strstr(st.last_error, "journal"));
+    /* a stop resting on the exchange is the position's last protection once no new order can
+     * be journaled: it is neither moved nor cancelled */
+    cb_order_t b = {.id = 3, .side = CB_BUY, .type = CB_ORDER_MARKET,
+                    .quote_qty = 1000 * CB_FX_ONE, .ref_price = px, .tag = 1};
+    assert_int_equal(f.v.ops->submit(f.v.self, &b, &why), 0);
+    poll_until(&f, 3);
+    assert_int_equal(f.ev[2].type, CB_EV_FILL);
+    int64_t q = f.ev[2].fill.qty / 1000 * 1000;
+    cb_order_t sl = {.id = 4, .side = CB_SELL, .type = CB_ORDER_STOP_MARKET, .qty = q,
+                     .stop_price = px - fxv(1000), .ref_price = px, .tag = 3};
+    assert_int_equal(f.v.ops->submit(f.v.self, &sl, &why), 0);
+    assert_int_equal(f.v.ops->poll(f.v.self, 0), 0);
+    assert_int_equal(f.v.ops->amend(f.v.self, 4, px - fxv(500), 0), CB_ESTATE);
+    assert_int_equal(f.v.ops->cancel(f.v.self, 4), CB_ESTATE);
+    cb_ex_order_t *open = NULL;
+    size_t n_open = 0;
+    cb_diag_t d;
+    check_ok(cb_exchange_open_orders(f.ex, "BTC/USDT", &open, &n_open, &d), &d);
+    assert_int_equal(n_open, 1);
+    assert_int_equal(open[0].type, CB_EX_ORDER_STOP_LOSS);
+    free(open);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -853,6 +1002,8 @@ int main(void)
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_reconcile_clean_and_catch_up),
         cmocka_unit_test(test_reconcile_differences),
+        cmocka_unit_test(test_clocks_paper_and_live_agree),
+        cmocka_unit_test(test_fills_reach_engine_when_journal_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -352,6 +352,59 @@ static void test_request_journal(void **state)
     tu_rmtree(dir);
 }
 
+
+/* The robot's own state in the journal is checked at start like the journal's rows: garbage
+ * is refused with a sentence, never replaced by made-up numbers. */
+static void test_refuses_garbage_state(void **state)
+{
+    (void)state;
+    char dir[256], path[300];
+    assert_non_null(tu_tmpdir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/bot.paper.sqlite", dir);
+    cb_rules_file_t *f = parse(bot_text);
+    cb_robot_config_t c;
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    assert_int_equal(cb_robot_config_load(f, "x.ini", NULL, &c, &d), 0);
+    snprintf(c.db, sizeof c.db, "%s", path);
+    snprintf(c.log, sizeof c.log, "%s/bot.jsonl", dir);
+    static const struct {
+        const char *key, *value, *want;
+    } cases[] = {
+        {"risk.state", "v=1 day=garbage", "the robot's state 'risk.state' is 'v=1 day=garbage'"},
+        {"paper.start_balance", "-5", "'paper.start_balance' is '-5', expected a positive"},
+        {"bar.last_ms", "yesterday", "'bar.last_ms' is 'yesterday', expected a time in ms"},
+        {"robot.mode", "demo", "'robot.mode' is 'demo', expected paper or live"},
+        {"pos.highest.ETH/USDT", "1e9", "'pos.highest.ETH/USDT' is '1e9', expected a price"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cb_journal_t *j;
+        assert_int_equal(cb_journal_open(path, "x", &j, &d), 0);
+        assert_int_equal(cb_journal_kv_set(j, cases[i].key, cases[i].value), 0);
+        cb_journal_close(j);
+        cb_robot_t *r = NULL;
+        cb_diag_clear(&d);
+        int rc = cb_robot_new(f, &c, NULL, &r, &d);
+        char msg[700];
+        cb_diag_format(&d, msg, sizeof msg);
+        if (rc != CB_ECORRUPT || !strstr(msg, cases[i].want) || !strstr(msg, "restore a backup"))
+            fail_msg("case %zu: got %d '%s', want '%s'", i, rc, msg, cases[i].want);
+        assert_null(r);
+        unlink(path);
+    }
+    /* a sound journal starts */
+    cb_robot_t *r = NULL;
+    int rc = cb_robot_new(f, &c, NULL, &r, &d);
+    if (rc) {
+        char msg[700];
+        cb_diag_format(&d, msg, sizeof msg);
+        fail_msg("a new journal: %s", msg);
+    }
+    cb_robot_free(r);
+    cb_rules_file_free(f);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_paper_venue_journals),
         cmocka_unit_test(test_control_requests),
+        cmocka_unit_test(test_refuses_garbage_state),
         cmocka_unit_test(test_liveness),
         cmocka_unit_test(test_request_journal),
     };

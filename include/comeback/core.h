@@ -54,6 +54,14 @@ const char *cb_strerror(int err);
 /* The code's symbolic name ("CB_EPARSE"), or "CB_UNKNOWN". */
 const char *cb_err_name(int err);
 
+/* A function whose result must be looked at (a write that can fail: journal, report). GCC
+ * does not let a (void) cast silence it: handle the result. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CB_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define CB_MUST_CHECK
+#endif
+
 /* ---- Diagnostics ------------------------------------------------------------------------ */
 
 /* What went wrong with a user's input, precisely enough to fix it:

@@ -7,7 +7,22 @@
  * On restart the robot reads the orders still in flight and asks the exchange about each.
  *
  * Amounts are fixed-point int64 at the scales stored with each order (price_scale, qty_scale);
- * the journal never converts them to doubles. The backtester writes nothing here. */
+ * the journal never converts them to doubles. The backtester writes nothing here.
+ *
+ * Two clocks, one per column, the same in paper and live mode (docs/robot.md "Clocks"):
+ * market time (orders.market_ms, fills.time_ms, events.time_ms: the candle an order or event
+ * belongs to, the venue's time of an execution) and the robot's wall clock (orders.created_ms
+ * and updated_ms, fills.wall_ms, events.wall_ms: when the row was written).
+ *
+ * A journal is recognised by its SQLite application_id (CB_JOURNAL_APPLICATION_ID) and its
+ * schema version, and checked whenever it is opened: quick_check, every table and column,
+ * every row's types, ranges and enumerations. Anything else is refused with a sentence naming
+ * the problem and the way out; nothing is ever written into a database that is not a sound
+ * Comeback journal. Journals of schema 1 (before the application_id) are migrated.
+ *
+ * Every write returns 0 or a negative code and must be checked (CB_MUST_CHECK); the first
+ * failed write is also remembered (cb_journal_failed) so that the robot can stop entries
+ * wherever the write happened. */
 #ifndef COMEBACK_JOURNAL_H
 #define COMEBACK_JOURNAL_H
 
@@ -21,6 +36,10 @@ extern "C" {
 #endif
 
 typedef struct cb_journal cb_journal_t;
+
+/* PRAGMA application_id of every Comeback journal ("CmBc"), and the schema it writes. */
+#define CB_JOURNAL_APPLICATION_ID 0x436d4263
+#define CB_JOURNAL_SCHEMA_VERSION 2
 
 /* Order life cycle as the journal records it. INTENT: written, not yet known to be sent;
  * the others follow Binance's order statuses. */
@@ -59,7 +78,8 @@ typedef struct cb_journal_order {
     int64_t stop_price;         /* 0 when none */
     int64_t quantity;
     int64_t executed_quantity;
-    int64_t created_ms, updated_ms;
+    int64_t created_ms, updated_ms; /* wall clock: intent written, last update written */
+    int64_t market_ms;          /* market time: open of the candle whose decision sent it */
 } cb_journal_order_t;
 
 typedef struct cb_journal_fill {
@@ -70,37 +90,50 @@ typedef struct cb_journal_fill {
     int price_scale, qty_scale, fee_scale;
     int64_t price, quantity, fee;
     char fee_asset[16];
-    int64_t time_ms;
+    int64_t time_ms;            /* market time: the venue's time of the execution */
+    int64_t wall_ms;            /* wall clock when recorded; 0 = now (the journal stamps it) */
 } cb_journal_fill_t;
 
-/* Opens (creating when absent) the journal at path for the bot `bot` (letters, digits, '-' and
- * '_', at most 20 characters, because it becomes part of every client order id). Sets WAL
- * and synchronous=FULL. A journal created for another bot name is refused (CB_ECONFLICT).
- * Returns 0, CB_EINVAL, CB_EIO (with diag) or CB_ENOMEM. */
-int cb_journal_open(const char *path, const char *bot, cb_journal_t **out, cb_diag_t *diag);
+/* Opens the journal at path for the bot `bot` (letters, digits, '-' and '_', at most 20
+ * characters, because it becomes part of every client order id). A path that does not exist
+ * or is an empty file becomes a new journal. Sets WAL and synchronous=FULL. Refused, with a
+ * sentence in diag and nothing written: a file that is not an SQLite database or is damaged
+ * (quick_check) (CB_ECORRUPT); an SQLite database of another program (CB_ECONFLICT); a
+ * journal of a newer schema (CB_EUNSUPPORTED); a journal with a missing table or column, a
+ * row of a wrong type, out of range or of an unknown status (CB_ECORRUPT); a journal of
+ * another bot (CB_ECONFLICT). A valid journal of schema 1 is migrated to the current one in
+ * one transaction. Returns 0, one of those, CB_EINVAL, CB_EIO or CB_ENOMEM. */
+CB_MUST_CHECK int cb_journal_open(const char *path, const char *bot, cb_journal_t **out,
+                                  cb_diag_t *diag);
 /* Opens an existing journal whatever bot it belongs to (for the status and control commands,
- * which know only the file). Never creates one: CB_ENOENT (diag) when path is not a journal.
- * The bot's name is written to bot (may be NULL). */
-int cb_journal_open_existing(const char *path, cb_journal_t **out, char *bot, size_t bot_size,
-                             cb_diag_t *diag);
+ * which know only the file), checked as cb_journal_open does. Never creates one: CB_ENOENT
+ * (diag) when there is no file or it is empty. The bot's name is written to bot (may be
+ * NULL). */
+CB_MUST_CHECK int cb_journal_open_existing(const char *path, cb_journal_t **out, char *bot,
+                                           size_t bot_size, cb_diag_t *diag);
+/* The checks of cb_journal_open again, with PRAGMA integrity_check (slower, thorough) in
+ * place of quick_check: 0, or CB_ECORRUPT with the first problem in diag. */
+int cb_journal_check(cb_journal_t *j, cb_diag_t *diag);
 void cb_journal_close(cb_journal_t *j);
 
 /* Allocates the next client order id and records the intent in one transaction, before the
  * order may be sent. order->client_order_id is written; status is set to INTENT. */
-int cb_journal_order_intent(cb_journal_t *j, cb_journal_order_t *order);
+CB_MUST_CHECK int cb_journal_order_intent(cb_journal_t *j, cb_journal_order_t *order);
 
 /* Records what the exchange said about an order: status, its id (may be NULL to keep the
  * known one) and executed quantity. An update never moves an order backwards from a final
- * status; executed quantity never decreases. CB_ENOENT for an unknown client id. */
-int cb_journal_order_update(cb_journal_t *j, const char *client_order_id,
-                            const char *exchange_order_id, cb_order_status_t status,
-                            int64_t executed_quantity, int64_t time_ms);
+ * status; executed quantity never decreases. time_ms is the wall clock of the update (it
+ * becomes updated_ms, which never decreases). CB_ENOENT for an unknown client id. */
+CB_MUST_CHECK int cb_journal_order_update(cb_journal_t *j, const char *client_order_id,
+                                          const char *exchange_order_id,
+                                          cb_order_status_t status, int64_t executed_quantity,
+                                          int64_t time_ms);
 
 /* Adopts an order the exchange has and the journal lacks (comeback reconcile --adopt). */
-int cb_journal_order_adopt(cb_journal_t *j, const cb_journal_order_t *order);
+CB_MUST_CHECK int cb_journal_order_adopt(cb_journal_t *j, const cb_journal_order_t *order);
 
 /* Records a fill once: returns 1 when new, 0 when (pair, trade_id) was already recorded. */
-int cb_journal_fill(cb_journal_t *j, const cb_journal_fill_t *fill);
+CB_MUST_CHECK int cb_journal_fill(cb_journal_t *j, const cb_journal_fill_t *fill);
 
 /* Looks up one order by client id: 0 or CB_ENOENT. */
 int cb_journal_order_get(cb_journal_t *j, const char *client_order_id, cb_journal_order_t *out);
@@ -120,19 +153,22 @@ int cb_journal_position(cb_journal_t *j, const char *pair, int qty_scale, int64_
 
 /* A small key/value store for the robot's durable state (risk counters, pause flag, last
  * processed candle). Values are text. get returns CB_ENOENT when absent. */
-int cb_journal_kv_set(cb_journal_t *j, const char *key, const char *value);
+CB_MUST_CHECK int cb_journal_kv_set(cb_journal_t *j, const char *key, const char *value);
 int cb_journal_kv_get(cb_journal_t *j, const char *key, char *buf, size_t size);
 
 /* Appends an event to the log table (kind such as "decision", "risk", "reconcile"; detail is
- * free text or JSON). Events are for people and audits; nothing is decided from them. */
-int cb_journal_event(cb_journal_t *j, int64_t time_ms, const char *kind, const char *detail);
+ * free text or JSON). market_ms is the candle it belongs to (0: none, e.g. a control request
+ * or a reconciliation); the journal stamps the wall clock. Events are for people and audits;
+ * nothing is decided from them. */
+CB_MUST_CHECK int cb_journal_event(cb_journal_t *j, int64_t market_ms, const char *kind,
+                                   const char *detail);
 
 /* ---- The robot's liveness, operator requests and labels ---------------------------------- */
 
 /* Records that the robot, process `pid`, is alive at now_ms (wall clock): one small write the
  * robot's loop makes at least every second. `comeback status` compares it with the clock and
  * with the process. 0 or CB_EIO. */
-int cb_journal_heartbeat(cb_journal_t *j, int64_t pid, int64_t now_ms);
+CB_MUST_CHECK int cb_journal_heartbeat(cb_journal_t *j, int64_t pid, int64_t now_ms);
 /* The last heartbeat: 0, CB_ENOENT (none yet) or CB_ECORRUPT. */
 int cb_journal_heartbeat_get(cb_journal_t *j, int64_t *pid, int64_t *time_ms);
 
@@ -146,13 +182,19 @@ int cb_journal_kv_each(cb_journal_t *j, const char *prefix, cb_journal_kv_fn fn,
 int cb_journal_order_last(cb_journal_t *j, const char *pair, cb_journal_order_t *out);
 /* Relabels an order's reason (a forced exit, which the venue journaled as a plain "exit" the
  * moment it was sent, becomes "force_exit"). 0, CB_EINVAL, CB_ENOENT or CB_EIO. */
-int cb_journal_order_set_reason(cb_journal_t *j, const char *client_order_id,
-                                const char *reason);
+CB_MUST_CHECK int cb_journal_order_set_reason(cb_journal_t *j, const char *client_order_id,
+                                              const char *reason);
 
-/* Groups several writes in one transaction (all or nothing). Nested calls are counted. */
-int cb_journal_begin(cb_journal_t *j);
-int cb_journal_commit(cb_journal_t *j);
+/* Groups several writes in one transaction (all or nothing). Nested calls are counted.
+ * rollback's own failure is remembered by cb_journal_failed. */
+CB_MUST_CHECK int cb_journal_begin(cb_journal_t *j);
+CB_MUST_CHECK int cb_journal_commit(cb_journal_t *j);
 int cb_journal_rollback(cb_journal_t *j);
+
+/* 1 when a write has failed since the journal was opened (the first failure's sentence, such
+ * as "cannot record the fill: database or disk is full", in why), else 0. Sticky: the robot
+ * treats the journal as behind the truth from then on, until it restarts. */
+int cb_journal_failed(const cb_journal_t *j, char *why, size_t size);
 
 /* Why the last operation failed, for diagnostics: the journal's own reason (a commit without
  * a transaction, a bad side) or SQLite's message; never SQLite's "not an error", never

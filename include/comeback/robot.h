@@ -81,11 +81,15 @@ typedef struct cb_robot cb_robot_t;
  * connection. Nothing is traded yet. Live mode (live.h): a signed connection from key_file or
  * the environment, refused (CB_EAUTH) when the key can withdraw, the exchange's rounding rules
  * for the pairs, and a quote balance that pays stake x max_open_trades (CB_EVALID otherwise).
- * Returns 0 or an error with diag. */
+ * A journal that is not a sound Comeback journal (journal.h), or whose robot state does not
+ * read back (risk.state, paper.start_balance, bar.last_ms, robot.mode, pos.highest.PAIR), is
+ * refused (CB_ECORRUPT, CB_ECONFLICT, CB_EUNSUPPORTED). Returns 0 or an error with diag. */
 int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
                  const cb_robot_opts_t *opts, cb_robot_t **out, cb_diag_t *diag);
 /* Runs until *opts->stop is set or a `comeback stop` request arrives (returns 0), or a fatal
- * error (a strategy failure, the journal, the venue): negative cb_err with diag. */
+ * error (a strategy failure, the journal at start, the venue): negative cb_err with diag. A
+ * journal write that fails while running is not fatal: the robot is halted (no new entries,
+ * exits kept; "halted" in its status and log) until it is restarted. */
 int cb_robot_run(cb_robot_t *r, cb_diag_t *diag);
 void cb_robot_free(cb_robot_t *r);
 

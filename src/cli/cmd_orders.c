@@ -27,14 +27,15 @@ static int one(const cb_journal_order_t *o, void *arr)
     cb_dec_format(o->stop_price, o->price_scale, sp, sizeof sp);
     if (arr) {
         json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}",
+            arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I}",
                               "client_order_id", o->client_order_id, "exchange_order_id",
                               o->exchange_order_id, "pair", o->pair, "side", o->side, "type",
                               o->type, "reason", o->reason, "status",
                               cb_order_status_name(o->status), "quantity", q,
                               "executed_quantity", x, "price", pr, "stop_price", sp,
                               "created_ms", (json_int_t)o->created_ms, "updated_ms",
-                              (json_int_t)o->updated_ms));
+                              (json_int_t)o->updated_ms, "market_ms",
+                              (json_int_t)o->market_ms));
     } else {
         printf("%-19s  %-18s %-10s %-4s %-11s %-11s %-16s %12s %12s %12s %12s\n",
                cb_time_format(o->created_ms, t, sizeof t), o->client_order_id, o->pair, o->side,

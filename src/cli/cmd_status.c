@@ -162,6 +162,13 @@ int cmd_status(int argc, char **argv)
     } else {
         printf("state      not running (last heartbeat %s ago; it did not stop cleanly)\n", age);
     }
+    const char *why_halted = json_string_value(json_object_get(o, "halted"));
+    if (!why_halted)
+        why_halted = "";
+    if (why_halted[0])
+        printf("halted     %s: no new entries until the robot is restarted (exits keep "
+               "working)\n",
+               why_halted);
     printf("last bar   %s\n", last_bar ? cb_time_format(last_bar, t2, sizeof t2) : "-");
     printf("cash       %s %s\n", js(o, "cash"), quote);
     printf("equity     %s %s\n", js(o, "equity"), quote);
@@ -206,10 +213,12 @@ int cmd_status(int argc, char **argv)
     int paused = json_is_true(json_object_get(o, "paused")),
         killed = json_is_true(json_object_get(o, "killed")),
         halted = json_is_true(json_object_get(o, "halted_today"));
-    printf("risk       %s%s%s%s\n", paused ? "PAUSED (comeback resume) " : "",
+    printf("risk       %s%s%s%s%s\n",
+           why_halted[0] ? "HALTED (journal write failed; restart the robot) " : "",
+           paused ? "PAUSED (comeback resume) " : "",
            killed ? "KILL-SWITCH (max_drawdown tripped; comeback resume re-arms it) " : "",
            halted ? "HALTED-TODAY (max_daily_loss reached) " : "",
-           paused || killed || halted ? "" : "entries allowed");
+           paused || killed || halted || why_halted[0] ? "" : "entries allowed");
     json_t *rk = json_object_get(o, "risk");
     if (json_is_object(rk))
         print_risk(rk, quote);

@@ -26,10 +26,11 @@ static int one(const cb_journal_fill_t *f, void *arr)
     cb_dec_format(f->fee, f->fee_scale, fee, sizeof fee);
     if (arr)
         json_array_append_new(
-            arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "time_ms",
+            arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "time_ms",
                               (json_int_t)f->time_ms, "pair", f->pair, "side", f->side, "price",
                               pr, "quantity", q, "fee", fee, "fee_asset", f->fee_asset,
-                              "client_order_id", f->client_order_id, "trade_id", f->trade_id));
+                              "client_order_id", f->client_order_id, "trade_id", f->trade_id,
+                              "wall_ms", (json_int_t)f->wall_ms));
     else
         printf("%-19s  %-10s %-4s %14s %14s %12s %-6s %-18s %s\n",
                cb_time_format(f->time_ms, t, sizeof t), f->pair, f->side, pr, q, fee,

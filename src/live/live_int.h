@@ -24,14 +24,15 @@ int lv_aggregate(cb_journal_t *j, const char *coid, const cb_pair_info_t *p, lv_
  * exchange id and executed quantity, and (when the journal's fills fall short of eo's executed
  * quantity) the order's fills from my_trades. *complete = 1 when the journal now holds fills
  * for all of eo's executed quantity. *n_new counts fills recorded. */
-int lv_sync_order(cb_exchange_t *ex, cb_journal_t *j, const cb_pair_info_t *p,
-                  const char *coid, const cb_ex_order_t *eo, int *complete, size_t *n_new,
-                  cb_diag_t *diag);
+CB_MUST_CHECK int lv_sync_order(cb_exchange_t *ex, cb_journal_t *j, const cb_pair_info_t *p,
+                                const char *coid, const cb_ex_order_t *eo, int *complete,
+                                size_t *n_new, cb_diag_t *diag);
 
 /* Records exchange fills in the journal (deduplicated); *n_new counts the new ones. Fills
  * whose order_id differs from `order_id` (when >= 0) are skipped; coid is stored with each. */
-int lv_record_fills(cb_journal_t *j, const cb_pair_info_t *p, const cb_ex_fill_t *f, size_t n,
-                    int64_t order_id, const char *coid, size_t *n_new);
+CB_MUST_CHECK int lv_record_fills(cb_journal_t *j, const cb_pair_info_t *p,
+                                  const cb_ex_fill_t *f, size_t n, int64_t order_id,
+                                  const char *coid, size_t *n_new);
 
 /* 1 for errors after which the exchange certainly did not execute a placement. */
 int lv_definitive(int rc);

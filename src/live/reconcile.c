@@ -99,6 +99,17 @@ static void note_since(rc_t *c, const char *pair, int64_t t)
         c->since[k] = t;
 }
 
+/* An audit event of the reconciliation (no candle: market time 0). A failed write is an
+ * error like any other: the reconciliation is not done. */
+static int audit(rc_t *c, const char *kind, const char *detail, cb_diag_t *diag)
+{
+    int rc = cb_journal_event(c->o->journal, 0, kind, detail);
+    if (rc)
+        return cb_diag_set(diag, rc, NULL, 0, 0, NULL, "journal: cannot record the %s event: %s",
+                           kind, cb_journal_errmsg(c->o->journal));
+    return 0;
+}
+
 static void sleep_ms(int64_t ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -154,10 +165,12 @@ static int resolve(rc_t *c, const cb_journal_order_t *jo, cb_diag_t *diag)
                 snprintf(df->client_order_id, sizeof df->client_order_id, "%s",
                          jo->client_order_id);
                 if (o->action != CB_RECON_CHECK) {
-                    cb_journal_order_update(o->journal, jo->client_order_id, NULL,
-                                            CB_OS_EXPIRED, 0, now(c));
-                    cb_journal_event(o->journal, now(c), "reconcile_expired",
-                                     jo->client_order_id);
+                    if ((rc = cb_journal_order_update(o->journal, jo->client_order_id, NULL,
+                                                      CB_OS_EXPIRED, 0, now(c))))
+                        return cb_diag_set(diag, rc, NULL, 0, 0, NULL,
+                                           "journal: cannot update %s", jo->client_order_id);
+                    if ((rc = audit(c, "reconcile_expired", jo->client_order_id, diag)))
+                        return rc;
                     df->resolved = 1;
                 }
             }
@@ -171,7 +184,8 @@ static int resolve(rc_t *c, const cb_journal_order_t *jo, cb_diag_t *diag)
                                               CB_OS_REJECTED, 0, now(c))))
                 return cb_diag_set(diag, rc, NULL, 0, 0, NULL, "journal: cannot update %s",
                                    jo->client_order_id);
-            cb_journal_event(o->journal, now(c), "not_sent", jo->client_order_id);
+            if ((rc = audit(c, "not_sent", jo->client_order_id, diag)))
+                return rc;
             c->r->not_sent++;
             c->r->orders_updated++;
             return 0;
@@ -307,17 +321,21 @@ static int compare_open(rc_t *c, const cb_pair_info_t *p, cb_diag_t *diag)
                 return cb_diag_set(diag, rc, NULL, 0, 0, NULL, "journal: cannot adopt %s",
                                    jo.client_order_id);
             }
-            cb_journal_event(o->journal, now(c), "reconcile_adopt", jo.client_order_id);
+            if ((rc = audit(c, "reconcile_adopt", jo.client_order_id, diag))) {
+                free(open);
+                return rc;
+            }
             c->r->adopted++;
             d->resolved = 1;
         } else if (o->action == CB_RECON_IGNORE) {
             char key[96];
             snprintf(key, sizeof key, "reconcile.ignore.%s", open[i].client_order_id);
-            if ((rc = cb_journal_kv_set(o->journal, key, "1"))) {
+            if ((rc = cb_journal_kv_set(o->journal, key, "1")) ||
+                (rc = audit(c, "reconcile_ignore", open[i].client_order_id, diag))) {
                 free(open);
-                return rc;
+                return cb_diag_set(diag, rc, NULL, 0, 0, NULL, "journal: cannot ignore %s: %s",
+                                   open[i].client_order_id, cb_journal_errmsg(o->journal));
             }
-            cb_journal_event(o->journal, now(c), "reconcile_ignore", open[i].client_order_id);
             c->r->ignored++;
             d->resolved = 1;
         }
@@ -345,7 +363,9 @@ static int compare_balance(rc_t *c, const cb_pair_info_t *p, const cb_ex_balance
         /* first reconciliation: what the account held before the robot traded */
         snprintf(buf, sizeof buf, "%lld", (long long)(bal - pos));
         if ((rc = cb_journal_kv_set(o->journal, key, buf)))
-            return rc;
+            return cb_diag_set(diag, rc, NULL, 0, 0, NULL,
+                               "journal: cannot record the %s baseline: %s", p->base,
+                               cb_journal_errmsg(o->journal));
     }
     base_line = strtoll(buf, NULL, 10);
     int64_t expected = base_line + pos, diff = bal - expected;
@@ -372,11 +392,14 @@ static int compare_balance(rc_t *c, const cb_pair_info_t *p, const cb_ex_balance
     if (o->action != CB_RECON_CHECK) {
         snprintf(buf, sizeof buf, "%lld", (long long)(bal - pos));
         if ((rc = cb_journal_kv_set(o->journal, key, buf)))
-            return rc;
+            return cb_diag_set(diag, rc, NULL, 0, 0, NULL,
+                               "journal: cannot record the %s baseline: %s", p->base,
+                               cb_journal_errmsg(o->journal));
         char ev[128];
         snprintf(ev, sizeof ev, "%s %s: %s", o->action == CB_RECON_ADOPT ? "adopt" : "ignore",
                  p->base, dd);
-        cb_journal_event(o->journal, now(c), "reconcile_balance", ev);
+        if ((rc = audit(c, "reconcile_balance", ev, diag)))
+            return rc;
         d->resolved = 1;
     }
     return 0;
@@ -438,6 +461,7 @@ int cb_reconcile(const cb_reconcile_opts_t *o, cb_reconcile_report_t *out, cb_di
     if (rc) {
         if (rc == CB_ENOMEM)
             cb_diag_set(diag, rc, NULL, 0, 0, NULL, "out of memory");
+        cb_reconcile_report_free(out);
         return rc;
     }
     for (size_t i = 0; i < out->n_diffs; i++)
@@ -449,8 +473,9 @@ int cb_reconcile(const cb_reconcile_opts_t *o, cb_reconcile_report_t *out, cb_di
              "%zu,\"open\":%zu}",
              out->orders_checked, out->orders_updated, out->not_sent, out->fills_recorded,
              out->n_diffs, out->n_open);
-    cb_journal_event(o->journal, now(&c), "reconcile", ev);
-    return 0;
+    if ((rc = audit(&c, "reconcile", ev, diag)) != 0)
+        cb_reconcile_report_free(out);
+    return rc;
 }
 
 char *cb_reconcile_report_json(const cb_reconcile_report_t *r)

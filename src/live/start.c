@@ -105,7 +105,11 @@ int cb_live_cancel_open(cb_exchange_t *ex, cb_journal_t *j, const char *const *p
             break;
         if (eo.status == CB_EX_STATUS_CANCELED)
             (*n_canceled)++;
-        cb_journal_event(j, cb_now_ms(), "cancel_on_start", l.o[i].client_order_id);
+        if ((rc = cb_journal_event(j, 0, "cancel_on_start", l.o[i].client_order_id))) {
+            cb_diag_set(diag, rc, NULL, 0, 0, NULL, "journal: cannot record the cancel of %s: %s",
+                        l.o[i].client_order_id, cb_journal_errmsg(j));
+            break;
+        }
     }
     free(all);
     free(l.o);

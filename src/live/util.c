@@ -200,8 +200,10 @@ int lv_sync_order(cb_exchange_t *ex, cb_journal_t *j, const cb_pair_info_t *p,
      * crash in between leaves the order in flight and the next run fetches the rest */
     if (cb_order_status_final(st) && !*complete)
         st = eo->executed_qty > 0 ? CB_OS_PARTIALLY_FILLED : CB_OS_NEW;
+    /* updated_ms is the robot's wall clock, like every created/updated_ms of the journal
+     * (the exchange's time of the update is market time against the simulator) */
     rc = cb_journal_order_update(j, coid, eo->order_id > 0 ? id : NULL, st, eo->executed_qty,
-                                 eo->updated_ms);
+                                 cb_now_ms());
     if (rc)
         return cb_diag_set(diag, rc, NULL, 0, 0, NULL, "journal: cannot update %s", coid);
     return 0;

@@ -48,6 +48,17 @@ static void note_error(lv_t *v, const cb_diag_t *d)
     cb_diag_format(d, v->st.last_error, sizeof v->st.last_error);
 }
 
+/* A journal write that failed: the journal remembers it (cb_journal_failed), which stops the
+ * robot's entries; the venue goes on with what the exchange said, and a restart reconciles
+ * the journal with the exchange. */
+static void note_journal(lv_t *v, int rc, const char *what, const char *coid)
+{
+    cb_diag_t d;
+    cb_diag_set(&d, rc, NULL, 0, 0, NULL, "journal: cannot %s of %s: %s", what, coid,
+                cb_journal_errmsg(v->opts.journal));
+    note_error(v, &d);
+}
+
 static int queue(lv_t *v, const cb_venue_event_t *ev)
 {
     if (v->nq == v->qcap) {
@@ -169,6 +180,51 @@ static void queue_final(lv_t *v, lv_order_t *x, const lv_agg_t *a, cb_order_stat
         }
 }
 
+/* When the journal cannot record any more (cb_journal_failed: the robot is halted), the
+ * order's fills are summed from what the exchange says, so that the engine still learns of an
+ * execution (a stop that filled closes the position). The journal catches up at the restart's
+ * reconciliation. */
+static int apply_unjournaled(lv_t *v, lv_order_t *x, const cb_ex_order_t *eo, cb_diag_t *d)
+{
+    cb_order_status_t st = lv_status_from_ex(eo->status);
+    x->seen_exec = eo->executed_qty;
+    if (!cb_order_status_final(st) || x->amending)
+        return 0;
+    const cb_pair_info_t *p = &v->pairs[x->o.pair];
+    lv_agg_t a;
+    memset(&a, 0, sizeof a);
+    if (eo->executed_qty > 0) {
+        cb_ex_fill_t *f = NULL;
+        size_t nf = 0;
+        int64_t since = eo->created_ms > CB_MS_PER_HOUR ? eo->created_ms - CB_MS_PER_HOUR : 0;
+        int rc = cb_exchange_my_trades(v->opts.ex, p->pair, since, &f, &nf, d);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < nf; i++) {
+            if (f[i].order_id != eo->order_id)
+                continue;
+            a.qty += f[i].qty;
+            a.notional += (__int128)f[i].qty * f[i].price;
+            if (!strcmp(f[i].fee_asset, p->base))
+                a.fee_base += f[i].fee;
+            else if (!strcmp(f[i].fee_asset, p->quote))
+                a.fee_quote += f[i].fee;
+            else
+                a.fee_other += f[i].fee;
+            if (f[i].time_ms > a.last_ms)
+                a.last_ms = f[i].time_ms;
+            a.n++;
+            a.n_maker += f[i].maker != 0;
+        }
+        free(f);
+        if (a.qty < eo->executed_qty)
+            return 0; /* not all of them listed yet: the next poll asks again */
+    }
+    x->st = st;
+    queue_final(v, x, &a, st);
+    return 0;
+}
+
 /* Syncs one order from the exchange's view and queues its final event when it has one. */
 static int apply(lv_t *v, lv_order_t *x, const cb_ex_order_t *eo, cb_diag_t *d)
 {
@@ -176,6 +232,10 @@ static int apply(lv_t *v, lv_order_t *x, const cb_ex_order_t *eo, cb_diag_t *d)
     int complete = 0;
     int rc = lv_sync_order(v->opts.ex, v->opts.journal, p, x->coid, eo, &complete,
                            &v->st.fills_recorded, d);
+    if (rc && cb_journal_failed(v->opts.journal, NULL, 0)) {
+        note_error(v, d);
+        return apply_unjournaled(v, x, eo, d);
+    }
     if (rc)
         return rc;
     x->seen_exec = eo->executed_qty;
@@ -269,6 +329,7 @@ static int send_order(lv_t *v, lv_order_t *x, cb_ex_order_type_t type, const cha
     jo.stop_price = prep.stop_price;
     jo.quantity = prep.qty;
     jo.created_ms = now(v);
+    jo.market_ms = o->created_ms > 0 ? o->created_ms : 0;
     int rc = cb_journal_order_intent(v->opts.journal, &jo);
     if (rc)
         return rc;
@@ -287,8 +348,10 @@ static int send_order(lv_t *v, lv_order_t *x, cb_ex_order_type_t type, const cha
     size_t nf = 0;
     rc = cb_exchange_place_order(v->opts.ex, &prep, &eo, &fills, &nf, &d);
     if (rc == 0) {
-        lv_record_fills(v->opts.journal, p, fills, nf, eo.order_id, x->coid,
-                        &v->st.fills_recorded);
+        int jr = lv_record_fills(v->opts.journal, p, fills, nf, eo.order_id, x->coid,
+                                 &v->st.fills_recorded);
+        if (jr)
+            note_journal(v, jr, "record the fills", x->coid); /* apply fetches them again */
         free(fills);
         cb_diag_t d2;
         if (apply(v, x, &eo, &d2))
@@ -299,7 +362,10 @@ static int send_order(lv_t *v, lv_order_t *x, cb_ex_order_type_t type, const cha
     if (lv_definitive(rc)) {
         if (strstr(d.msg, "would trigger immediately"))
             x->stop_passed = 1;
-        cb_journal_order_update(v->opts.journal, x->coid, NULL, CB_OS_REJECTED, 0, now(v));
+        int jr = cb_journal_order_update(v->opts.journal, x->coid, NULL, CB_OS_REJECTED, 0,
+                                         now(v));
+        if (jr) /* the journal keeps the intent: reconciliation finds it was never placed */
+            note_journal(v, jr, "record the rejection", x->coid);
         x->st = CB_OS_REJECTED;
         x->on_exchange = 0;
         *why = reject_reason(&d);
@@ -307,7 +373,9 @@ static int send_order(lv_t *v, lv_order_t *x, cb_ex_order_type_t type, const cha
         return CB_EREJECTED;
     }
     /* ambiguous: it may exist; the next poll asks for it by client order id */
-    cb_journal_order_update(v->opts.journal, x->coid, NULL, CB_OS_UNKNOWN, 0, now(v));
+    int jr = cb_journal_order_update(v->opts.journal, x->coid, NULL, CB_OS_UNKNOWN, 0, now(v));
+    if (jr) /* the intent in the journal means the same: sent or not, ask the exchange */
+        note_journal(v, jr, "record the lost answer", x->coid);
     x->st = CB_OS_UNKNOWN;
     note_error(v, &d);
     return 0;
@@ -394,6 +462,16 @@ static void try_cancel(lv_t *v, lv_order_t *x)
         note_error(v, &d); /* gone already (filled) or unreachable: poll finds out */
 }
 
+/* 1 for a stop resting on the exchange. Once the journal has failed no new order can be sent
+ * (its intent cannot be written first), so such a stop is the position's last protection: it
+ * is neither cancelled nor moved any more (an exit that would replace it could not leave). */
+static int keep_stop(lv_t *v, const lv_order_t *x)
+{
+    return !x->emulated && x->o.side == CB_SELL &&
+           (x->o.type == CB_ORDER_STOP_MARKET || x->o.type == CB_ORDER_STOP_LIMIT) &&
+           cb_journal_failed(v->opts.journal, NULL, 0);
+}
+
 static int v_cancel(void *self, uint64_t order_id)
 {
     lv_t *v = self;
@@ -404,6 +482,8 @@ static int v_cancel(void *self, uint64_t order_id)
         queue_simple(v, x, CB_EV_CANCELED, CB_REJECT_NONE);
         return 0;
     }
+    if (keep_stop(v, x))
+        return CB_ESTATE;
     x->cancel_wanted = 1;
     try_cancel(v, x);
     return 0;
@@ -416,8 +496,8 @@ static int v_amend(void *self, uint64_t order_id, int64_t stop_price, int64_t li
     if (!x || x->cancel_wanted || x->emulated ||
         (x->o.type != CB_ORDER_STOP_MARKET && x->o.type != CB_ORDER_STOP_LIMIT))
         return CB_ENOENT;
-    if (x->st != CB_OS_NEW)
-        return CB_ESTATE; /* in flight or partly filled: keep the current stop */
+    if (x->st != CB_OS_NEW || keep_stop(v, x))
+        return CB_ESTATE; /* in flight or partly filled, or the journal failed: keep it */
     const cb_pair_info_t *p = &v->pairs[x->o.pair];
     cb_ex_order_t eo;
     cb_diag_t d;
@@ -459,6 +539,8 @@ static int v_amend(void *self, uint64_t order_id, int64_t stop_price, int64_t li
 /* Emulated take-profits whose level was reached: cancel the stop, then sell at market. */
 static void run_triggers(lv_t *v)
 {
+    if (cb_journal_failed(v->opts.journal, NULL, 0))
+        return; /* the market sell could not be journaled: the stop stays (keep_stop) */
     for (size_t i = 0; i < v->n; i++) {
         if (!v->ord[i].emulated || !v->ord[i].triggered || v->ord[i].done)
             continue;
@@ -602,9 +684,13 @@ static int v_poll(void *self, int64_t now_ms)
                 if ((x->st == CB_OS_INTENT || x->st == CB_OS_UNKNOWN) &&
                     t - x->sent_ms > v->opts.unsent_after_ms) {
                     /* never reached the exchange, and can no longer: not sent */
-                    cb_journal_order_update(v->opts.journal, x->coid, NULL, CB_OS_REJECTED, 0,
-                                            t);
-                    cb_journal_event(v->opts.journal, t, "not_sent", x->coid);
+                    int jr = cb_journal_order_update(v->opts.journal, x->coid, NULL,
+                                                     CB_OS_REJECTED, 0, t);
+                    if (!jr)
+                        jr = cb_journal_event(v->opts.journal, x->o.created_ms, "not_sent",
+                                              x->coid);
+                    if (jr) /* reconciliation at the next start declares it not sent */
+                        note_journal(v, jr, "record 'not sent'", x->coid);
                     x->st = CB_OS_REJECTED;
                     v->st.unknown_resolved++;
                     queue_simple(v, x, CB_EV_REJECTED, CB_REJECT_INVALID);

@@ -22,7 +22,16 @@ typedef struct paper {
     paper_order_t *live;
     size_t n_live, cap;
     int64_t now_ms;
+    size_t journal_errors; /* failed writes (the journal remembers the first one) */
 } paper_t;
+
+/* A journal write's result: failures are counted here and remembered by the journal
+ * (cb_journal_failed), which halts the robot's entries; the fill model goes on in memory. */
+static void jw(paper_t *p, int rc)
+{
+    if (rc < 0)
+        p->journal_errors++;
+}
 
 const char *robot_order_reason(const cb_order_t *o)
 {
@@ -58,7 +67,7 @@ static void on_inner(void *ctx, const cb_venue_event_t *ev)
     paper_t *p = ctx;
     paper_order_t *o = find(p, ev->order_id);
     if (o) {
-        int64_t t = ev->type == CB_EV_FILL ? ev->fill.time_ms : p->now_ms;
+        int64_t t = cb_now_ms(); /* orders' created/updated_ms: the wall clock */
         if (ev->type == CB_EV_FILL) {
             const cb_fill_t *f = &ev->fill;
             cb_journal_fill_t jf;
@@ -74,13 +83,13 @@ static void on_inner(void *ctx, const cb_venue_event_t *ev)
             jf.fee = f->fee;
             snprintf(jf.fee_asset, sizeof jf.fee_asset, "%s", p->ins[o->pair].quote);
             jf.time_ms = f->time_ms;
-            cb_journal_fill(p->j, &jf);
-            cb_journal_order_update(p->j, o->coid, NULL, CB_OS_FILLED, f->qty, t);
+            jw(p, cb_journal_fill(p->j, &jf));
+            jw(p, cb_journal_order_update(p->j, o->coid, NULL, CB_OS_FILLED, f->qty, t));
         } else {
             cb_order_status_t st = ev->type == CB_EV_CANCELED  ? CB_OS_CANCELED
                                    : ev->type == CB_EV_EXPIRED ? CB_OS_EXPIRED
                                                                : CB_OS_REJECTED;
-            cb_journal_order_update(p->j, o->coid, NULL, st, 0, t);
+            jw(p, cb_journal_order_update(p->j, o->coid, NULL, st, 0, t));
         }
         forget(p, o);
     }
@@ -118,7 +127,8 @@ static int pv_submit(void *self, const cb_order_t *o, cb_reject_t *reason)
     jo.price = o->limit_price;
     jo.stop_price = o->stop_price;
     jo.quantity = o->qty;
-    jo.created_ms = jo.updated_ms = o->created_ms ? o->created_ms : p->now_ms;
+    jo.market_ms = o->created_ms > 0 ? o->created_ms : p->now_ms;
+    jo.created_ms = jo.updated_ms = cb_now_ms();
     /* The intent is on disk before the order exists anywhere. */
     int rc = cb_journal_order_intent(p->j, &jo);
     if (rc)
@@ -132,11 +142,12 @@ static int pv_submit(void *self, const cb_order_t *o, cb_reject_t *reason)
     rc = p->inner.ops->submit(p->inner.self, o, reason);
     po = find(p, o->id); /* a synchronous fill may have journaled and forgotten it */
     if (rc == 0) {
-        cb_journal_order_update(p->j, jo.client_order_id, xid, po ? CB_OS_NEW : CB_OS_FILLED,
-                                po ? 0 : o->qty, jo.created_ms);
+        jw(p, cb_journal_order_update(p->j, jo.client_order_id, xid,
+                                      po ? CB_OS_NEW : CB_OS_FILLED, po ? 0 : o->qty,
+                                      cb_now_ms()));
     } else {
-        cb_journal_order_update(p->j, jo.client_order_id, NULL, CB_OS_REJECTED, 0,
-                                jo.created_ms);
+        jw(p, cb_journal_order_update(p->j, jo.client_order_id, NULL, CB_OS_REJECTED, 0,
+                                      cb_now_ms()));
         if (po)
             forget(p, po);
     }

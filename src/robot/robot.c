@@ -54,6 +54,7 @@ struct cb_robot {
     int stopping, connected;
     int resend_exit[CB_BT_MAX_PAIRS];
     int64_t last_recon_ns;          /* live: the last reconciliation with the exchange */
+    char halted[400];               /* "" or why entries stopped: "journal write failed: ..." */
     int64_t last_beat_ns;           /* the last heartbeat written */
     int64_t dust[CB_BT_MAX_PAIRS];  /* holdings too small to sell: flat for the strategy */
     int forced[CB_BT_MAX_PAIRS];    /* an operator's forced exit is on its way */
@@ -129,6 +130,35 @@ static int64_t robot_now(const cb_robot_t *r, int64_t bar_close_ms)
     return t > bar_close_ms ? t : bar_close_ms;
 }
 
+/* ---- journal writes --------------------------------------------------------------------- */
+
+static void write_status(cb_robot_t *r, const char *state);
+
+/* After a failed journal write (wherever it happened: here, in the venue or in the
+ * reconciliation; the journal remembers the first), the journal is behind the truth: no new
+ * entries from then on. Exits keep working and every write is still tried; a restart
+ * rebuilds the state from the journal (and, live, reconciles it with the exchange). */
+static void check_journal(cb_robot_t *r)
+{
+    char why[320];
+    if (r->halted[0] || !cb_journal_failed(r->j, why, sizeof why))
+        return;
+    snprintf(r->halted, sizeof r->halted, "journal write failed: %s", why);
+    rlog(r, "halted", json_pack("{s:s}", "reason", r->halted),
+         "%s; no new entries until the robot is restarted (exits keep working; the restart "
+         "rebuilds the state from the journal)",
+         r->halted);
+    write_status(r, "running");
+}
+
+/* Every journal write of the loop passes its result here. */
+static int jw(cb_robot_t *r, int rc)
+{
+    if (rc < 0)
+        check_journal(r);
+    return rc;
+}
+
 /* ---- engine hooks ----------------------------------------------------------------------- */
 
 static void on_decision(void *ctx, uint32_t k, int64_t t, double close, const cb_decision_t *d,
@@ -158,6 +188,9 @@ static int allow_entry(void *ctx, uint32_t k, int64_t t, double close, int64_t n
     if (r->stopping) {
         why = "stopping";
         msg = "the robot is stopping: no new entries";
+    } else if (r->halted[0]) {
+        why = "journal_write_failed";
+        msg = r->halted;
     } else if (r->recon_open) {
         why = "reconcile";
         msg = "the journal and the exchange differ: no new entries until `comeback reconcile "
@@ -181,15 +214,15 @@ static int allow_entry(void *ctx, uint32_t k, int64_t t, double close, int64_t n
         r->refusal[0] = '\0';
         return 1;
     }
-    snprintf(r->refusal, sizeof r->refusal, "%s: %s", why, msg);
+    snprintf(r->refusal, sizeof r->refusal, "%s: %.160s", why, msg);
     json_t *o = jpair(r, k, t);
     json_object_set_new(o, "close", json_real(close));
     json_object_set_new(o, "notional", json_string(amount));
     json_object_set_new(o, "reason", json_string(why));
     json_object_set_new(o, "message", json_string(msg));
     char detail[256];
-    snprintf(detail, sizeof detail, "%s %s: entry refused: %s", r->cfg.pairs[k], why, msg);
-    cb_journal_event(r->j, t, "risk", detail);
+    snprintf(detail, sizeof detail, "%s %s: entry refused: %.160s", r->cfg.pairs[k], why, msg);
+    jw(r, cb_journal_event(r->j, t, "risk", detail));
     rlog(r, "refused", o, "%s bar %s: entry of %s refused (%s): %s", r->cfg.pairs[k],
          cb_time_format(t, bt, sizeof bt), amount, why, msg);
     return 0;
@@ -224,12 +257,13 @@ static int live_reconcile_as(cb_robot_t *r, int at_start, cb_recon_action_t acti
 static int cancel_stale(const cb_journal_order_t *o, void *ctx)
 {
     cb_robot_t *r = ctx;
-    int64_t now = cb_now_ms();
-    cb_journal_order_update(r->j, o->client_order_id, NULL, CB_OS_CANCELED, 0, now);
     char d[256];
     snprintf(d, sizeof d, "paper order %s (%s %s) was in flight when the robot stopped: canceled",
              o->client_order_id, o->pair, o->reason);
-    cb_journal_event(r->j, now, "restart", d);
+    int rc = cb_journal_order_update(r->j, o->client_order_id, NULL, CB_OS_CANCELED, 0,
+                                     cb_now_ms());
+    if (rc || (rc = cb_journal_event(r->j, o->market_ms, "restart", d)))
+        return rc;
     /* an exit decided before the stop is still wanted: it is sent again once the position is
      * restored (entries are not: the next signal decides afresh) */
     int k = pair_index(r, o->pair);
@@ -254,7 +288,7 @@ static int kv_i64(cb_journal_t *j, const char *key, int64_t *out)
     return 0;
 }
 
-static int kv_set_i64(cb_journal_t *j, const char *key, int64_t v)
+CB_MUST_CHECK static int kv_set_i64(cb_journal_t *j, const char *key, int64_t v)
 {
     char buf[32];
     snprintf(buf, sizeof buf, "%" PRId64, v);
@@ -358,6 +392,53 @@ static int make_venue(cb_robot_t *r, cb_diag_t *diag)
     return CB_EINVAL;
 }
 
+/* The robot's own state in the journal's kv table, checked like the journal's rows: a value
+ * that is there must read back, or the robot would start from made-up numbers. */
+static int bad_state(const cb_robot_t *r, const char *key, const char *value, const char *want,
+                     cb_diag_t *diag)
+{
+    return cb_diag_set(diag, CB_ECORRUPT, r->cfg.db, 0, 0, NULL,
+                       "the robot's state '%s' is '%.80s', expected %s; this journal is "
+                       "damaged: restore a backup or start a new journal in another file "
+                       "([bot] db)",
+                       key, value, want);
+}
+
+static int check_state(cb_robot_t *r, cb_diag_t *diag)
+{
+    char v[1024];
+    if (cb_journal_kv_get(r->j, "robot.mode", v, sizeof v) == 0 && strcmp(v, "paper") &&
+        strcmp(v, "live"))
+        return bad_state(r, "robot.mode", v, "paper or live", diag);
+    cb_risk_state_t rs;
+    if (cb_journal_kv_get(r->j, "risk.state", v, sizeof v) == 0 && cb_risk_state_parse(v, &rs))
+        return bad_state(r, "risk.state", v, "the risk state the robot writes", diag);
+    struct {
+        char key[64];
+        int64_t min;
+        const char *want;
+    } ints[2 + CB_ROBOT_MAX_PAIRS];
+    size_t n = 0;
+    snprintf(ints[n].key, sizeof ints[n].key, "bar.last_ms");
+    ints[n].min = 0;
+    ints[n++].want = "a time in ms";
+    snprintf(ints[n].key, sizeof ints[n].key, "paper.start_balance");
+    ints[n].min = 1;
+    ints[n++].want = "a positive amount (1e-8 units)";
+    for (size_t k = 0; k < r->n; k++) {
+        snprintf(ints[n].key, sizeof ints[n].key, "pos.highest.%s", r->cfg.pairs[k]);
+        ints[n].min = 0;
+        ints[n++].want = "a price (1e-8 units)";
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t x;
+        if (cb_journal_kv_get(r->j, ints[i].key, v, sizeof v) == 0 &&
+            (kv_i64(r->j, ints[i].key, &x) != 0 || x < ints[i].min))
+            return bad_state(r, ints[i].key, v, ints[i].want, diag);
+    }
+    return 0;
+}
+
 int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
                  const cb_robot_opts_t *opts, cb_robot_t **out, cb_diag_t *diag)
 {
@@ -405,6 +486,8 @@ int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
     }
     if ((rc = cb_journal_open(cfg->db, cfg->name, &r->j, diag)) != 0)
         goto fail;
+    if ((rc = check_state(r, diag)) != 0)
+        goto fail;
     /* Paper and live never share a database. */
     char mode[16];
     const char *want = cb_robot_mode_name(cfg->mode);
@@ -415,8 +498,11 @@ int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
                          mode);
         goto fail;
     }
-    if ((rc = cb_journal_kv_set(r->j, "robot.mode", want)) != 0)
+    if ((rc = cb_journal_kv_set(r->j, "robot.mode", want)) != 0) {
+        cb_diag_set(diag, rc, cfg->db, 0, 0, NULL, "journal: cannot write: %s",
+                    cb_journal_errmsg(r->j));
         goto fail;
+    }
     if (cfg->mode == CB_ROBOT_LIVE) {
         /* signed, and refused when the key can withdraw */
         if ((rc = cb_live_connect(cfg->api_url, cfg->key_file, &r->ex, diag)) != 0 ||
@@ -446,12 +532,20 @@ int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
                                  a, r->bt.quote);
                 goto fail;
             }
-            kv_set_i64(r->j, "paper.start_balance", r->start_balance);
+            if ((rc = kv_set_i64(r->j, "paper.start_balance", r->start_balance)) != 0) {
+                cb_diag_set(diag, rc, cfg->db, 0, 0, NULL, "journal: cannot write: %s",
+                            cb_journal_errmsg(r->j));
+                goto fail;
+            }
         }
         fill_sum_t fs;
         memset(&fs, 0, sizeof fs);
         fs.r = r;
-        cb_journal_fills(r->j, NULL, sum_fill, &fs);
+        if ((rc = cb_journal_fills(r->j, NULL, sum_fill, &fs)) != 0) {
+            cb_diag_set(diag, rc, cfg->db, 0, 0, NULL, "journal: cannot read the fills: %s",
+                        cb_journal_errmsg(r->j));
+            goto fail;
+        }
         r->cash = r->start_balance + fs.cash_delta;
     } else {
         r->cash = r->bt.cfg.start_balance;
@@ -561,6 +655,9 @@ static void write_status(cb_robot_t *r, const char *state)
     json_object_set_new(o, "bot", json_string(r->cfg.name));
     json_object_set_new(o, "mode", json_string(cb_robot_mode_name(r->cfg.mode)));
     json_object_set_new(o, "state", json_string(state));
+    /* running, and serving the positions' exits, but entering nothing: why */
+    if (r->halted[0])
+        json_object_set_new(o, "halted", json_string(r->halted));
     json_object_set_new(o, "pid", json_integer((json_int_t)getpid()));
     json_object_set_new(o, "started_ms", json_integer(r->started_ms));
     json_object_set_new(o, "heartbeat_ms", json_integer(cb_now_ms()));
@@ -637,7 +734,7 @@ static void write_status(cb_robot_t *r, const char *state)
     json_object_set_new(o, "trades_today", json_integer(r->risk.trades_today));
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (s)
-        cb_journal_kv_set(r->j, "robot.status", s);
+        jw(r, cb_journal_kv_set(r->j, "robot.status", s));
     free(s);
     json_decref(o);
     beat(r);
@@ -689,7 +786,7 @@ int cb_robot_reconcile_request(cb_journal_t *j, const char *action, int64_t now_
     if (!rc) {
         char d[96];
         snprintf(d, sizeof d, "reconcile %s requested", action);
-        cb_journal_event(j, now_ms, "control", d);
+        rc = cb_journal_event(j, 0, "control", d); /* no candle: market time 0 */
     }
     return rc;
 }
@@ -816,7 +913,7 @@ int cb_robot_control(cb_journal_t *j, cb_robot_control_t what, const char *pair,
         char d[96];
         snprintf(d, sizeof d, "%s%s%s requested", control_name(what), pair ? " " : "",
                  pair ? pair : "");
-        cb_journal_event(j, now_ms, "control", d);
+        rc = cb_journal_event(j, 0, "control", d); /* no candle: market time 0 */
     }
     return rc;
 }
@@ -870,7 +967,7 @@ static void answer(cb_robot_t *r, const request_t *q, const char *verdict, const
     const char *what = q->entry ? "forceentry" : "forceexit";
     char d[480];
     snprintf(d, sizeof d, "%s %s %s: %s", what, q->pair, verdict, msg);
-    if (cb_journal_kv_set(r->j, q->key, done) || cb_journal_event(r->j, cb_now_ms(), "control", d))
+    if (cb_journal_kv_set(r->j, q->key, done) || cb_journal_event(r->j, 0, "control", d))
         rlog(r, "warning", json_pack("{s:s}", "message", cb_journal_errmsg(r->j)),
              "%s %s: the answer could not be written to the journal (%s); the request is "
              "served again at the next loop", what, q->pair, cb_journal_errmsg(r->j));
@@ -988,13 +1085,13 @@ static void serve_reconcile(cb_robot_t *r)
                                                                                   : "check"),
          "reconciliation requested by the operator (%s)", v);
     live_reconcile_as(r, 0, action, &report, &d);
-    cb_journal_kv_set(r->j, "control.reconcile.report",
-                      report ? report : "{\"error\":\"out of memory\"}");
+    jw(r, cb_journal_kv_set(r->j, "control.reconcile.report",
+                            report ? report : "{\"error\":\"out of memory\"}"));
     free(report);
     write_status(r, "running"); /* the alert as the command reads it after the answer */
     char done[64];
     snprintf(done, sizeof done, "done %s", sp ? sp + 1 : "0");
-    cb_journal_kv_set(r->j, "control.reconcile", done);
+    jw(r, cb_journal_kv_set(r->j, "control.reconcile", done));
 }
 
 static void serve_requests(cb_robot_t *r)
@@ -1027,7 +1124,7 @@ static void poll_controls(cb_robot_t *r)
         snprintf(r->rearm_seen, sizeof r->rearm_seen, "%s", v);
     }
     if (cb_journal_kv_get(r->j, "control.stop", v, sizeof v) == 0 && strcmp(v, "0") != 0) {
-        cb_journal_kv_set(r->j, "control.stop", "0");
+        jw(r, cb_journal_kv_set(r->j, "control.stop", "0"));
         rlog(r, "stop", NULL, "stop requested by the operator");
         r->stopping = 1;
     }
@@ -1175,7 +1272,7 @@ static void after_step(cb_robot_t *r, int64_t t)
         }
         char key[64];
         snprintf(key, sizeof key, "pos.highest.%s", r->cfg.pairs[k]);
-        kv_set_i64(r->j, key, p.highest);
+        jw(r, kv_set_i64(r->j, key, p.highest));
     }
     int64_t eq = cb_engine_equity(r->eng);
     int was_killed = r->risk.killed, was_halted = r->risk.halted_today;
@@ -1185,7 +1282,7 @@ static void after_step(cb_robot_t *r, int64_t t)
         rlog(r, "kill_switch", json_pack("{s:s}", "equity", a),
              "max_drawdown tripped at equity %s: entries halted%s", a,
              close_all ? ", closing every position" : "");
-        cb_journal_event(r->j, close_ms, "risk", "max_drawdown kill switch tripped");
+        jw(r, cb_journal_event(r->j, t, "risk", "max_drawdown kill switch tripped"));
         for (size_t k = 0; close_all && k < r->n; k++)
             cb_engine_force_exit(r->eng, k, t);
     }
@@ -1193,29 +1290,27 @@ static void after_step(cb_robot_t *r, int64_t t)
         rlog(r, "halted", NULL, "max_daily_loss reached: entries halted until 00:00 UTC");
     char risk[1024];
     cb_risk_state_format(&r->risk, risk, sizeof risk);
-    cb_journal_kv_set(r->j, "risk.state", risk);
-    kv_set_i64(r->j, "bar.last_ms", t);
+    jw(r, cb_journal_kv_set(r->j, "risk.state", risk));
+    jw(r, kv_set_i64(r->j, "bar.last_ms", t));
     r->last_bar_ms = t;
 }
 
 static int step_bar(cb_robot_t *r, int64_t t, cb_diag_t *diag)
 {
     /* Paper: one transaction per bar, so a crash leaves the bar wholly done or not at all (it
-     * is then replayed from the history at restart). */
-    int txn = r->cfg.mode == CB_ROBOT_PAPER;
-    if (txn && cb_journal_begin(r->j))
-        return cb_diag_set(diag, CB_EIO, r->cfg.db, 0, 0, NULL, "journal: %s",
-                           cb_journal_errmsg(r->j));
+     * is then replayed from the history at restart). A transaction that cannot begin or
+     * commit halts entries (check_journal); the bar is stepped all the same, so that the
+     * positions' exits keep working. */
+    int txn = r->cfg.mode == CB_ROBOT_PAPER && jw(r, cb_journal_begin(r->j)) == 0;
     int rc = cb_engine_step(r->eng, t, diag);
     if (!rc)
         after_step(r, t);
     beat_if_due(r);
     if (txn) {
         if (rc)
-            cb_journal_rollback(r->j);
-        else if (cb_journal_commit(r->j))
-            rc = cb_diag_set(diag, CB_EIO, r->cfg.db, 0, 0, NULL, "journal: %s",
-                             cb_journal_errmsg(r->j));
+            jw(r, cb_journal_rollback(r->j));
+        else
+            jw(r, cb_journal_commit(r->j));
     }
     return rc;
 }
@@ -1358,14 +1453,22 @@ static void restore_dust(cb_robot_t *r, size_t k, int64_t qty)
  * last buy, the trailing stop's highest high from the kv store. */
 static int restore_paper(cb_robot_t *r, cb_diag_t *diag)
 {
-    cb_journal_orders(r->j, 1, cancel_stale, r);
+    int jr = cb_journal_orders(r->j, 1, cancel_stale, r);
     fill_sum_t fs;
     memset(&fs, 0, sizeof fs);
     fs.r = r;
-    cb_journal_fills(r->j, NULL, sum_fill, &fs);
+    if (!jr)
+        jr = cb_journal_fills(r->j, NULL, sum_fill, &fs);
+    if (jr)
+        return cb_diag_set(diag, jr, r->cfg.db, 0, 0, NULL,
+                           "journal: cannot restore the paper account: %s",
+                           cb_journal_errmsg(r->j));
     for (size_t k = 0; k < r->n; k++) {
         int64_t qty = 0;
-        cb_journal_position(r->j, r->cfg.pairs[k], CB_FX_SCALE, &qty);
+        if ((jr = cb_journal_position(r->j, r->cfg.pairs[k], CB_FX_SCALE, &qty)) != 0)
+            return cb_diag_set(diag, jr, r->cfg.db, 0, 0, NULL,
+                               "%s: cannot sum the journal's fills (%s)", r->cfg.pairs[k],
+                               cb_strerror(jr));
         if (qty < sellable_min(r, k)) {
             restore_dust(r, k, qty);
             continue;
@@ -1427,13 +1530,13 @@ static void recon_block(cb_robot_t *r, size_t open, const char *first)
                  "%.400s; no new entries, exits keep being managed, until `comeback reconcile "
                  "%.300s --adopt|--ignore` resolves it",
                  open, open == 1 ? "" : "s", first, r->cfg.path);
-        cb_journal_event(r->j, cb_now_ms(), "reconcile", d);
+        jw(r, cb_journal_event(r->j, 0, "reconcile", d));
         rlog(r, "alert", json_pack("{s:s,s:I,s:s}", "kind", "reconcile", "differences",
                                    (json_int_t)open, "message", first),
              "%s", d);
     } else if (!open && r->recon_open) {
-        cb_journal_event(r->j, cb_now_ms(), "reconcile", "the journal and the exchange agree "
-                                                         "again: entries resumed");
+        jw(r, cb_journal_event(r->j, 0, "reconcile",
+                               "the journal and the exchange agree again: entries resumed"));
         rlog(r, "resolved", json_pack("{s:s}", "kind", "reconcile"),
              "the journal and the exchange agree again: entries resumed");
         r->recon_msg[0] = '\0';
@@ -1544,8 +1647,11 @@ static int restore_live(cb_robot_t *r, cb_diag_t *diag)
     exits_in_flight_t ex;
     memset(&ex, 0, sizeof ex);
     ex.r = r;
-    cb_journal_orders(r->j, 1, note_exit, &ex);
-    int rc = live_reconcile(r, 1, diag);
+    int rc = cb_journal_orders(r->j, 1, note_exit, &ex);
+    if (rc)
+        return cb_diag_set(diag, rc, r->cfg.db, 0, 0, NULL, "journal: cannot read the orders: %s",
+                           cb_journal_errmsg(r->j));
+    rc = live_reconcile(r, 1, diag);
     if (rc)
         return rc;
     for (size_t k = 0; k < r->n; k++) {
@@ -1629,17 +1735,22 @@ static int robot_run(cb_robot_t *r, cb_diag_t *diag)
 {
     int rc;
     r->started_ms = cb_now_ms();
-    cb_journal_kv_set(r->j, "control.stop", "0");
+    if ((rc = cb_journal_kv_set(r->j, "control.stop", "0")) != 0)
+        return cb_diag_set(diag, rc, r->cfg.db, 0, 0, NULL, "journal: cannot write: %s",
+                           cb_journal_errmsg(r->j));
     {
         /* the pairs, for the control commands that check what they are asked */
         char list[CB_ROBOT_MAX_PAIRS * 33] = "";
         for (size_t k = 0; k < r->n; k++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? "," : "",
                      r->cfg.pairs[k]);
-        cb_journal_kv_set(r->j, "robot.pairs", list);
+        if ((rc = cb_journal_kv_set(r->j, "robot.pairs", list)) != 0)
+            return cb_diag_set(diag, rc, r->cfg.db, 0, 0, NULL, "journal: cannot write: %s",
+                               cb_journal_errmsg(r->j));
     }
     write_status(r, "starting");
-    cb_journal_kv_get(r->j, "control.rearm", r->rearm_seen, sizeof r->rearm_seen);
+    if (cb_journal_kv_get(r->j, "control.rearm", r->rearm_seen, sizeof r->rearm_seen) != 0)
+        r->rearm_seen[0] = 0;
     char bal[32];
     fx_str(r->cash, bal, sizeof bal);
     rlog(r, "start",
@@ -1702,6 +1813,7 @@ static int robot_run(cb_robot_t *r, cb_diag_t *diag)
         if ((rc = cb_engine_step(r->eng, t, diag)) != 0)
             return rc;
     char rs[1024];
+    /* a risk state that is there was checked by cb_robot_new */
     if (cb_journal_kv_get(r->j, "risk.state", rs, sizeof rs) != 0 ||
         cb_risk_state_parse(rs, &r->risk) != 0)
         cb_risk_state_init(&r->risk, r->clock_server, r->cash);
@@ -1709,13 +1821,15 @@ static int robot_run(cb_robot_t *r, cb_diag_t *diag)
         /* no enclosing transaction: every intent must be on disk before its order is sent */
         if ((rc = restore_live(r, diag)) != 0)
             return rc;
-    } else if (cb_journal_begin(r->j) == 0) {
-        rc = restore_paper(r, diag);
-        if (rc) {
+    } else {
+        if ((rc = cb_journal_begin(r->j)) == 0 && (rc = restore_paper(r, diag)) != 0) {
             cb_journal_rollback(r->j);
             return rc;
         }
-        cb_journal_commit(r->j);
+        if (rc || (rc = cb_journal_commit(r->j)) != 0)
+            return cb_diag_set(diag, rc, r->cfg.db, 0, 0, NULL,
+                               "journal: cannot record the restart: %s",
+                               cb_journal_errmsg(r->j));
     }
     if (restart && last_done > 0) {
         char t1[40];
@@ -1727,6 +1841,7 @@ static int robot_run(cb_robot_t *r, cb_diag_t *diag)
         if ((rc = step_bar(r, t, diag)) != 0)
             return rc;
     poll_controls(r);
+    check_journal(r);
     write_status(r, "running");
     cb_ex_stream_opts_t so;
     memset(&so, 0, sizeof so);
@@ -1743,6 +1858,7 @@ static int robot_run(cb_robot_t *r, cb_diag_t *diag)
     if ((rc = cb_binance_stream_open(&so, &r->stream, diag)) != 0)
         return rc;
     while (!r->stopping && !(r->opts.stop && *r->opts.stop)) {
+        check_journal(r); /* a write of the venue or the reconciliation may have failed */
         if ((rc = cb_ex_stream_poll(r->stream, 200)) != 0) {
             cb_diag_set(diag, rc, NULL, 0, 0, NULL, "the market stream failed");
             break;
@@ -1780,7 +1896,14 @@ out:
     r->stopping = 1;
     if (!rc) {
         rc = poll_venue(r, diag); /* what is in flight at an exchange gets its last word */
-        rlog(r, "stopped", NULL, "stopped cleanly: state persisted in %s", r->cfg.db);
+        check_journal(r);
+        if (r->halted[0])
+            rlog(r, "stopped", json_pack("{s:s}", "halted", r->halted),
+                 "stopped, halted (%s): %s lacks what could not be written; the next start "
+                 "rebuilds the state from what it holds",
+                 r->halted, r->cfg.db);
+        else
+            rlog(r, "stopped", NULL, "stopped cleanly: state persisted in %s", r->cfg.db);
     } else {
         char msg[600];
         cb_diag_format(diag, msg, sizeof msg);

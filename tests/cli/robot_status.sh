@@ -182,8 +182,15 @@ set -e
 python3 -c "
 import sqlite3
 c = sqlite3.connect('$DB', timeout=5)
-c.execute(\"INSERT INTO fills VALUES('BTC/USDT', 'dust-1', 'cb-parity-dust', 'buy', 8, 8, 8, \"
-          \"4300000000000, 3000, 0, 'USDT', 1704934800000)\")
+# (a fill belongs to a journaled order: the journal refuses one that does not)
+c.execute(\"INSERT INTO orders(seq, client_order_id, pair, side, type, reason, status, \"
+          \"price_scale, qty_scale, price, stop_price, quantity, executed_quantity, created_ms, \"
+          \"updated_ms, adopted) SELECT MAX(seq) + 1000000000, 'cb-parity-dust', 'BTC/USDT', \"
+          \"'buy', 'market', 'entry', 'filled', 8, 8, 0, 0, 3000, 3000, 1704934800000, \"
+          \"1704934800000, 1 FROM orders\")
+c.execute(\"INSERT INTO fills(pair, trade_id, client_order_id, side, price_scale, qty_scale, \"
+          \"fee_scale, price, quantity, fee, fee_asset, time_ms) VALUES('BTC/USDT', 'dust-1', \"
+          \"'cb-parity-dust', 'buy', 8, 8, 8, 4300000000000, 3000, 0, 'USDT', 1704934800000)\")
 c.commit()"
 start_bot 2
 grep -q "position held before the restart restored" run2.err && fail "the dust was restored as a position"
