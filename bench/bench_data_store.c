@@ -41,7 +41,7 @@ static void csv_import(void *arg)
     ctx_t *c = arg;
     cb_series_t *s;
     cb_diag_t d;
-    cb_read_opts_t o = {CB_FORMAT_AUTO, "1m", 0, 0};
+    cb_read_opts_t o = {CB_FORMAT_AUTO, "1m", 0, 0, NULL};
     if (cb_series_read_file(c->csv, &o, &s, NULL, &d) != 0) {
         fprintf(stderr, "bench: %s\n", d.msg);
         exit(1);

@@ -3,7 +3,10 @@
  * bars, as the rules language feeds indicators) over 1,000,000 synthetic bars (a deterministic
  * random walk), medians of several runs. A hand-written naive SMA loop runs in the same process as the
  * reference for ta.batch.sma (ratio = ours / naive). max, min and stddev are also timed with
- * period 10 and 1000 side by side: O(1) per bar means the two figures are close.
+ * period 10 and 1000 side by side: O(1) per bar means the two figures are close. The
+ * indicators that track flat windows (docs/indicators.md) are also timed on a market that
+ * moves by whole ticks and repeats its close one bar in two (suffix .tick): a test on "the
+ * same value again" that branched would mispredict there, not on the random walk.
  * Times are this thread's CPU time (median of runs), robust to a busy shared machine. */
 #include <math.h>
 #include <stdio.h>
@@ -124,6 +127,26 @@ static void bench_one(const data_t *d, const cb_ta_info_t *info, const double *o
     free(j.state);
 }
 
+/* The market of make_data on a coarse tick: each close is the previous one, one tick up or
+ * one tick down with probabilities 1/2, 1/4, 1/4 (an illiquid pair, a stablecoin, a
+ * maintenance stretch), high and low a tick beyond the body now and then. */
+static void make_ticked(const data_t *src, data_t *d)
+{
+    make_data(d, src->n);
+    const double tick = 0.5;
+    double c = 20000.0;
+    for (size_t i = 0; i < d->n; i++) {
+        double o = c, u = urand();
+        c += u < 0.5 ? 0.0 : u < 0.75 ? tick : -tick;
+        d->col[0][i] = o;
+        d->col[1][i] = fmax(o, c) + (urand() < 0.3 ? tick : 0.0);
+        d->col[2][i] = fmin(o, c) - (urand() < 0.3 ? tick : 0.0);
+        d->col[3][i] = c;
+        d->col[4][i] = src->col[4][i];
+        d->col[5][i] = 0.5 * (o + c);
+    }
+}
+
 int main(void)
 {
     int quick = bench_quick();
@@ -165,7 +188,23 @@ int main(void)
         opts[0] = 1000;
         bench_one(&d, info, opts, ".p1000", runs, NULL, 0);
     }
-    for (int k = 0; k < 7; k++)
+    /* flat-window tracking on a market whose closes repeat */
+    static const char *const flat[] = {"sma",  "wma", "trima", "bbands", "stddev",
+                                       "var",  "linearreg", "correl", "cci", "mfi",
+                                       "stoch", "ultosc", "vwap", "hma", "zscore"};
+    data_t dt;
+    make_ticked(&d, &dt);
+    for (size_t s = 0; s < sizeof flat / sizeof flat[0]; s++) {
+        const cb_ta_info_t *info = cb_ta_find(flat[s]);
+        if (!info)
+            continue;
+        double opts[CB_TA_MAX_OPTS];
+        cb_ta_check_opts(info, opts, 0, NULL);
+        bench_one(&dt, info, opts, ".tick", runs, NULL, 0);
+    }
+    for (int k = 0; k < 7; k++) {
         free(d.col[k]);
+        free(dt.col[k]);
+    }
     return 0;
 }

@@ -4,7 +4,13 @@
 #ifndef COMEBACK_TESTS_SIM_FIXTURE_H
 #define COMEBACK_TESTS_SIM_FIXTURE_H
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +139,82 @@ static inline json_t *sim_state(fx_t *f)
     free(s);
     assert_non_null(j);
     return j;
+}
+
+/* One raw HTTP request to the simulator (for values the connector would never send): `query`
+ * without timestamp and signature, which are added (market time, HMAC-SHA256 under SECRET)
+ * when `sign`. Returns the HTTP status and the parsed JSON answer in *out (decref it). */
+static inline int sim_raw(fx_t *f, const char *method, const char *path, const char *query,
+                          int sign, json_t **out)
+{
+    char q[2048], sig[2 * EVP_MAX_MD_SIZE + 1] = "";
+    snprintf(q, sizeof q, "%s", query ? query : "");
+    if (sign) {
+        size_t n = strlen(q);
+        snprintf(q + n, sizeof q - n, "%stimestamp=%lld", n ? "&" : "",
+                 (long long)cb_sim_time(f->sim));
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int ml = 0;
+        HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)q, strlen(q), mac,
+             &ml);
+        for (unsigned int i = 0; i < ml; i++)
+            snprintf(sig + 2 * i, 3, "%02x", mac[i]);
+        n = strlen(q);
+        snprintf(q + n, sizeof q - n, "&signature=%s", sig);
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)cb_sim_port(f->sim));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char req[3072];
+    int rl = snprintf(req, sizeof req,
+                      "%s %s%s%s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-MBX-APIKEY: %s\r\n"
+                      "Content-Length: 0\r\nConnection: close\r\n\r\n",
+                      method, path, *q ? "?" : "", q, KEY);
+    assert_true(write(fd, req, (size_t)rl) == rl);
+    static char resp[1 << 16];
+    size_t got = 0;
+    ssize_t r;
+    while (got + 1 < sizeof resp && (r = read(fd, resp + got, sizeof resp - 1 - got)) > 0)
+        got += (size_t)r;
+    resp[got] = '\0';
+    close(fd);
+    int status = 0;
+    assert_int_equal(sscanf(resp, "HTTP/1.1 %d", &status), 1);
+    const char *body = strstr(resp, "\r\n\r\n");
+    assert_non_null(body);
+    json_error_t e;
+    *out = json_loads(body + 4, 0, &e);
+    if (!*out)
+        print_message("not JSON: %s\n", body + 4);
+    assert_non_null(*out);
+    return status;
+}
+
+/* A raw request expected to fail with Binance's `code`; checks the message contains `msg`. */
+static inline void sim_raw_fails(fx_t *f, const char *method, const char *path,
+                                 const char *query, int code, const char *msg)
+{
+    json_t *j;
+    int st = sim_raw(f, method, path, query, 1, &j);
+    json_t *c = json_object_get(j, "code");
+    const char *m = json_string_value(json_object_get(j, "msg"));
+    if (!c || json_integer_value(c) != code || !m || !strstr(m, msg)) {
+        char *d = json_dumps(j, 0);
+        print_message("%s %s?%s: HTTP %d %s (wanted %d \"%s\")\n", method, path, query, st, d,
+                      code, msg);
+        free(d);
+    }
+    assert_non_null(c);
+    assert_int_equal(json_integer_value(c), code);
+    assert_non_null(m);
+    assert_non_null(strstr(m, msg));
+    assert_int_equal(st, 400);
+    json_decref(j);
 }
 
 #endif

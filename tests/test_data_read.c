@@ -17,7 +17,7 @@
 static cb_series_t *read_ok(const char *name, const char *text, cb_format_t fmt, const char *tf,
                             cb_read_report_t *rep)
 {
-    cb_read_opts_t o = {fmt, tf, 0, 0};
+    cb_read_opts_t o = {fmt, tf, 0, 0, NULL};
     cb_series_t *s = NULL;
     cb_diag_t d;
     int r = cb_series_read_buffer(name, text, strlen(text), &o, &s, rep, &d);
@@ -463,7 +463,7 @@ static void test_malformed_catalogue(void **state)
     int failures = 0;
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         const struct bad_case *c = &bad_cases[i];
-        cb_read_opts_t o = {c->format, c->timeframe, 0, 0};
+        cb_read_opts_t o = {c->format, c->timeframe, 0, 0, NULL};
         cb_series_t *s = (cb_series_t *)1;
         cb_read_report_t rep;
         cb_diag_t d;
@@ -491,7 +491,7 @@ static void test_every_problem_listed(void **state)
     const char *text = HDR ROW0 "1700001000000,10,12,9,11,5\n"
                            "1700002800000,10,9,12,11,5\n"
                            "1700006400000,x,12,9,11,-1\n" ROW2;
-    cb_read_opts_t o = {CB_FORMAT_AUTO, "1h", 0, 0};
+    cb_read_opts_t o = {CB_FORMAT_AUTO, "1h", 0, 0, NULL};
     cb_series_t *s;
     cb_read_report_t rep;
     cb_diag_t d;
@@ -521,7 +521,7 @@ static void test_skip_bad_rows(void **state)
     (void)state;
     const char *text = HDR ROW0 "1700002800000,10,9,12,11,5\n" ROW1 "1700006400000,x,12,9,11,5\n"
                            ROW2 "1700010000000,10,12,9,11,5\n";
-    cb_read_opts_t o = {CB_FORMAT_AUTO, NULL, 1, 0};
+    cb_read_opts_t o = {CB_FORMAT_AUTO, NULL, 1, 0, NULL};
     cb_series_t *s;
     cb_read_report_t rep;
     cb_diag_t d;
@@ -573,7 +573,7 @@ static void test_skip_bad_rows(void **state)
 static void test_bad_options(void **state)
 {
     (void)state;
-    cb_read_opts_t o = {CB_FORMAT_AUTO, "7x", 0, 0};
+    cb_read_opts_t o = {CB_FORMAT_AUTO, "7x", 0, 0, NULL};
     cb_series_t *s;
     cb_diag_t d;
     assert_int_equal(cb_series_read_buffer("t.csv", HDR ROW0, strlen(HDR ROW0), &o, &s, NULL, &d),
@@ -712,7 +712,7 @@ static void test_real_cryptodatadownload(void **state)
     assert_int_equal(rep.problems.total, 2649);
     cb_read_report_free(&rep);
 
-    cb_read_opts_t o = {CB_FORMAT_AUTO, NULL, 1, 0};
+    cb_read_opts_t o = {CB_FORMAT_AUTO, NULL, 1, 0, NULL};
     assert_int_equal(cb_series_read_file(path, &o, &s, &rep, &d), 0);
     assert_int_equal(rep.rows, 36062);
     assert_int_equal(rep.skipped, 2649);
@@ -895,6 +895,106 @@ static void test_store_file_detected(void **state)
     tu_rmtree(dir);
 }
 
+/* Lines ending in a lone CR (old Mac files) read like LF files in every reader; a CR-only
+ * file was one long line: a header with thousands of columns or zero candles. */
+static void test_cr_line_endings(void **state)
+{
+    (void)state;
+    static const char *const files[][2] = {
+        {"c.csv", "time,open,high,low,close,volume\r"
+                  "1699999200000,10,12,9,11,5\r1700002800000,11,13,10,12,6\r"
+                  "1700006400000,12,14,11,13,7\r"},
+        {"b.csv", "1699999200000,10,12,9,11,5,1700002799999,0,1,0,0,0\r"
+                  "1700002800000,11,13,10,12,6,1700006399999,0,1,0,0,0\r"
+                  "1700006400000,12,14,11,13,7,1700009999999,0,1,0,0,0"},
+        {"f.json", "[\r[1699999200000,10,12,9,11,5],\r[1700002800000,11,13,10,12,6],\r"
+                   "[1700006400000,12,14,11,13,7]\r]\r"},
+        {"m.csv", "time,open,high,low,close,volume\r\n1699999200000,10,12,9,11,5\r\n"
+                  "1700002800000,11,13,10,12,6\r\n1700006400000,12,14,11,13,7\r\n"},
+    };
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        cb_read_report_t rep;
+        cb_series_t *s = read_ok(files[k][0], files[k][1], CB_FORMAT_AUTO, "1h", &rep);
+        if (s->n != 3)
+            fail_msg("%s: %zu candles, expected 3", files[k][0], s->n);
+        assert_int_equal(s->time_ms[2], T0 + 2 * H);
+        assert_true(s->close[2] == 13 && s->volume[1] == 6);
+        cb_series_free(s);
+        cb_read_report_free(&rep);
+    }
+    /* A problem is named on its physical line, counting lone CRs as line ends. */
+    const char *bad = "time,open,high,low,close,volume\r1699999200000,10,12,9,11,5\r"
+                      "1700002800000,11,13,10,x,6\r";
+    cb_read_opts_t o = {CB_FORMAT_AUTO, "1h", 0, 0, NULL};
+    cb_series_t *s;
+    cb_diag_t d;
+    assert_int_equal(cb_series_read_buffer("e.csv", bad, strlen(bad), &o, &s, NULL, &d),
+                     CB_EPARSE);
+    char buf[400];
+    cb_diag_format(&d, buf, sizeof buf);
+    assert_string_equal(buf, "e.csv:3: column 'close': expected a number, got \"x\"");
+    /* A stray CR inside a line of an LF file stays in its field: refused, naming the line. */
+    const char *stray = "time,open,high,low,close,volume\n1699999200000,10,12,9,11,5\r"
+                        "1700002800000,11,13,10,12,6\n";
+    assert_int_equal(cb_series_read_buffer("s.csv", stray, strlen(stray), &o, &s, NULL, &d),
+                     CB_EPARSE);
+    assert_int_equal(d.line, 2);
+    const char *json = "[\r[1699999200000,10,12,9,11,5],\r[1700002800000,11,13,10,x,6]]";
+    assert_int_equal(cb_series_read_buffer("e.json", json, strlen(json), &o, &s, NULL, &d),
+                     CB_EPARSE);
+    assert_int_equal(d.line, 3);
+}
+
+/* A given timeframe must be the file's own spacing: one fatal sentence naming both, even
+ * with skip_bad_rows, and no grid error per row. Gaps do not change the spacing. */
+static void test_timeframe_vs_spacing(void **state)
+{
+    (void)state;
+    char text[8192];
+    size_t o = (size_t)snprintf(text, sizeof text, "time,open,high,low,close,volume\n");
+    for (int i = 0; i < 40; i++)
+        if (i < 10 || i > 14) /* a gap of five candles */
+            o += (size_t)snprintf(text + o, sizeof text - o, "%lld,10,12,9,11,5\n",
+                                  (long long)(T0 + 2 * H + 4 * H * i));
+    static const struct {
+        const char *tf, *label, *want;
+    } cases[] = {
+        {"1h", "--timeframe", "s.csv: the file's candles are 4h apart; --timeframe says 1h"},
+        {"1m", NULL, "s.csv: the file's candles are 4h apart; the timeframe given is 1m"},
+        {"1d", "--timeframe", "s.csv: the file's candles are 4h apart; --timeframe says 1d"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (int skip = 0; skip < 2; skip++) {
+            cb_read_opts_t ro = {CB_FORMAT_AUTO, cases[k].tf, skip, 0, cases[k].label};
+            cb_series_t *s = (cb_series_t *)1;
+            cb_read_report_t rep;
+            cb_diag_t d;
+            assert_int_equal(cb_series_read_buffer("s.csv", text, o, &ro, &s, &rep, &d),
+                             CB_EVALID);
+            assert_null(s);
+            char buf[400];
+            cb_diag_format(&d, buf, sizeof buf);
+            assert_string_equal(buf, cases[k].want);
+            assert_int_equal(rep.problems.total, 1);
+            cb_read_report_free(&rep);
+        }
+    }
+    cb_read_report_t rep;
+    cb_series_t *s = read_ok("s.csv", text, CB_FORMAT_AUTO, "4h", &rep);
+    assert_int_equal(s->n, 35);
+    cb_series_free(s);
+    cb_read_report_free(&rep);
+    /* Months: 28..31 days apart is 1M. */
+    o = (size_t)snprintf(text, sizeof text, "time,open,high,low,close,volume\n");
+    const char *months[] = {"2023-01-01", "2023-02-01", "2023-03-01", "2023-04-01", "2023-05-01"};
+    for (int i = 0; i < 5; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "%s,10,12,9,11,5\n", months[i]);
+    s = read_ok("mo.csv", text, CB_FORMAT_AUTO, "1M", &rep);
+    assert_int_equal(s->n, 5);
+    cb_series_free(s);
+    cb_read_report_free(&rep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -916,6 +1016,8 @@ int main(void)
         cmocka_unit_test(test_check_series),
         cmocka_unit_test(test_write_csv_round_trip),
         cmocka_unit_test(test_store_file_detected),
+        cmocka_unit_test(test_cr_line_endings),
+        cmocka_unit_test(test_timeframe_vs_spacing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -359,8 +359,179 @@ static void test_killed_writer(void **state)
         assert_int_equal(list[0].err, 0);
         free(list);
     }
+    /* What the killed writers left is cleaned by the next store operation: only the
+     * series file remains; a live writer's file (ours) is kept. */
+    char sub[600], live[700];
+    snprintf(sub, sizeof sub, "%s/data/binance", dir);
+    snprintf(live, sizeof live, "%s/BTC_USDT-1h.cbk.tmp.%ld.abcdef", sub, (long)getpid());
+    assert_int_equal(tu_write_file(live, "x"), 0);
+    int before = count_files(sub);
+    cb_store_stale_t st[8];
+    size_t n_st = 0;
+    assert_int_equal(cb_store_clean_stale(dir, st, 8, &n_st, &d), 0);
+    assert_int_equal((int)n_st, before - 2);
+    for (size_t i = 0; i < n_st && i < 8; i++) {
+        assert_non_null(strstr(st[i].path, ".cbk.tmp."));
+        assert_true(st[i].pid > 0 && st[i].pid != (long)getpid());
+    }
+    assert_int_equal(count_files(sub), 2);
+    assert_int_equal(access(live, F_OK), 0);
+    assert_int_equal(cb_store_clean_stale(dir, st, 8, &n_st, &d), 0);
+    assert_int_equal(n_st, 0);
+    unlink(live);
     cb_series_free(old);
     cb_series_free(big);
+    tu_rmtree(dir);
+}
+
+/* Writers adding to one series at the same time each merge into what the others stored
+ * (the series lock): no candle is lost. Without the lock, the last save wins. */
+static void test_concurrent_add(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    assert_non_null(tu_tmpdir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/data/binance/BTC_USDT-1h.cbk", dir);
+    enum { WRITERS = 6, EACH = 20000 };
+    cb_series_t *all = small_series(WRITERS * EACH, 0);
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        pids[w] = fork();
+        assert_true(pids[w] >= 0);
+        if (pids[w] == 0) {
+            cb_series_t *part = cb_series_slice(all, (size_t)w * EACH, (size_t)(w + 1) * EACH);
+            _exit(part && cb_store_add(path, part, NULL, NULL, NULL) == 0 ? 0 : 1);
+        }
+    }
+    for (int w = 0; w < WRITERS; w++) {
+        int st;
+        assert_int_equal(waitpid(pids[w], &st, 0), pids[w]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    cb_series_t *l;
+    cb_diag_t d;
+    assert_int_equal(cb_store_load(path, &l, &d), 0);
+    assert_int_equal(l->n, WRITERS * EACH);
+    assert_memory_equal(l->time_ms, all->time_ms, l->n * 8);
+    cb_series_free(l);
+    cb_series_free(all);
+    tu_rmtree(dir);
+}
+
+/* The one store-name check: each refusal names the part and the rule or the limit. */
+static void test_name_check(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ex, *pair, *tf, *field, *msg;
+    } bad[] = {
+        {"..", "BTC/USDT", "1h", "exchange",
+         "'..' is not an exchange name (lowercase letters, digits, '.', '_' and '-', starting "
+         "with a letter or digit)"},
+        {".", "BTC/USDT", "1h", "exchange", NULL},
+        {".x", "BTC/USDT", "1h", "exchange", NULL},
+        {"", "BTC/USDT", "1h", "exchange", "the exchange name is empty"},
+        {"a/b", "BTC/USDT", "1h", "exchange", NULL},
+        {"a\x01b", "BTC/USDT", "1h", "exchange", NULL},
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "BTC/USDT", "1h", "exchange",
+         "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is 32 characters; an exchange name has at most 31"},
+        {"binance", "BTC/USDT/X", "1h", "pair", NULL},
+        {"binance", "../x", "1h", "pair", NULL},
+        {"binance", "BTCUSDT", "1h", "pair",
+         "'BTCUSDT' is not a pair: expected BASE/QUOTE of letters and digits (BTC/USDT)"},
+        {"binance", "BTC/USDTTTTTTTTTTTTTTTTTTTTTTTTTT", "1h", "pair",
+         "'BTC/USDTTTTTTTTTTTTTTTTTTTTTTTTTT' is 33 characters; a pair has at most 31"},
+        {"binance", "BTC/USDT", "1x", "timeframe", NULL},
+        {"binance", "BTC/USDT", "12345678m", "timeframe", NULL},
+        {"binance", "BTC/USDT", "", "timeframe", NULL},
+    };
+    cb_diag_t d;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cb_diag_clear(&d);
+        int r = cb_store_check_name(bad[i].ex, bad[i].pair, bad[i].tf, &d);
+        if (r != CB_EINVAL || strcmp(d.field, bad[i].field) != 0 ||
+            (bad[i].msg && strcmp(d.msg, bad[i].msg) != 0))
+            fail_msg("case %zu (%s:%s:%s): r=%d field '%s' msg '%s'", i, bad[i].ex, bad[i].pair,
+                     bad[i].tf, r, d.field, d.msg);
+        char path[512];
+        assert_int_equal(cb_store_path("/h", bad[i].ex, bad[i].pair, bad[i].tf, path,
+                                       sizeof path),
+                         CB_EINVAL);
+    }
+    /* Control bytes are shown, not printed raw. */
+    cb_store_check_name("a\tb", "X/Y", "1h", &d);
+    assert_non_null(strstr(d.msg, "'a\\x09b'"));
+    assert_int_equal(cb_store_check_name("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "1000SHIB/USDT", "1M",
+                                         &d),
+                     0);
+    cb_series_meta_t m;
+    assert_int_equal(cb_store_parse_name_diag("my-ex.2:ETH/BTC:15m", &m, &d), 0);
+    assert_string_equal(m.exchange, "my-ex.2");
+    assert_string_equal(m.pair, "ETH/BTC");
+    assert_string_equal(m.timeframe, "15m");
+    assert_int_equal(cb_store_parse_name_diag("..:BTC/USDT:1h", &m, &d), CB_EPARSE);
+    assert_string_equal(d.field, "exchange");
+    assert_int_equal(cb_store_parse_name_diag("binance:BTC/USDT", &m, &d), CB_EPARSE);
+    assert_string_equal(d.msg, "'binance:BTC/USDT' is not a store name "
+                               "(EXCHANGE:BASE/QUOTE:TIMEFRAME, e.g. binance:BTC/USDT:1h)");
+}
+
+/* cb_store_add merges under import's rules and never drops stored candles; delete and rename
+ * do what they say and never replace a series. */
+static void test_add_delete_rename(void **state)
+{
+    (void)state;
+    char dir[256], path[512], other[512];
+    assert_non_null(tu_tmpdir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/data/binance/BTC_USDT-1h.cbk", dir);
+    snprintf(other, sizeof other, "%s/data/old/ETH_USDT-1h.cbk", dir);
+    cb_series_t *all = small_series(30, 0), *l, *m;
+    cb_series_t *a = cb_series_slice(all, 0, 20), *b = cb_series_slice(all, 10, 30);
+    cb_diag_t d;
+    size_t added = 99;
+    assert_int_equal(cb_store_add(path, a, &added, NULL, &d), 0);
+    assert_int_equal(added, 20);
+    assert_int_equal(cb_store_add(path, b, &added, &m, &d), 0);
+    assert_int_equal(added, 10);
+    assert_same(all, m);
+    cb_series_free(m);
+    /* A differing candle: refused, naming it; the stored series is untouched. */
+    b->volume[3] += 1;
+    assert_int_equal(cb_store_add(path, b, &added, NULL, &d), CB_ECONFLICT);
+    assert_string_equal(d.field, "candle 1970-01-01 13:00:00");
+    assert_non_null(strstr(d.msg, "'volume' differs"));
+    assert_int_equal(cb_store_load(path, &l, &d), 0);
+    assert_same(all, l);
+    cb_series_free(l);
+
+    /* rename: to a name that exists is refused, the timeframe cannot change. */
+    assert_int_equal(cb_store_rename(path, path, "binance", "BTC/USDT", "1h", &d), CB_EEXIST);
+    assert_int_equal(cb_store_rename(path, other, "old", "ETH/USDT", "4h", &d), CB_EINVAL);
+    assert_string_equal(d.field, "timeframe");
+    assert_int_equal(cb_store_rename(path, other, "old", "ETH/USDT", "1h", &d), 0);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(cb_store_load(other, &l, &d), 0);
+    assert_string_equal(l->meta.exchange, "old");
+    assert_string_equal(l->meta.pair, "ETH/USDT");
+    assert_int_equal(l->n, 30);
+    assert_memory_equal(l->volume, all->volume, 30 * 8);
+    cb_series_free(l);
+    assert_int_equal(cb_store_rename(path, other, "old", "ETH/USDT", "1h", &d), CB_ENOENT);
+    assert_int_equal(cb_store_add(path, a, NULL, NULL, &d), 0);
+    assert_int_equal(cb_store_rename(other, path, "binance", "BTC/USDT", "1h", &d), CB_EEXIST);
+    assert_int_equal(cb_store_load(path, &l, &d), 0);
+    assert_int_equal(l->n, 20);
+    cb_series_free(l);
+
+    /* delete */
+    assert_int_equal(cb_store_delete(other, &d), 0);
+    assert_int_equal(cb_store_delete(other, &d), CB_ENOENT);
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/data", dir);
+    assert_int_equal(cb_store_delete(sub, &d), CB_EIO);
+    cb_series_free(a);
+    cb_series_free(b);
+    cb_series_free(all);
     tu_rmtree(dir);
 }
 
@@ -495,6 +666,8 @@ int main(void)
         cmocka_unit_test(test_corruption), cmocka_unit_test(test_atomic_save),
         cmocka_unit_test(test_merge),      cmocka_unit_test(test_hash_streaming),
         cmocka_unit_test(test_csv_export), cmocka_unit_test(test_killed_writer),
+        cmocka_unit_test(test_name_check), cmocka_unit_test(test_add_delete_rename),
+        cmocka_unit_test(test_concurrent_add),
     };
     return cmocka_run_group_tests_name("data_store", tests, NULL, NULL);
 }

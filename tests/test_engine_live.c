@@ -192,12 +192,69 @@ static void test_restore_and_force_exit(void **state)
     cb_series_free(s);
 }
 
+/* A forced entry goes the strategy's way: the hook is asked (and can refuse), max_open_trades
+ * and the balance apply, one position per pair; the market order fills at the next bar's open. */
+static void test_force_entry(void **state)
+{
+    (void)state;
+    cb_instrument_t ins = ins_cents();
+    cb_engine_config_t cfg = live_cfg();
+    cfg.live = 1;
+    cb_series_t *s = mk_series(rows, 3, DAY_MS);
+    script_t sc = {"................", NULL, 0, 0, 0};
+    cb_engine_pair_t p = {s, ins, &script_strategy, &sc, NULL, NULL};
+    hook_log_t h = {0, 4, 0}; /* refuses from bar 4 on */
+    cb_engine_hooks_t hooks = {&h, NULL, allow};
+    cfg.hooks = &hooks;
+    cb_engine_t *e;
+    cb_diag_t d;
+    cb_reject_t why;
+    assert_int_equal(cb_engine_open(&cfg, &p, 1, &e, &d), 0);
+    assert_int_equal(cb_engine_force_entry(e, 0, T0, &why), CB_ESTATE); /* no bar yet */
+    assert_int_equal(cb_engine_force_entry(e, 1, T0, &why), CB_EINVAL);
+    for (int64_t t; (t = cb_engine_next_time(e)) != INT64_MAX;)
+        assert_int_equal(cb_engine_step(e, t, &d), 0);
+    assert_int_equal(cb_engine_force_entry(e, 0, T0 + 2 * DAY_MS, &why), 0);
+    assert_int_equal(h.asked, 1);
+    assert_int_equal(cb_engine_force_entry(e, 0, T0 + 2 * DAY_MS, &why), CB_EEXIST);
+    cb_series_push(s, T0 + 3 * DAY_MS, rows[3].o, rows[3].h, rows[3].l, rows[3].c, 1);
+    assert_int_equal(cb_engine_step(e, cb_engine_next_time(e), &d), 0);
+    cb_engine_position_t pos;
+    cb_engine_position(e, 0, &pos);
+    assert_int_equal(pos.open, 1);
+    assert_int_equal(pos.entry_price, FX(102)); /* bar 3's open */
+    assert_int_equal(pos.stop_level, FX(96.9));
+    assert_int_equal(cb_engine_force_entry(e, 0, T0 + 3 * DAY_MS, &why), CB_EEXIST);
+    /* flat again, then the hook refuses (bar 4 on) */
+    assert_int_equal(cb_engine_force_exit(e, 0, T0 + 3 * DAY_MS), 0);
+    cb_series_push(s, T0 + 4 * DAY_MS, rows[4].o, rows[4].h, rows[4].l, rows[4].c, 1);
+    assert_int_equal(cb_engine_step(e, cb_engine_next_time(e), &d), 0);
+    assert_int_equal(cb_engine_open_positions(e), 0);
+    assert_int_equal(cb_engine_force_entry(e, 0, T0 + 4 * DAY_MS, &why), CB_ELIMIT);
+    assert_int_equal(cb_engine_progress(e)->refused_entries, 1);
+    cb_engine_free(e);
+    /* a stake the account cannot pay: refused by the engine, with its reason */
+    cfg.stake.amount = FX(1000);
+    cfg.hooks = NULL;
+    cb_series_t *s2 = mk_series(rows, 3, DAY_MS);
+    cb_engine_pair_t p2 = {s2, ins, &script_strategy, &sc, NULL, NULL};
+    assert_int_equal(cb_engine_open(&cfg, &p2, 1, &e, &d), 0);
+    for (int64_t t; (t = cb_engine_next_time(e)) != INT64_MAX;)
+        assert_int_equal(cb_engine_step(e, t, &d), 0);
+    assert_int_equal(cb_engine_force_entry(e, 0, T0 + 2 * DAY_MS, &why), CB_EREJECTED);
+    assert_int_equal(why, CB_REJECT_BALANCE);
+    cb_engine_free(e);
+    cb_series_free(s2);
+    cb_series_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_growing_series_matches_batch),
         cmocka_unit_test(test_refused_entry),
         cmocka_unit_test(test_restore_and_force_exit),
+        cmocka_unit_test(test_force_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

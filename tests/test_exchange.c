@@ -229,6 +229,14 @@ static void test_keys(void **state)
     assert_int_equal(r, CB_EPARSE);
     assert_non_null(strstr(buf, "api_secret: missing"));
     assert_null(strstr(buf, "ONLYKEY"));
+    /* a key given twice is refused, not silently the last one */
+    tu_write_file(path, "api_key = K1\napi_secret = S1\n[binance]\napi_key = K2\n");
+    r = cb_api_keys_load_file(path, &k, &d);
+    assert_int_equal(r, CB_EPARSE);
+    assert_null(k);
+    cb_diag_format(&d, buf, sizeof buf);
+    assert_non_null(strstr(buf, "api_key: set twice; give each key once"));
+    assert_null(strstr(buf, "K2"));
     tu_write_file(path, "api_key = has space\napi_secret = S\n");
     r = cb_api_keys_load_file(path, &k, &d);
     assert_int_equal(r, CB_EPARSE);

@@ -139,6 +139,11 @@ static void test_malformed(void **state)
          "p.json: field 'rows[0].daily': expected 3 days as base64 (32 characters)"},
         {"exSuR+F6hD97FK5H4XqUvwAAAAAAAAAA", "exSuR+F6hD97FK5H4XqUvwAAAAAAAA*A",
          "p.json: field 'rows[0].daily': not valid base64"},
+        /* a days count the rows do not back is refused before the daily matrix is allocated
+         * (a fuzzer found 10^15 days asking for petabytes) */
+        {"\"days\":3", "\"days\":1000000000000000",
+         "p.json: field 'rows[0].daily': expected 1000000000000000 days as base64 "
+         "(10666666666666668 characters)"},
         {"\"days\":3", "\"days\":3,\"days\":3",
          "p.json:1:"}, /* duplicate keys are refused by the JSON reader itself */
     };

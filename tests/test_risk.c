@@ -182,9 +182,50 @@ static void test_state_round_trip(void **state)
         assert_int_equal(cb_risk_state_parse(bad[i], &back), CB_EPARSE);
 }
 
+/* What `comeback status` shows: used and left for each limit that is set, -1 / 0 for those
+ * that are not, the tighter of the two daily-loss forms, and the next reset at 00:00 UTC. */
+static void test_summary(void **state)
+{
+    (void)state;
+    cb_risk_limits_t l;
+    memset(&l, 0, sizeof l);
+    cb_risk_state_t st;
+    cb_risk_state_init(&st, DAY0 + 5 * HOUR, Q(10000));
+    cb_risk_summary_t sm;
+    cb_risk_summarise(&l, &st, Q(9900), 1, &sm);
+    assert_int_equal(sm.trades_left, -1);
+    assert_int_equal(sm.open_left, -1);
+    assert_int_equal(sm.daily_loss, Q(100));
+    assert_int_equal(sm.daily_loss_limit, 0);
+    assert_true(sm.drawdown_limit == 0.0);
+    assert_int_equal(sm.day_start_ms, DAY0);
+    assert_int_equal(sm.next_reset_ms, DAY0 + 24 * HOUR);
+    l.max_trades_per_day = 5;
+    l.max_open_trades = 3;
+    l.max_daily_loss = Q(600);
+    l.max_daily_loss_frac = 0.05; /* 500 of 10000: tighter than 600 */
+    l.max_drawdown_frac = 0.2;
+    cb_risk_on_entry(&st, DAY0 + 6 * HOUR);
+    cb_risk_on_entry(&st, DAY0 + 7 * HOUR);
+    cb_risk_summarise(&l, &st, Q(9900), 1, &sm);
+    assert_int_equal(sm.trades_today, 2);
+    assert_int_equal(sm.trades_left, 3);
+    assert_int_equal(sm.open_trades, 1);
+    assert_int_equal(sm.open_left, 2);
+    assert_int_equal(sm.daily_loss_limit, Q(500));
+    assert_true(sm.drawdown_frac > 0.0099 && sm.drawdown_frac < 0.0101);
+    assert_true(sm.drawdown_limit == 0.2);
+    /* a gain is no loss; used up limits leave 0, never a negative count */
+    cb_risk_summarise(&l, &st, Q(10100), 4, &sm);
+    assert_int_equal(sm.daily_loss, 0);
+    assert_int_equal(sm.open_left, 0);
+    assert_true(sm.drawdown_frac == 0.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_summary),
         cmocka_unit_test(test_parse_keys),
         cmocka_unit_test(test_controls),
         cmocka_unit_test(test_daily_loss_and_kill_switch),

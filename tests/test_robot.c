@@ -2,6 +2,7 @@
  * before the order exists, fills once, ids never reused across restarts), control requests. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "comeback/robot.h"
@@ -64,16 +65,19 @@ static void test_config_errors(void **state)
     static const struct {
         const char *extra, *want;
     } cases[] = {
-        {"[bot]\nmode = demo\n", "x.ini:12:8: [bot] mode: expected paper or live, got 'demo'"},
+        {"[bot]\nmode = demo\n", "x.ini:6:8: [bot] mode: expected paper or live, got 'demo'"},
         {"[bot]\npairs = BTC/USDT, BTC/USDT\n",
-         "x.ini:12:9: [bot] pairs: 'BTC/USDT' is named twice"},
-        {"[exchange]\nsecret = x\n", "x.ini:12:1: [exchange] secret: unknown key"},
-        {"[risk]\nmax_drawdown = 150%\n", "x.ini:12:16: [risk] max_drawdown: "},
-        {"[bot]\ndb =\n", "x.ini:12:5: [bot] db: expected a file path"},
+         "x.ini:6:9: [bot] pairs: 'BTC/USDT' is named twice"},
+        {"[exchange]\nsecret = x\n", "x.ini:6:1: [exchange] secret: unknown key"},
+        {"[risk]\nmax_drawdown = 150%\n", "x.ini:6:16: [risk] max_drawdown: "},
+        {"[bot]\ndb =\n", "x.ini:6:5: [bot] db: expected a file path"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* a section of its own: a second [bot] or [risk] would be refused as a duplicate */
         char text[1024];
-        snprintf(text, sizeof text, "%s%s", bot_text, cases[i].extra);
+        snprintf(text, sizeof text, "%s%s",
+                 "[strategy]\ntimeframe = 4h\nentry = close > 1\nexit = close < 1\n",
+                 cases[i].extra);
         cb_rules_file_t *f = parse(text);
         cb_robot_config_t c;
         cb_diag_t d;
@@ -215,6 +219,135 @@ static void test_control_requests(void **state)
     assert_string_equal(buf, "7");
     assert_int_equal(cb_robot_control(j, CB_ROBOT_CTL_FORCEEXIT, NULL, 7), CB_EINVAL);
     assert_int_equal(cb_robot_control(j, CB_ROBOT_CTL_STOP, NULL, 8), 0);
+    /* forced entries; answers are read back once the robot wrote "done ..." */
+    assert_int_equal(cb_robot_control(j, CB_ROBOT_CTL_FORCEENTRY, "BTC/USDT", 9), 0);
+    assert_int_equal(cb_journal_kv_get(j, "control.forceentry.BTC/USDT", buf, sizeof buf), 0);
+    assert_string_equal(buf, "9");
+    assert_int_equal(cb_robot_control_answer(j, CB_ROBOT_CTL_FORCEENTRY, "BTC/USDT", buf,
+                                             sizeof buf),
+                     0);
+    assert_int_equal(cb_journal_kv_set(j, "control.forceentry.BTC/USDT",
+                                       "done refused: paused: trading is paused"),
+                     0);
+    assert_int_equal(cb_robot_control_answer(j, CB_ROBOT_CTL_FORCEENTRY, "BTC/USDT", buf,
+                                             sizeof buf),
+                     1);
+    assert_string_equal(buf, "refused: paused: trading is paused");
+    assert_int_equal(cb_robot_control_answer(j, CB_ROBOT_CTL_FORCEEXIT, "XRP/USDT", buf,
+                                             sizeof buf),
+                     CB_ENOENT);
+    assert_int_equal(cb_robot_control_answer(j, CB_ROBOT_CTL_PAUSE, "BTC/USDT", buf, sizeof buf),
+                     CB_EINVAL);
+    /* the pairs the robot wrote at its start */
+    char pairs[4][32];
+    assert_int_equal(cb_robot_journal_pairs(j, pairs, 4), CB_ENOENT);
+    assert_int_equal(cb_journal_kv_set(j, "robot.pairs", "BTC/USDT,ETH/USDT"), 0);
+    assert_int_equal(cb_robot_journal_pairs(j, pairs, 4), 2);
+    assert_string_equal(pairs[1], "ETH/USDT");
+    cb_journal_close(j);
+    tu_rmtree(dir);
+}
+
+/* Liveness: the heartbeat against the clock and the process behind the pid. */
+static void test_liveness(void **state)
+{
+    (void)state;
+    char dir[256], path[300];
+    assert_non_null(tu_tmpdir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/live.sqlite", dir);
+    cb_journal_t *j;
+    cb_diag_t d;
+    assert_int_equal(cb_journal_open(path, "alive", &j, &d), 0);
+    cb_robot_liveness_t lv;
+    assert_int_equal(cb_robot_liveness(j, 1000, &lv), 0);
+    assert_int_equal(lv.alive, CB_ROBOT_NEVER);
+    /* a status that says running, from a process that is gone */
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    assert_true(child > 0);
+    int wst;
+    assert_int_equal(waitpid(child, &wst, 0), child);
+    char st[128];
+    snprintf(st, sizeof st, "{\"state\":\"running\",\"pid\":%d,\"heartbeat_ms\":1000}",
+             (int)child);
+    assert_int_equal(cb_journal_kv_set(j, "robot.status", st), 0);
+    assert_int_equal(cb_robot_liveness(j, 2000, &lv), 0);
+    assert_int_equal(lv.alive, CB_ROBOT_NOT_RUNNING);
+    assert_int_equal(lv.age_ms, 1000);
+    /* a live pid that is not a comeback program (this test) is not the robot either */
+    assert_int_equal(cb_journal_heartbeat(j, (int64_t)getpid(), 1500), 0);
+    int64_t pid = 0, beat = 0;
+    assert_int_equal(cb_journal_heartbeat_get(j, &pid, &beat), 0);
+    assert_int_equal(pid, getpid());
+    assert_int_equal(beat, 1500);
+    assert_int_equal(cb_robot_liveness(j, 2000, &lv), 0);
+    assert_int_equal(lv.pid, getpid());
+    assert_int_equal(lv.heartbeat_ms, 1500);
+    assert_int_equal(lv.alive, access("/proc/self/comm", R_OK) == 0 ? CB_ROBOT_NOT_RUNNING
+                                                                   : CB_ROBOT_RUNNING);
+    /* a clean stop is not running whatever the pid */
+    assert_int_equal(cb_journal_kv_set(j, "robot.status", "{\"state\":\"stopped\"}"), 0);
+    assert_int_equal(cb_robot_liveness(j, 2000, &lv), 0);
+    assert_int_equal(lv.alive, CB_ROBOT_NOT_RUNNING);
+    assert_string_equal(lv.state, "stopped");
+    char age[32];
+    cb_robot_age_format(1500, age, sizeof age);
+    assert_string_equal(age, "1 s");
+    cb_robot_age_format(180000, age, sizeof age);
+    assert_string_equal(age, "3 min");
+    cb_robot_age_format(3 * CB_MS_PER_DAY, age, sizeof age);
+    assert_string_equal(age, "3 d");
+    cb_journal_close(j);
+    tu_rmtree(dir);
+}
+
+/* The journal functions the robot's requests use: a prefix walk that takes '_' and '.'
+ * literally, the newest order of a pair, and relabelling its reason. */
+static int count_kv(const char *key, const char *value, void *ctx)
+{
+    (void)value;
+    int *n = ctx;
+    (*n)++;
+    return strncmp(key, "control.force", 13) == 0 ? 0 : 99;
+}
+
+static void test_request_journal(void **state)
+{
+    (void)state;
+    char dir[256], path[300];
+    assert_non_null(tu_tmpdir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/rq.sqlite", dir);
+    cb_journal_t *j;
+    cb_diag_t d;
+    assert_int_equal(cb_journal_open(path, "rq", &j, &d), 0);
+    assert_int_equal(cb_journal_kv_set(j, "control.forceexit.BTC/USDT", "1"), 0);
+    assert_int_equal(cb_journal_kv_set(j, "control.forceentry.ETH/USDT", "2"), 0);
+    assert_int_equal(cb_journal_kv_set(j, "controlXforceexit.BTC/USDT", "3"), 0);
+    assert_int_equal(cb_journal_kv_set(j, "control_force", "4"), 0);
+    int n = 0;
+    assert_int_equal(cb_journal_kv_each(j, "control.force", count_kv, &n), 0);
+    assert_int_equal(n, 2);
+    cb_journal_order_t o, last;
+    assert_int_equal(cb_journal_order_last(j, "BTC/USDT", &last), CB_ENOENT);
+    for (int i = 0; i < 2; i++) {
+        memset(&o, 0, sizeof o);
+        snprintf(o.pair, sizeof o.pair, "BTC/USDT");
+        snprintf(o.side, sizeof o.side, "%s", i ? "sell" : "buy");
+        snprintf(o.type, sizeof o.type, "market");
+        snprintf(o.reason, sizeof o.reason, "%s", i ? "exit" : "entry");
+        o.price_scale = o.qty_scale = 8;
+        o.quantity = 1000;
+        o.created_ms = 1000 + i;
+        assert_int_equal(cb_journal_order_intent(j, &o), 0);
+    }
+    assert_int_equal(cb_journal_order_last(j, "BTC/USDT", &last), 0);
+    assert_string_equal(last.client_order_id, "cb-rq-2");
+    assert_int_equal(cb_journal_order_set_reason(j, last.client_order_id, "force_exit"), 0);
+    assert_int_equal(cb_journal_order_get(j, "cb-rq-2", &o), 0);
+    assert_string_equal(o.reason, "force_exit");
+    assert_int_equal(cb_journal_order_set_reason(j, "cb-rq-9", "force_exit"), CB_ENOENT);
+    assert_int_equal(cb_journal_order_set_reason(j, "cb-rq-2", ""), CB_EINVAL);
     cb_journal_close(j);
     tu_rmtree(dir);
 }
@@ -226,6 +359,8 @@ int main(void)
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_paper_venue_journals),
         cmocka_unit_test(test_control_requests),
+        cmocka_unit_test(test_liveness),
+        cmocka_unit_test(test_request_journal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

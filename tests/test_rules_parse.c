@@ -1,5 +1,6 @@
 /* The strategy file and the rules language's diagnostics: a catalogue of bad rules, each with
  * its exact message, line and column; plus the file's structure as other modules read it. */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "testutil.h"
 
 #include "comeback/rules.h"
+#include "comeback/ta.h"
 
 typedef struct bad_case {
     const char *text;
@@ -161,6 +163,68 @@ static const bad_case_t catalogue[] = {
      "s.ini:2:9: error: 'change' takes 2 arguments: change(x, n)"},
     {"[strategy]\nentry = ema(close, 2.5) > 1\n",
      "s.ini:2:20: error: ema option 1 'period': expected a whole number from 2 to 100000, got 2.5"},
+    {"[strategy]\nentry = rsi(14) < 30\n",
+     "s.ini:2:13: error: 'rsi' needs a series as its first argument, but 14 is a constant; did you mean rsi(close, 14)?"},
+    {"[strategy]\nentry = rsi(14, 14) < 30\n",
+     "s.ini:2:13: error: 'rsi' needs a series as its first argument, but 14 is a constant; did you mean rsi(close, 14)?"},
+    {"[strategy]\nentry = rsi(n) < 30\n[params]\nn = 14\n",
+     "s.ini:2:13: error: 'rsi' needs a series as its first argument, but n is a constant; did you mean rsi(close, n)?"},
+    {"[strategy]\nentry = bbands(20,   2).upper > close\n",
+     "s.ini:2:16: error: 'bbands' needs a series as its first argument, but 20 is a constant; did you mean bbands(close, 20, 2)?"},
+    {"[strategy]\nentry = sma(2 * 3, 10) > close\n",
+     "s.ini:2:13: error: 'sma' needs a series as its first argument, but 2 * 3 is a constant; did you mean sma(close, 10)?"},
+    {"[strategy]\nentry = correl(close, 30) > 0\n",
+     "s.ini:2:23: error: 'correl' needs two series, but 30 is a constant: correl(series, series, period)"},
+    {"[strategy]\nentry = highest(20, 5) > close\n",
+     "s.ini:2:17: error: 'highest' needs a series as its first argument, but 20 is a constant; did you mean highest(close, 5)?"},
+    {"[strategy]\nentry = close < lowest(3, 2)\n",
+     "s.ini:2:24: error: 'lowest' needs a series as its first argument, but 3 is a constant; did you mean lowest(close, 2)?"},
+    {"[strategy]\nentry = change(5) > 0\n",
+     "s.ini:2:16: error: 'change' needs a series as its first argument, but 5 is a constant; did you mean change(close, 5)?"},
+    {"[strategy]\nentry = crossover(30, 70)\n",
+     "s.ini:2:19: error: 'crossover' of two constants never fires: one side must be a series, as in crossover(close, sma(close, 20))"},
+    {"[strategy]\nentry = log(-1) < close\n",
+     "s.ini:2:9: error: log(-1) is not a number: the logarithm needs a number above 0"},
+    {"[strategy]\nentry = log(0) < close\n",
+     "s.ini:2:9: error: log(0) is minus infinity: the logarithm needs a number above 0"},
+    {"[strategy]\nentry = sqrt(-4) > close\n",
+     "s.ini:2:9: error: sqrt(-4) is not a number: the square root needs a number of 0 or more"},
+    {"[strategy]\nentry = close / 0 > 1\n",
+     "s.ini:2:17: error: division by zero: this divisor is the constant 0"},
+    {"[strategy]\nentry = close > 1 / (fast - 3)\n[params]\nfast = 3\n",
+     "s.ini:2:22: error: division by zero: this divisor is the constant 0"},
+    {"[strategy]\nentry = close > 1e300 * 1e300\n",
+     "s.ini:2:17: error: this constant expression is infinite (beyond the range of a double)"},
+    {"[strategy]\nentry = close > -1e300 * 1e300 + 0\n",
+     "s.ini:2:17: error: this constant expression is minus infinity (beyond the range of a double)"},
+    {"[strategy]\nentry = ema(close, 10) > sma(close, log(0 - 2))\n",
+     "s.ini:2:37: error: log(-2) is not a number: the logarithm needs a number above 0"},
+    {"[strategy]\nentry = close > 1\n[backtest]\nfee = 1%\nfee = 0%\n",
+     "s.ini:5:1: error: key 'fee' is set twice in [backtest] (first on line 4)"},
+    {"[strategy]\nentry = close > 1\n[backtest]\nfee = 1%\n[backtest]\nstake = 5%\n",
+     "s.ini:5:1: error: section [backtest] appears twice (first on line 3)"},
+    {"[strategy]\nentry = close > 1\n[backtest]\nfee = 1%\n[bot]\nmode = paper\n[backtest]\nfee = 0%\n",
+     "s.ini:7:1: error: section [backtest] appears twice (first on line 3)"},
+    {"[strategy]\nentry = close > 1\n[bot]\nmode = paper\n  name = x\nmode = live\n",
+     "s.ini:5:3: error: indented line continues 'mode', but only entry and exit may span several lines"},
+    {"[strategy]\nentry = close > 1\n[bot]\nmode = paper\npairs = BTC/USDT\nmode = live\n",
+     "s.ini:6:1: error: key 'mode' is set twice in [bot] (first on line 4)"},
+    {"[strategy]\nentry = close > 1\n[pairs]\nBTC/USDT = tick=0.01\nBTC/USDT = tick=1\n",
+     "s.ini:5:1: error: key 'BTC/USDT' is set twice in [pairs] (first on line 4)"},
+    {"[strategy]\nentry = close > 1\n[risk]\nmax_daily_loss = 5%\n max_drawdown = 9%\nmax_daily_loss = 50%\n",
+     "s.ini:5:2: error: indented line continues 'max_daily_loss', but only entry and exit may span several lines"},
+    {"[strategy]\nentry = close > 1\n[risk]\nmax_daily_loss = 5%\nmax_daily_loss = 50%\n",
+     "s.ini:5:1: error: key 'max_daily_loss' is set twice in [risk] (first on line 4)"},
+    {"[strategy]\nentry = close > 1\n[exchange]\nname = binance\nname = binance\n",
+     "s.ini:5:1: error: key 'name' is set twice in [exchange] (first on line 4)"},
+    {"[strategy]\nentry = close > x\n[params]\nx = 1\n[params]\ny = 2\n",
+     "s.ini:5:1: error: section [params] appears twice (first on line 3)"},
+    {"[strategy]\nentry = close > 1\n[strategy]\nexit = close < 1\n",
+     "s.ini:3:1: error: section [strategy] appears twice (first on line 1)"},
+    {"[strategy]\nentry = close > close@4h\n",
+     "s.ini:2:22: error: '@4h' needs the strategy's own timeframe: set [strategy] timeframe (the length of its bars, such as timeframe = 1h)"},
+    {"[strategy]\nentry = atr(14)@1d > 0\n",
+     "s.ini:2:16: error: '@1d' needs the strategy's own timeframe: set [strategy] timeframe (the length of its bars, such as timeframe = 1h)"},
 };
 
 static cb_rules_file_t *parse(const char *text, cb_diags_t *d, int *rc)
@@ -410,6 +474,153 @@ static void test_ini_edges(void **state)
     cb_diags_free(&d);
 }
 
+/* A rule of `n` copies of `unit` between `head` and `tail`, spread over indented continuation
+ * lines (never starting a line with '[', which would open a section). Caller frees. */
+static char *long_rule(const char *head, const char *unit, size_t n, const char *tail)
+{
+    size_t ul = strlen(unit), cap = 64 + strlen(head) + strlen(tail) + n * (ul + 4);
+    char *body = malloc(cap), *out = malloc(cap * 2);
+    assert_non_null(body);
+    assert_non_null(out);
+    size_t w = (size_t)snprintf(body, cap, "%s", head);
+    for (size_t i = 0; i < n; i++)
+        w += (size_t)snprintf(body + w, cap - w, "%s", unit);
+    snprintf(body + w, cap - w, "%s", tail);
+    size_t o = (size_t)snprintf(out, cap * 2, "[strategy]\nentry = ");
+    size_t col = 0;
+    for (const char *c = body; *c; c++) {
+        int inside = c > body && (isalnum((unsigned char)c[-1]) || c[-1] == '_') &&
+                     (isalnum((unsigned char)*c) || *c == '_');
+        if (col >= 120 && !inside && *c != '[' && *c != ';' && *c != '#') {
+            o += (size_t)snprintf(out + o, cap * 2 - o, "\n  ");
+            col = 0;
+        }
+        out[o++] = *c;
+        col++;
+    }
+    snprintf(out + o, cap * 2 - o, "\n");
+    free(body);
+    return out;
+}
+
+/* Deep expressions: chains of offsets, unary minus, not, parentheses, and/or and + chains,
+ * nested calls. Beyond the limit each is an error with a position (it crashed the compiler
+ * with a stack overflow before, at about 4,000 levels); within it, each compiles. */
+static void test_deep_expressions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *head, *unit, *tail;
+    } shapes[] = {
+        {"close", "[1]", " > 0"},            {"close > ", "-", "1"},
+        {"", "not ", "close > 1"},           {"", "(", "close > 1"},
+        {"close > 0", " and close > 1", ""}, {"close > 0", " or close > 1", ""},
+        {"close", " + 1", " > 0"},           {"close", " * 2", " > 0"},
+        {"", "abs(", "close"},               {"close > 0", " - close[1]", ""},
+    };
+    static const size_t sizes[] = {200, 257, 300, 4000, 20000};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+            size_t n = sizes[z];
+            /* close the parentheses of "(" and "abs(" */
+            int parens = shapes[s].unit[strlen(shapes[s].unit) - 1] == '(';
+            char *tail = malloc(n + 64);
+            assert_non_null(tail);
+            snprintf(tail, n + 64, "%s", shapes[s].tail);
+            if (parens) {
+                size_t tl = strlen(tail);
+                memset(tail + tl, ')', n);
+                tail[tl + n] = '\0';
+                if (!strcmp(shapes[s].unit, "abs("))
+                    strcat(tail, " > 0");
+            }
+            char *text = long_rule(shapes[s].head, shapes[s].unit, n, tail);
+            cb_diags_t d = {0};
+            int rc;
+            cb_rules_file_t *f = parse(text, &d, &rc);
+            if (n <= 200) {
+                if (rc != 0)
+                    print_message("shape %zu x%zu: %s\n", s, n, d.n ? d.items[0].msg : "?");
+                assert_int_equal(rc, 0);
+            } else {
+                if (d.n == 0 || !strstr(d.items[0].msg, "nested too deeply"))
+                    print_message("shape %zu x%zu: %s\n", s, n, d.n ? d.items[0].msg : "?");
+                assert_true(rc == CB_EVALID || rc == CB_EPARSE);
+                assert_true(d.n >= 1);
+                assert_true(d.items[0].line >= 2);
+                assert_true(d.items[0].column >= 1);
+                assert_non_null(strstr(d.items[0].msg, "expression nested too deeply (more than "
+                                                       "256 levels"));
+            }
+            cb_rules_file_free(f);
+            cb_diags_free(&d);
+            free(text);
+            free(tail);
+        }
+    }
+}
+
+/* Every indicator of the table that reads a series refuses a constant there (`rsi(14)` was
+ * the RSI of the flat line 14), with the suggestion on close for the one-series ones; the
+ * same call on close compiles. */
+static void test_indicator_of_constant(void **state)
+{
+    (void)state;
+    size_t checked = 0;
+    for (size_t i = 0; i < cb_ta_count(); i++) {
+        const cb_ta_info_t *info = cb_ta_at(i);
+        int n_series = 0;
+        for (int k = 0; k < info->n_inputs; k++)
+            n_series += strncmp(info->inputs[k], "real", 4) == 0;
+        /* the language's own functions take these names first (checked in the catalogue) */
+        static const char *const own[] = {"crossover", "crossunder", "highest", "lowest",
+                                          "change", "abs", "min", "max", "sqrt", "log"};
+        int shadowed = 0;
+        for (size_t k = 0; k < sizeof own / sizeof own[0]; k++)
+            shadowed |= strcmp(info->name, own[k]) == 0;
+        if (n_series == 0 || n_series > 2 || shadowed)
+            continue;
+        char pick[40] = "";
+        if (info->n_outputs > 1)
+            snprintf(pick, sizeof pick, ".%s", info->outputs[0]);
+        char text[256], want[512];
+        snprintf(text, sizeof text, "[strategy]\nentry = %s(%s7)%s > 0\n", info->name,
+                 n_series == 2 ? "close, " : "", pick);
+        cb_diags_t d = {0};
+        int rc;
+        cb_rules_file_t *f = parse(text, &d, &rc);
+        assert_true(rc == CB_EVALID);
+        assert_true(d.n >= 1);
+        char got[1200];
+        cb_diag_format(&d.items[0], got, sizeof got);
+        size_t col = 10 + strlen(info->name) + (n_series == 2 ? 7 : 0);
+        if (n_series == 1)
+            snprintf(want, sizeof want, "s.ini:2:%zu: error: '%s' needs a series as its first "
+                     "argument, but 7 is a constant; did you mean %s(close, 7)?", col,
+                     info->name, info->name);
+        else
+            snprintf(want, sizeof want, "s.ini:2:%zu: error: '%s' needs two series, but 7 is a "
+                     "constant: ", col, info->name);
+        if (strncmp(got, want, strlen(want)) != 0)
+            print_message("%s\n  expected: %s\n  got:      %s\n", text, want, got);
+        assert_true(strncmp(got, want, strlen(want)) == 0);
+        cb_rules_file_free(f);
+        cb_diags_free(&d);
+        /* on a series it compiles */
+        snprintf(text, sizeof text, "[strategy]\nentry = %s(close%s)%s > 0\n", info->name,
+                 n_series == 2 ? ", open" : "", pick);
+        f = parse(text, &d, &rc);
+        if (rc != 0)
+            print_message("%s: %s\n", text, d.n ? d.items[0].msg : "?");
+        assert_int_equal(rc, 0);
+        cb_rules_file_free(f);
+        cb_diags_free(&d);
+        checked++;
+    }
+    print_message("%zu indicators over a series checked\n", checked);
+    assert_true(checked >= 20);
+}
+
 static void test_load_missing_file(void **state)
 {
     (void)state;
@@ -433,6 +644,8 @@ int main(void)
         cmocka_unit_test(test_several_errors_and_plugin),
         cmocka_unit_test(test_ini_edges),
         cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_deep_expressions),
+        cmocka_unit_test(test_indicator_of_constant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,14 @@ extern "C" {
     X(from, "from")                                                                          \
     X(to, "to")
 
+/* Each setting's index: CB_BT_SET_fee ... */
+enum {
+#define CB_BT_SET_ENUM_(field, name_) CB_BT_SET_##field,
+    CB_BT_SETTINGS_MAP(CB_BT_SET_ENUM_)
+#undef CB_BT_SET_ENUM_
+    CB_BT_N_SETTINGS
+};
+
 typedef struct cb_bt_settings {
     char data[4096];
     char pair[512];
@@ -52,6 +60,8 @@ typedef struct cb_backtest {
     const cb_rules_file_t *file;     /* borrowed: must outlive the session */
     const char *path;                /* the strategy file's path (borrowed) */
     cb_bt_settings_t settings;       /* after defaults, [backtest] and overrides */
+    long set_line[CB_BT_N_SETTINGS]; /* where each setting came from: its [backtest] line */
+    int set_column[CB_BT_N_SETTINGS];/* and value column; 0 = a default or the command line */
     cb_engine_config_t cfg;          /* the configuration every run starts from */
     char quote[16];
     size_t n;                        /* pairs */
@@ -63,19 +73,31 @@ typedef struct cb_backtest {
 
 /* Prepares a session: defaults (fee 0.1%, stake 10%), then the file's [backtest] and [pairs],
  * then the non-empty fields of `overrides` (may be NULL). Opens every series (store names or
- * files; relative data paths in the file are relative to the file). Errors name the file and
- * line of the setting, or the option. Returns 0, CB_EINVAL/CB_EPARSE (diag), CB_EIO or
- * CB_ENOMEM. On failure the session holds nothing to free. */
+ * files; relative data paths in the file are relative to the file). Errors name the file,
+ * line and column of the setting, or the option (--fee). Refuses, naming both sides, a series
+ * whose candles are not of the strategy's [strategy] timeframe, a window with from not before
+ * to, and a window in which some series has no candle (naming that series' span).
+ * Returns 0, CB_EINVAL/CB_EPARSE (diag), CB_EIO or CB_ENOMEM. On failure the session holds
+ * nothing to free. */
 int cb_backtest_setup(cb_backtest_t *bt, const cb_rules_file_t *file, const char *path,
                       const cb_bt_settings_t *overrides, cb_diag_t *diag);
 void cb_backtest_close(cb_backtest_t *bt);
 
 /* The robot's session: the same settings ([backtest] minus data, [pairs], overrides), but
  * instead of data, one empty series per named pair ("BTC/USDT"; meta.pair and meta.timeframe
- * set) that the robot fills with candles as they close. Same errors as cb_backtest_setup. */
+ * set) that the robot fills with candles as they close. Same errors as cb_backtest_setup;
+ * `timeframe` (the robot's candles) must be the strategy's timeframe when it names one. */
 int cb_backtest_setup_live(cb_backtest_t *bt, const cb_rules_file_t *file, const char *path,
                            const cb_bt_settings_t *overrides, const char *const *pairs,
                            size_t n_pairs, const char *timeframe, cb_diag_t *diag);
+
+/* The one check of a strategy's [strategy] timeframe against the bars it will be given:
+ * `have` is their timeframe ("1h"; NULL or "" = unknown, nothing to compare) and `what` names
+ * them in the sentence ("binance:BTC/USDT:1h has 1h candles"). Returns 0 when they agree or
+ * the strategy names no timeframe, else CB_EINVAL with "path:line:col: the strategy says
+ * timeframe = 4h; <what>" in diag (path labels the strategy file). */
+int cb_backtest_check_timeframe(const cb_rules_file_t *file, const char *path, const char *have,
+                                const char *what, cb_diag_t *diag);
 
 /* One run with a parameter assignment (cb_rules_file_n_params values; NULL = the file's) and
  * an optional configuration (NULL = bt->cfg; walk-forward passes copies with another window).

@@ -160,6 +160,76 @@ size_t cb_dec_format_fixed(int64_t v, int scale, char *buf, size_t size);
 /* 10^scale as int64 (scale 0..18). */
 int64_t cb_pow10_i64(int scale);
 
+/* ---- Checked fixed-point money ---------------------------------------------------------- */
+/* The engine, the fill model, the venues and the simulator count prices, quantities,
+ * notionals, fees and balances in int64 units of 1e-8 (CB_FX_ONE = 1.00000000). The one limit
+ * of every such value is CB_FX_MAX = INT64_MAX units, 92,233,720,368.54775807 of its currency
+ * (docs/backtest.md, "Limits"). Products such as price * quantity are formed in 128 bits and
+ * are exact; every result is either exact or refused with CB_ERANGE, never wrapped. The
+ * helpers below are that one mechanism: on CB_ERANGE *out is left untouched. */
+
+#define CB_FX_SCALE 8
+#define CB_FX_ONE INT64_C(100000000)
+#define CB_FX_MAX INT64_MAX
+#define CB_FX_MAX_D 92233720368.54775807 /* CB_FX_MAX / CB_FX_ONE, for messages and doubles */
+
+/* a + b and a - b. Returns 0 or CB_ERANGE. */
+static inline int cb_fx_add(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return CB_ERANGE;
+    *out = r;
+    return 0;
+}
+static inline int cb_fx_sub(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r))
+        return CB_ERANGE;
+    *out = r;
+    return 0;
+}
+
+/* a * b / d (d > 0) with a 128-bit intermediate, truncated toward zero, or rounded up (away
+ * from zero for a positive quotient) when round_up. Returns 0 or CB_ERANGE (d <= 0 too). */
+static inline int cb_fx_muldiv(int64_t a, int64_t b, int64_t d, int round_up, int64_t *out)
+{
+    if (d <= 0)
+        return CB_ERANGE;
+    __int128 p = (__int128)a * b, q = p / d;
+    if (round_up && q * d != p && p > 0)
+        q++;
+    if (q > INT64_MAX || q < INT64_MIN)
+        return CB_ERANGE;
+    *out = (int64_t)q;
+    return 0;
+}
+
+/* a * b in fixed point (a * b / CB_FX_ONE): price * quantity = notional, notional * rate =
+ * fee. Returns 0 or CB_ERANGE. */
+static inline int cb_fx_mul(int64_t a, int64_t b, int round_up, int64_t *out)
+{
+    return cb_fx_muldiv(a, b, CB_FX_ONE, round_up, out);
+}
+
+/* a / b in fixed point (a * CB_FX_ONE / b, b > 0): notional / price = quantity.
+ * Returns 0 or CB_ERANGE. */
+static inline int cb_fx_div(int64_t a, int64_t b, int round_up, int64_t *out)
+{
+    return cb_fx_muldiv(a, CB_FX_ONE, b, round_up, out);
+}
+
+/* x (a price or an amount as a double) to the nearest 1e-8 unit. Returns 0, or CB_ERANGE when
+ * x is not finite or its magnitude is beyond CB_FX_MAX. */
+int cb_fx_from_double_checked(double x, int64_t *out);
+
+/* Fills d with CB_ERANGE and "<what> 1.2e+11 <unit> exceeds the largest representable amount
+ * 9.2e+10 <unit>" (value in units of the currency, not 1e-8; unit may be NULL or empty) and
+ * returns CB_ERANGE. field may be NULL. */
+int cb_fx_range_diag(cb_diag_t *d, const char *field, const char *what, double value,
+                     const char *unit);
+
 #ifdef __cplusplus
 }
 #endif

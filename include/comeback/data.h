@@ -81,6 +81,8 @@ typedef struct cb_read_opts {
     const char *timeframe;  /* expected timeframe ("1h"), or NULL to infer from the spacing */
     int skip_bad_rows;      /* 1: skip rows with hard errors, counting them in the report */
     size_t max_problems;    /* diagnostics kept in the report (0 = 100) */
+    const char *timeframe_label; /* who gave `timeframe`, for the mismatch sentence
+                                    ("--timeframe"); NULL = "the timeframe given" */
 } cb_read_opts_t;
 
 typedef struct cb_read_report {
@@ -115,9 +117,13 @@ void cb_read_report_free(cb_read_report_t *rep);
  * unparsable or non-finite numbers, negative prices or volume, high < low, open/close outside
  * [low, high], wrong field counts, times that repeat or go against the file's direction (the
  * first and last rows tell oldest-first from newest-first), times off the timeframe grid (the
- * given timeframe, else the most common spacing). Gaps are not errors. Newest-first input is
- * reversed. Blank lines are ignored. A store file (.cbk magic) is loaded with
- * cb_store_load_buffer (a heap copy; cb_store_load maps a file instead).
+ * given timeframe, else the most common spacing). Gaps are not errors. A given timeframe
+ * that is not the file's own spacing (the most common gap between its times) is one fatal
+ * problem, "the file's candles are 4h apart; --timeframe says 1h", whatever skip_bad_rows
+ * says, instead of a grid error per row. Lines end in LF, CRLF or a lone CR (told by the
+ * first line). Newest-first input is reversed. Blank lines are ignored. A store file (.cbk
+ * magic) is loaded with cb_store_load_buffer (a heap copy; cb_store_load maps a file
+ * instead).
  *
  * On success *out is a new oldest-first series (caller frees) whose meta.timeframe is the
  * given or inferred one and meta.source the name; the report says what was read. With
@@ -199,9 +205,26 @@ int cb_synth_generate(const cb_synth_opts_t *opts, cb_series_t **out, cb_diag_t 
 /* $COMEBACK_HOME, or "./user_data" when unset. */
 const char *cb_store_home(void);
 
+/* The longest parts of a store name (the store file's header keeps each with its NUL). */
+#define CB_STORE_EXCHANGE_MAX 31
+#define CB_STORE_PAIR_MAX 31
+#define CB_STORE_TIMEFRAME_MAX 7
+
+/* The one check of a store name's parts, used by every function and command that names a
+ * series: exchange 1..31 of lowercase letters, digits, '.', '_', '-', starting with a letter
+ * or digit (so never ".", ".." or a path); pair BASE/QUOTE of letters and digits, at most 31;
+ * timeframe a cb_timeframe of at most 7 characters. Nothing is ever cut to fit. Returns 0 or
+ * CB_EINVAL with diag's field "exchange", "pair" or "timeframe" and a sentence giving the rule
+ * or the limit. */
+int cb_store_check_name(const char *exchange, const char *pair, const char *timeframe,
+                        cb_diag_t *diag);
+
 /* A store name "binance:BTC/USDT:1h" split into its parts. Returns 0 or CB_EPARSE. */
 int cb_store_parse_name(const char *name, char *exchange, size_t exchange_size, char *pair,
                         size_t pair_size, char *timeframe, size_t timeframe_size);
+/* The same, saying why a name is refused (cb_store_check_name's sentence); out (may be NULL)
+ * gets exchange, pair and timeframe, the rest zeroed. Returns 0 or CB_EPARSE. */
+int cb_store_parse_name_diag(const char *name, cb_series_meta_t *out, cb_diag_t *diag);
 
 /* <home>/data/<exchange>/<BASE>_<QUOTE>-<timeframe>.cbk */
 int cb_store_path(const char *home, const char *exchange, const char *pair,
@@ -214,6 +237,45 @@ int cb_store_load(const char *path, cb_series_t **out, cb_diag_t *diag);
 /* Writes s atomically (temp file, fsync, rename, fsync of the directory), creating
  * directories. Returns 0 or CB_EIO. */
 int cb_store_save(const char *path, const cb_series_t *s, cb_diag_t *diag);
+
+/* Adds s's candles to the store series file at path under the rules of `data import`: a new
+ * file is created; an existing series is merged with cb_series_merge (candles at times already
+ * stored must be identical; the first that differs is CB_ECONFLICT and nothing is written),
+ * keeping the stored metadata. Stored candles are never dropped. The write is atomic
+ * (cb_store_save). *added (may be NULL) gets the count of new candles; *out (may be NULL)
+ * the series as saved (caller frees). Returns 0, CB_ECONFLICT, CB_ECORRUPT, CB_ENOMEM or
+ * CB_EIO. */
+int cb_store_add(const char *path, const cb_series_t *s, size_t *added, cb_series_t **out,
+                 cb_diag_t *diag);
+
+/* Deletes the store series file at path and syncs its directory. Returns 0, CB_ENOENT (no
+ * such series) or CB_EIO. */
+int cb_store_delete(const char *path, cb_diag_t *diag);
+
+/* Moves the series at from_path to to_path under the new name's exchange and pair (its
+ * header is rewritten, the candles are unchanged): the new file is written in full and
+ * linked into place only if nothing is there (an existing series is CB_EEXIST, never
+ * replaced), then the old file is removed. A different timeframe is refused (CB_EINVAL):
+ * relabelling candles would mislabel them; use resample. Returns 0, CB_ENOENT, CB_EEXIST,
+ * CB_EINVAL, CB_ECORRUPT or CB_EIO. */
+int cb_store_rename(const char *from_path, const char *to_path, const char *exchange,
+                    const char *pair, const char *timeframe, cb_diag_t *diag);
+
+/* Temporary files that writers killed mid-write left behind. */
+typedef struct cb_store_stale {
+    char path[512];
+    uint64_t bytes;
+    long pid;      /* the dead writer's process id, 0 for a file from before pids were named */
+} cb_store_stale_t;
+
+/* Removes the stale temporary files (<series>.cbk.tmp.<pid>.XXXXXX) in every
+ * <home>/data/<exchange>/ directory: those whose writer process no longer exists. A live
+ * writer's file is left alone. Files of the older pattern <series>.cbk.tmp.XXXXXX (no pid)
+ * are removed when unchanged for 10 minutes. Up to max entries are described in found[] (may
+ * be NULL); *n_found gets the count removed. A missing store is nothing to do. Returns 0 or
+ * CB_EIO (a file that could not be removed). */
+int cb_store_clean_stale(const char *home, cb_store_stale_t *found, size_t max, size_t *n_found,
+                         cb_diag_t *diag);
 
 /* Merges `add` into `base` (both sorted): overlapping candles must be identical, else
  * CB_ECONFLICT naming the first differing candle. *out is a new series. */

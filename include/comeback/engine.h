@@ -200,7 +200,9 @@ typedef struct cb_engine_result {
 /* Runs the backtest. pairs[k].series must be sorted by time (the data layer guarantees it).
  * On success *out holds the result (free with cb_engine_result_free). Errors: CB_EINVAL
  * (bad configuration, diag says which), a strategy's negative return (diag names the pair and
- * bar), CB_ENOMEM, CB_EINTERNAL (the account did not balance; a bug). */
+ * bar), CB_ERANGE (a value the run needs is beyond fixed point, core.h CB_FX_MAX: a sale's
+ * proceeds, a price, a last close below 1e-8 to settle at; diag names the value, the limit,
+ * the pair and the bar), CB_ENOMEM, CB_EINTERNAL (the account did not balance; a bug). */
 int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, size_t n_pairs,
                   cb_engine_result_t *out, cb_diag_t *diag);
 
@@ -253,11 +255,18 @@ const cb_engine_result_t *cb_engine_progress(const cb_engine_t *e);
  * signal_ms, highest of pos; the rest is ignored) and places its protective exits at the
  * venue again (the venue must hold the base quantity). Its cost counts as brought in, so the
  * books balance when it closes. Call after the history bars were stepped. Returns 0,
- * CB_EINVAL, CB_EEXIST (the pair already has a position or entry) or CB_ENOMEM. */
+ * CB_EINVAL, CB_EEXIST (the pair already has a position or entry), CB_ERANGE (its cost is
+ * beyond the limit of core.h) or CB_ENOMEM. */
 int cb_engine_restore(cb_engine_t *e, size_t pair, const cb_engine_position_t *pos);
 /* Closes a pair's position with a market order now (filled at the next bar's open), or
  * cancels its pending entry. Returns 0, CB_ENOENT (flat) or CB_EREJECTED. */
 int cb_engine_force_exit(cb_engine_t *e, size_t pair, int64_t now_ms);
+/* Enters a flat pair now as if its strategy had decided to at now_ms: the configured stake, a
+ * market order, max_open_trades and the allow_entry hook asked first (the robot's forceentry).
+ * Returns 0 (the order is out), CB_EEXIST (a position or an entry is already there), CB_ESTATE
+ * (no bar seen yet), CB_ELIMIT (the allow_entry hook refused), CB_EREJECTED (*why, may be
+ * NULL: the engine or the venue refused: balance, max_open_trades, ...) or CB_EINVAL. */
+int cb_engine_force_entry(cb_engine_t *e, size_t pair, int64_t now_ms, cb_reject_t *why);
 
 #ifdef __cplusplus
 }

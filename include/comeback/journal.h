@@ -127,6 +127,28 @@ int cb_journal_kv_get(cb_journal_t *j, const char *key, char *buf, size_t size);
  * free text or JSON). Events are for people and audits; nothing is decided from them. */
 int cb_journal_event(cb_journal_t *j, int64_t time_ms, const char *kind, const char *detail);
 
+/* ---- The robot's liveness, operator requests and labels ---------------------------------- */
+
+/* Records that the robot, process `pid`, is alive at now_ms (wall clock): one small write the
+ * robot's loop makes at least every second. `comeback status` compares it with the clock and
+ * with the process. 0 or CB_EIO. */
+int cb_journal_heartbeat(cb_journal_t *j, int64_t pid, int64_t now_ms);
+/* The last heartbeat: 0, CB_ENOENT (none yet) or CB_ECORRUPT. */
+int cb_journal_heartbeat_get(cb_journal_t *j, int64_t *pid, int64_t *time_ms);
+
+/* Calls fn for every kv key that starts with prefix (the operator's requests
+ * "control.forceexit.<PAIR>", ...), in key order. fn returning non-zero stops the walk and that
+ * value is returned. */
+typedef int (*cb_journal_kv_fn)(const char *key, const char *value, void *ctx);
+int cb_journal_kv_each(cb_journal_t *j, const char *prefix, cb_journal_kv_fn fn, void *ctx);
+
+/* The newest order of a pair (highest sequence): 0 or CB_ENOENT. */
+int cb_journal_order_last(cb_journal_t *j, const char *pair, cb_journal_order_t *out);
+/* Relabels an order's reason (a forced exit, which the venue journaled as a plain "exit" the
+ * moment it was sent, becomes "force_exit"). 0, CB_EINVAL, CB_ENOENT or CB_EIO. */
+int cb_journal_order_set_reason(cb_journal_t *j, const char *client_order_id,
+                                const char *reason);
+
 /* Groups several writes in one transaction (all or nothing). Nested calls are counted. */
 int cb_journal_begin(cb_journal_t *j);
 int cb_journal_commit(cb_journal_t *j);

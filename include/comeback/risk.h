@@ -107,6 +107,21 @@ cb_risk_reason_t cb_risk_check_entry(const cb_risk_limits_t *limits, cb_risk_sta
 void cb_risk_pause(cb_risk_state_t *st, int paused);
 void cb_risk_reset_kill(cb_risk_state_t *st, int64_t equity);
 
+/* What a person reads of the limits: used and left, next reset. */
+typedef struct cb_risk_summary {
+    int64_t day_start_ms, next_reset_ms;   /* the risk day (UTC) and its end */
+    int trades_today, trades_left;         /* left: -1 = no max_trades_per_day */
+    int open_trades, open_left;            /* left: -1 = no [risk] max_open_trades */
+    int64_t daily_loss;                    /* quote lost since the day's start equity (>= 0) */
+    int64_t daily_loss_limit;              /* quote; 0 = no max_daily_loss */
+    double drawdown_frac;                  /* below the peak now */
+    double drawdown_limit;                 /* max_drawdown; 0 = none */
+} cb_risk_summary_t;
+
+/* Summarises st under the limits at `equity` with `open_trades` positions open. */
+void cb_risk_summarise(const cb_risk_limits_t *limits, const cb_risk_state_t *st,
+                       int64_t equity, int open_trades, cb_risk_summary_t *out);
+
 /* The state as one line of text for the journal, and back. parse returns 0 or CB_EPARSE. */
 size_t cb_risk_state_format(const cb_risk_state_t *st, char *buf, size_t size);
 int cb_risk_state_parse(const char *text, cb_risk_state_t *st);

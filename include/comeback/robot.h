@@ -95,7 +95,8 @@ void cb_robot_free(cb_robot_t *r);
     X(PAUSE, "pause", "no new entries; exits keep working")                                  \
     X(RESUME, "resume", "entries allowed again (also re-arms a tripped max_drawdown)")       \
     X(STOP, "stop", "stop new entries, finish what is in flight, persist and exit")           \
-    X(FORCEEXIT, "forceexit", "close one pair's position with a market order")
+    X(FORCEEXIT, "forceexit", "close one pair's position with a market order")             \
+    X(FORCEENTRY, "forceentry", "open a position in one pair now, through the risk checks")
 
 typedef enum cb_robot_control {
 #define CB_RC_ENUM_(id, name, msg) CB_ROBOT_CTL_##id,
@@ -104,14 +105,61 @@ typedef enum cb_robot_control {
     CB_ROBOT_CTL_COUNT
 } cb_robot_control_t;
 
-/* Leaves a request for the robot using journal j (pair: FORCEEXIT only). The robot applies it
- * within a second and logs it; pause and resume also apply to a robot started later.
- * Returns 0, CB_EINVAL or CB_EIO. */
+/* Leaves a request for the robot using journal j (pair: FORCEEXIT and FORCEENTRY only). The
+ * robot applies it within a second and logs it; pause and resume also apply to a robot started
+ * later. A forced exit or entry is answered in its key ("control.forceexit.<PAIR>"): "done ok:
+ * ...", "done refused: ..." (the risk checks, no position, ...) or "done expired: ..." (a pair
+ * the robot does not trade, a request left while no robot ran); cb_robot_control_answer reads
+ * it. Returns 0, CB_EINVAL or CB_EIO. */
 int cb_robot_control(cb_journal_t *j, cb_robot_control_t what, const char *pair, int64_t now_ms);
 
+/* The robot's answer to the last forced exit or entry of `pair`: 1 with the text after "done "
+ * in buf ("ok: ...", "refused: ...", "expired: ..."), 0 while it is pending, or a negative
+ * cb_err (CB_ENOENT: no such request). */
+int cb_robot_control_answer(cb_journal_t *j, cb_robot_control_t what, const char *pair,
+                            char *buf, size_t size);
+
+/* `comeback reconcile` while a live robot runs: the robot, not the command, reconciles (one
+ * writer: no race with the orders it sends), within a second. `action` is "check", "adopt" or
+ * "ignore" (live.h's cb_recon_action_t). The answer carries the report as JSON
+ * (cb_reconcile_report_json, or {"error": ...}): 1 with *report malloc'ed once the robot
+ * answered the request made at request_ms, 0 while it is pending, or a negative cb_err.
+ * While a difference is open the robot makes no new entries but keeps managing its exits, and
+ * says so in its status ("alert"); a reconciliation that finds nothing open resumes entries. */
+int cb_robot_reconcile_request(cb_journal_t *j, const char *action, int64_t now_ms);
+int cb_robot_reconcile_answer(cb_journal_t *j, int64_t request_ms, char **report);
+
+/* The pairs the robot of journal j trades (written at each start): their count, or CB_ENOENT
+ * when no robot ever ran on it. */
+int cb_robot_journal_pairs(cb_journal_t *j, char pairs[][32], size_t max);
+
+/* Whether the robot of a journal is alive, from its heartbeat (written every second by its
+ * loop) and from its process (the pid is alive and is a comeback program):
+ * RUNNING (heartbeat younger than CB_ROBOT_STALL_MS), STALLED (process alive, heartbeat older),
+ * NOT_RUNNING (stopped, failed, or the process is gone), NEVER (no robot ran on it). */
+#define CB_ROBOT_STALL_MS 15000
+typedef enum cb_robot_alive {
+    CB_ROBOT_NEVER = 0,
+    CB_ROBOT_RUNNING,
+    CB_ROBOT_STALLED,
+    CB_ROBOT_NOT_RUNNING
+} cb_robot_alive_t;
+typedef struct cb_robot_liveness {
+    cb_robot_alive_t alive;
+    int64_t pid;
+    int64_t heartbeat_ms;    /* the last heartbeat (wall clock); 0 = none */
+    int64_t age_ms;          /* now - heartbeat_ms */
+    char state[16];          /* the last state the robot wrote: running, stopped, failed */
+} cb_robot_liveness_t;
+int cb_robot_liveness(cb_journal_t *j, int64_t now_ms, cb_robot_liveness_t *out);
+/* "2 min", "1 s", "3 h", "2 d": an age for people. */
+void cb_robot_age_format(int64_t ms, char *buf, size_t size);
+
 /* The last status the robot wrote (JSON text; refreshed every second and after every bar):
- * mode, started and heartbeat times, pid, state, cash, equity, positions with unrealised PnL,
- * the risk state. CB_ENOENT when no robot ever ran on this journal. */
+ * mode, pairs, started and heartbeat times, pid, state, cash, equity, positions with
+ * unrealised PnL and their resting exits, dust (holdings too small to sell: not positions),
+ * the risk limits used and left ("risk") and the raw risk state ("risk_state").
+ * CB_ENOENT when no robot ever ran on this journal. */
 int cb_robot_status_json(cb_journal_t *j, char *buf, size_t size);
 
 #ifdef __cplusplus

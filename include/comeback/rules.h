@@ -91,6 +91,9 @@ const char *cb_rules_file_timeframe(const cb_rules_file_t *f);
 const char *cb_rules_file_entry(const cb_rules_file_t *f);
 const char *cb_rules_file_exit(const cb_rules_file_t *f);
 const char *cb_rules_file_plugin(const cb_rules_file_t *f);
+/* Where a [strategy] key's value is written ("timeframe"): its line, and its column in
+ * *column (may be NULL); 0 when the key is not given or unknown. */
+long cb_rules_file_key_line(const cb_rules_file_t *f, const char *key, int *column);
 /* The file's text as read (len bytes; the optimizer hashes it to recognise the file). */
 const char *cb_rules_file_text(const cb_rules_file_t *f, size_t *len);
 void cb_rules_file_exits(const cb_rules_file_t *f, cb_rules_exits_t *out);

@@ -78,7 +78,8 @@ typedef struct cb_sim_fault_counts {
 void cb_sim_fault_counts(cb_sim_t *sim, cb_sim_fault_counts_t *out);
 /* A deposit (delta > 0) or withdrawal (delta < 0, at most the free amount) of an asset
  * (CB_EX_AMOUNT_SCALE), announced to account streams as a balanceUpdate (also
- * POST /sim/v1/deposit?asset=USDT&amount=100). Returns 0 or CB_EINVAL. */
+ * POST /sim/v1/deposit?asset=USDT&amount=100). Returns 0, CB_EINVAL, or CB_ERANGE when the
+ * balance would pass the largest representable amount (core.h, CB_FX_MAX). */
 int cb_sim_deposit(cb_sim_t *sim, const char *asset, int64_t delta);
 /* Ends every user data stream subscription of the WebSocket API with an
  * eventStreamTerminated event, as Binance does when a session logs out or a key is revoked

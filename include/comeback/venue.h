@@ -22,8 +22,7 @@
 extern "C" {
 #endif
 
-#define CB_FX_SCALE 8
-#define CB_FX_ONE INT64_C(100000000)
+/* CB_FX_SCALE, CB_FX_ONE, CB_FX_MAX and the checked helpers (cb_fx_mul, ...): core.h. */
 
 /* ---- Instruments and costs -------------------------------------------------------------- */
 
@@ -83,7 +82,9 @@ const char *cb_order_type_name(cb_order_type_t t);
     X(TICK, "price_tick", "price is not a multiple of the pair's tick")                      \
     X(STEP, "quantity_step", "quantity is zero or not a multiple of the pair's step")        \
     X(INVALID, "invalid", "invalid order")                                                   \
-    X(MAX_OPEN_TRADES, "max_open_trades", "max_open_trades reached")
+    X(MAX_OPEN_TRADES, "max_open_trades", "max_open_trades reached")                        \
+    X(PRICE, "price_range", "price is below the 1e-8 unit (rounds to zero) or not positive")  \
+    X(RANGE, "amount_range", "quantity or proceeds beyond the largest representable amount")
 
 typedef enum cb_reject {
 #define CB_RJ_ENUM_(id, name, msg) CB_REJECT_##id,
@@ -186,8 +187,9 @@ int cb_backtest_venue_new(const cb_instrument_t *instruments, size_t n_instrumen
                           int64_t quote_balance, const cb_costs_t *costs, cb_venue_t *out);
 
 /* Credits `base_qty` (fx) of a pair's base currency to a backtest venue: a position the paper
- * robot held before it restarted, so that its exits can sell it. Returns 0, or CB_EINVAL when
- * `v` is not a backtest venue, the pair is out of range or the quantity is negative. */
+ * robot held before it restarted, so that its exits can sell it. Returns 0, CB_EINVAL when
+ * `v` is not a backtest venue, the pair is out of range or the quantity is negative, or
+ * CB_ERANGE when the holding would pass CB_FX_MAX. */
 int cb_backtest_venue_deposit(cb_venue_t *v, uint32_t pair, int64_t base_qty);
 
 /* ---- The fill model (pure functions; no allocation, no state) --------------------------- */
@@ -229,6 +231,9 @@ int cb_fill_match(const cb_order_t *o, int *triggered, int fresh, const cb_bar_f
 /* Completes a fill at q's price: the quantity (for quote-sized buys: the most whole steps whose
  * notional plus fee fits quote_qty), notional, fee and slippage; then checks the exchange
  * rules (step, min notional) and, for buys, that notional + fee <= available_quote.
+ * Every product is exact (128-bit): a price that rounded to zero is CB_REJECT_PRICE; a
+ * quote-sized quantity or a sell's proceeds beyond CB_FX_MAX is CB_REJECT_RANGE; a buy's cost
+ * beyond it is CB_REJECT_BALANCE (no balance can pay it).
  * Returns CB_REJECT_NONE and fills *f, or the reason. */
 cb_reject_t cb_fill_complete(const cb_order_t *o, const cb_fill_quote_t *q,
                              const cb_instrument_t *ins, const cb_costs_t *costs,
@@ -239,13 +244,22 @@ cb_reject_t cb_fill_complete(const cb_order_t *o, const cb_fill_quote_t *q,
  * known (limit, stop). Returns CB_REJECT_NONE or the reason. */
 cb_reject_t cb_order_check(const cb_order_t *o, const cb_instrument_t *ins);
 
-/* Fixed-point helpers. */
-int64_t cb_fx_from_double(double x);                 /* rounded to nearest 1e-8 */
+/* Fixed-point helpers. The checked ones (cb_fx_mul, cb_fx_add, ...: exact or CB_ERANGE) are
+ * in core.h; these saturate at +-CB_FX_MAX instead of wrapping, so a comparison against a
+ * balance stays right ("more than the account holds") where an exact value is not needed. */
+int64_t cb_fx_from_double(double x);                 /* rounded to nearest 1e-8; NaN: 0 */
 static inline double cb_fx_to_double(int64_t v) { return (double)v / (double)CB_FX_ONE; }
 int64_t cb_fx_notional(int64_t price, int64_t qty, int round_up); /* price*qty, at 1e-8 */
 int64_t cb_fx_fee(int64_t notional, int64_t rate);   /* notional*rate, rounded up */
 int64_t cb_fx_floor(int64_t v, int64_t unit);        /* largest multiple of unit <= v */
 int64_t cb_fx_ceil(int64_t v, int64_t unit);         /* smallest multiple of unit >= v */
+
+/* The most whole steps of quantity whose notional at `price` (rounded up) plus the fee at
+ * `rate` (rounded up) fit in `quote`: exact at any price, 0 when not even one step fits.
+ * Returns 0, or CB_ERANGE when that quantity is beyond CB_FX_MAX (a budget of 10,000 at a
+ * price of 1e-8). Used for quote-sized market buys and for limit entries alike. */
+int cb_fx_qty_for_quote(int64_t quote, int64_t price, int64_t rate, int64_t step,
+                        int64_t *qty);
 
 #ifdef __cplusplus
 }

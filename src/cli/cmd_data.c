@@ -22,7 +22,8 @@ const char help_data[] =
     "                   [--skip-bad-rows]\n"
     "      Reads FILE, validates it and adds it to the store series EX:BASE/QUOTE:TF. Candles\n"
     "      already stored must agree exactly; a conflict is an error naming the candle.\n"
-    "      Formats: auto (default), binance, csv, freqtrade, cbk.\n"
+    "      Formats: auto (default), binance, csv, freqtrade, cbk. The file's own candle spacing\n"
+    "      (the most common gap) must be TF; an empty file is refused.\n"
     "  data list\n"
     "      Every series in the store: name, rows, first and last candle, SYNTHETIC mark.\n"
     "  data info SERIES\n"
@@ -31,21 +32,34 @@ const char help_data[] =
     "      Validates candles (OHLC relations, values, time grid) and reports gaps\n"
     "      (docs/data-formats.md).\n"
     "  data resample SERIES --to TF [--keep-incomplete] (--out FILE | --store)\n"
-    "      Builds TF candles (open first, high max, low min, close last, volume sum).\n"
-    "      Buckets with missing candles are skipped unless --keep-incomplete; both are counted.\n"
-    "      --out writes a .csv or .cbk file; --store saves EX:BASE/QUOTE:TF in the store.\n"
+    "      Builds TF candles (open first, high max, low min, close last, volume sum, summed\n"
+    "      as the decimals the volumes were read from). Buckets with missing candles are\n"
+    "      skipped unless --keep-incomplete; both are counted. --out writes a .csv or .cbk\n"
+    "      file; --store adds them to EX:BASE/QUOTE:TF under the rules of import: stored\n"
+    "      candles are never replaced, a conflict is an error naming the candle.\n"
+    "  data delete SERIES\n"
+    "      Deletes a stored series (its file), for when you mean it.\n"
+    "  data rename SERIES NEW\n"
+    "      Renames a stored series (another exchange or pair, same timeframe); NEW must not\n"
+    "      exist yet: a stored series is never replaced.\n"
     "  data export SERIES [--format csv|cbk] [--output FILE]\n"
     "      Writes the candles (CSV to standard output by default). The CSV reads back through\n"
     "      'data import' to exactly the same candles.\n"
     "  data synth --bars N [--timeframe TF] [--seed S] [--pair P] [--start DATE]\n"
     "             [--start-price X] (--out FILE | --store)\n"
     "      A deterministic SYNTHETIC market (random walk with volatility clustering and jumps).\n"
-    "      FILE ending in .csv is CSV, .cbk a store file; --store saves synth:P:TF.\n"
+    "      FILE ending in .csv is CSV, .cbk a store file; --store adds it to synth:P:TF\n"
+    "      (under the rules of import: another seed conflicts).\n"
     "      Defaults: --timeframe 1m --seed 42 --pair SYN/USDT --start 2020-01-01\n"
     "      --start-price 20000.\n"
     "  data download --exchange binance --pair BASE/QUOTE --timeframe TF --from DATE\n"
     "                [--to DATE] [--api-url URL]\n"
-    "      Pages the exchange's candles into the store, resuming where the store ends.\n";
+    "      Pages the exchange's candles into the store, resuming where the store ends.\n"
+    "\n"
+    "Store names: EXCHANGE is 1 to 31 lowercase letters, digits, '.', '_', '-' (starting\n"
+    "with a letter or digit); BASE/QUOTE letters and digits, at most 31 characters. Every\n"
+    "data command first removes the temporary files of store writers that were killed (their\n"
+    "process is gone), and says so.\n";
 
 /* ---- Helpers ---------------------------------------------------------------------------- */
 
@@ -122,21 +136,99 @@ static int write_series_file(const cb_series_t *s, const char *path, const char 
     return 0;
 }
 
-/* Saves s under its store name; prints what happened. */
-static int save_to_store(const cb_series_t *s, char *name, size_t name_size)
+/* Checks the parts of a store name given on the command line (the library's one check);
+ * a refusal names the option. Returns 0 or CLI_USAGE after printing it. */
+static int check_name_args(const char *sub, const char *exchange, const char *pair,
+                           const char *tf)
+{
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    if (cb_store_check_name(exchange, pair, tf, &d) == 0)
+        return 0;
+    return cli_usage_error("data", "%s: --%s: %s", sub, d.field, d.msg);
+}
+
+/* The store file of a SERIES argument that must be a store name (delete, rename). Prints the
+ * reason and returns CLI_USAGE when it is not one. */
+static int store_name_arg(const char *sub, const char *arg, cb_series_meta_t *m, char *path,
+                          size_t size)
+{
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    if (cb_store_parse_name_diag(arg, m, &d) != 0)
+        return cli_usage_error("data", "%s: %s%s%s", sub, d.field[0] ? d.field : "",
+                               d.field[0] ? ": " : "", d.msg);
+    if (cb_store_path(NULL, m->exchange, m->pair, m->timeframe, path, size) != 0)
+        return cli_usage_error("data", "%s: the store path of '%s' is too long under '%s'", sub,
+                               arg, cb_store_home());
+    return 0;
+}
+
+/* Adds s to the store series of its name under the rules of import (stored candles are
+ * never replaced: a conflict is refused naming the candle). what says where the candles came
+ * from in the conflict message (with its verb: "b.csv conflicts"), diag_file the file the
+ * conflicting candle is named in (NULL: the series). *added gets the count of new candles,
+ * *out (may be NULL) the series as stored (caller frees). */
+static int add_to_store(const cb_series_t *s, const char *what, const char *diag_file,
+                        char *name, size_t name_size, size_t *added, cb_series_t **out)
 {
     char path[4096];
     cb_diag_t d;
     cb_diag_clear(&d);
+    if (cb_store_check_name(s->meta.exchange, s->meta.pair, s->meta.timeframe, &d) != 0)
+        return cli_error("cannot store a series named '%s:%s:%s': %s: %s (a file carries no "
+                         "exchange or pair: import it first with 'comeback data import', or "
+                         "use --out)",
+                         s->meta.exchange, s->meta.pair, s->meta.timeframe, d.field, d.msg);
     if (cb_store_name(&s->meta, name, name_size) != 0 ||
         cb_store_path(NULL, s->meta.exchange, s->meta.pair, s->meta.timeframe, path,
                       sizeof path) != 0)
-        return cli_error("cannot store a series named '%s:%s:%s' (a file carries no exchange "
-                         "or pair: import it first with 'comeback data import', or use --out)",
-                         s->meta.exchange, s->meta.pair, s->meta.timeframe);
-    if (cb_store_save(path, s, &d) != 0)
+        return cli_error("the store path of %s:%s:%s is too long under '%s'", s->meta.exchange,
+                         s->meta.pair, s->meta.timeframe, cb_store_home());
+    cb_series_t *m = NULL;
+    int r = cb_store_add(path, s, added, &m, &d);
+    if (r == CB_ECONFLICT) {
+        fprintf(stderr, "comeback: %s with the stored series %s; nothing was written "
+                        "(stored candles are never replaced: 'comeback data delete %s' or "
+                        "'comeback data rename %s NEW' first if you mean to)\n",
+                what, name, name, name);
+        snprintf(d.file, sizeof d.file, "%s", diag_file ? diag_file : name);
         return cli_print_diag(&d);
+    }
+    if (r)
+        return cli_print_diag(&d);
+    if (out)
+        *out = m;
+    else
+        cb_series_free(m);
     return 0;
+}
+
+/* Removes what writers killed mid-write left in the store, saying so. Never fatal. */
+static void clean_stale(void)
+{
+    cb_store_stale_t st[16];
+    size_t n = 0;
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    int r = cb_store_clean_stale(NULL, st, 16, &n, &d);
+    for (size_t i = 0; i < n && i < 16; i++) {
+        if (st[i].pid)
+            fprintf(stderr, "comeback: removed %s (%" PRIu64 " bytes), a temporary file left by "
+                            "an interrupted write (process %ld no longer exists)\n",
+                    st[i].path, st[i].bytes, st[i].pid);
+        else
+            fprintf(stderr, "comeback: removed %s (%" PRIu64 " bytes), a temporary file left by "
+                            "an interrupted write of an older version\n",
+                    st[i].path, st[i].bytes);
+    }
+    if (n > 16)
+        fprintf(stderr, "comeback: ... and %zu more stale temporary files removed\n", n - 16);
+    if (r) {
+        char buf[1024];
+        cb_diag_format(&d, buf, sizeof buf);
+        fprintf(stderr, "comeback: warning: %s\n", buf);
+    }
 }
 
 /* ---- import ----------------------------------------------------------------------------- */
@@ -177,7 +269,7 @@ static int data_import(int argc, char **argv)
     }
     if (!file)
         return cli_usage_error("data", "import: which FILE?");
-    cb_read_opts_t opts = {CB_FORMAT_AUTO, tf, skip_bad, 0};
+    cb_read_opts_t opts = {CB_FORMAT_AUTO, tf, skip_bad, 0, "--timeframe"};
     if (format && cb_format_parse(format, &opts.format) != 0)
         return cli_usage_error("data", "import: unknown --format '%s' (auto, binance, csv, "
                                        "freqtrade, cbk)",
@@ -198,64 +290,52 @@ static int data_import(int argc, char **argv)
     }
     if (r)
         return cli_print_diag(&d);
-    /* The command line names the series; the file's own metadata fills what is not given. */
-    if (exchange)
-        snprintf(in->meta.exchange, sizeof in->meta.exchange, "%s", exchange);
-    if (pair)
-        snprintf(in->meta.pair, sizeof in->meta.pair, "%s", pair);
-    if (tf)
-        snprintf(in->meta.timeframe, sizeof in->meta.timeframe, "%s", t.name);
-    char name[96], path[4096];
-    if (!in->meta.exchange[0] || !in->meta.pair[0] || !in->meta.timeframe[0]) {
-        const char *missing = !in->meta.exchange[0] ? "--exchange"
-                              : !in->meta.pair[0]   ? "--pair"
-                                                    : "--timeframe";
+    /* The command line names the series; the file's own metadata fills what is not given.
+     * Each part is checked as given, before it is copied: nothing is cut to fit. */
+    const char *ex = exchange ? exchange : in->meta.exchange;
+    const char *pr = pair ? pair : in->meta.pair;
+    const char *tn = tf ? t.name : in->meta.timeframe;
+    if (!ex[0] || !pr[0] || !tn[0]) {
+        const char *missing = !ex[0] ? "--exchange" : !pr[0] ? "--pair" : "--timeframe";
         cb_series_free(in);
         return cli_usage_error("data", "import: %s is required (the series' store name is "
                                        "EXCHANGE:BASE/QUOTE:TIMEFRAME)",
                                missing);
     }
-    if (cb_store_name(&in->meta, name, sizeof name) != 0 ||
-        cb_store_path(NULL, in->meta.exchange, in->meta.pair, in->meta.timeframe, path,
-                      sizeof path) != 0) {
-        int e = cli_usage_error("data",
-                                "import: '%s:%s:%s' is not a valid store name (exchange: "
-                                "lowercase letters, digits, '.', '_', '-'; pair: BASE/QUOTE "
-                                "of letters and digits)",
-                                in->meta.exchange, in->meta.pair, in->meta.timeframe);
+    if (check_name_args("import", ex, pr, tn) != 0) {
+        cb_series_free(in);
+        return CLI_USAGE;
+    }
+    /* A store file knows its timeframe: --timeframe may not relabel its candles. */
+    cb_timeframe_t own;
+    if (tf && in->meta.timeframe[0] && cb_timeframe_parse(in->meta.timeframe, &own) == 0 &&
+        (own.ms != t.ms || own.months != t.months)) {
+        int e = cli_error("%s: the file's candles are %s apart; --timeframe says %s", file,
+                          own.name, t.name);
         cb_series_free(in);
         return e;
     }
+    if (in->n == 0) {
+        int e = cli_error("%s: no candles in the file%s; nothing was imported", file,
+                          skipped ? " (every row was skipped)" : "");
+        cb_series_free(in);
+        return e;
+    }
+    snprintf(in->meta.exchange, sizeof in->meta.exchange, "%s", ex);
+    snprintf(in->meta.pair, sizeof in->meta.pair, "%s", pr);
+    snprintf(in->meta.timeframe, sizeof in->meta.timeframe, "%s", tn);
     if (skipped)
         fprintf(stderr, "comeback: %s: skipped %zu bad row%s (--skip-bad-rows)\n", file, skipped,
                 skipped == 1 ? "" : "s");
 
-    cb_series_t *old = NULL, *merged = NULL;
-    size_t added = in->n;
-    r = cb_store_load(path, &old, &d);
-    if (r && r != CB_ENOENT) {
-        cb_series_free(in);
-        return cli_print_diag(&d);
-    }
-    if (old) {
-        cb_diag_clear(&d);
-        r = cb_series_merge(old, in, &merged, &added, &d);
-        cb_series_free(old);
-        if (r) {
-            cb_series_free(in);
-            snprintf(d.file, sizeof d.file, "%s", file);
-            fprintf(stderr, "comeback: %s conflicts with the stored series %s\n", file, name);
-            return cli_print_diag(&d);
-        }
-        cb_series_free(in);
-    } else {
-        merged = in;
-    }
-    r = cb_store_save(path, merged, &d);
-    if (r) {
-        cb_series_free(merged);
-        return cli_print_diag(&d);
-    }
+    char name[96], what[4200];
+    snprintf(what, sizeof what, "%s conflicts", file);
+    size_t added = 0;
+    cb_series_t *merged = NULL;
+    r = add_to_store(in, what, file, name, sizeof name, &added, &merged);
+    cb_series_free(in);
+    if (r)
+        return r;
     char a[32] = "-", b[32] = "-";
     if (merged->n) {
         cb_time_format(merged->time_ms[0], a, sizeof a);
@@ -322,8 +402,9 @@ int data_info_run(int argc, char **argv)
     cb_series_t *s;
     cb_read_report_t rep;
     memset(&rep, 0, sizeof rep);
+    struct stat ast;
     int text_file = cb_store_parse_name(arg, NULL, 0, NULL, 0, NULL, 0) != 0 &&
-                    !has_suffix(arg, ".cbk");
+                    !has_suffix(arg, ".cbk") && stat(arg, &ast) == 0;
     if (text_file) {
         /* A CSV/JSON file: read it here to show what the reader made of it. */
         cb_diag_t d;
@@ -435,8 +516,11 @@ static int data_resample(int argc, char **argv)
         return cli_print_diag(&d);
     }
     char name[96];
+    size_t added = 0;
+    cb_series_t *stored = NULL;
     if (store)
-        e = save_to_store(r, name, sizeof name);
+        e = add_to_store(r, "the resampled candles conflict", NULL, name, sizeof name, &added,
+                         &stored);
     else
         e = write_series_file(r, out, NULL);
     if (!e)
@@ -445,6 +529,10 @@ static int data_resample(int argc, char **argv)
                s->n, s->meta.timeframe, r->n, r->meta.timeframe, incomplete,
                incomplete == 1 ? "" : "s", keep ? "kept" : "skipped", store ? name : out,
                synth_label(r));
+    if (!e && stored)
+        printf("%s: %zu new candle%s, %zu in the series\n", name, added, added == 1 ? "" : "s",
+               stored->n);
+    cb_series_free(stored);
     cb_series_free(s);
     cb_series_free(r);
     return e ? CLI_FAIL : CLI_OK;
@@ -568,18 +656,8 @@ static int data_synth(int argc, char **argv)
                                            "1e12, not '%s'",
                                    price);
     }
-    if (pair) {
-        cb_series_meta_t m;
-        memset(&m, 0, sizeof m);
-        snprintf(m.exchange, sizeof m.exchange, "synth");
-        snprintf(m.pair, sizeof m.pair, "%s", pair);
-        snprintf(m.timeframe, sizeof m.timeframe, "%s", tf);
-        char nm[96];
-        if (strlen(pair) >= sizeof m.pair || cb_store_name(&m, nm, sizeof nm) != 0)
-            return cli_usage_error("data", "synth: --pair must look like BASE/QUOTE (letters "
-                                           "and digits), not '%s'",
-                                   pair);
-    }
+    if (pair && check_name_args("synth", "synth", pair, tf) != 0)
+        return CLI_USAGE;
     o.pair = pair;
     if (!out == !store)
         return cli_usage_error("data", "synth: give either --out FILE (.csv or .cbk) or --store");
@@ -591,7 +669,9 @@ static int data_synth(int argc, char **argv)
     if (cb_synth_generate(&o, &s, &d) != 0)
         return cli_print_diag(&d);
     char name[96];
-    int e = store ? save_to_store(s, name, sizeof name) : write_series_file(s, out, NULL);
+    int e = store ? add_to_store(s, "the generated candles conflict", NULL, name, sizeof name,
+                                 NULL, NULL)
+                  : write_series_file(s, out, NULL);
     if (!e) {
         char a[32], b[32];
         cb_time_format(s->time_ms[0], a, sizeof a);
@@ -603,6 +683,85 @@ static int data_synth(int argc, char **argv)
     return e ? CLI_FAIL : CLI_OK;
 }
 
+/* ---- delete, rename --------------------------------------------------------------------- */
+
+static int data_delete(int argc, char **argv)
+{
+    const char *arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (is_flag(argv[i]))
+            return unknown_option("delete", argv[i]);
+        if (arg)
+            return cli_usage_error("data", "delete: one SERIES at a time ('%s' is extra)",
+                                   argv[i]);
+        arg = argv[i];
+    }
+    if (!arg)
+        return cli_usage_error("data", "delete: which SERIES? (a store name, e.g. "
+                                       "binance:BTC/USDT:1h; see 'comeback data list')");
+    cb_series_meta_t m;
+    char path[4096];
+    int r = store_name_arg("delete", arg, &m, path, sizeof path);
+    if (r)
+        return r;
+    cb_store_entry_t e;
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    int pr = cb_store_peek(path, &e, &d);
+    if (pr == CB_ENOENT)
+        return cli_error("%s: no such series in the store (%s); nothing was deleted", arg, path);
+    cb_diag_clear(&d);
+    if (cb_store_delete(path, &d) != 0)
+        return cli_print_diag(&d);
+    if (pr == 0)
+        printf("deleted %s: %zu candles (%s)\n", arg, e.rows, path);
+    else
+        printf("deleted %s (%s, an unreadable file)\n", arg, path);
+    return CLI_OK;
+}
+
+static int data_rename(int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (is_flag(argv[i]))
+            return unknown_option("rename", argv[i]);
+        if (!from)
+            from = argv[i];
+        else if (!to)
+            to = argv[i];
+        else
+            return cli_usage_error("data", "rename: SERIES NEW, nothing more ('%s' is extra)",
+                                   argv[i]);
+    }
+    if (!to)
+        return cli_usage_error("data", "rename: give SERIES and its NEW name (e.g. "
+                                       "'comeback data rename binance:BTC/USDT:1h "
+                                       "old:BTC/USDT:1h')");
+    cb_series_meta_t a, b;
+    char pa[4096], pb[4096];
+    int r = store_name_arg("rename", from, &a, pa, sizeof pa);
+    if (!r)
+        r = store_name_arg("rename", to, &b, pb, sizeof pb);
+    if (r)
+        return r;
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    r = cb_store_rename(pa, pb, b.exchange, b.pair, b.timeframe, &d);
+    if (r == CB_ENOENT)
+        return cli_error("%s: no such series in the store (%s); nothing was renamed", from, pa);
+    if (r == CB_EEXIST)
+        return cli_error("%s already exists (%s); it is never replaced: delete it first "
+                         "('comeback data delete %s') if you mean to",
+                         to, pb, to);
+    if (r == CB_EINVAL)
+        return cli_error("rename %s -> %s: %s", from, to, d.msg);
+    if (r)
+        return cli_print_diag(&d);
+    printf("renamed %s to %s (%s)\n", from, to, pb);
+    return CLI_OK;
+}
+
 /* ---- Dispatch --------------------------------------------------------------------------- */
 
 static const struct {
@@ -611,18 +770,22 @@ static const struct {
 } subcommands[] = {
     {"import", data_import}, {"list", data_list},         {"info", data_info_run},
     {"check", data_check_run}, {"resample", data_resample}, {"export", data_export},
-    {"synth", data_synth},     {"download", data_download_run},
+    {"synth", data_synth},     {"download", data_download_run}, {"delete", data_delete},
+    {"rename", data_rename},
 };
 
 int cmd_data(int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage_error("data", "which subcommand? (import, list, info, check, "
-                                       "resample, export, synth)");
+                                       "resample, export, synth, download, delete, rename)");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-        if (!strcmp(argv[1], subcommands[i].name))
+        if (!strcmp(argv[1], subcommands[i].name)) {
+            /* Every store operation first clears what killed writers left behind. */
+            clean_stale();
             return subcommands[i].run(argc - 1, argv + 1);
+        }
     return cli_usage_error("data", "unknown subcommand '%s' (import, list, info, check, "
-                                   "resample, export, synth)",
+                                   "resample, export, synth, download, delete, rename)",
                            argv[1]);
 }

@@ -14,7 +14,8 @@ const char help_orders[] =
     "A market buy sized in quote currency shows quantity 0 until it fills.\n"
     "\n"
     "options:\n"
-    "  --db FILE   the robot's journal (default: [bot] db of BOT.ini)\n"
+    "  --db FILE   the robot's journal (default: [bot] db of BOT.ini, else the only\n"
+    "              <name>.paper.sqlite or <name>.live.sqlite in this directory)\n"
     "  --json      a JSON array, amounts as decimal strings\n";
 
 static int one(const cb_journal_order_t *o, void *arr)

@@ -1,8 +1,10 @@
 /* `comeback reconcile`: the live robot's journal compared with the exchange, and the
  * differences resolved on request. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "comeback/exchange.h"
@@ -20,7 +22,10 @@ const char help_reconcile[] =
     "open orders in the traded pairs that the journal lacks are listed, and each traded base\n"
     "asset's balance is compared with the journal's position (less than one step is dust).\n"
     "Exits 0 when nothing differs, 1 when something does (the robot will not trade until it\n"
-    "is resolved). Run it while the robot is stopped.\n"
+    "is resolved). While the robot runs, the robot itself reconciles on this request (no\n"
+    "race with its orders) and the command prints its report; a running robot that found a\n"
+    "difference makes no new entries but keeps managing its exits, and resumes entries once\n"
+    "a reconciliation (--adopt, --ignore, or none left) finds nothing open.\n"
     "\n"
     "options:\n"
     "  --adopt    resolve by taking the exchange's side: unknown open orders are recorded as\n"
@@ -71,37 +76,91 @@ int cmd_reconcile(int argc, char **argv)
         cb_exchange_free(ex);
         return cli_print_diag(&d);
     }
-    const char *pairs[CB_ROBOT_MAX_PAIRS];
-    for (size_t k = 0; k < cfg.n_pairs; k++)
-        pairs[k] = cfg.pairs[k];
-    cb_reconcile_opts_t o = {.ex = ex, .journal = j, .bot = cfg.name, .pairs = pairs,
-                             .n_pairs = cfg.n_pairs, .action = action, .wait_unsent = 1};
-    cb_reconcile_report_t r;
-    rc = cb_reconcile(&o, &r, &d);
-    cb_journal_close(j);
-    cb_exchange_free(ex);
-    if (rc)
-        return cli_print_diag(&d);
-    if (json) {
-        char *s = cb_reconcile_report_json(&r);
-        if (s)
-            puts(s);
-        free(s);
+    char *report = NULL;
+    cb_robot_liveness_t lv;
+    if (cb_robot_liveness(j, cb_now_ms(), &lv) != 0)
+        lv.alive = CB_ROBOT_NEVER;
+    int running = lv.alive == CB_ROBOT_RUNNING || lv.alive == CB_ROBOT_STALLED;
+    if (cfg.mode == CB_ROBOT_LIVE && running) {
+        /* the running robot reconciles: one writer for its journal and its orders */
+        cb_exchange_free(ex);
+        const char *an = action == CB_RECON_ADOPT    ? "adopt"
+                         : action == CB_RECON_IGNORE ? "ignore"
+                                                     : "check";
+        int64_t at = cb_now_ms();
+        if (cb_robot_reconcile_request(j, an, at) != 0) {
+            rc = cli_error("cannot leave the request in the journal: %s", cb_journal_errmsg(j));
+            cb_journal_close(j);
+            return rc;
+        }
+        int got = 0;
+        for (int64_t t0 = cb_monotonic_ns();
+             (got = cb_robot_reconcile_answer(j, at, &report)) == 0 &&
+             cb_monotonic_ns() - t0 < INT64_C(60000000000);) {
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        cb_journal_close(j);
+        if (got != 1)
+            return cli_error("the running robot (pid %lld) did not answer the reconciliation "
+                             "request within 60 s; the request stays pending",
+                             (long long)lv.pid);
     } else {
+        const char *pairs[CB_ROBOT_MAX_PAIRS];
+        for (size_t k = 0; k < cfg.n_pairs; k++)
+            pairs[k] = cfg.pairs[k];
+        cb_reconcile_opts_t o = {.ex = ex, .journal = j, .bot = cfg.name, .pairs = pairs,
+                                 .n_pairs = cfg.n_pairs, .action = action, .wait_unsent = 1};
+        cb_reconcile_report_t r;
+        rc = cb_reconcile(&o, &r, &d);
+        cb_journal_close(j);
+        cb_exchange_free(ex);
+        if (rc)
+            return cli_print_diag(&d);
+        report = cb_reconcile_report_json(&r);
+        cb_reconcile_report_free(&r);
+        if (!report)
+            return cli_error("out of memory");
+    }
+    json_t *o = json_loads(report, 0, NULL);
+    if (!o) {
+        free(report);
+        return cli_error("the reconciliation report is not readable");
+    }
+    const char *err = json_string_value(json_object_get(o, "error"));
+    if (err) {
+        rc = cli_error("the robot could not reconcile: %s", err);
+        json_decref(o);
+        free(report);
+        return rc;
+    }
+    json_t *diffs = json_object_get(o, "differences");
+    size_t n_open = 0;
+    for (size_t i = 0; i < json_array_size(diffs); i++)
+        n_open += !json_is_true(json_object_get(json_array_get(diffs, i), "resolved"));
+    if (json) {
+        puts(report);
+    } else {
+#define N_(k) ((size_t)json_integer_value(json_object_get(o, k)))
         printf("%zu order%s in flight checked, %zu updated, %zu not sent, %zu missed fill%s "
                "recorded\n",
-               r.orders_checked, r.orders_checked == 1 ? "" : "s", r.orders_updated, r.not_sent,
-               r.fills_recorded, r.fills_recorded == 1 ? "" : "s");
-        for (size_t i = 0; i < r.n_diffs; i++)
-            printf("%s %s: %s\n", r.diffs[i].resolved ? "resolved" : "DIFFERS",
-                   cb_recon_kind_name(r.diffs[i].kind), r.diffs[i].message);
-        if (r.n_diffs == 0)
+               N_("orders_checked"), N_("orders_checked") == 1 ? "" : "s", N_("orders_updated"),
+               N_("not_sent"), N_("fills_recorded"), N_("fills_recorded") == 1 ? "" : "s");
+#undef N_
+        for (size_t i = 0; i < json_array_size(diffs); i++) {
+            json_t *df = json_array_get(diffs, i);
+            printf("%s %s: %s\n", json_is_true(json_object_get(df, "resolved")) ? "resolved"
+                                                                              : "DIFFERS",
+                   json_string_value(json_object_get(df, "kind")),
+                   json_string_value(json_object_get(df, "message")));
+        }
+        if (json_array_size(diffs) == 0)
             printf("the journal and the exchange agree\n");
-        else if (r.n_open)
-            printf("%zu difference%s: the robot will not trade until resolved\n", r.n_open,
-                   r.n_open == 1 ? "" : "s");
+        else if (n_open)
+            printf("%zu difference%s: the robot will not trade until resolved\n", n_open,
+                   n_open == 1 ? "" : "s");
     }
-    rc = r.n_open ? CLI_FAIL : CLI_OK;
-    cb_reconcile_report_free(&r);
-    return rc;
+    json_decref(o);
+    free(report);
+    return n_open ? CLI_FAIL : CLI_OK;
 }

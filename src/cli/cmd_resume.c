@@ -11,7 +11,8 @@ const char help_resume[] =
     "reads every loop (within a second). See docs/robot.md.\n"
     "\n"
     "options:\n"
-    "  --db FILE   the robot's journal (default: [bot] db of BOT.ini)\n";
+    "  --db FILE   the robot's journal (default: [bot] db of BOT.ini, else the only\n"
+    "              <name>.paper.sqlite or <name>.live.sqlite in this directory)\n";
 
 int cmd_resume(int argc, char **argv)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "comeback/backtest.h"
 #include "comeback/data.h"
 #include "comeback/rules.h"
 
@@ -22,7 +23,8 @@ const char help_rules[] =
     "  eval    prints the signals over SERIES (a candle file in any readable format, or a store\n"
     "          name such as binance:BTC/USDT:1h) as CSV: time_ms,entry,exit, one\n"
     "          row per bar. Position state (bars_held, entry_price, profit_pct) is that of a\n"
-    "          flat account here, so rules using it do not fire.\n"
+    "          flat account here, so rules using it do not fire. SERIES must have the\n"
+    "          strategy's [strategy] timeframe when it names one.\n"
     "\n"
     "options:\n"
     "  --set NAME=VALUE   override a [params] value (repeatable), e.g. --set fast=10\n";
@@ -267,14 +269,14 @@ static int rules_eval(int argc, char **argv)
     cb_timeframe_t tf;
     if (ser->meta.timeframe[0] && cb_timeframe_parse(ser->meta.timeframe, &tf) == 0)
         base_ms = tf.ms;
-    const char *ftf = cb_rules_file_timeframe(f);
-    if (ftf && ser->meta.timeframe[0] && strcmp(ftf, ser->meta.timeframe) != 0)
-        fprintf(stderr, "comeback: warning: the strategy's timeframe is %s but %s has %s "
-                        "candles\n", ftf, a.series, ser->meta.timeframe);
+    char what[700];
+    snprintf(what, sizeof what, "%s has %s candles", a.series, ser->meta.timeframe);
     const cb_strategy_v1_t *vt;
     void *self;
     int rc = CLI_OK;
-    if (cb_rules_strategy_instance(s, base_ms, &vt, &self, &e) != 0) {
+    if (cb_backtest_check_timeframe(f, a.file, ser->meta.timeframe, what, &e) != 0) {
+        rc = cli_print_diag(&e);
+    } else if (cb_rules_strategy_instance(s, base_ms, &vt, &self, &e) != 0) {
         rc = cli_print_diag(&e);
     } else {
         cb_position_view_t pos;

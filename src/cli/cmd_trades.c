@@ -14,7 +14,8 @@ const char help_trades[] =
     "robots, running or not.\n"
     "\n"
     "options:\n"
-    "  --db FILE   the robot's journal (default: [bot] db of BOT.ini)\n"
+    "  --db FILE   the robot's journal (default: [bot] db of BOT.ini, else the only\n"
+    "              <name>.paper.sqlite or <name>.live.sqlite in this directory)\n"
     "  --json      a JSON array, amounts as decimal strings\n";
 
 static int one(const cb_journal_fill_t *f, void *arr)

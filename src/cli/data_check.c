@@ -23,7 +23,14 @@ const char help_data_check[] =
 static int looks_like_file(const char *arg)
 {
     struct stat st;
-    if (strchr(arg, '/') || stat(arg, &st) == 0)
+    if (stat(arg, &st) == 0)
+        return 1;
+    /* Shaped like a store name (two ':', no '/' before them): the store's loader says what is
+     * wrong with it. */
+    const char *c1 = strchr(arg, ':');
+    if (c1 && !memchr(arg, '/', (size_t)(c1 - arg)) && strchr(c1 + 1, ':'))
+        return 0;
+    if (strchr(arg, '/'))
         return 1;
     size_t n = strlen(arg);
     static const char *const ext[] = {".csv", ".json", ".txt", ".cbk"};
@@ -76,7 +83,7 @@ int data_check_run(int argc, char **argv)
     if (!target)
         return cli_usage_error("data check", "which series? give a store name or a file");
 
-    cb_read_opts_t opts = {CB_FORMAT_AUTO, timeframe, 1, 100};
+    cb_read_opts_t opts = {CB_FORMAT_AUTO, timeframe, 1, 100, "--timeframe"};
     if (format && cb_format_parse(format, &opts.format) != 0)
         return cli_usage_error("data check", "unknown format '%s' (auto, binance, csv, freqtrade)",
                                format);

@@ -92,8 +92,11 @@ int data_download_run(int argc, char **argv)
     char path[1024];
     cb_diag_t d;
     cb_diag_clear(&d);
+    if (cb_store_check_name(exchange, pair, tf.name, &d) != 0)
+        return cli_usage_error("data", "download: --%s: %s", d.field, d.msg);
     if (cb_store_path(cb_store_home(), exchange, pair, tf.name, path, sizeof path))
-        return cli_error("cannot build the store path for %s", pair);
+        return cli_error("the store path of %s:%s:%s is too long under '%s'", exchange, pair,
+                         tf.name, cb_store_home());
     cb_series_t *have = NULL;
     int r = cb_store_load(path, &have, &d);
     if (r == CB_ENOENT) {
@@ -144,12 +147,10 @@ int data_download_run(int argc, char **argv)
         snprintf(add->meta.timeframe, sizeof add->meta.timeframe, "%s", tf.name);
         snprintf(add->meta.source, sizeof add->meta.source, "%s",
                  url ? url : "https://api.binance.com");
-        if (have->n == 0) {
-            have->meta = add->meta;
-        }
+        /* Merged into the series as it is now (under its lock), not as it was when the
+         * download started: what another command stored meanwhile is kept. */
         cb_series_t *merged = NULL;
-        if (cb_series_merge(have, add, &merged, &added, &d) ||
-            cb_store_save(path, merged, &d)) {
+        if (cb_store_add(path, add, &added, &merged, &d)) {
             rc = cli_print_diag(&d);
         } else {
             char a[32], b[32];

@@ -513,17 +513,20 @@ void rd_note_bad_time(rd_ctx_t *c, long pos, int64_t t_ms)
     c->bad_pos[c->n_bad_t++] = pos;
 }
 
-/* The most common spacing over every readable time in input order: the good rows merged
- * with the times of rows rejected for other reasons. */
-static int64_t infer_spacing(const rd_ctx_t *c)
+/* Every readable time in input order: the good rows merged with the times of rows rejected
+ * for other reasons. *n gets the count; returns s's own array when nothing was rejected (or
+ * on ENOMEM), else a new one (*owned = 1) the caller frees. */
+static const int64_t *all_times(const rd_ctx_t *c, size_t *n, int *owned)
 {
     const cb_series_t *s = c->s;
+    *owned = 0;
+    *n = s->n;
     if (!c->n_bad_t)
-        return rd_mode_spacing(s->time_ms, s->n);
-    size_t n = s->n + c->n_bad_t;
-    int64_t *all = malloc(n * sizeof *all);
+        return s->time_ms;
+    size_t total = s->n + c->n_bad_t;
+    int64_t *all = malloc(total * sizeof *all);
     if (!all)
-        return rd_mode_spacing(s->time_ms, s->n);
+        return s->time_ms;
     size_t i = 0, j = 0, k = 0;
     while (i < s->n || j < c->n_bad_t) {
         if (j >= c->n_bad_t || (i < s->n && c->lines[i] < c->bad_pos[j]))
@@ -531,8 +534,20 @@ static int64_t infer_spacing(const rd_ctx_t *c)
         else
             all[k++] = c->bad_t[j++];
     }
-    int64_t sp = rd_mode_spacing(all, n);
-    free(all);
+    *owned = 1;
+    *n = total;
+    return all;
+}
+
+/* The most common spacing over every readable time in input order. */
+static int64_t infer_spacing(const rd_ctx_t *c)
+{
+    size_t n;
+    int owned;
+    const int64_t *t = all_times(c, &n, &owned);
+    int64_t sp = rd_mode_spacing(t, n);
+    if (owned)
+        free((void *)(uintptr_t)t);
     return sp;
 }
 
@@ -718,6 +733,65 @@ static int finish(rd_ctx_t *c, cb_diags_t *p2, const cb_timeframe_t *tf,
     return 0;
 }
 
+/* 1 when the spacing sp (ms) is the timeframe's candle length (months: 28..31 days each). */
+static int spacing_is(const cb_timeframe_t *tf, int64_t sp)
+{
+    if (tf->months)
+        return sp >= 28 * CB_MS_PER_DAY * tf->months && sp <= 31 * CB_MS_PER_DAY * tf->months;
+    return sp == tf->ms;
+}
+
+/* A given timeframe must be the file's own spacing: a 4h file read as 1h would leave three
+ * "missing" candles after each one, a 1h file read as 4h a grid error on three rows in four.
+ * Either is one sentence naming both, and fatal. The file's spacing is the most common step
+ * between its times, and only counts when it is clear: at least two steps and more than half
+ * of them (real files have gaps), with steps of the given timeframe rare (under a tenth: a
+ * gappy 1m file whose most common step is 2m is still a 1m file). */
+static void check_spacing(rd_ctx_t *c, cb_diags_t *p2, const cb_timeframe_t *tf)
+{
+    size_t n;
+    int owned;
+    const int64_t *t = all_times(c, &n, &owned);
+    int64_t sp = rd_mode_spacing(t, n);
+    size_t steps = 0, at_mode = 0, at_tf = 0;
+    for (size_t i = 1; i < n; i++) {
+        int64_t d = t[i] > t[i - 1] ? t[i] - t[i - 1] : t[i - 1] - t[i];
+        if (d == 0)
+            continue;
+        steps++;
+        at_mode += d == sp ? 1u : 0u;
+        at_tf += spacing_is(tf, d) ? 1u : 0u;
+    }
+    if (owned)
+        free((void *)(uintptr_t)t);
+    if (sp <= 0 || spacing_is(tf, sp) || at_mode < 2 || 2 * at_mode <= steps ||
+        10 * at_tf >= steps)
+        return;
+    char own[32];
+    if (rd_timeframe_name(sp, own) != 0)
+        snprintf(own, sizeof own, "%lld ms", (long long)sp);
+    const char *label = c->opts->timeframe_label;
+    cb_diag_t d;
+    if (label)
+        cb_diag_set(&d, CB_EVALID, c->name, 0, 0, NULL,
+                    "the file's candles are %s apart; %s says %s", own, label, tf->name);
+    else
+        cb_diag_set(&d, CB_EVALID, c->name, 0, 0, NULL,
+                    "the file's candles are %s apart; the timeframe given is %s", own, tf->name);
+    cb_diags_add(p2, &d);
+    c->fatal = 1;
+}
+
+/* 1 when the first line ends in a lone CR: the file uses CR line ends (old Mac files). Only
+ * the first line is looked at, so LF files cost nothing; a lone CR later inside a line of an
+ * LF or CRLF file stays in its field, where it is a parse error naming the line. */
+static int cr_line_ends(const char *buf, size_t len)
+{
+    const char *nl = memchr(buf, '\n', len);
+    const char *cr = memchr(buf, '\r', nl ? (size_t)(nl - buf) : len);
+    return cr && (cr + 1 == buf + len || cr[1] != '\n');
+}
+
 /* Detects the format from the first bytes. */
 static cb_format_t detect(const char *buf, size_t len)
 {
@@ -738,7 +812,7 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
                           const cb_read_opts_t *opts, cb_series_t **out, cb_read_report_t *rep,
                           cb_diag_t *diag)
 {
-    static const cb_read_opts_t defaults = {CB_FORMAT_AUTO, NULL, 0, 0};
+    static const cb_read_opts_t defaults = {CB_FORMAT_AUTO, NULL, 0, 0, NULL};
     cb_read_report_t local;
     if (!opts)
         opts = &defaults;
@@ -791,6 +865,18 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
         return cb_diag_set(diag, CB_ENOMEM, name, 0, 0, NULL, NULL);
 
     c.buf = buf ? buf : "";
+    /* Old Mac files end lines with a lone CR: read them as line ends (CRLF stays one). */
+    char *lf = NULL;
+    if (buf && cr_line_ends(buf, len)) {
+        lf = malloc(len ? len : 1);
+        if (!lf) {
+            cb_series_free(c.s);
+            return cb_diag_set(diag, CB_ENOMEM, name, 0, 0, NULL, NULL);
+        }
+        for (size_t i = 0; i < len; i++)
+            lf[i] = buf[i] == '\r' && (i + 1 == len || buf[i + 1] != '\n') ? '\n' : buf[i];
+        c.buf = lf;
+    }
     int r;
     if (fmt == CB_FORMAT_FREQTRADE) {
         rep->format = CB_FORMAT_FREQTRADE;
@@ -801,6 +887,8 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
     cb_diags_t p2;
     memset(&p2, 0, sizeof p2);
     p2.max_keep = max_keep;
+    if (r == 0 && !c.fatal && have_tf)
+        check_spacing(&c, &p2, &tf);
     if (r == 0 && !c.fatal) {
         if (!have_tf) {
             int64_t sp = infer_spacing(&c);
@@ -823,6 +911,7 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
     free(c.lines);
     free(c.bad_t);
     free(c.bad_pos);
+    free(lf);
     if (r == 0 && (c.fatal || (rep->problems.total && !opts->skip_bad_rows)))
         r = rep->problems.n ? rep->problems.items[0].code : CB_EPARSE;
     if (r != 0) {

@@ -1,6 +1,7 @@
 /* The local store: $COMEBACK_HOME/data/<exchange>/<BASE>_<QUOTE>-<tf>.cbk files, a binary
  * columnar format (docs/store-format.md) that is memory-mapped on load and written
  * atomically (temp file, fsync, rename, fsync of the directory). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -155,28 +159,99 @@ static int is_asset_char(int c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-static int valid_exchange(const char *s, size_t n)
+/* A part of a name quoted for a message: at most 40 characters, control bytes as \xNN. */
+static const char *quoted(const char *s, size_t n, char *buf, size_t size)
 {
-    if (n == 0 || n >= 32)
-        return 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 8 < size; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (i == 40) {
+            o += (size_t)snprintf(buf + o, size - o, "...");
+            break;
+        }
+        if (ch < 0x20 || ch >= 0x7f)
+            o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
+        else
+            buf[o++] = (char)ch;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* The one check of a store name's parts (n bytes each): every path into the store, every
+ * command that names a series, goes through it. field names the part in diag. */
+static int check_exchange(const char *s, size_t n, cb_diag_t *diag)
+{
+    char q[200];
+    if (n == 0)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "exchange",
+                           "the exchange name is empty");
+    if (n > CB_STORE_EXCHANGE_MAX)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "exchange",
+                           "'%s' is %zu characters; an exchange name has at most %d",
+                           quoted(s, n, q, sizeof q), n, CB_STORE_EXCHANGE_MAX);
     for (size_t i = 0; i < n; i++)
-        if (!is_exchange_char((unsigned char)s[i]))
-            return 0;
-    return 1;
+        if (!is_exchange_char((unsigned char)s[i]) || (i == 0 && !isalnum((unsigned char)s[i])))
+            return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "exchange",
+                               "'%s' is not an exchange name (lowercase letters, digits, '.', "
+                               "'_' and '-', starting with a letter or digit)",
+                               quoted(s, n, q, sizeof q));
+    return 0;
 }
 
 /* "BTC/USDT": two non-empty runs of letters and digits around one '/'. */
-static int valid_pair(const char *s, size_t n)
+static int check_pair(const char *s, size_t n, cb_diag_t *diag)
 {
-    if (n == 0 || n >= 32)
-        return 0;
+    char q[200];
+    if (n == 0)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "pair", "the pair is empty");
+    if (n > CB_STORE_PAIR_MAX)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "pair",
+                           "'%s' is %zu characters; a pair has at most %d",
+                           quoted(s, n, q, sizeof q), n, CB_STORE_PAIR_MAX);
     const char *slash = memchr(s, '/', n);
-    if (!slash || slash == s || slash == s + n - 1)
-        return 0;
-    for (size_t i = 0; i < n; i++)
+    int ok = slash && slash != s && slash != s + n - 1;
+    for (size_t i = 0; ok && i < n; i++)
         if (s + i != slash && !is_asset_char((unsigned char)s[i]))
-            return 0;
-    return 1;
+            ok = 0;
+    if (!ok)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "pair",
+                           "'%s' is not a pair: expected BASE/QUOTE of letters and digits "
+                           "(BTC/USDT)",
+                           quoted(s, n, q, sizeof q));
+    return 0;
+}
+
+static int check_timeframe(const char *s, size_t n, cb_diag_t *diag)
+{
+    char q[200], tf[16];
+    cb_timeframe_t t;
+    int ok = n > 0 && n <= CB_STORE_TIMEFRAME_MAX;
+    if (ok) {
+        memcpy(tf, s, n);
+        tf[n] = '\0';
+        ok = cb_timeframe_parse(tf, &t) == 0;
+    }
+    if (!ok)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "timeframe",
+                           "'%s' is not a timeframe (1m, 5m, 1h, 4h, 1d, 1w, 1M: a count of "
+                           "s, m, h, d, w or M, at most %d characters)",
+                           quoted(s, n, q, sizeof q), CB_STORE_TIMEFRAME_MAX);
+    return 0;
+}
+
+int cb_store_check_name(const char *exchange, const char *pair, const char *timeframe,
+                        cb_diag_t *diag)
+{
+    if (!exchange || !pair || !timeframe)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "a store name needs an exchange, "
+                                                           "a pair and a timeframe");
+    int r = check_exchange(exchange, strlen(exchange), diag);
+    if (!r)
+        r = check_pair(pair, strlen(pair), diag);
+    if (!r)
+        r = check_timeframe(timeframe, strlen(timeframe), diag);
+    return r;
 }
 
 static int copy_part(char *dst, size_t size, const char *src, size_t n)
@@ -190,26 +265,48 @@ static int copy_part(char *dst, size_t size, const char *src, size_t n)
     return 0;
 }
 
+int cb_store_parse_name_diag(const char *name, cb_series_meta_t *out, cb_diag_t *diag)
+{
+    if (!name)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "no store name given");
+    const char *c1 = strchr(name, ':');
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2 || strchr(c2 + 1, ':')) {
+        char q[200];
+        return cb_diag_set(diag, CB_EPARSE, NULL, 0, 0, NULL,
+                           "'%s' is not a store name (EXCHANGE:BASE/QUOTE:TIMEFRAME, e.g. "
+                           "binance:BTC/USDT:1h)",
+                           quoted(name, strlen(name), q, sizeof q));
+    }
+    size_t ne = (size_t)(c1 - name), np = (size_t)(c2 - c1 - 1);
+    const char *tf = c2 + 1;
+    int r = check_exchange(name, ne, diag);
+    if (!r)
+        r = check_pair(c1 + 1, np, diag);
+    if (!r)
+        r = check_timeframe(tf, strlen(tf), diag);
+    if (r)
+        return CB_EPARSE;
+    if (out) {
+        memset(out, 0, sizeof *out);
+        copy_part(out->exchange, sizeof out->exchange, name, ne);
+        copy_part(out->pair, sizeof out->pair, c1 + 1, np);
+        copy_part(out->timeframe, sizeof out->timeframe, tf, strlen(tf));
+    }
+    return 0;
+}
+
 int cb_store_parse_name(const char *name, char *exchange, size_t exchange_size, char *pair,
                         size_t pair_size, char *timeframe, size_t timeframe_size)
 {
     if (!name)
         return CB_EINVAL;
-    const char *c1 = strchr(name, ':');
-    if (!c1)
+    cb_series_meta_t m;
+    if (cb_store_parse_name_diag(name, &m, NULL) != 0)
         return CB_EPARSE;
-    const char *c2 = strchr(c1 + 1, ':');
-    if (!c2 || strchr(c2 + 1, ':'))
-        return CB_EPARSE;
-    size_t ne = (size_t)(c1 - name), np = (size_t)(c2 - c1 - 1);
-    const char *tf = c2 + 1;
-    if (!valid_exchange(name, ne) || !valid_pair(c1 + 1, np))
-        return CB_EPARSE;
-    cb_timeframe_t t;
-    if (cb_timeframe_parse(tf, &t) != 0)
-        return CB_EPARSE;
-    if (copy_part(exchange, exchange_size, name, ne) || copy_part(pair, pair_size, c1 + 1, np) ||
-        copy_part(timeframe, timeframe_size, tf, strlen(tf)))
+    if (copy_part(exchange, exchange_size, m.exchange, strlen(m.exchange)) ||
+        copy_part(pair, pair_size, m.pair, strlen(m.pair)) ||
+        copy_part(timeframe, timeframe_size, m.timeframe, strlen(m.timeframe)))
         return CB_ERANGE;
     return 0;
 }
@@ -217,9 +314,7 @@ int cb_store_parse_name(const char *name, char *exchange, size_t exchange_size, 
 int cb_store_path(const char *home, const char *exchange, const char *pair,
                   const char *timeframe, char *buf, size_t size)
 {
-    cb_timeframe_t t;
-    if (!exchange || !pair || !timeframe || !valid_exchange(exchange, strlen(exchange)) ||
-        !valid_pair(pair, strlen(pair)) || cb_timeframe_parse(timeframe, &t) != 0)
+    if (cb_store_check_name(exchange, pair, timeframe, NULL) != 0)
         return CB_EINVAL;
     if (!home)
         home = cb_store_home();
@@ -233,10 +328,7 @@ int cb_store_path(const char *home, const char *exchange, const char *pair,
 
 int cb_store_name(const cb_series_meta_t *meta, char *buf, size_t size)
 {
-    cb_timeframe_t t;
-    if (!valid_exchange(meta->exchange, strlen(meta->exchange)) ||
-        !valid_pair(meta->pair, strlen(meta->pair)) ||
-        cb_timeframe_parse(meta->timeframe, &t) != 0)
+    if (cb_store_check_name(meta->exchange, meta->pair, meta->timeframe, NULL) != 0)
         return CB_EINVAL;
     int n = snprintf(buf, size, "%s:%s:%s", meta->exchange, meta->pair, meta->timeframe);
     if (n < 0 || (size_t)n >= size)
@@ -522,15 +614,47 @@ static void put_str(unsigned char *p, size_t width, const char *s)
     memcpy(p, s, n);
 }
 
-int cb_store_save(const char *path, const cb_series_t *s, cb_diag_t *diag)
+/* The directory part of path ("." when there is none). 0 when it does not fit. */
+static int dir_of(const char *path, char *dir, size_t size)
 {
-    if (!path || !s)
-        return cb_diag_set(diag, CB_EINVAL, path, 0, 0, NULL, NULL);
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, size, ".");
+        return 1;
+    }
+    size_t dlen = slash == path ? 1 : (size_t)(slash - path);
+    if (dlen >= size)
+        return 0;
+    memcpy(dir, path, dlen);
+    dir[dlen] = '\0';
+    return 1;
+}
+
+/* Makes a rename, link or unlink in dir durable. */
+static int sync_dir(const char *dir, cb_diag_t *diag)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return 0;
+    int fr = fsync(dfd);
+    int e = errno;
+    close(dfd);
+    if (fr != 0 && e != EINVAL)
+        return cb_diag_set(diag, CB_EIO, dir, 0, 0, NULL, "cannot sync directory: %s",
+                           strerror(e));
+    return 0;
+}
+
+/* Writes s in full to a new temporary file beside path, named <path>.tmp.<pid>.XXXXXX so that
+ * a later store operation can tell a dead writer's leftovers from a live one's
+ * (cb_store_clean_stale); fsyncs and closes it. tmp (size 4096) gets its name. Every write,
+ * the fsync and the close are checked; on failure the file is removed. */
+static void build_header(const cb_series_t *s, unsigned char *hdr)
+{
     const void *cols[CB_STORE_COLUMNS] = {s->time_ms, s->open, s->high,
                                           s->low,     s->close, s->volume};
     size_t rows = s->n;
-    unsigned char hdr[CB_STORE_HEADER_SIZE];
-    memset(hdr, 0, sizeof hdr);
+    memset(hdr, 0, CB_STORE_HEADER_SIZE);
     memcpy(hdr + CBK_OFF_MAGIC, CB_STORE_MAGIC, 8);
     put_u32(hdr + CBK_OFF_VERSION, CB_STORE_VERSION);
     put_u32(hdr + CBK_OFF_HEADER_SIZE, CB_STORE_HEADER_SIZE);
@@ -552,38 +676,62 @@ int cb_store_save(const char *path, const cb_series_t *s, cb_diag_t *diag)
     put_str(hdr + CBK_OFF_TIMEFRAME, 8, s->meta.timeframe);
     put_str(hdr + CBK_OFF_SOURCE, 256, s->meta.source);
     put_u64(hdr + CBK_OFF_HEADER_HASH, hash_bytes(hdr, CBK_OFF_HEADER_HASH / 8));
+}
 
+/* Writes the store file of s to the open fd; every write is checked. 0 or -1 (errno). */
+static int write_store_fd(int fd, const cb_series_t *s)
+{
+    const void *cols[CB_STORE_COLUMNS] = {s->time_ms, s->open, s->high,
+                                          s->low,     s->close, s->volume};
+    unsigned char hdr[CB_STORE_HEADER_SIZE];
+    build_header(s, hdr);
+    if (write_all(fd, hdr, sizeof hdr) != 0)
+        return -1;
+    for (size_t k = 0; k < CB_STORE_COLUMNS; k++)
+        if (s->n && write_all(fd, cols[k], s->n * 8) != 0)
+            return -1;
+    return 0;
+}
+
+/* Where a write to path goes. 0: replace atomically at `where` (path itself, or the regular
+ * file a symbolic link leads to, so the link stays a link). 1: path exists and is not a
+ * regular file (a device such as /dev/stdout, a FIFO): write straight into it, since renaming
+ * a file over it would replace the device itself. */
+static int write_target(const char *path, char *where, size_t size)
+{
+    struct stat st, lst;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return 1;
+    char *real = NULL;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        real = realpath(path, NULL);
+    snprintf(where, size, "%s", real ? real : path);
+    free(real);
+    return 0;
+}
+
+/* fsync that accepts what devices and pipes answer (nothing to make durable there). */
+static int sync_fd(int fd)
+{
+    return fsync(fd) == 0 || errno == EINVAL || errno == EROFS || errno == ENOTSUP ? 0 : -1;
+}
+
+static int write_tmp(const char *path, const cb_series_t *s, char *tmp, cb_diag_t *diag)
+{
     /* The temp file lives beside the target so rename() is atomic (same file system). */
-    char dir[4096], tmp[4096];
-    size_t plen = strlen(path);
-    if (plen + 16 >= sizeof tmp)
+    char dir[4096];
+    if (strlen(path) + 40 >= 4096 || !dir_of(path, dir, sizeof dir))
         return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "path too long");
-    const char *slash = strrchr(path, '/');
-    if (slash) {
-        size_t dlen = slash == path ? 1 : (size_t)(slash - path);
-        memcpy(dir, path, dlen);
-        dir[dlen] = '\0';
-    } else {
-        strcpy(dir, ".");
-    }
     int r = mkdir_p(dir, diag);
     if (r)
         return r;
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    snprintf(tmp, 4096, "%s.tmp.%ld.XXXXXX", path, (long)getpid());
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return io_error(diag, path, "cannot create a temporary file", errno);
-    int ok = fchmod(fd, 0644) == 0 && write_all(fd, hdr, sizeof hdr) == 0;
-    for (size_t k = 0; ok && k < CB_STORE_COLUMNS; k++)
-        if (rows)
-            ok = write_all(fd, cols[k], rows * 8) == 0;
-    ok = ok && fsync(fd) == 0;
+    int ok = fchmod(fd, 0644) == 0 && write_store_fd(fd, s) == 0 && fsync(fd) == 0;
     int e = errno;
     if (close(fd) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
         ok = 0;
         e = errno;
     }
@@ -591,17 +739,312 @@ int cb_store_save(const char *path, const cb_series_t *s, cb_diag_t *diag)
         unlink(tmp);
         return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot write: %s", strerror(e));
     }
-    /* Make the rename itself durable. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        int fr = fsync(dfd);
-        e = errno;
-        close(dfd);
-        if (fr != 0 && e != EINVAL)
-            return cb_diag_set(diag, CB_EIO, dir, 0, 0, NULL, "cannot sync directory: %s",
-                               strerror(e));
-    }
     return 0;
+}
+
+int cb_store_save(const char *path, const cb_series_t *s, cb_diag_t *diag)
+{
+    if (!path || !s)
+        return cb_diag_set(diag, CB_EINVAL, path, 0, 0, NULL, NULL);
+    char tmp[4096], dir[4096], where[4096];
+    if (write_target(path, where, sizeof where)) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            return io_error(diag, path, "cannot write", errno);
+        int ok = write_store_fd(fd, s) == 0 && sync_fd(fd) == 0;
+        int e = errno;
+        if (close(fd) != 0 && ok) {
+            ok = 0;
+            e = errno;
+        }
+        return ok ? 0 : cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot write: %s",
+                                    strerror(e));
+    }
+    int r = write_tmp(where, s, tmp, diag);
+    if (r)
+        return r;
+    if (rename(tmp, where) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot write: %s", strerror(e));
+    }
+    dir_of(where, dir, sizeof dir);
+    return sync_dir(dir, diag);
+}
+
+static int store_add_locked(const char *path, const cb_series_t *s, size_t *added,
+                            cb_series_t **out, cb_diag_t *diag);
+
+/* Serialises the read-merge-write of one series between processes: an exclusive flock on
+ * <path>.lock (created beside it and left there: removing it would race). Returns the fd to
+ * pass to unlock_series, or a negative cb_err with diag set. */
+static int lock_series(const char *path, cb_diag_t *diag)
+{
+    char lock[4200], dir[4096];
+    if (strlen(path) + 6 >= sizeof lock || !dir_of(path, dir, sizeof dir))
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "path too long");
+    int r = mkdir_p(dir, diag);
+    if (r)
+        return r;
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return io_error(diag, lock, "cannot open the series lock", errno);
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR)
+            continue;
+        int e = errno;
+        close(fd);
+        return io_error(diag, lock, "cannot lock the series", e);
+    }
+    return fd;
+}
+
+static void unlock_series(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* releases the flock */
+}
+
+int cb_store_add(const char *path, const cb_series_t *s, size_t *added, cb_series_t **out,
+                 cb_diag_t *diag)
+{
+    if (added)
+        *added = 0;
+    if (out)
+        *out = NULL;
+    if (!path || !s)
+        return cb_diag_set(diag, CB_EINVAL, path, 0, 0, NULL, NULL);
+    /* Two writers of one series must not both merge into the same old file. */
+    int lk = lock_series(path, diag);
+    if (lk < 0)
+        return lk;
+    int r = store_add_locked(path, s, added, out, diag);
+    unlock_series(lk);
+    return r;
+}
+
+static int store_add_locked(const char *path, const cb_series_t *s, size_t *added,
+                            cb_series_t **out, cb_diag_t *diag)
+{
+    cb_series_t *old = NULL, *merged = NULL;
+    size_t fresh = s->n;
+    int r = cb_store_load(path, &old, diag);
+    if (r && r != CB_ENOENT)
+        return r;
+    if (old) {
+        cb_diag_clear(diag);
+        r = cb_series_merge(old, s, &merged, &fresh, diag);
+        cb_series_free(old);
+        if (r)
+            return r;
+    } else {
+        merged = cb_series_slice(s, 0, s->n);
+        if (!merged)
+            return cb_diag_set(diag, CB_ENOMEM, path, 0, 0, NULL, NULL);
+    }
+    r = cb_store_save(path, merged, diag);
+    if (r) {
+        cb_series_free(merged);
+        return r;
+    }
+    if (added)
+        *added = fresh;
+    if (out)
+        *out = merged;
+    else
+        cb_series_free(merged);
+    return 0;
+}
+
+int cb_store_delete(const char *path, cb_diag_t *diag)
+{
+    if (!path)
+        return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "no path given");
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return io_error(diag, path, "cannot delete", errno);
+    if (!S_ISREG(st.st_mode))
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "not a regular file: not deleted");
+    int lk = lock_series(path, diag);
+    if (lk < 0)
+        return lk;
+    int ur = unlink(path);
+    int e = errno;
+    unlock_series(lk);
+    if (ur != 0)
+        return io_error(diag, path, "cannot delete", e);
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    return sync_dir(dir, diag);
+}
+
+static int store_rename_locked(const char *from_path, const char *to_path,
+                               const char *exchange, const char *pair, const char *timeframe,
+                               cb_diag_t *diag);
+
+int cb_store_rename(const char *from_path, const char *to_path, const char *exchange,
+                    const char *pair, const char *timeframe, cb_diag_t *diag)
+{
+    int r = cb_store_check_name(exchange, pair, timeframe, diag);
+    if (r)
+        return r;
+    struct stat st;
+    if (lstat(from_path, &st) != 0)
+        return io_error(diag, from_path, "cannot rename", errno);
+    /* No writer may add to the series while it moves. */
+    int lk = lock_series(from_path, diag);
+    if (lk < 0)
+        return lk;
+    r = store_rename_locked(from_path, to_path, exchange, pair, timeframe, diag);
+    unlock_series(lk);
+    return r;
+}
+
+static int store_rename_locked(const char *from_path, const char *to_path,
+                               const char *exchange, const char *pair, const char *timeframe,
+                               cb_diag_t *diag)
+{
+    int r;
+    cb_series_t *s = NULL;
+    if ((r = cb_store_load(from_path, &s, diag)) != 0)
+        return r;
+    if (s->meta.timeframe[0] && strcmp(s->meta.timeframe, timeframe) != 0) {
+        r = cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "timeframe",
+                        "the series holds %s candles; a new name cannot make them %s "
+                        "(use 'data resample' to build %s candles)",
+                        s->meta.timeframe, timeframe, timeframe);
+        cb_series_free(s);
+        return r;
+    }
+    struct stat st;
+    if (strcmp(from_path, to_path) == 0 || lstat(to_path, &st) == 0) {
+        cb_series_free(s);
+        return cb_diag_set(diag, CB_EEXIST, to_path, 0, 0, NULL,
+                           "a series is already stored there: it is never replaced (delete it "
+                           "first if you mean to)");
+    }
+    /* A heap copy with the new labels; the mapped candles are unchanged. */
+    cb_series_t *c = cb_series_slice(s, 0, s->n);
+    cb_series_free(s);
+    if (!c)
+        return cb_diag_set(diag, CB_ENOMEM, from_path, 0, 0, NULL, NULL);
+    snprintf(c->meta.exchange, sizeof c->meta.exchange, "%s", exchange);
+    snprintf(c->meta.pair, sizeof c->meta.pair, "%s", pair);
+    snprintf(c->meta.timeframe, sizeof c->meta.timeframe, "%s", timeframe);
+    char tmp[4096], dir[4096];
+    r = write_tmp(to_path, c, tmp, diag);
+    cb_series_free(c);
+    if (r)
+        return r;
+    /* link() never replaces: a series that appeared meanwhile is kept. */
+    if (link(tmp, to_path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        if (e == EEXIST)
+            return cb_diag_set(diag, CB_EEXIST, to_path, 0, 0, NULL,
+                               "a series is already stored there: it is never replaced");
+        return cb_diag_set(diag, CB_EIO, to_path, 0, 0, NULL, "cannot write: %s",
+                           strerror(e));
+    }
+    unlink(tmp);
+    dir_of(to_path, dir, sizeof dir);
+    if ((r = sync_dir(dir, diag)) != 0)
+        return r;
+    if (unlink(from_path) != 0) {
+        int e = errno;
+        return cb_diag_set(diag, CB_EIO, from_path, 0, 0, NULL,
+                           "the series was copied to %s but the old file cannot be removed: %s",
+                           to_path, strerror(e));
+    }
+    dir_of(from_path, dir, sizeof dir);
+    return sync_dir(dir, diag);
+}
+
+/* ---- Stale temporary files ------------------------------------------------------------- */
+
+static int join_path(char *dst, size_t size, const char *a, const char *b);
+
+/* The writer pid in "<x>.cbk.tmp.<pid>.XXXXXX": > 0, 0 for the older "<x>.cbk.tmp.XXXXXX",
+ * -1 when the name is not a store temporary file at all. */
+static long tmp_writer(const char *name)
+{
+    const char *t = strstr(name, ".cbk.tmp.");
+    if (!t || t == name)
+        return -1;
+    const char *p = t + 9;
+    const char *dot = strchr(p, '.');
+    if (!dot)
+        return strlen(p) == 6 ? 0 : -1;
+    if (dot == p || strlen(dot + 1) != 6 || dot - p > 10)
+        return -1;
+    long pid = 0;
+    for (const char *q = p; q < dot; q++) {
+        if (*q < '0' || *q > '9')
+            return -1;
+        pid = pid * 10 + (*q - '0');
+    }
+    return pid > 0 ? pid : -1;
+}
+
+/* 1 when process pid exists (EPERM: it exists but is not ours). */
+static int process_alive(long pid)
+{
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int cb_store_clean_stale(const char *home, cb_store_stale_t *found, size_t max, size_t *n_found,
+                         cb_diag_t *diag)
+{
+    *n_found = 0;
+    if (!home)
+        home = cb_store_home();
+    char root[4096];
+    snprintf(root, sizeof root, "%s/data", home);
+    DIR *d = opendir(root);
+    if (!d)
+        return 0;
+    int r = 0;
+    time_t now = time(NULL);
+    struct dirent *ex;
+    while ((ex = readdir(d))) {
+        if (ex->d_name[0] == '.')
+            continue;
+        char sub[4096];
+        if (!join_path(sub, sizeof sub, root, ex->d_name))
+            continue;
+        DIR *sd = opendir(sub);
+        if (!sd)
+            continue;
+        struct dirent *fe;
+        while ((fe = readdir(sd))) {
+            long pid = tmp_writer(fe->d_name);
+            char path[4096];
+            struct stat st;
+            if (pid < 0 || !join_path(path, sizeof path, sub, fe->d_name) ||
+                lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            if (pid > 0 ? process_alive(pid) : now - st.st_mtime < 600)
+                continue;
+            if (unlink(path) != 0) {
+                if (!r)
+                    r = io_error(diag, path, "cannot remove a stale temporary file", errno);
+                continue;
+            }
+            if (found && *n_found < max) {
+                cb_store_stale_t *f = &found[*n_found];
+                size_t pl = strnlen(path, sizeof f->path - 1);
+                memcpy(f->path, path, pl);
+                f->path[pl] = '\0';
+                f->bytes = (uint64_t)st.st_size;
+                f->pid = pid;
+            }
+            (*n_found)++;
+        }
+        closedir(sd);
+    }
+    closedir(d);
+    return r;
 }
 
 /* ---- Listing ---------------------------------------------------------------------------- */
@@ -863,10 +1306,27 @@ int cb_series_export_csv(const cb_series_t *s, const char *path, cb_diag_t *diag
                                strerror(errno));
         return 0;
     }
-    char tmp[4096];
-    if (strlen(path) + 16 >= sizeof tmp)
+    char tmp[4096], where[4096];
+    if (strlen(path) + 40 >= sizeof tmp)
         return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "path too long");
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    if (write_target(path, where, sizeof where)) {
+        /* A device or a FIFO: written straight into, every write checked. */
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return io_error(diag, path, "cannot write", errno);
+        int ok = write_csv_rows(f, s) == 0 && fflush(f) == 0 && sync_fd(fileno(f)) == 0;
+        int e = errno;
+        if (fclose(f) != 0 && ok) {
+            ok = 0;
+            e = errno;
+        }
+        return ok ? 0 : cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot write: %s",
+                                    strerror(e));
+    }
+    path = where;
+    if (strlen(path) + 40 >= sizeof tmp)
+        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "path too long");
+    snprintf(tmp, sizeof tmp, "%.4000s.tmp.%ld.XXXXXX", path, (long)getpid());
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot create a temporary file: %s",
@@ -935,6 +1395,20 @@ int cb_series_open(const char *name_or_path, const cb_read_opts_t *opts, cb_seri
                                "no such series in the store (%s); see 'comeback data list'",
                                path);
         return r;
+    }
+    /* Shaped like a store name (two ':', no '/' before the first: "./x:y/z:1h" is a path) but
+     * refused, and no such file: say why the name is not one rather than "cannot open". */
+    const char *c1 = strchr(name_or_path, ':');
+    struct stat st;
+    if (c1 && !memchr(name_or_path, '/', (size_t)(c1 - name_or_path)) && strchr(c1 + 1, ':') &&
+        !strchr(strchr(c1 + 1, ':') + 1, ':') && stat(name_or_path, &st) != 0 &&
+        errno == ENOENT) {
+        cb_diag_t nd;
+        cb_diag_clear(&nd);
+        cb_store_parse_name_diag(name_or_path, NULL, &nd);
+        return cb_diag_set(diag, CB_ENOENT, name_or_path, 0, 0, NULL,
+                           "%s%s%s (and no file has this name)", nd.field,
+                           nd.field[0] ? ": " : "", nd.msg);
     }
     int is_cbk = has_suffix(name_or_path, ".cbk");
     if ((opts && opts->format == CB_FORMAT_CBK) || is_cbk || looks_like_store(name_or_path))

@@ -82,6 +82,9 @@ struct cb_engine {
     size_t stride, curve_countdown;
     int64_t next_day_ms;
     double day_eq, bucket_dd_prev;
+    /* what err means when the engine itself found it (CB_ERANGE); last, away from the fields
+     * the bar loop reads */
+    cb_diag_t err_diag;
 };
 typedef struct cb_engine engine_t;
 
@@ -161,6 +164,33 @@ static int submit(engine_t *e, pstate_t *p, cb_order_t *o, cb_reject_t *why)
     if (rc == CB_ENOMEM)
         e->err = CB_ENOMEM;
     return rc;
+}
+
+/* A value the run cannot represent in fixed point (docs/backtest.md, Limits): the run stops
+ * with CB_ERANGE and a sentence naming the value, the limit, the pair and the bar. Only the
+ * first such problem is kept. */
+__attribute__((cold, noinline)) static void range_fail(engine_t *e, const pstate_t *p,
+                                                       int64_t t, const char *what,
+                                                       double value, const char *unit)
+{
+    if (e->err)
+        return;
+    e->err = CB_ERANGE;
+    cb_fx_range_diag(&e->err_diag, p->src->instrument.pair, what, value, unit);
+    char when[32];
+    size_t n = strlen(e->err_diag.msg);
+    snprintf(e->err_diag.msg + n, sizeof e->err_diag.msg - n, ", at the bar of %s",
+             cb_time_format(t, when, sizeof when));
+}
+
+/* A price of the data in fixed point, or a failed run when it is beyond the limit. */
+static int64_t price_fx(engine_t *e, const pstate_t *p, int64_t t, double price)
+{
+    int64_t v;
+    if (cb_fx_from_double_checked(price, &v) == 0)
+        return v;
+    range_fail(e, p, t, "price", price, p->src->instrument.quote);
+    return 0;
 }
 
 static int64_t equity_fx(const engine_t *e)
@@ -316,11 +346,28 @@ static void stop_sync(engine_t *e, pstate_t *p)
         e->r->rejected_exits++;
 }
 
+/* update_trailing with a new high of the data; a high beyond the limit fails the run (returns
+ * 1, so that callers look at e->err). */
+static inline int update_trailing_at(engine_t *e, pstate_t *p, int64_t t, double high)
+{
+    if (__builtin_expect(!(high <= CB_FX_MAX_D), 0)) {
+        range_fail(e, p, t, "price", high, p->src->instrument.quote);
+        return 1;
+    }
+    return update_trailing(e, p, fx(high));
+}
+
 /* ---- venue events ----------------------------------------------------------------------- */
 
 static void open_position(engine_t *e, pstate_t *p, const cb_fill_t *f)
 {
-    e->cash -= f->notional + f->fee;
+    int64_t cost, cash;
+    if (cb_fx_add(f->notional, f->fee, &cost) || cb_fx_sub(e->cash, cost, &cash)) {
+        range_fail(e, p, f->time_ms, "the cost of an entry", cb_fx_to_double(f->notional),
+                   p->src->instrument.quote);
+        return;
+    }
+    e->cash = cash;
     e->cash_d = cb_fx_to_double(e->cash);
     p->in_pos = 1;
     p->qty = f->qty;
@@ -345,7 +392,18 @@ static void open_position(engine_t *e, pstate_t *p, const cb_fill_t *f)
 
 static void close_position(engine_t *e, pstate_t *p, const cb_fill_t *f, cb_exit_reason_t why)
 {
-    e->cash += f->notional - f->fee;
+    int64_t cash, pnl, fees, slip;
+    cb_engine_result_t *res = e->r;
+    if (cb_fx_add(e->cash, f->notional - f->fee, &cash) ||
+        cb_fx_add(res->realised_pnl, f->notional - p->entry_notional, &pnl) ||
+        cb_fx_add(res->fees_paid, p->entry_fee + f->fee, &fees) ||
+        cb_fx_add(res->slippage_paid, p->entry_slip + f->slippage, &slip)) {
+        range_fail(e, p, f->time_ms, "the balance after an exit",
+                   cb_fx_to_double(e->cash) + cb_fx_to_double(f->notional),
+                   p->src->instrument.quote);
+        return;
+    }
+    e->cash = cash;
     e->cash_d = cb_fx_to_double(e->cash);
     cb_engine_result_t *r = e->r;
     if (grow((void **)&r->trades, &e->trades_cap, r->n_trades + 1, sizeof *r->trades)) {
@@ -374,9 +432,9 @@ static void close_position(engine_t *e, pstate_t *p, const cb_fill_t *f, cb_exit
     t->mae_pct = (lo / entry - 1.0) * 100.0;
     t->mfe_pct = (hi / entry - 1.0) * 100.0;
     t->bars_held = p->i >= p->entry_bar ? p->i - p->entry_bar : 0;
-    r->realised_pnl += f->notional - p->entry_notional;
-    r->fees_paid += t->fees;
-    r->slippage_paid += t->slippage;
+    r->realised_pnl = pnl;
+    r->fees_paid = fees;
+    r->slippage_paid = slip;
     p->in_pos = 0;
     p->qty = 0;
     memset(&p->pos, 0, sizeof p->pos);
@@ -410,6 +468,28 @@ static void on_event(void *ctx, const cb_venue_event_t *ev)
         p->tp_id = 0;
     if (id == p->exit_id)
         p->exit_id = 0;
+    if (ev->type == CB_EV_REJECTED && ev->reason == CB_REJECT_RANGE && p->in_pos) {
+        /* The proceeds of selling the position cannot be represented: no result of this run
+         * would be right, so it stops with the reason (docs/backtest.md, Limits). */
+        range_fail(e, p, ev->fill.time_ms, "the notional of an exit",
+                   cb_fx_to_double(ev->fill.qty) * cb_fx_to_double(ev->fill.price),
+                   p->src->instrument.quote);
+        return;
+    }
+    if (ev->type == CB_EV_REJECTED && ev->tag == TAG_SETTLE && p->in_pos && !e->err) {
+        /* The end-of-data close cannot be settled: its price rounds to zero at 1e-8 (the
+         * position's value cannot be represented), so no final balance would be right. */
+        char when[32];
+        e->err = CB_ERANGE;
+        cb_diag_set(&e->err_diag, CB_ERANGE, NULL, 0, 0, p->src->instrument.pair,
+                    "the position cannot be settled at the last close %.3g %s: %s (the "
+                    "smallest representable price is 1e-8; see Limits in docs/backtest.md), at "
+                    "the bar of %s",
+                    p->last_close, p->src->instrument.quote, cb_reject_message(ev->reason),
+                    cb_time_format(ev->fill.time_ms ? ev->fill.time_ms : p->s->time_ms[p->i],
+                                   when, sizeof when));
+        return;
+    }
     if (ev->type == CB_EV_REJECTED) {
         e->r->rejected_exits++;
         if ((ev->tag == TAG_EXIT || (e->in_venue_bar && (ev->tag == TAG_STOP ||
@@ -458,9 +538,11 @@ static void do_exit(engine_t *e, pstate_t *p, int64_t t, double close)
     o.side = CB_SELL;
     o.type = CB_ORDER_MARKET;
     o.qty = p->qty;
-    o.ref_price = cb_fx_from_double(close);
+    o.ref_price = price_fx(e, p, t, close);
     o.created_ms = t;
     o.tag = TAG_EXIT;
+    if (e->err)
+        return;
     if (submit(e, p, &o, NULL) == 0) {
         p->exit_id = o.id;
     } else {
@@ -481,7 +563,9 @@ static void do_entry(engine_t *e, pstate_t *p, const cb_decision_t *d, int64_t t
     cb_order_t o = {0};
     o.side = CB_BUY;
     o.type = CB_ORDER_MARKET;
-    o.ref_price = cb_fx_from_double(close);
+    o.ref_price = price_fx(e, p, t, close);
+    if (e->err)
+        return;
     o.created_ms = t;
     o.tag = TAG_ENTRY;
     int64_t quote = 0;
@@ -502,15 +586,15 @@ static void do_entry(engine_t *e, pstate_t *p, const cb_decision_t *d, int64_t t
         o.limit_price = level_down(d->limit_price, ins->tick);
         /* valid for the next bar of this pair only */
         o.expire_ms = p->i + 1 < p->end ? p->s->time_ms[p->i + 1] : t + 1;
-        if (!o.qty && o.limit_price > 0) {
-            __int128 num = (__int128)quote * CB_FX_ONE * CB_FX_ONE;
-            __int128 den = (__int128)o.limit_price * (CB_FX_ONE + c->costs.maker_fee);
-            o.qty = cb_fx_floor((int64_t)(num / den), ins->step);
-            while (o.qty > 0) {
-                int64_t n = cb_fx_notional(o.limit_price, o.qty, 1);
-                if (n + cb_fx_fee(n, c->costs.maker_fee) <= quote)
-                    break;
-                o.qty -= ins->step;
+        if (o.limit_price <= 0) {
+            e->r->rejected[CB_REJECT_PRICE]++; /* below the 1e-8 unit */
+            return;
+        }
+        if (!o.qty) {
+            if (cb_fx_qty_for_quote(quote, o.limit_price, c->costs.maker_fee, ins->step,
+                                    &o.qty)) {
+                e->r->rejected[CB_REJECT_RANGE]++;
+                return;
             }
             if (o.qty <= 0) {
                 e->r->rejected[quote > 0 ? CB_REJECT_STEP : CB_REJECT_BALANCE]++;
@@ -782,7 +866,9 @@ static void settle(engine_t *e, pstate_t *p, int64_t t, double close)
     o.side = CB_SELL;
     o.type = CB_ORDER_MARKET;
     o.qty = p->qty;
-    o.ref_price = cb_fx_from_double(close);
+    o.ref_price = price_fx(e, p, t, close);
+    if (e->err)
+        return;
     o.created_ms = t;
     o.settle = 1;
     o.tag = TAG_SETTLE;
@@ -811,6 +897,11 @@ static void venue_bounds(pstate_t *p)
 HOT int venue_bar(engine_t *e, pstate_t *p, size_t k, int64_t t, double o, double h, double l,
                   double c)
 {
+    if (__builtin_expect(!(h <= CB_FX_MAX_D && o <= CB_FX_MAX_D && c <= CB_FX_MAX_D &&
+                           l <= CB_FX_MAX_D), 0)) {
+        range_fail(e, p, t, "price", h > o ? h : o, p->src->instrument.quote);
+        return e->err;
+    }
     e->in_venue_bar = 1;
     int rc = e->venue.ops->on_bar(e->venue.self, (uint32_t)k, t, fx(o), fx(h), fx(l), fx(c));
     e->in_venue_bar = 0;
@@ -823,13 +914,13 @@ HOT int venue_bar(engine_t *e, pstate_t *p, size_t k, int64_t t, double o, doubl
 
 /* A held position's excursions over a bar, and its trailing stop raised by a new high;
  * returns 1 when the stop moved. */
-HOT int track_position(engine_t *e, pstate_t *p, double h, double l)
+HOT int track_position(engine_t *e, pstate_t *p, int64_t t, double h, double l)
 {
     if (l < p->lo)
         p->lo = l;
     if (h > p->hi)
         p->hi = h;
-    return h > p->highest_d && update_trailing(e, p, fx(h));
+    return h > p->highest_d && update_trailing_at(e, p, t, h);
 }
 
 static int strategy_failed(const pstate_t *p, int64_t t, int rc, cb_diag_t *diag)
@@ -871,7 +962,7 @@ HOT int process_bar(engine_t *e, size_t k, cb_diag_t *diag)
     }
     p->last_close = c;
     if (p->in_pos)
-        track_position(e, p, h, l);
+        track_position(e, p, t, h, l);
     p->view.n = i + 1;
     if (p->in_pos) {
         p->pos.bars_held = i - p->entry_bar;
@@ -1128,6 +1219,8 @@ int cb_engine_step(cb_engine_t *e, int64_t t, cb_diag_t *diag)
     refresh_all(e);
     int rc = step_at(e, t, diag);
     stats_out(e);
+    if (rc && rc == e->err && e->err_diag.code && diag)
+        *diag = e->err_diag;
     return rc;
 }
 
@@ -1138,6 +1231,11 @@ int cb_engine_finish(cb_engine_t *e, cb_engine_result_t *out, cb_diag_t *diag)
         return CB_EINVAL;
     e->finished = 1;
     cb_engine_result_t *r = &e->res;
+    if (e->err) {
+        if (diag && e->err_diag.code)
+            *diag = e->err_diag;
+        return e->err;
+    }
     size_t n_pairs = e->n;
     if (r->n_days)
         r->day_equity[r->n_days - 1] = e->day_eq;
@@ -1158,12 +1256,13 @@ int cb_engine_finish(cb_engine_t *e, cb_engine_result_t *out, cb_diag_t *diag)
     /* The books must balance to the unit, in the engine and at the venue. A live run may end
      * with positions open and trades with an exchange holding other money: only the engine's
      * own books are checked then. */
-    int64_t open_cost = 0;
+    __int128 open_cost = 0;
     for (size_t k = 0; k < n_pairs; k++)
         if (e->ps[k].in_pos)
             open_cost += e->ps[k].entry_notional + e->ps[k].entry_fee;
-    int books = r->start_balance + r->realised_pnl - r->fees_paid ==
-                e->cash + (e->live ? open_cost : 0);
+    /* in 128 bits: each term is checked, their sum need not be */
+    int books = (__int128)r->start_balance + r->realised_pnl - r->fees_paid ==
+                (__int128)e->cash + (e->live ? open_cost : 0);
     r->balanced = e->live ? books
                           : books && e->venue.ops->quote_balance(e->venue.self) == e->cash &&
                                 e->open_positions == 0;
@@ -1227,7 +1326,13 @@ int cb_engine_restore(cb_engine_t *e, size_t pair, const cb_engine_position_t *p
     p->in_pos = 1;
     p->qty = pos->qty;
     p->entry_price = pos->entry_price;
-    p->entry_notional = cb_fx_notional(pos->entry_price, pos->qty, 1);
+    int64_t brought;
+    if (cb_fx_mul(pos->entry_price, pos->qty, 1, &p->entry_notional) ||
+        cb_fx_add(p->entry_notional, pos->entry_fee, &brought) ||
+        cb_fx_add(e->r->start_balance, brought, &brought)) {
+        p->in_pos = 0;
+        return CB_ERANGE;
+    }
     p->entry_fee = pos->entry_fee;
     p->entry_slip = 0;
     p->entry_ms = pos->entry_ms;
@@ -1269,6 +1374,37 @@ int cb_engine_force_exit(cb_engine_t *e, size_t pair, int64_t now_ms)
         return 0;
     do_exit(e, p, now_ms, p->last_close);
     return p->exit_id ? 0 : CB_EREJECTED;
+}
+
+int cb_engine_force_entry(cb_engine_t *e, size_t pair, int64_t now_ms, cb_reject_t *why)
+{
+    if (why)
+        *why = CB_REJECT_NONE;
+    if (pair >= e->n || e->finished)
+        return CB_EINVAL;
+    pstate_t *p = &e->ps[pair];
+    if (p->in_pos || p->entry_id)
+        return CB_EEXIST;
+    if (p->last_close <= 0)
+        return CB_ESTATE;
+    /* the strategy's entry path, with its sizing, max_open_trades and the allow_entry hook;
+     * which of them refused is read back from the counters it moves */
+    size_t refused = e->r->refused_entries, rejected[CB_REJECT_COUNT];
+    memcpy(rejected, e->r->rejected, sizeof rejected);
+    cb_decision_t d;
+    memset(&d, 0, sizeof d);
+    d.enter = 1;
+    do_entry(e, p, &d, now_ms, p->last_close);
+    if (e->err)
+        return e->err;
+    if (p->entry_id || p->in_pos)
+        return 0;
+    if (e->r->refused_entries != refused)
+        return CB_ELIMIT;
+    for (int k = 0; k < CB_REJECT_COUNT; k++)
+        if (e->r->rejected[k] != rejected[k] && why)
+            *why = (cb_reject_t)k;
+    return CB_EREJECTED;
 }
 
 /* ---- one pair, as a backtest runs it ------------------------------------------------------ */
@@ -1424,7 +1560,7 @@ HOT size_t held_run(engine_t *e, pstate_t *p, size_t i, size_t warm, const uint8
         if (hh > hi)
             hi = hh;
         if (hh > hd) {
-            int moved = update_trailing(e, p, fx(hh));
+            int moved = update_trailing_at(e, p, T[i], hh);
             hd = p->highest_d;
             if (moved) {
                 if (e->err)
@@ -1519,7 +1655,7 @@ HOT int single_loop_(engine_t *e, pstate_t *p, size_t first, size_t last, int si
                 return e->err;
             venue_bounds(p);
         }
-        if (p->in_pos && track_position(e, p, h, l)) {
+        if (p->in_pos && track_position(e, p, t, h, l)) {
             if (e->err)
                 return e->err;
             venue_bounds(p);
@@ -1627,6 +1763,8 @@ int cb_engine_run(const cb_engine_config_t *cfg, const cb_engine_pair_t *pairs, 
             refresh_all(e);
         }
     }
+    if (rc && rc == e->err && e->err_diag.code && diag)
+        *diag = e->err_diag;
     if (!rc)
         rc = cb_engine_finish(e, out, diag);
     cb_engine_free(e);

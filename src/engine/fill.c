@@ -11,8 +11,10 @@
 
 int64_t cb_fx_from_double(double x)
 {
-    double v = x * (double)CB_FX_ONE;
-    return (int64_t)(v >= 0 ? v + 0.5 : v - 0.5);
+    int64_t v;
+    if (cb_fx_from_double_checked(x, &v) == 0)
+        return v;
+    return x < 0 ? -CB_FX_MAX : x > 0 ? CB_FX_MAX : 0; /* saturated (NaN: 0) */
 }
 
 int64_t cb_fx_floor(int64_t v, int64_t unit)
@@ -28,7 +30,7 @@ int64_t cb_fx_floor(int64_t v, int64_t unit)
 int64_t cb_fx_ceil(int64_t v, int64_t unit)
 {
     int64_t f = cb_fx_floor(v, unit);
-    return f == v ? v : f + unit;
+    return f == v ? v : f > CB_FX_MAX - unit ? f : f + unit;
 }
 
 int64_t cb_fx_notional(int64_t price, int64_t qty, int round_up)
@@ -41,16 +43,73 @@ int64_t cb_fx_notional(int64_t price, int64_t qty, int round_up)
             q64++;
         return q64;
     }
-    __int128 p = (__int128)price * qty;
-    __int128 q = p / CB_FX_ONE;
-    if (round_up && q * CB_FX_ONE < p)
-        q++;
-    return (int64_t)q;
+    int64_t n;
+    if (cb_fx_mul(price, qty, round_up, &n) == 0)
+        return n;
+    return (price < 0) != (qty < 0) ? -CB_FX_MAX : CB_FX_MAX;
 }
 
 int64_t cb_fx_fee(int64_t notional, int64_t rate)
 {
     return cb_fx_notional(notional, rate, 1);
+}
+
+/* What quantity q costs at price p (notional rounded up) with its fee at rate r (rounded up),
+ * in 128 bits: the two roundings that make the cost a step function of q. */
+static __int128 buy_cost(__int128 p, __int128 q, __int128 r)
+{
+    __int128 n = (p * q + CB_FX_ONE - 1) / CB_FX_ONE;
+    return n + (n * r + CB_FX_ONE - 1) / CB_FX_ONE;
+}
+
+/* buy_cost <= quote, in 64 bits when the products fit (no 128-bit division: fills are many) */
+static inline int affordable(int64_t p, int64_t q, int64_t r, int64_t quote)
+{
+    int64_t pq, n, nr;
+    if (__builtin_mul_overflow(p, q, &pq) || pq > INT64_MAX - CB_FX_ONE)
+        return buy_cost(p, q, r) <= quote;
+    n = (pq + CB_FX_ONE - 1) / CB_FX_ONE;
+    if (__builtin_mul_overflow(n, r, &nr) || nr > INT64_MAX - CB_FX_ONE)
+        return buy_cost(p, q, r) <= quote;
+    return n <= quote && (nr + CB_FX_ONE - 1) / CB_FX_ONE <= quote - n;
+}
+
+int cb_fx_qty_for_quote(int64_t quote, int64_t price, int64_t rate, int64_t step, int64_t *qty)
+{
+    *qty = 0;
+    if (quote <= 0 || price <= 0 || rate < 0)
+        return 0;
+    if (step < 1)
+        step = 1;
+    /* cost(q) >= p*q*(1+r) exactly, so no q above hi fits; and cost(q) < p*q*(1+r) + 3 units
+     * (two roundings up, r <= 1), so every q up to lo fits. Near hi at usual prices (one step
+     * costs more than the roundings); else by bisection between lo and hi over whole steps
+     * (about 30 rounds at the smallest prices). */
+    __int128 den = (__int128)price * (CB_FX_ONE + rate);
+    __int128 one2 = (__int128)CB_FX_ONE * CB_FX_ONE;
+    __int128 hi = (__int128)quote * one2 / den / step;
+    const __int128 top = CB_FX_MAX / step;
+    if (hi > top)
+        hi = top;
+    for (int k = 0; k < 3 && hi > 0; k++, hi--)
+        if (affordable(price, (int64_t)(hi * step), rate, quote)) {
+            if (hi == top && buy_cost(price, (hi + 1) * step, rate) <= quote)
+                return CB_ERANGE; /* the budget buys more than the largest quantity */
+            *qty = (int64_t)(hi * step);
+            return 0;
+        }
+    __int128 lo = quote > 3 ? (__int128)(quote - 3) * one2 / den / step : 0;
+    if (lo > hi)
+        lo = hi;
+    while (lo < hi) {
+        __int128 mid = lo + (hi - lo + 1) / 2;
+        if (buy_cost(price, mid * step, rate) <= quote)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    *qty = (int64_t)(lo * step);
+    return 0;
 }
 
 /* ---- names ------------------------------------------------------------------------------ */
@@ -197,7 +256,10 @@ static int64_t slipped(cb_side_t side, int64_t ref, int64_t rate, int64_t tick,
 {
     int64_t adj = rate ? cb_fx_notional(ref, rate, 1) : 0;
     if (side == CB_BUY) {
-        int64_t p = cb_fx_ceil(ref + adj, tick);
+        int64_t up;
+        if (cb_fx_add(ref, adj, &up))
+            up = CB_FX_MAX; /* kept inside the bar below */
+        int64_t p = cb_fx_ceil(up, tick);
         if (p > b->high) {
             p = cb_fx_floor(b->high, tick);
             if (p < ref)
@@ -306,19 +368,21 @@ cb_reject_t cb_order_check(const cb_order_t *o, const cb_instrument_t *ins)
     int64_t px = 0;
     if (o->type == CB_ORDER_LIMIT || o->type == CB_ORDER_STOP_LIMIT) {
         if (o->limit_price <= 0)
-            return CB_REJECT_INVALID;
+            return CB_REJECT_PRICE;
         if (o->limit_price % tick)
             return CB_REJECT_TICK;
         px = o->limit_price;
     }
     if (o->type == CB_ORDER_STOP_MARKET || o->type == CB_ORDER_STOP_LIMIT) {
         if (o->stop_price <= 0)
-            return CB_REJECT_INVALID;
+            return CB_REJECT_PRICE;
         if (o->stop_price % tick)
             return CB_REJECT_TICK;
         if (!px)
             px = o->stop_price;
     }
+    /* A sell whose proceeds would pass the limit is refused when it fills, not here: raising
+     * a trailing stop must never be refused (the engine defers it, engine.c stop_sync). */
     if (px && ins->min_notional && cb_fx_notional(px, o->qty, 0) < ins->min_notional)
         return CB_REJECT_MIN_NOTIONAL;
     return CB_REJECT_NONE;
@@ -332,29 +396,23 @@ cb_reject_t cb_fill_complete(const cb_order_t *o, const cb_fill_quote_t *q,
     int64_t rate = q->maker ? c->maker_fee : c->taker_fee;
     int buy = o->side == CB_BUY;
     int64_t qty = o->qty;
-    if (qty == 0 && buy && o->quote_qty > 0 && q->price > 0) {
+    if (q->price <= 0)
+        return CB_REJECT_PRICE; /* a price below the 1e-8 unit (it rounded to zero) */
+    if (qty == 0 && buy && o->quote_qty > 0) {
         /* the most whole steps whose notional plus fee fit in quote_qty */
-        __int128 num = (__int128)o->quote_qty * CB_FX_ONE * CB_FX_ONE;
-        __int128 den = (__int128)q->price * (CB_FX_ONE + rate);
-        __int128 est = num / den;
-        if (est > INT64_MAX)
-            return CB_REJECT_INVALID;
-        qty = cb_fx_floor((int64_t)est, step);
-        for (int guard = 0; qty > 0 && guard < 8; guard++) {
-            int64_t n = cb_fx_notional(q->price, qty, 1);
-            if (n + cb_fx_fee(n, rate) <= o->quote_qty)
-                break;
-            qty -= step;
-        }
+        if (cb_fx_qty_for_quote(o->quote_qty, q->price, rate, step, &qty))
+            return CB_REJECT_RANGE;
     }
     if (qty <= 0 || qty % step != 0)
         return CB_REJECT_STEP;
-    int64_t notional = cb_fx_notional(q->price, qty, buy);
+    int64_t notional, fee, cost;
+    if (cb_fx_mul(q->price, qty, buy, &notional))
+        return buy ? CB_REJECT_BALANCE : CB_REJECT_RANGE;
     if (!o->settle && ins->min_notional && notional < ins->min_notional)
         return CB_REJECT_MIN_NOTIONAL;
-    int64_t fee = cb_fx_fee(notional, rate);
-    if (buy && notional + fee > available_quote)
-        return CB_REJECT_BALANCE;
+    fee = cb_fx_fee(notional, rate); /* <= notional: rates are at most 100% */
+    if (buy && (cb_fx_add(notional, fee, &cost) || cost > available_quote))
+        return CB_REJECT_BALANCE; /* a cost beyond the limit is beyond any balance */
     int64_t dp = q->price - q->ref_price;
     memset(f, 0, sizeof *f);
     f->order_id = o->id;

@@ -84,12 +84,14 @@ static int64_t buy_reserve(const bt_venue_t *v, const cb_order_t *o)
         px = o->limit_price;
     else if (o->type == CB_ORDER_STOP_MARKET)
         px = o->stop_price;
-    if (!o->settle && o->type != CB_ORDER_LIMIT && o->type != CB_ORDER_STOP_LIMIT)
-        px += cb_fx_notional(px, v->costs.slippage, 1);
-    int64_t n = cb_fx_notional(px, o->qty, 1);
+    if (!o->settle && o->type != CB_ORDER_LIMIT && o->type != CB_ORDER_STOP_LIMIT &&
+        cb_fx_add(px, cb_fx_notional(px, v->costs.slippage, 1), &px))
+        return CB_FX_MAX;
+    /* saturated at CB_FX_MAX: a cost beyond the limit is more than any balance holds */
+    int64_t n = cb_fx_notional(px, o->qty, 1), need;
     int64_t rate = v->costs.taker_fee > v->costs.maker_fee ? v->costs.taker_fee
                                                            : v->costs.maker_fee;
-    return n + cb_fx_fee(n, rate);
+    return cb_fx_add(n, cb_fx_fee(n, rate), &need) ? CB_FX_MAX : need;
 }
 
 static void release(bt_venue_t *v, bt_pair_t *p, bt_order_t *b)
@@ -105,7 +107,7 @@ static void release(bt_venue_t *v, bt_pair_t *p, bt_order_t *b)
 /* Ends a live order without a fill: gives its reservation back (or hands the OCO group's base
  * lock to a sibling that stays live) and reports it. */
 static void end_order(bt_venue_t *v, bt_pair_t *p, size_t idx, cb_event_type_t type,
-                      cb_reject_t reason)
+                      cb_reject_t reason, const cb_fill_quote_t *q, int64_t time_ms)
 {
     bt_order_t *b = &p->orders[idx];
     b->live = 0;
@@ -128,6 +130,16 @@ static void end_order(bt_venue_t *v, bt_pair_t *p, size_t idx, cb_event_type_t t
     ev.pair = b->o.pair;
     ev.tag = b->o.tag;
     ev.reason = reason;
+    if (q) {
+        /* a refusal at fill time says at what price, quantity and bar (no notional) */
+        ev.fill.order_id = b->o.id;
+        ev.fill.pair = b->o.pair;
+        ev.fill.side = b->o.side;
+        ev.fill.time_ms = time_ms;
+        ev.fill.price = q->price;
+        ev.fill.ref_price = q->ref_price;
+        ev.fill.qty = b->o.qty;
+    }
     emit(v, &ev);
 }
 
@@ -141,6 +153,10 @@ static void execute(bt_venue_t *v, bt_pair_t *p, size_t idx, const cb_fill_quote
     if (b->o.side == CB_BUY) {
         r = cb_fill_complete(&b->o, q, &p->ins, &v->costs, v->quote_free + b->locked_quote,
                              time_ms, &f);
+        int64_t held;
+        if (r == CB_REJECT_NONE && (cb_fx_add(p->base_free, p->base_locked, &held) ||
+                                    cb_fx_add(held, f.qty, &held)))
+            r = CB_REJECT_RANGE; /* more base than the account can count */
     } else {
         r = cb_fill_complete(&b->o, q, &p->ins, &v->costs, 0, time_ms, &f);
         if (r == CB_REJECT_NONE) {
@@ -148,12 +164,16 @@ static void execute(bt_venue_t *v, bt_pair_t *p, size_t idx, const cb_fill_quote
             for (size_t i = 0; i < p->n; i++)
                 if (i != idx && p->orders[i].live && b->o.oco && p->orders[i].o.oco == b->o.oco)
                     group += p->orders[i].locked_base;
+            int64_t total;
             if (f.qty > group + p->base_free)
                 r = CB_REJECT_BALANCE;
+            else if (cb_fx_add(v->quote_free, v->quote_locked, &total) ||
+                     cb_fx_add(total, f.notional - f.fee, &total))
+                r = CB_REJECT_RANGE; /* the account could not hold the proceeds */
         }
     }
     if (r != CB_REJECT_NONE) {
-        end_order(v, p, idx, CB_EV_REJECTED, r);
+        end_order(v, p, idx, CB_EV_REJECTED, r, q, time_ms);
         return;
     }
     uint64_t oco = b->o.oco;
@@ -176,7 +196,7 @@ static void execute(bt_venue_t *v, bt_pair_t *p, size_t idx, const cb_fill_quote
     if (oco)
         for (size_t i = 0; i < p->n; i++)
             if (p->orders[i].live && p->orders[i].o.oco == oco)
-                end_order(v, p, i, CB_EV_CANCELED, CB_REJECT_NONE);
+                end_order(v, p, i, CB_EV_CANCELED, CB_REJECT_NONE, NULL, 0);
     cb_venue_event_t ev = {0};
     ev.type = CB_EV_FILL;
     ev.order_id = f.order_id;
@@ -252,7 +272,7 @@ static int bt_cancel(void *self, uint64_t id)
     bt_order_t *b = find_order(v, id, &p);
     if (!b)
         return CB_ENOENT;
-    end_order(v, p, (size_t)(b - p->orders), CB_EV_CANCELED, CB_REJECT_NONE);
+    end_order(v, p, (size_t)(b - p->orders), CB_EV_CANCELED, CB_REJECT_NONE, NULL, 0);
     return 0;
 }
 
@@ -325,7 +345,7 @@ static int bt_on_bar(void *self, uint32_t pair, int64_t time_ms, int64_t open, i
         bt_order_t *b = &p->orders[i];
         if (b->live && b->o.expire_ms > 0 && b->o.expire_ms <= time_ms &&
             b->fresh_time != time_ms)
-            end_order(v, p, i, CB_EV_EXPIRED, CB_REJECT_NONE);
+            end_order(v, p, i, CB_EV_EXPIRED, CB_REJECT_NONE, NULL, 0);
     }
     size_t w = 0;
     for (size_t i = 0; i < p->n; i++)
@@ -398,6 +418,9 @@ int cb_backtest_venue_deposit(cb_venue_t *v, uint32_t pair, int64_t base_qty)
     bt_venue_t *bv = v->self;
     if (pair >= bv->n_pairs)
         return CB_EINVAL;
-    bv->pairs[pair].base_free += base_qty;
+    int64_t held;
+    if (cb_fx_add(bv->pairs[pair].base_free, base_qty, &held))
+        return CB_ERANGE;
+    bv->pairs[pair].base_free = held;
     return 0;
 }

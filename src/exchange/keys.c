@@ -272,6 +272,7 @@ typedef struct ini_ctx {
     char bad_name[32];
     int unknown_line;
     char unknown_name[64];
+    char dup_name[32];  /* the first key given twice: the last value would silently win */
 } ini_ctx_t;
 
 static int on_ini(void *user, const char *section, const char *name, const char *value
@@ -309,6 +310,8 @@ static int on_ini(void *user, const char *section, const char *name, const char 
         }
         return 1;
     }
+    if (dst[0] && !c->dup_name[0])
+        snprintf(c->dup_name, sizeof c->dup_name, "%s", name);
     memcpy(dst, value, strlen(value) + 1);
     return 1;
 }
@@ -391,6 +394,9 @@ int cb_api_keys_load_file(const char *path, cb_api_keys_t **out, cb_diag_t *diag
                           "not an INI line (expected 'api_key = ...' or 'api_secret = ...')");
     else if (r < 0)
         err = cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot read the key file");
+    else if (c.dup_name[0])
+        err = cb_diag_set(diag, CB_EPARSE, path, 0, 0, c.dup_name,
+                          "set twice; give each key once");
     else if (c.bad_line)
         err = cb_diag_set(diag, CB_EPARSE, path, c.bad_line > 0 ? c.bad_line : 0, 0, c.bad_name,
                           "the value is too long or contains spaces or control characters");

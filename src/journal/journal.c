@@ -612,3 +612,82 @@ int cb_journal_event(cb_journal_t *j, int64_t time_ms, const char *kind, const c
     sqlite3_finalize(st);
     return rc;
 }
+
+/* ---- The robot's liveness, requests and labels (new functions; see journal.h) ---------- */
+
+int cb_journal_heartbeat(cb_journal_t *j, int64_t pid, int64_t now_ms)
+{
+    char v[48];
+    snprintf(v, sizeof v, "%lld %lld", (long long)now_ms, (long long)pid);
+    return table_set(j, 0, "robot.heartbeat", v);
+}
+
+int cb_journal_heartbeat_get(cb_journal_t *j, int64_t *pid, int64_t *time_ms)
+{
+    char v[48];
+    int rc = table_get(j, 0, "robot.heartbeat", v, sizeof v);
+    if (rc)
+        return rc;
+    long long t = 0, p = 0;
+    if (sscanf(v, "%lld %lld", &t, &p) != 2 || t <= 0 || p <= 0)
+        return CB_ECORRUPT;
+    *time_ms = t;
+    *pid = p;
+    return 0;
+}
+
+int cb_journal_kv_each(cb_journal_t *j, const char *prefix, cb_journal_kv_fn fn, void *ctx)
+{
+    /* a range instead of LIKE: prefixes hold '_' and '.', which LIKE would treat as patterns */
+    sqlite3_stmt *st = prep(j, "SELECT key, value FROM kv WHERE key >= ?1 AND"
+                               " substr(key, 1, length(?1)) = ?1 ORDER BY key");
+    if (!st)
+        return CB_EIO;
+    sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+    int r, rc = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        const char *v = (const char *)sqlite3_column_text(st, 1);
+        if ((rc = fn(k ? k : "", v ? v : "", ctx)) != 0)
+            break;
+    }
+    if (rc == 0 && r != SQLITE_DONE)
+        rc = CB_EIO;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cb_journal_order_last(cb_journal_t *j, const char *pair, cb_journal_order_t *out)
+{
+    sqlite3_stmt *st =
+        prep(j, "SELECT " ORDER_COLUMNS " FROM orders WHERE pair = ? ORDER BY seq DESC LIMIT 1");
+    if (!st)
+        return CB_EIO;
+    sqlite3_bind_text(st, 1, pair, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st), rc;
+    if (r == SQLITE_ROW) {
+        row_to_order(st, out);
+        rc = 0;
+    } else {
+        rc = r == SQLITE_DONE ? CB_ENOENT : CB_EIO;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cb_journal_order_set_reason(cb_journal_t *j, const char *client_order_id,
+                                const char *reason)
+{
+    if (!reason || !reason[0] || strlen(reason) >= sizeof ((cb_journal_order_t *)0)->reason)
+        return CB_EINVAL;
+    sqlite3_stmt *st = prep(j, "UPDATE orders SET reason = ? WHERE client_order_id = ?");
+    if (!st)
+        return CB_EIO;
+    sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, client_order_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CB_EIO;
+    if (rc == 0 && sqlite3_changes(j->db) != 1)
+        rc = CB_ENOENT;
+    sqlite3_finalize(st);
+    return rc;
+}

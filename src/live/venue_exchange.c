@@ -225,6 +225,12 @@ static int send_order(lv_t *v, lv_order_t *x, cb_ex_order_type_t type, const cha
         ref = div128(o->ref_price, cb_pow10_i64(CB_FX_SCALE - p->price_scale), 0);
     if (o->qty > 0) {
         req.qty = o->qty / qs_div; /* floored: a remainder below the step stays as dust */
+        /* dust that earlier sells left (too small to sell alone) goes with this sell: the
+         * account holds what the journal's fills say, and the rounded total may be sold */
+        int64_t held;
+        if (o->side == CB_SELL &&
+            cb_live_position(v->opts.journal, p->pair, p->base, &held) == 0 && held > o->qty)
+            req.qty = held / qs_div;
     } else if (o->quote_qty > 0 && type == CB_EX_ORDER_MARKET && o->side == CB_BUY) {
         /* Binance's quoteOrderQty: spend exactly this much quote (the commission is taken
          * from the coins bought), whatever the price has done since ref_price */

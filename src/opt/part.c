@@ -311,6 +311,23 @@ static int parse_rows(const json_t *rows, cb_opt_part_t *p, cb_diag_t *diag)
                    m, m == 1 ? "" : "s", p->first, p->end, json_array_size(rows));
     if (m && p->n_days > (SIZE_MAX / 16) / m)
         return bad(diag, p->name, "days", "too many days");
+    /* The daily matrix is allocated before the rows are read: check first that every row
+     * carries a daily string of the declared length, so the allocation is bounded by the size
+     * of the input itself and a "days" count the file does not back is refused, not tried. */
+    size_t want = 4 * ((p->n_days * 8 + 2) / 3);
+    for (size_t r = 0; r < m; r++) {
+        const json_t *o = json_array_get(rows, r), *v = json_object_get(o, "daily");
+        char field[64];
+        snprintf(field, sizeof field, "rows[%zu]", r);
+        if (!json_is_object(o))
+            return bad(diag, p->name, field, "expected an object");
+        snprintf(field, sizeof field, "rows[%zu].daily", r);
+        if (!v)
+            return bad(diag, p->name, field, "missing");
+        if (!json_is_string(v) || json_string_length(v) != want)
+            return bad(diag, p->name, field, "expected %zu days as base64 (%zu characters)",
+                       p->n_days, want);
+    }
     p->rows = calloc(m ? m : 1, sizeof *p->rows);
     p->daily = malloc((m && p->n_days ? m * p->n_days : 1) * sizeof *p->daily);
     if (!p->rows || !p->daily)

@@ -308,3 +308,35 @@ int cb_risk_state_parse(const char *text, cb_risk_state_t *st)
     *st = s;
     return 0;
 }
+
+void cb_risk_summarise(const cb_risk_limits_t *l, const cb_risk_state_t *st, int64_t equity,
+                       int open_trades, cb_risk_summary_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->day_start_ms = st->day * CB_MS_PER_DAY;
+    out->next_reset_ms = (st->day + 1) * CB_MS_PER_DAY;
+    out->trades_today = st->trades_today;
+    out->trades_left = -1;
+    if (l->max_trades_per_day > 0)
+        out->trades_left = l->max_trades_per_day > st->trades_today
+                               ? l->max_trades_per_day - st->trades_today
+                               : 0;
+    out->open_trades = open_trades;
+    out->open_left = -1;
+    if (l->max_open_trades > 0)
+        out->open_left = l->max_open_trades > open_trades ? l->max_open_trades - open_trades : 0;
+    int64_t lost = st->day_start_equity - equity;
+    out->daily_loss = lost > 0 ? lost : 0;
+    /* the tighter of the two forms, as cb_risk_on_equity trips on either */
+    int64_t lim = l->max_daily_loss;
+    if (l->max_daily_loss_frac > 0) {
+        int64_t f = (int64_t)(l->max_daily_loss_frac * (double)st->day_start_equity);
+        if (!lim || f < lim)
+            lim = f;
+    }
+    out->daily_loss_limit = lim;
+    out->drawdown_frac = st->peak_equity > 0 && equity < st->peak_equity
+                             ? (double)(st->peak_equity - equity) / (double)st->peak_equity
+                             : 0.0;
+    out->drawdown_limit = l->max_drawdown_frac;
+}

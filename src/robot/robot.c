@@ -1,11 +1,13 @@
 /* The robot's loop: history over REST, closed candles from the stream, the engine stepped bar by
  * bar with the venue of the mode, risk controls before entries, state in the journal. */
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "comeback/backtest.h"
@@ -51,6 +53,12 @@ struct cb_robot {
     int stopping, connected;
     int resend_exit[CB_BT_MAX_PAIRS];
     int64_t last_recon_ns;          /* live: the last reconciliation with the exchange */
+    int64_t last_beat_ns;           /* the last heartbeat written */
+    int64_t dust[CB_BT_MAX_PAIRS];  /* holdings too small to sell: flat for the strategy */
+    int forced[CB_BT_MAX_PAIRS];    /* an operator's forced exit is on its way */
+    char refusal[192];              /* why allow_entry refused last ("reason: message") */
+    size_t recon_open;              /* live: differences with the exchange: no entries */
+    char recon_msg[384];            /* the first of them */
 };
 
 /* ---- logging ---------------------------------------------------------------------------- */
@@ -136,6 +144,10 @@ static int allow_entry(void *ctx, uint32_t k, int64_t t, double close, int64_t n
     if (r->stopping) {
         why = "stopping";
         msg = "the robot is stopping: no new entries";
+    } else if (r->recon_open) {
+        why = "reconcile";
+        msg = "the journal and the exchange differ: no new entries until `comeback reconcile "
+              "--adopt|--ignore` resolves it";
     } else {
         cb_risk_entry_t en;
         memset(&en, 0, sizeof en);
@@ -151,8 +163,11 @@ static int allow_entry(void *ctx, uint32_t k, int64_t t, double close, int64_t n
             msg = cb_risk_reason_message(rr);
         }
     }
-    if (!why)
+    if (!why) {
+        r->refusal[0] = '\0';
         return 1;
+    }
+    snprintf(r->refusal, sizeof r->refusal, "%s: %s", why, msg);
     json_t *o = jpair(r, k, t);
     json_object_set_new(o, "close", json_real(close));
     json_object_set_new(o, "notional", json_string(amount));
@@ -188,6 +203,9 @@ static int sum_fill(const cb_journal_fill_t *f, void *ctx)
 }
 
 static int pair_index(const cb_robot_t *r, const char *pair);
+static void update_dust(cb_robot_t *r, size_t k);
+static int live_reconcile_as(cb_robot_t *r, int at_start, cb_recon_action_t action, char **report,
+                             cb_diag_t *diag);
 
 static int cancel_stale(const cb_journal_order_t *o, void *ctx)
 {
@@ -424,6 +442,89 @@ fail:
 
 /* ---- status ----------------------------------------------------------------------------- */
 
+/* The robot is alive: written at least every second from the loop (and during catch-up). */
+static void beat(cb_robot_t *r)
+{
+    if (cb_journal_heartbeat(r->j, (int64_t)getpid(), cb_now_ms()) == 0)
+        r->last_beat_ns = cb_monotonic_ns();
+}
+
+static void beat_if_due(cb_robot_t *r)
+{
+    if (cb_monotonic_ns() - r->last_beat_ns >= INT64_C(1000000000))
+        beat(r);
+}
+
+/* The risk limits as a person reads them: amounts with their unit, used and left, the next
+ * reset; a limit that is not set is absent. */
+static json_t *risk_json(cb_robot_t *r)
+{
+    const cb_risk_limits_t *l = &r->cfg.risk;
+    int64_t eq = r->eng ? cb_engine_equity(r->eng) : r->cash;
+    int open = r->eng ? cb_engine_open_positions(r->eng) : 0;
+    cb_risk_summary_t sm;
+    cb_risk_summarise(l, &r->risk, eq, open, &sm);
+    char a[32], b[32], t[40];
+    json_t *o = json_object();
+    json_object_set_new(o, "paused", json_boolean(r->risk.paused));
+    json_object_set_new(o, "killed", json_boolean(r->risk.killed));
+    json_object_set_new(o, "halted_today", json_boolean(r->risk.halted_today));
+    json_object_set_new(o, "day", json_string(cb_time_format_iso(sm.day_start_ms, t, sizeof t)));
+    json_object_set_new(o, "next_reset",
+                        json_string(cb_time_format_iso(sm.next_reset_ms, t, sizeof t)));
+    json_object_set_new(o, "trades_today", json_integer(sm.trades_today));
+    if (l->max_trades_per_day > 0) {
+        json_object_set_new(o, "max_trades_per_day", json_integer(l->max_trades_per_day));
+        json_object_set_new(o, "trades_left", json_integer(sm.trades_left));
+    }
+    json_object_set_new(o, "open_trades", json_integer(sm.open_trades));
+    if (l->max_open_trades > 0) {
+        json_object_set_new(o, "max_open_trades", json_integer(l->max_open_trades));
+        json_object_set_new(o, "open_left", json_integer(sm.open_left));
+    }
+    fx_str(r->risk.day_start_equity, a, sizeof a);
+    json_object_set_new(o, "day_start_equity", json_string(a));
+    fx_str(sm.daily_loss, a, sizeof a);
+    json_object_set_new(o, "daily_loss", json_string(a));
+    if (sm.daily_loss_limit > 0) {
+        fx_str(sm.daily_loss_limit, b, sizeof b);
+        json_object_set_new(o, "max_daily_loss", json_string(b));
+        fx_str(sm.daily_loss_limit > sm.daily_loss ? sm.daily_loss_limit - sm.daily_loss : 0, b,
+               sizeof b);
+        json_object_set_new(o, "daily_loss_left", json_string(b));
+    }
+    fx_str(r->risk.peak_equity, a, sizeof a);
+    json_object_set_new(o, "peak_equity", json_string(a));
+    json_object_set_new(o, "drawdown_pct", json_real(sm.drawdown_frac * 100.0));
+    if (sm.drawdown_limit > 0) {
+        json_object_set_new(o, "max_drawdown_pct", json_real(sm.drawdown_limit * 100.0));
+        json_object_set_new(o, "drawdown_action",
+                            json_string(l->drawdown_close ? "close" : "halt"));
+    }
+    if (l->max_position > 0) {
+        fx_str(l->max_position, a, sizeof a);
+        json_object_set_new(o, "max_position", json_string(a));
+    }
+    if (l->cooldown_ms > 0) {
+        json_object_set_new(o, "cooldown_s", json_integer(l->cooldown_ms / 1000));
+        json_t *cd = json_array();
+        int64_t now = r->last_bar_ms + r->cfg.tf_ms;
+        for (size_t k = 0; k < r->n && k < CB_RISK_MAX_PAIRS; k++)
+            if (r->risk.cooldown_until_ms[k] > now)
+                json_array_append_new(
+                    cd, json_pack("{s:s,s:s}", "pair", r->cfg.pairs[k], "until",
+                                  cb_time_format_iso(r->risk.cooldown_until_ms[k], t, sizeof t)));
+        json_object_set_new(o, "cooldowns", cd);
+    }
+    json_t *rf = json_object();
+    for (int k = 1; k < CB_RISK_REASON_COUNT; k++)
+        if (r->risk.refusals[k])
+            json_object_set_new(rf, cb_risk_reason_name((cb_risk_reason_t)k),
+                                json_integer((json_int_t)r->risk.refusals[k]));
+    json_object_set_new(o, "refusals", rf);
+    return o;
+}
+
 static void write_status(cb_robot_t *r, const char *state)
 {
     char a[32], b[32], c[32], when[40];
@@ -436,6 +537,10 @@ static void write_status(cb_robot_t *r, const char *state)
     json_object_set_new(o, "heartbeat_ms", json_integer(cb_now_ms()));
     json_object_set_new(o, "last_bar_ms", json_integer(r->last_bar_ms));
     json_object_set_new(o, "quote", json_string(r->bt.quote));
+    json_t *pj = json_array();
+    for (size_t k = 0; k < r->n; k++)
+        json_array_append_new(pj, json_string(r->cfg.pairs[k]));
+    json_object_set_new(o, "pairs", pj);
     if (r->eng) {
         fx_str(cb_engine_cash(r->eng), a, sizeof a);
         fx_str(cb_engine_equity(r->eng), b, sizeof b);
@@ -457,6 +562,7 @@ static void write_status(cb_robot_t *r, const char *state)
                        p.entry_fee;
         json_t *e = json_object();
         json_object_set_new(e, "pair", json_string(r->cfg.pairs[k]));
+        json_object_set_new(e, "asset", json_string(r->pairs[k].instrument.base));
         fx_str(p.qty, a, sizeof a);
         json_object_set_new(e, "quantity", json_string(a));
         fx_str(p.entry_price, a, sizeof a);
@@ -475,9 +581,27 @@ static void write_status(cb_robot_t *r, const char *state)
         json_array_append_new(ps, e);
     }
     json_object_set_new(o, "positions", ps);
+    json_t *dj = json_array();
+    for (size_t k = 0; k < r->n; k++) {
+        if (r->dust[k] <= 0)
+            continue;
+        const cb_series_t *se = r->bt.series[k];
+        double last = se && se->n ? se->close[se->n - 1] : 0.0;
+        fx_str(r->dust[k], a, sizeof a);
+        fx_str(cb_fx_notional(cb_fx_from_double(last), r->dust[k], 0), b, sizeof b);
+        json_array_append_new(dj, json_pack("{s:s,s:s,s:s,s:s}", "pair", r->cfg.pairs[k],
+                                            "asset", r->pairs[k].instrument.base, "quantity",
+                                            a, "value", b));
+    }
+    json_object_set_new(o, "dust", dj);
+    if (r->recon_open)
+        json_object_set_new(o, "alert", json_pack("{s:s,s:I,s:s}", "kind", "reconcile",
+                                                  "differences", (json_int_t)r->recon_open,
+                                                  "message", r->recon_msg));
+    json_object_set_new(o, "risk", risk_json(r));
     char risk[1024];
     cb_risk_state_format(&r->risk, risk, sizeof risk);
-    json_object_set_new(o, "risk", json_string(risk));
+    json_object_set_new(o, "risk_state", json_string(risk));
     json_object_set_new(o, "paused", json_boolean(r->risk.paused));
     json_object_set_new(o, "killed", json_boolean(r->risk.killed));
     json_object_set_new(o, "halted_today", json_boolean(r->risk.halted_today));
@@ -487,6 +611,7 @@ static void write_status(cb_robot_t *r, const char *state)
         cb_journal_kv_set(r->j, "robot.status", s);
     free(s);
     json_decref(o);
+    beat(r);
     r->last_status_ns = cb_monotonic_ns();
 }
 
@@ -496,6 +621,145 @@ int cb_robot_status_json(cb_journal_t *j, char *buf, size_t size)
 }
 
 /* ---- control requests ------------------------------------------------------------------- */
+
+static const char *control_name(cb_robot_control_t what)
+{
+    switch (what) {
+#define CB_RC_NAME_(id, name, msg)                                                           \
+    case CB_ROBOT_CTL_##id: return name;
+        CB_ROBOT_CONTROL_MAP(CB_RC_NAME_)
+#undef CB_RC_NAME_
+    case CB_ROBOT_CTL_COUNT: break;
+    }
+    return "?";
+}
+
+int cb_robot_control_answer(cb_journal_t *j, cb_robot_control_t what, const char *pair,
+                            char *buf, size_t size)
+{
+    if ((what != CB_ROBOT_CTL_FORCEEXIT && what != CB_ROBOT_CTL_FORCEENTRY) || !pair)
+        return CB_EINVAL;
+    char key[96], v[512];
+    snprintf(key, sizeof key, "control.%s.%s", control_name(what), pair);
+    int rc = cb_journal_kv_get(j, key, v, sizeof v);
+    if (rc)
+        return rc;
+    if (strncmp(v, "done ", 5) != 0)
+        return 0;
+    snprintf(buf, size, "%s", v + 5);
+    return 1;
+}
+
+int cb_robot_reconcile_request(cb_journal_t *j, const char *action, int64_t now_ms)
+{
+    if (!action || (strcmp(action, "check") && strcmp(action, "adopt") && strcmp(action, "ignore")))
+        return CB_EINVAL;
+    char v[64];
+    snprintf(v, sizeof v, "%s %" PRId64, action, now_ms);
+    int rc = cb_journal_kv_set(j, "control.reconcile", v);
+    if (!rc) {
+        char d[96];
+        snprintf(d, sizeof d, "reconcile %s requested", action);
+        cb_journal_event(j, now_ms, "control", d);
+    }
+    return rc;
+}
+
+int cb_robot_reconcile_answer(cb_journal_t *j, int64_t request_ms, char **report)
+{
+    char v[64], want[40];
+    *report = NULL;
+    int rc = cb_journal_kv_get(j, "control.reconcile", v, sizeof v);
+    if (rc)
+        return rc;
+    snprintf(want, sizeof want, "done %" PRId64, request_ms);
+    if (strcmp(v, want) != 0)
+        return 0;
+    static char buf[1 << 16];
+    if ((rc = cb_journal_kv_get(j, "control.reconcile.report", buf, sizeof buf)) != 0)
+        return rc;
+    *report = strdup(buf);
+    return *report ? 1 : CB_ENOMEM;
+}
+
+int cb_robot_journal_pairs(cb_journal_t *j, char pairs[][32], size_t max)
+{
+    char v[CB_ROBOT_MAX_PAIRS * 33 + 1];
+    int rc = cb_journal_kv_get(j, "robot.pairs", v, sizeof v);
+    if (rc)
+        return rc;
+    size_t n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(v, ",", &save); t && n < max; t = strtok_r(NULL, ",", &save))
+        snprintf(pairs[n++], 32, "%s", t);
+    return (int)n;
+}
+
+void cb_robot_age_format(int64_t ms, char *buf, size_t size)
+{
+    int64_t s = ms < 0 ? 0 : ms / 1000;
+    if (s < 120)
+        snprintf(buf, size, "%lld s", (long long)s);
+    else if (s < 7200)
+        snprintf(buf, size, "%lld min", (long long)(s / 60));
+    else if (s < 2 * 86400)
+        snprintf(buf, size, "%lld h", (long long)(s / 3600));
+    else
+        snprintf(buf, size, "%lld d", (long long)(s / 86400));
+}
+
+/* 1 when pid is a live process running a comeback program (where /proc tells; elsewhere a
+ * live pid is taken as the robot). */
+static int robot_process_alive(int64_t pid)
+{
+    if (pid <= 0 || pid > INT32_MAX)
+        return 0;
+    if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+        return 0;
+    char path[64], comm[64] = "";
+    snprintf(path, sizeof path, "/proc/%lld/comm", (long long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return access("/proc/self/comm", R_OK) != 0; /* no /proc: trust kill() */
+    int ok = fgets(comm, sizeof comm, f) != NULL;
+    fclose(f);
+    return ok && !strncmp(comm, "comeback", 8);
+}
+
+int cb_robot_liveness(cb_journal_t *j, int64_t now_ms, cb_robot_liveness_t *out)
+{
+    memset(out, 0, sizeof *out);
+    static char buf[1 << 16];
+    int rc = cb_robot_status_json(j, buf, sizeof buf);
+    if (rc == CB_ENOENT)
+        return 0; /* NEVER */
+    if (rc)
+        return rc;
+    json_t *o = json_loads(buf, 0, NULL);
+    if (o) {
+        snprintf(out->state, sizeof out->state, "%s",
+                 json_string_value(json_object_get(o, "state"))
+                     ? json_string_value(json_object_get(o, "state"))
+                     : "");
+        out->pid = json_integer_value(json_object_get(o, "pid"));
+        out->heartbeat_ms = json_integer_value(json_object_get(o, "heartbeat_ms"));
+        json_decref(o);
+    }
+    int64_t pid = 0, beat = 0;
+    if (cb_journal_heartbeat_get(j, &pid, &beat) == 0 && beat >= out->heartbeat_ms) {
+        out->pid = pid;
+        out->heartbeat_ms = beat;
+    }
+    out->age_ms = out->heartbeat_ms > 0 ? now_ms - out->heartbeat_ms : 0;
+    int exited = !strcmp(out->state, "stopped") || !strcmp(out->state, "failed");
+    if (exited || !robot_process_alive(out->pid))
+        out->alive = CB_ROBOT_NOT_RUNNING;
+    else if (out->age_ms > CB_ROBOT_STALL_MS)
+        out->alive = CB_ROBOT_STALLED;
+    else
+        out->alive = CB_ROBOT_RUNNING;
+    return 0;
+}
 
 int cb_robot_control(cb_journal_t *j, cb_robot_control_t what, const char *pair, int64_t now_ms)
 {
@@ -511,23 +775,207 @@ int cb_robot_control(cb_journal_t *j, cb_robot_control_t what, const char *pair,
         break;
     case CB_ROBOT_CTL_STOP: rc = cb_journal_kv_set(j, "control.stop", when); break;
     case CB_ROBOT_CTL_FORCEEXIT:
+    case CB_ROBOT_CTL_FORCEENTRY:
         if (!pair || !pair[0] || strlen(pair) > 31)
             return CB_EINVAL;
-        snprintf(key, sizeof key, "control.forceexit.%s", pair);
+        snprintf(key, sizeof key, "control.%s.%s", control_name(what), pair);
         rc = cb_journal_kv_set(j, key, when);
         break;
     default: return CB_EINVAL;
     }
     if (!rc) {
         char d[96];
-        snprintf(d, sizeof d, "%s%s%s requested", what == CB_ROBOT_CTL_PAUSE    ? "pause"
-                                                  : what == CB_ROBOT_CTL_RESUME ? "resume"
-                                                  : what == CB_ROBOT_CTL_STOP   ? "stop"
-                                                                                : "forceexit",
-                 pair ? " " : "", pair ? pair : "");
+        snprintf(d, sizeof d, "%s%s%s requested", control_name(what), pair ? " " : "",
+                 pair ? pair : "");
         cb_journal_event(j, now_ms, "control", d);
     }
     return rc;
+}
+
+/* ---- forced exits and entries ---------------------------------------------------------- */
+
+typedef struct request {
+    char key[96];
+    char pair[32];
+    int entry;                      /* forceentry (else forceexit) */
+    int64_t requested_ms;
+} request_t;
+
+typedef struct requests {
+    request_t q[16];
+    size_t n;
+} requests_t;
+
+static int collect_request(const char *key, const char *value, void *ctx)
+{
+    requests_t *rq = ctx;
+    if (!strncmp(value, "done", 4) || rq->n == sizeof rq->q / sizeof rq->q[0])
+        return 0;
+    request_t *q = &rq->q[rq->n];
+    memset(q, 0, sizeof *q);
+    const char *exit_p = "control.forceexit.", *entry_p = "control.forceentry.";
+    if (!strncmp(key, exit_p, strlen(exit_p)))
+        snprintf(q->pair, sizeof q->pair, "%s", key + strlen(exit_p));
+    else if (!strncmp(key, entry_p, strlen(entry_p))) {
+        snprintf(q->pair, sizeof q->pair, "%s", key + strlen(entry_p));
+        q->entry = 1;
+    } else
+        return 0;
+    snprintf(q->key, sizeof q->key, "%s", key);
+    q->requested_ms = atoll(value);
+    rq->n++;
+    return 0;
+}
+
+/* Answers a request in its key ("done ok: ...") and logs it. */
+static void answer(cb_robot_t *r, const request_t *q, const char *verdict, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void answer(cb_robot_t *r, const request_t *q, const char *verdict, const char *fmt, ...)
+{
+    char msg[320], done[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(done, sizeof done, "done %s: %s", verdict, msg);
+    const char *what = q->entry ? "forceentry" : "forceexit";
+    char d[480];
+    snprintf(d, sizeof d, "%s %s %s: %s", what, q->pair, verdict, msg);
+    if (cb_journal_kv_set(r->j, q->key, done) || cb_journal_event(r->j, cb_now_ms(), "control", d))
+        rlog(r, "warning", json_pack("{s:s}", "message", cb_journal_errmsg(r->j)),
+             "%s %s: the answer could not be written to the journal (%s); the request is "
+             "served again at the next loop", what, q->pair, cb_journal_errmsg(r->j));
+    rlog(r, what, json_pack("{s:s,s:s,s:s}", "pair", q->pair, "result", verdict, "message", msg),
+         "%s: forced %s requested by the operator: %s: %s", q->pair,
+         q->entry ? "entry" : "exit", verdict, msg);
+}
+
+/* The venue journaled the order the engine just sent under a plain reason; an operator's
+ * order is labelled as such. */
+static void relabel_last(cb_robot_t *r, size_t k, const char *side, const char *from,
+                         const char *to)
+{
+    cb_journal_order_t o;
+    if (cb_journal_order_last(r->j, r->cfg.pairs[k], &o) == 0 && !strcmp(o.side, side) &&
+        !strcmp(o.reason, from) && cb_journal_order_set_reason(r->j, o.client_order_id, to))
+        rlog(r, "warning", json_pack("{s:s}", "message", cb_journal_errmsg(r->j)),
+             "%s: order %s could not be labelled %s in the journal (%s)", r->cfg.pairs[k],
+             o.client_order_id, to, cb_journal_errmsg(r->j));
+}
+
+static void serve_request(cb_robot_t *r, const request_t *q)
+{
+    int k = pair_index(r, q->pair);
+    if (k < 0) {
+        char list[CB_ROBOT_MAX_PAIRS * 33] = "";
+        for (size_t i = 0; i < r->n; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                     r->cfg.pairs[i]);
+        answer(r, q, "expired", "%s is not traded by this robot (its pairs: %s)", q->pair, list);
+        return;
+    }
+    if (q->requested_ms > 0 && q->requested_ms < r->started_ms - 1000) {
+        char t1[40];
+        answer(r, q, "expired", "requested at %s, before this robot started: not acted on",
+               cb_time_format(q->requested_ms, t1, sizeof t1));
+        return;
+    }
+    if (r->stopping) {
+        answer(r, q, "refused", "the robot is stopping");
+        return;
+    }
+    cb_engine_position_t p;
+    cb_engine_position(r->eng, (size_t)k, &p);
+    char a[32];
+    if (!q->entry) {
+        if (!p.open && !p.entry_pending) {
+            if (r->dust[k] > 0) {
+                fx_str(r->dust[k], a, sizeof a);
+                answer(r, q, "refused", "no position in %s, only dust of %s %s (too small to "
+                       "sell; it goes with the next sell)", q->pair, a,
+                       r->pairs[k].instrument.base);
+            } else {
+                answer(r, q, "refused", "no position in %s", q->pair);
+            }
+            return;
+        }
+        int rc = cb_engine_force_exit(r->eng, (size_t)k, r->last_bar_ms);
+        if (rc) {
+            answer(r, q, "refused", "the exit could not be sent (%s)", cb_strerror(rc));
+            return;
+        }
+        if (p.open) {
+            r->forced[k] = 1;
+            relabel_last(r, (size_t)k, "sell", "exit", "force_exit");
+            answer(r, q, "ok", "market exit sent%s", r->cfg.mode == CB_ROBOT_PAPER
+                                                         ? " (fills at the next candle's open)"
+                                                         : "");
+        } else {
+            answer(r, q, "ok", "pending entry canceled");
+        }
+        return;
+    }
+    cb_reject_t why = CB_REJECT_NONE;
+    r->refusal[0] = '\0';
+    int rc = cb_engine_force_entry(r->eng, (size_t)k, r->last_bar_ms, &why);
+    switch (rc) {
+    case 0:
+        relabel_last(r, (size_t)k, "buy", "entry", "force_entry");
+        answer(r, q, "ok", "market entry sent%s", r->cfg.mode == CB_ROBOT_PAPER
+                                                      ? " (fills at the next candle's open)"
+                                                      : "");
+        break;
+    case CB_EEXIST:
+        answer(r, q, "refused", "%s already has %s", q->pair,
+               p.open ? "an open position" : "an entry on its way");
+        break;
+    case CB_ESTATE: answer(r, q, "refused", "no candle of %s processed yet", q->pair); break;
+    case CB_ELIMIT:
+        answer(r, q, "refused", "%s", r->refusal[0] ? r->refusal : "the risk checks refused it");
+        break;
+    case CB_EREJECTED:
+        answer(r, q, "refused", "%s: %s", cb_reject_name(why), cb_reject_message(why));
+        break;
+    default: answer(r, q, "refused", "%s", cb_strerror(rc)); break;
+    }
+}
+
+/* `comeback reconcile` while the robot runs: the robot reconciles itself (one writer, no
+ * race with its own orders) and leaves the report for the command. */
+static void serve_reconcile(cb_robot_t *r)
+{
+    char v[64];
+    if (cb_journal_kv_get(r->j, "control.reconcile", v, sizeof v) != 0 || !strncmp(v, "done", 4))
+        return;
+    cb_recon_action_t action = !strncmp(v, "adopt", 5)    ? CB_RECON_ADOPT
+                               : !strncmp(v, "ignore", 6) ? CB_RECON_IGNORE
+                                                          : CB_RECON_CHECK;
+    const char *sp = strchr(v, ' ');
+    char *report = NULL;
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    rlog(r, "reconcile", json_pack("{s:s}", "action", action == CB_RECON_ADOPT    ? "adopt"
+                                                      : action == CB_RECON_IGNORE ? "ignore"
+                                                                                  : "check"),
+         "reconciliation requested by the operator (%s)", v);
+    live_reconcile_as(r, 0, action, &report, &d);
+    cb_journal_kv_set(r->j, "control.reconcile.report",
+                      report ? report : "{\"error\":\"out of memory\"}");
+    free(report);
+    write_status(r, "running"); /* the alert as the command reads it after the answer */
+    char done[64];
+    snprintf(done, sizeof done, "done %s", sp ? sp + 1 : "0");
+    cb_journal_kv_set(r->j, "control.reconcile", done);
+}
+
+static void serve_requests(cb_robot_t *r)
+{
+    requests_t rq;
+    rq.n = 0;
+    if (cb_journal_kv_each(r->j, "control.force", collect_request, &rq) != 0)
+        return;
+    for (size_t i = 0; i < rq.n; i++)
+        serve_request(r, &rq.q[i]);
 }
 
 static void poll_controls(cb_robot_t *r)
@@ -554,24 +1002,10 @@ static void poll_controls(cb_robot_t *r)
         rlog(r, "stop", NULL, "stop requested by the operator");
         r->stopping = 1;
     }
-    for (size_t k = 0; r->eng && k < r->n; k++) {
-        char key[96];
-        snprintf(key, sizeof key, "control.forceexit.%s", r->cfg.pairs[k]);
-        if (cb_journal_kv_get(r->j, key, v, sizeof v) != 0 || !strncmp(v, "done", 4))
-            continue;
-        cb_engine_position_t p;
-        cb_engine_position(r->eng, k, &p);
-        int rc = cb_engine_force_exit(r->eng, k, r->last_bar_ms);
-        char done[80];
-        snprintf(done, sizeof done, "done %s", rc == 0 ? "exit sent" : cb_strerror(rc));
-        cb_journal_kv_set(r->j, key, done);
-        rlog(r, "forceexit", json_pack("{s:s,s:s}", "pair", r->cfg.pairs[k], "result",
-                                       rc == 0 ? "exit sent" : cb_strerror(rc)),
-             "%s: forced exit requested by the operator: %s", r->cfg.pairs[k],
-             rc == 0 ? (p.open ? "market exit sent (fills at the next candle's open)"
-                               : "pending entry canceled")
-                     : "no position");
-    }
+    if (r->eng)
+        serve_requests(r);
+    if (r->eng && r->cfg.mode == CB_ROBOT_LIVE)
+        serve_reconcile(r);
 }
 
 /* ---- candles ---------------------------------------------------------------------------- */
@@ -663,16 +1097,22 @@ static void after_step(cb_robot_t *r, int64_t t)
         cb_risk_on_exit(&r->cfg.risk, &r->risk, tr->pair, close_ms,
                         tr->exit_reason == CB_EXIT_STOP_LOSS ||
                             tr->exit_reason == CB_EXIT_TRAILING_STOP);
+        /* the engine knows a market exit; the operator's one is a force_exit */
+        const char *why = cb_exit_reason_name(tr->exit_reason);
+        if (r->forced[tr->pair] && tr->exit_reason == CB_EXIT_EXIT_SIGNAL)
+            why = "force_exit";
+        r->forced[tr->pair] = 0;
+        update_dust(r, tr->pair);
         fx_str(tr->exit_price, a, sizeof a);
         fx_str(tr->quantity, b, sizeof b);
         fx_str(tr->pnl, c, sizeof c);
         json_t *o = jpair(r, tr->pair, tr->exit_time_ms);
-        json_object_set_new(o, "reason", json_string(cb_exit_reason_name(tr->exit_reason)));
+        json_object_set_new(o, "reason", json_string(why));
         json_object_set_new(o, "exit_price", json_string(a));
         json_object_set_new(o, "quantity", json_string(b));
         json_object_set_new(o, "pnl", json_string(c));
         rlog(r, "exit", o, "%s: position closed (%s) at %s, quantity %s, pnl %s %s",
-             r->cfg.pairs[tr->pair], cb_exit_reason_name(tr->exit_reason), a, b, c, r->bt.quote);
+             r->cfg.pairs[tr->pair], why, a, b, c, r->bt.quote);
     }
     for (size_t k = 0; k < r->n; k++) {
         cb_engine_position_t p;
@@ -694,9 +1134,13 @@ static void after_step(cb_robot_t *r, int64_t t)
             char exits[160];
             if (p.exit_pending)
                 snprintf(exits, sizeof exits, "an exit is already on its way");
+            else if (p.stop_level > 0 || p.tp_level > 0)
+                snprintf(exits, sizeof exits, "resting exits:%s%s%s%s%s",
+                         p.stop_level > 0 ? " stop " : "", p.stop_level > 0 ? w1 : "",
+                         p.stop_level > 0 && p.tp_level > 0 ? "," : "",
+                         p.tp_level > 0 ? " take-profit " : "", p.tp_level > 0 ? w2 : "");
             else
-                snprintf(exits, sizeof exits, "resting exits: stop %s, take-profit %s (0 = none)",
-                         w1, w2);
+                snprintf(exits, sizeof exits, "no resting exits (the exit rules decide)");
             rlog(r, "entry", o, "%s: position opened at %s, quantity %s; %s", r->cfg.pairs[k], a,
                  b, exits);
         }
@@ -736,6 +1180,7 @@ static int step_bar(cb_robot_t *r, int64_t t, cb_diag_t *diag)
     int rc = cb_engine_step(r->eng, t, diag);
     if (!rc)
         after_step(r, t);
+    beat_if_due(r);
     if (txn) {
         if (rc)
             cb_journal_rollback(r->j);
@@ -777,7 +1222,13 @@ static int load_history(cb_robot_t *r, cb_diag_t *diag)
         return rc;
     r->clock_server = now;
     r->clock_mono_ns = cb_monotonic_ns();
-    int64_t from = now - (int64_t)want * r->cfg.tf_ms;
+    /* `want` closed candles: counted back from the open of the candle forming now (which is
+     * not closed), not from now itself, which would lose one whenever now is mid-candle */
+    cb_timeframe_t tf;
+    int64_t forming = now;
+    if (cb_timeframe_parse(r->cfg.timeframe, &tf) == 0 && !tf.months)
+        forming = cb_timeframe_floor(&tf, now);
+    int64_t from = forming - (int64_t)want * r->cfg.tf_ms;
     if (from < 0)
         from = 0;
     for (size_t k = 0; k < r->n; k++) {
@@ -800,6 +1251,80 @@ static int load_history(cb_robot_t *r, cb_diag_t *diag)
     return 0;
 }
 
+/* ---- dust ------------------------------------------------------------------------------- */
+
+/* The smallest quantity of pair k the exchange lets the robot sell now: one step, and the
+ * minimum notional at the last close (rounded up to the step). Less is dust, not a position. */
+static int64_t sellable_min(const cb_robot_t *r, size_t k)
+{
+    const cb_instrument_t *ins = &r->pairs[k].instrument;
+    int64_t step = ins->step > 0 ? ins->step : 1, m = step;
+    const cb_series_t *se = r->bt.series[k];
+    int64_t px = se && se->n ? cb_fx_from_double(se->close[se->n - 1]) : 0;
+    if (ins->min_notional > 0 && px > 0) {
+        __int128 q = ((__int128)ins->min_notional * CB_FX_ONE + px - 1) / px;
+        q = (q + step - 1) / step * step;
+        if (q > m && q < INT64_MAX)
+            m = (int64_t)q;
+    }
+    return m;
+}
+
+/* The base quantity the robot's fills left on the account for pair k (live: net of the
+ * commissions charged in the base asset). */
+static int held_base(cb_robot_t *r, size_t k, int64_t *out)
+{
+    *out = 0;
+    if (r->cfg.mode == CB_ROBOT_LIVE)
+        return cb_live_position(r->j, r->cfg.pairs[k], r->pairs[k].instrument.base, out);
+    return cb_journal_position(r->j, r->cfg.pairs[k], CB_FX_SCALE, out);
+}
+
+/* What a flat pair still holds is dust: shown in the status, kept in the kv store. */
+static void set_dust(cb_robot_t *r, size_t k, int64_t qty)
+{
+    if (qty < 0)
+        qty = 0;
+    if (qty == r->dust[k])
+        return;
+    r->dust[k] = qty;
+    char key[64];
+    snprintf(key, sizeof key, "pos.dust.%s", r->cfg.pairs[k]);
+    if (kv_set_i64(r->j, key, qty)) /* for people only: the fills are what counts */
+        rlog(r, "warning", NULL, "%s: the dust could not be written to the journal (%s)",
+             r->cfg.pairs[k], cb_journal_errmsg(r->j));
+}
+
+static void update_dust(cb_robot_t *r, size_t k)
+{
+    cb_engine_position_t p;
+    int64_t held;
+    if (!r->eng || cb_engine_position(r->eng, k, &p) != 0 || held_base(r, k, &held) != 0)
+        return;
+    set_dust(r, k, p.open ? 0 : held);
+}
+
+/* At a restart: a holding below sellable_min is not restored as a position (it could never be
+ * sold, and the strategy would wait on it forever): the pair is flat with dust. */
+static void restore_dust(cb_robot_t *r, size_t k, int64_t qty)
+{
+    set_dust(r, k, qty);
+    if (qty <= 0)
+        return;
+    char a[32], b[32], c[32];
+    fx_str(qty, a, sizeof a);
+    fx_str(sellable_min(r, k), b, sizeof b);
+    fx_str(r->pairs[k].instrument.min_notional, c, sizeof c);
+    const char *base = r->pairs[k].instrument.base;
+    rlog(r, "dust",
+         json_pack("{s:s,s:s,s:s,s:s}", "pair", r->cfg.pairs[k], "asset", base, "quantity", a,
+                   "sellable_min", b),
+         "%s: %s %s left by earlier trades is dust, not a position (the smallest sellable "
+         "quantity is %s %s: step and min notional %s %s): the pair is flat and trades again; "
+         "the dust is sold with the next position in %s",
+         r->cfg.pairs[k], a, base, b, base, c, r->bt.quote, r->cfg.pairs[k]);
+}
+
 /* Positions held before a restart (paper): quantity from the journaled fills, entry from the
  * last buy, the trailing stop's highest high from the kv store. */
 static int restore_paper(cb_robot_t *r, cb_diag_t *diag)
@@ -812,8 +1337,10 @@ static int restore_paper(cb_robot_t *r, cb_diag_t *diag)
     for (size_t k = 0; k < r->n; k++) {
         int64_t qty = 0;
         cb_journal_position(r->j, r->cfg.pairs[k], CB_FX_SCALE, &qty);
-        if (qty <= 0)
+        if (qty < sellable_min(r, k)) {
+            restore_dust(r, k, qty);
             continue;
+        }
         const cb_journal_fill_t *f = &fs.last_buy[k];
         cb_engine_position_t p;
         memset(&p, 0, sizeof p);
@@ -856,9 +1383,42 @@ static int restore_paper(cb_robot_t *r, cb_diag_t *diag)
 }
 
 /* Live: the journal against the exchange (live.h). At start every difference stops the
- * robot; while running, an order still on its way or an exchange that does not answer is
- * retried at the next minute, anything else stops trading (fail closed). */
+ * robot. While running, an order still on its way or an exchange that does not answer is
+ * retried at the next minute; any other difference stops new entries (fail closed) while the
+ * exits of the positions keep being managed, until a reconciliation finds nothing open again
+ * (the one `comeback reconcile --adopt|--ignore` asks the robot to run, or the next minute's).
+ * `action` is the operator's (CB_RECON_CHECK otherwise); *report (may be NULL) receives the
+ * report as JSON (malloc'ed). */
+static void recon_block(cb_robot_t *r, size_t open, const char *first)
+{
+    if (open && (!r->recon_open || strcmp(r->recon_msg, first))) {
+        snprintf(r->recon_msg, sizeof r->recon_msg, "%s", first);
+        char d[1024];
+        snprintf(d, sizeof d, "ALERT: the journal and the exchange differ (%zu difference%s): "
+                 "%.400s; no new entries, exits keep being managed, until `comeback reconcile "
+                 "%.300s --adopt|--ignore` resolves it",
+                 open, open == 1 ? "" : "s", first, r->cfg.path);
+        cb_journal_event(r->j, cb_now_ms(), "reconcile", d);
+        rlog(r, "alert", json_pack("{s:s,s:I,s:s}", "kind", "reconcile", "differences",
+                                   (json_int_t)open, "message", first),
+             "%s", d);
+    } else if (!open && r->recon_open) {
+        cb_journal_event(r->j, cb_now_ms(), "reconcile", "the journal and the exchange agree "
+                                                         "again: entries resumed");
+        rlog(r, "resolved", json_pack("{s:s}", "kind", "reconcile"),
+             "the journal and the exchange agree again: entries resumed");
+        r->recon_msg[0] = '\0';
+    }
+    r->recon_open = open;
+}
+
 static int live_reconcile(cb_robot_t *r, int at_start, cb_diag_t *diag)
+{
+    return live_reconcile_as(r, at_start, CB_RECON_CHECK, NULL, diag);
+}
+
+static int live_reconcile_as(cb_robot_t *r, int at_start, cb_recon_action_t action, char **report,
+                             cb_diag_t *diag)
 {
     const char *names[CB_ROBOT_MAX_PAIRS];
     for (size_t k = 0; k < r->n; k++)
@@ -872,6 +1432,7 @@ static int live_reconcile(cb_robot_t *r, int at_start, cb_diag_t *diag)
     o.n_pairs = r->n;
     o.unsent_after_ms = unsent_after_ms();
     o.wait_unsent = at_start;
+    o.action = action;
     r->last_recon_ns = cb_monotonic_ns();
     cb_reconcile_report_t rep;
     cb_diag_t d;
@@ -883,6 +1444,11 @@ static int live_reconcile(cb_robot_t *r, int at_start, cb_diag_t *diag)
         if (!at_start) {
             rlog(r, "warning", json_pack("{s:s}", "message", msg),
                  "reconciliation could not run (%s): retried in a minute", msg);
+            if (report) {
+                json_t *e = json_pack("{s:s}", "error", msg);
+                *report = e ? json_dumps(e, JSON_COMPACT) : NULL;
+                json_decref(e);
+            }
             return 0;
         }
         *diag = d;
@@ -914,11 +1480,15 @@ static int live_reconcile(cb_robot_t *r, int at_start, cb_diag_t *diag)
              rep.orders_checked, rep.orders_checked == 1 ? "" : "s", rep.orders_updated,
              rep.not_sent, rep.fills_recorded, rep.fills_recorded == 1 ? "" : "s", fatal,
              fatal == 1 ? "" : "s");
-    if (fatal)
+    if (fatal && at_start)
         rc = cb_diag_set(diag, CB_ESTATE, r->cfg.db, 0, 0, NULL,
                          "the journal and the exchange differ (%zu difference%s): %s; trading "
                          "stopped until `comeback reconcile %s` resolves it",
                          fatal, fatal == 1 ? "" : "s", first, r->cfg.path);
+    else if (!at_start)
+        recon_block(r, fatal, first ? first : "");
+    if (report)
+        *report = cb_reconcile_report_json(&rep);
     cb_reconcile_report_free(&rep);
     return rc;
 }
@@ -968,11 +1538,15 @@ static int restore_live(cb_robot_t *r, cb_diag_t *diag)
     for (size_t k = 0; k < r->n; k++) {
         cb_live_position_t lp;
         const cb_instrument_t *ins = &r->pairs[k].instrument;
-        if ((rc = cb_live_position_rebuild(r->j, names[k], ins->base, ins->step, &lp)) != 0)
+        /* below what can be sold, a holding is flat (dust), also for the rebuild's averaging */
+        if ((rc = cb_live_position_rebuild(r->j, names[k], ins->base, sellable_min(r, k),
+                                           &lp)) != 0)
             return cb_diag_set(diag, rc, r->cfg.db, 0, 0, NULL,
                                "%s: cannot rebuild the position from the journal", names[k]);
-        if (!lp.open)
+        if (!lp.open) {
+            restore_dust(r, k, lp.qty);
             continue;
+        }
         cb_engine_position_t p;
         memset(&p, 0, sizeof p);
         p.qty = lp.qty;
@@ -1005,11 +1579,37 @@ static int restore_live(cb_robot_t *r, cb_diag_t *diag)
     return 0;
 }
 
+static int robot_run(cb_robot_t *r, cb_diag_t *diag);
+
 int cb_robot_run(cb_robot_t *r, cb_diag_t *diag)
+{
+    int rc = robot_run(r, diag);
+    if (rc && !r->stopping) {
+        /* failed before its loop (history, reconciliation, the stream): say so, so that the
+         * status does not stay "starting" */
+        r->stopping = 1;
+        char msg[600];
+        cb_diag_format(diag, msg, sizeof msg);
+        rlog(r, "error", json_pack("{s:s}", "message", msg), "%s", msg);
+        write_status(r, "failed");
+    }
+    return rc;
+}
+
+static int robot_run(cb_robot_t *r, cb_diag_t *diag)
 {
     int rc;
     r->started_ms = cb_now_ms();
     cb_journal_kv_set(r->j, "control.stop", "0");
+    {
+        /* the pairs, for the control commands that check what they are asked */
+        char list[CB_ROBOT_MAX_PAIRS * 33] = "";
+        for (size_t k = 0; k < r->n; k++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? "," : "",
+                     r->cfg.pairs[k]);
+        cb_journal_kv_set(r->j, "robot.pairs", list);
+    }
+    write_status(r, "starting");
     cb_journal_kv_get(r->j, "control.rearm", r->rearm_seen, sizeof r->rearm_seen);
     char bal[32];
     fx_str(r->cash, bal, sizeof bal);

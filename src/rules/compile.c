@@ -215,6 +215,96 @@ static int want(cc_t *c, const rl_ast_t *a, int i, int type, const char *what)
     return i;
 }
 
+/* The source text of args [from, to) of a call, whitespace runs (and continuation lines)
+ * shown as one space, into buf. */
+static void args_text(const cc_t *c, const rl_ast_t *call, size_t from, size_t to, char *buf,
+                      size_t size)
+{
+    size_t w = 0;
+    buf[0] = '\0';
+    if (from >= to || size < 8)
+        return;
+    size_t st = ast_start(call->args[from]), en = call->args[to - 1]->end;
+    for (size_t i = st; i < en && i < c->src->len && w + 4 < size; i++) {
+        char ch = c->src->text[i];
+        int space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+        if (space && (w == 0 || buf[w - 1] == ' '))
+            continue;
+        buf[w++] = space ? ' ' : ch;
+    }
+    if (w + 4 >= size)
+        w += (size_t)snprintf(buf + w, size - w, "...");
+    while (w && buf[w - 1] == ' ')
+        w--;
+    buf[w] = '\0';
+}
+
+/* `rsi(14)`: the series argument k of a function over past bars (an indicator, highest,
+ * lowest, change) is a constant, so the call would compute over a flat line (the RSI of
+ * 14, true on almost every bar) instead of over the prices. An error at that argument,
+ * suggesting the call on close with the options the user wrote. */
+static int const_series(cc_t *c, const rl_ast_t *a, int k, int n_series, int n_opts,
+                        const char *usage)
+{
+    char cst[64], rest[160];
+    args_text(c, a, (size_t)k, (size_t)k + 1, cst, sizeof cst);
+    if (n_series == 1) {
+        /* rsi(14): the options alone were written; rsi(14, 14): a constant in its place */
+        size_t from = (int)a->n_args - 1 < n_opts ? 0 : 1;
+        args_text(c, a, from, a->n_args, rest, sizeof rest);
+        cerr(c, ast_start(a->args[k]),
+             "'%s' needs a series as its first argument, but %s is a constant; did you mean "
+             "%s(close%s%s)?", a->name, cst, a->name, rest[0] ? ", " : "", rest);
+    } else {
+        cerr(c, ast_start(a->args[k]),
+             "'%s' needs two series, but %s is a constant: %s", a->name, cst, usage);
+    }
+    return -1;
+}
+
+/* " (with fast = 3, slow = 20)" for an assignment other than the file's (the optimizer's,
+ * --set), so that an error of one combination says which; "" for the file's values. */
+static void with_text(const cc_t *c, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (size_t i = 0, w = 0; c->values && i < c->f->n_params && w < size; i++)
+        w += (size_t)snprintf(buf + w, size - w, "%s%s = %g%s", i ? ", " : " (with ",
+                              c->f->params[i].name, c->values[i],
+                              i + 1 == c->f->n_params ? ")" : "");
+}
+
+/* mk_pure, refusing what cannot be a rule's number: division by a constant zero (`close / 0`)
+ * and constants that fold to NaN or an infinity (`log(-1)`, `sqrt(-4)`, `1e300 * 1e300`).
+ * at: the expression (the caret goes to its start, or to the divisor). */
+static int mk_checked(cc_t *c, const rl_ast_t *at, rl_op_t op, int type, int a, int b)
+{
+    if (a < 0 || (b < 0 && op != OP_NEG && op != OP_NOT && op != OP_ABS && op != OP_SQRT &&
+                  op != OP_LOG))
+        return -1;
+    char with[200];
+    if (op == OP_DIV && is_const(c, b) && c->nodes[b].k == 0) {
+        with_text(c, with, sizeof with);
+        cerr(c, ast_start(at->b), "division by zero: this divisor is the constant 0%s", with);
+        return -1;
+    }
+    int r = mk_pure(c, op, type, a, b);
+    if (r < 0 || !is_const(c, r) || type != T_NUM || isfinite(c->nodes[r].k))
+        return r;
+    double x = c->nodes[a].k, v = c->nodes[r].k;
+    with_text(c, with, sizeof with);
+    const char *what = isnan(v) ? "not a number" : v > 0 ? "infinite" : "minus infinity";
+    if (op == OP_LOG)
+        cerr(c, at->pos, "log(%g) is %s: the logarithm needs a number above 0%s", x, what,
+             with);
+    else if (op == OP_SQRT)
+        cerr(c, at->pos, "sqrt(%g) is %s: the square root needs a number of 0 or more%s", x,
+             what, with);
+    else
+        cerr(c, ast_start(at), "this constant expression is %s (beyond the range of a double)%s",
+             what, with);
+    return -1;
+}
+
 /* A constant (literal, parameter or constant expression) as a double. */
 static int const_arg(cc_t *c, const rl_ast_t *a, const char *what, double *out)
 {
@@ -268,7 +358,14 @@ static int clock_for(cc_t *c, const rl_ast_t *a)
     }
     const char *base = c->f->skey[SK_TIMEFRAME].value;
     cb_timeframe_t btf;
-    if (base && cb_timeframe_parse(base, &btf) == 0) {
+    if (!base) {
+        /* docs/rules.md: the base bars must be known to check the multiple here, and a file
+         * then means the same on any data (the session refuses data of another timeframe) */
+        cerr(c, a->op_pos, "'@%s' needs the strategy's own timeframe: set [strategy] timeframe "
+                           "(the length of its bars, such as timeframe = 1h)", a->name);
+        return -1;
+    }
+    if (cb_timeframe_parse(base, &btf) == 0) {
         int bad = 0;
         if (btf.months)
             bad = 1;
@@ -429,6 +526,8 @@ static int compile_ta(cc_t *c, const rl_ast_t *a, const cb_ta_info_t *info, int 
         in[k] = compile(c, a->args[k], -1, 0);
         if (want(c, a->args[k], in[k], T_NUM, "the series argument") < 0)
             return -1;
+        if (is_const(c, in[k]))
+            return const_series(c, a, k, n_series, info->n_opts, usage);
     }
     rl_node_t t = tmpl(OP_TA, T_NUM, in[0], in[1]);
     int n_given = (int)a->n_args - n_series;
@@ -520,8 +619,12 @@ static int compile_call(cc_t *c, const rl_ast_t *a, int member, size_t member_po
         int y = compile(c, a->args[1], -1, 0);
         if (want(c, a->args[1], y, T_NUM, "the second argument") < 0)
             return -1;
-        if (is_const(c, x) && is_const(c, y))
-            return mk_const(c, 0, T_BOOL); /* two constants never cross */
+        if (is_const(c, x) && is_const(c, y)) {
+            cerr(c, ast_start(a->args[0]),
+                 "'%s' of two constants never fires: one side must be a series, as in "
+                 "%s(close, sma(close, 20))", a->name, a->name);
+            return -1;
+        }
         rl_node_t t = tmpl(bf == BF_CROSSOVER ? OP_XOVER : OP_XUNDER, T_BOOL, x, y);
         t.clock = node_clock(c, x, y);
         return intern(c, &t);
@@ -529,9 +632,11 @@ static int compile_call(cc_t *c, const rl_ast_t *a, int member, size_t member_po
     case BF_HIGHEST:
     case BF_LOWEST: {
         double n;
+        if (is_const(c, x))
+            return const_series(c, a, 0, 1, 1, builtins[bf].usage);
         if (whole_window(c, a->args[1], "the window n", 1, &n) != 0)
             return -1;
-        if (is_const(c, x) || n == 1)
+        if (n == 1)
             return x;
         rl_node_t t = tmpl(bf == BF_HIGHEST ? OP_HIGHEST : OP_LOWEST, T_NUM, x, -1);
         t.k = n;
@@ -540,19 +645,21 @@ static int compile_call(cc_t *c, const rl_ast_t *a, int member, size_t member_po
     }
     case BF_CHANGE: {
         double n = 1;
+        if (is_const(c, x))
+            return const_series(c, a, 0, 1, 1, builtins[bf].usage);
         if (a->n_args == 2 && whole_window(c, a->args[1], "the bar count n", 1, &n) != 0)
             return -1;
         return mk_pure(c, OP_SUB, T_NUM, x, mk_lag(c, x, n));
     }
-    case BF_ABS: return mk_pure(c, OP_ABS, T_NUM, x, -1);
-    case BF_SQRT: return mk_pure(c, OP_SQRT, T_NUM, x, -1);
-    case BF_LOG: return mk_pure(c, OP_LOG, T_NUM, x, -1);
+    case BF_ABS: return mk_checked(c, a, OP_ABS, T_NUM, x, -1);
+    case BF_SQRT: return mk_checked(c, a, OP_SQRT, T_NUM, x, -1);
+    case BF_LOG: return mk_checked(c, a, OP_LOG, T_NUM, x, -1);
     case BF_MIN:
     case BF_MAX: {
         int y = compile(c, a->args[1], -1, 0);
         if (want(c, a->args[1], y, T_NUM, "the second argument") < 0)
             return -1;
-        return mk_pure(c, bf == BF_MIN ? OP_MIN : OP_MAX, T_NUM, x, y);
+        return mk_checked(c, a, bf == BF_MIN ? OP_MIN : OP_MAX, T_NUM, x, y);
     }
     default: return -1;
     }
@@ -649,7 +756,7 @@ static int compile(cc_t *c, const rl_ast_t *a, int member, size_t member_pos)
         if (a->op == '-') {
             if (want(c, a->a, x, T_NUM, "the operand of '-'") < 0)
                 return -1;
-            return mk_pure(c, OP_NEG, T_NUM, x, -1);
+            return mk_checked(c, a, OP_NEG, T_NUM, x, -1);
         }
         if (want(c, a->a, x, T_BOOL, "the operand of 'not'") < 0)
             return -1;
@@ -674,7 +781,7 @@ static int compile(cc_t *c, const rl_ast_t *a, int member, size_t member_pos)
         static const rl_op_t ops[] = {OP_CONST, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_LT, OP_LE,
                                       OP_GT, OP_GE, OP_EQ, OP_NE, OP_AND, OP_OR};
         int rtype = a->op >= OPB_LT ? T_BOOL : T_NUM;
-        return mk_pure(c, ops[a->op], rtype, x, y);
+        return mk_checked(c, a, ops[a->op], rtype, x, y);
     }
     }
     return -1;

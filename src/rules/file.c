@@ -31,6 +31,7 @@ typedef struct load_ctx {
     /* sections */
     char section[64];
     int section_known;       /* 0 = unknown section (already reported) */
+    long section_first[RL_N_OTHER_SECTIONS + 2]; /* header line of each known section, 0 */
     /* the key a continuation line continues */
     char prev_key[64];
     long prev_line;
@@ -109,19 +110,19 @@ static char *reader(char *str, int num, void *stream)
                              "[backtest] [pairs] [exchange] [bot] [risk]",
                              c->section);
                 c->f->n_errors++;
-            } else if (known == 0) {
-                if (c->f->has_strategy_section) {
-                    rl_error(c->diags, CB_EVALID, c->f->path, c->line, (int)i + 1,
-                             "section [strategy] appears twice (first on line %ld)",
-                             c->f->strategy_line);
-                    c->f->n_errors++;
-                } else {
+            } else if (c->section_first[known]) {
+                /* a second header would merge its keys into the first, last one winning */
+                rl_error(c->diags, CB_EVALID, c->f->path, c->line, (int)i + 1,
+                         "section [%s] appears twice (first on line %ld)", c->section,
+                         c->section_first[known]);
+                c->f->n_errors++;
+            } else {
+                c->section_first[known] = c->line;
+                if (known == 0) {
                     c->f->has_strategy_section = 1;
                     c->f->strategy_line = c->line;
-                }
-            } else if (known >= 2) {
-                cb_rules_section_t *sec = &c->f->other[known - 2];
-                if (!sec->name) {
+                } else if (known >= 2) {
+                    cb_rules_section_t *sec = &c->f->other[known - 2];
                     sec->name = other_sections[known - 2];
                     sec->line = c->line;
                 }
@@ -451,6 +452,15 @@ static int handler(void *user, const char *section, const char *name, const char
         if (strcmp(section, other_sections[k]) != 0)
             continue;
         rl_kv_list_t *l = &f->other_items[k];
+        for (size_t j = 0; j < l->n; j++)
+            if (strcmp(l->items[j].key, name) == 0) {
+                /* the modules read these lists in order: a repeat would silently win */
+                rl_error(c->diags, CB_EVALID, f->path, c->line, kcol,
+                         "key '%s' is set twice in [%s] (first on line %ld)", name, section,
+                         l->items[j].line);
+                f->n_errors++;
+                return 1;
+            }
         if (l->n == l->cap) {
             size_t cap = l->cap ? l->cap * 2 : 8;
             cb_rules_kv_t *items = rl_alloc(&f->arena, cap * sizeof *items);
@@ -689,6 +699,18 @@ const char *cb_rules_file_timeframe(const cb_rules_file_t *f)
 const char *cb_rules_file_entry(const cb_rules_file_t *f) { return f->entry_src.text; }
 const char *cb_rules_file_exit(const cb_rules_file_t *f) { return f->exit_src.text; }
 const char *cb_rules_file_plugin(const cb_rules_file_t *f) { return f->plugin_path; }
+long cb_rules_file_key_line(const cb_rules_file_t *f, const char *key, int *column)
+{
+    if (column)
+        *column = 0;
+    for (int k = 0; k < SK_COUNT; k++)
+        if (strcmp(key, strategy_keys[k]) == 0 && f->skey[k].value) {
+            if (column)
+                *column = f->skey[k].col;
+            return f->skey[k].line;
+        }
+    return 0;
+}
 const char *cb_rules_file_text(const cb_rules_file_t *f, size_t *len)
 {
     *len = f->len;

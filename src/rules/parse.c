@@ -15,8 +15,6 @@ enum {
     TK_NE, TK_AND, TK_OR, TK_NOT, TK_BAD
 };
 
-#define RL_MAX_DEPTH 64
-
 typedef struct tok {
     int kind;
     size_t pos, len;
@@ -32,6 +30,7 @@ typedef struct parser {
     size_t n;
     size_t i; /* lexer position */
     tok_t t;  /* current token */
+    size_t prev_end; /* just past the last token consumed */
     int failed;
     int depth;
     cb_diags_t *diags;
@@ -71,6 +70,8 @@ static int is_ident_char(int c) { return isalnum(c) || c == '_'; }
 static void next(parser_t *p)
 {
     const char *s = p->s;
+    if (p->t.kind != TK_EOF)
+        p->prev_end = p->t.pos + p->t.len;
     while (p->i < p->n && isspace((unsigned char)s[p->i]))
         p->i++;
     tok_t t = {TK_EOF, p->i, 0, 0, 0};
@@ -232,7 +233,39 @@ static rl_ast_t *new_node(parser_t *p, rl_ast_kind_t kind, size_t pos, size_t le
     a->kind = kind;
     a->pos = pos;
     a->len = len;
+    a->end = p->prev_end > pos + len ? p->prev_end : pos + len;
+    a->height = 1;
     return a;
+}
+
+static void too_deep(parser_t *p, size_t pos)
+{
+    perr(p, pos,
+         "expression nested too deeply (more than %d levels; every operator, call, offset [n] "
+         "and parenthesis inside another counts one)", RL_MAX_DEPTH);
+}
+
+/* Sets n's height from its children; refuses a tree taller than the compiler may recurse
+ * (pos: the token that made it too tall). Returns n, or NULL after the error. */
+static rl_ast_t *grown(parser_t *p, rl_ast_t *n, size_t pos)
+{
+    if (!n)
+        return NULL;
+    int h = 0;
+    if (n->a && n->a->height > h)
+        h = n->a->height;
+    if (n->b && n->b->height > h)
+        h = n->b->height;
+    for (size_t i = 0; i < n->n_args; i++)
+        if (n->args[i]->height > h)
+            h = n->args[i]->height;
+    n->height = h + 1;
+    n->end = p->prev_end > n->end ? p->prev_end : n->end;
+    if (n->height > RL_MAX_DEPTH) {
+        too_deep(p, pos);
+        return NULL;
+    }
+    return n;
 }
 
 static rl_ast_t *parse_or(parser_t *p);
@@ -306,7 +339,7 @@ static rl_ast_t *parse_primary(parser_t *p)
             memcpy(a->args, args, n * sizeof *args);
         }
         a->n_args = n;
-        return a;
+        return grown(p, a, t.pos);
     }
     case TK_LPAREN: {
         size_t open = t.pos;
@@ -357,7 +390,7 @@ static rl_ast_t *parse_postfix(parser_t *p)
             n->op_pos = t.pos;
             n->a = a;
             n->b = idx;
-            a = n;
+            a = grown(p, n, t.pos);
         } else if (t.kind == TK_DOT) {
             next(p);
             if (p->t.kind != TK_IDENT) {
@@ -375,7 +408,7 @@ static rl_ast_t *parse_postfix(parser_t *p)
             if (!n->name)
                 return NULL;
             next(p);
-            a = n;
+            a = grown(p, n, t.pos);
         } else if (t.kind == TK_AT) {
             if (t.len == 1) {
                 perr(p, t.pos, "expected a timeframe after '@' (as in close@4h)");
@@ -391,7 +424,7 @@ static rl_ast_t *parse_postfix(parser_t *p)
             if (!n->name)
                 return NULL;
             next(p);
-            a = n;
+            a = grown(p, n, t.pos);
         } else {
             break;
         }
@@ -404,7 +437,7 @@ static rl_ast_t *parse_unary(parser_t *p)
     if (p->t.kind == TK_MINUS || p->t.kind == TK_PLUS) {
         tok_t t = p->t;
         if (++p->depth > RL_MAX_DEPTH) {
-            perr(p, t.pos, "expression nested too deeply (more than %d levels)", RL_MAX_DEPTH);
+            too_deep(p, t.pos);
             return NULL;
         }
         next(p);
@@ -419,7 +452,7 @@ static rl_ast_t *parse_unary(parser_t *p)
             return NULL;
         n->op = '-';
         n->a = e;
-        return n;
+        return grown(p, n, t.pos);
     }
     return parse_postfix(p);
 }
@@ -433,7 +466,7 @@ static rl_ast_t *binary(parser_t *p, int op, tok_t t, rl_ast_t *a, rl_ast_t *b)
     n->op_pos = t.pos;
     n->a = a;
     n->b = b;
-    return n;
+    return grown(p, n, t.pos);
 }
 
 static rl_ast_t *parse_mul(parser_t *p)
@@ -500,7 +533,7 @@ static rl_ast_t *parse_not(parser_t *p)
     if (p->t.kind == TK_NOT) {
         tok_t t = p->t;
         if (++p->depth > RL_MAX_DEPTH) {
-            perr(p, t.pos, "expression nested too deeply (more than %d levels)", RL_MAX_DEPTH);
+            too_deep(p, t.pos);
             return NULL;
         }
         next(p);
@@ -513,7 +546,7 @@ static rl_ast_t *parse_not(parser_t *p)
             return NULL;
         n->op = 'n';
         n->a = e;
-        return n;
+        return grown(p, n, t.pos);
     }
     return parse_cmp(p);
 }
@@ -535,7 +568,7 @@ static rl_ast_t *parse_and(parser_t *p)
 static rl_ast_t *parse_or(parser_t *p)
 {
     if (++p->depth > RL_MAX_DEPTH) {
-        perr(p, p->t.pos, "expression nested too deeply (more than %d levels)", RL_MAX_DEPTH);
+        too_deep(p, p->t.pos);
         return NULL;
     }
     rl_ast_t *a = parse_and(p);

@@ -65,6 +65,8 @@ typedef struct rl_ast {
     rl_ast_kind_t kind;
     int op;
     size_t pos, len;        /* the node's main token in the expression text */
+    size_t end;             /* just past the node's last token */
+    int height;             /* 1 + the tallest child: the compiler's recursion depth */
     size_t op_pos;          /* for A_BINARY/A_AT/A_MEMBER/A_INDEX: the operator token */
     double num;
     int is_percent;
@@ -74,6 +76,12 @@ typedef struct rl_ast {
     struct rl_ast **args;
     size_t n_args;
 } rl_ast_t;
+
+/* The deepest expression the parser accepts: parentheses, unary '-' and 'not' nested in one
+ * another, and the height of the syntax tree (every operator, call, offset [n], '.output' and
+ * '@tf' is one level, so a chain of 300 'and' is 300 levels). The compiler recurses once per
+ * level, so this bounds its stack use (about 2 KB a level). */
+#define RL_MAX_DEPTH 256
 
 /* Parses an expression (syntax only). Returns the tree or NULL with an error in diags. */
 rl_ast_t *rl_parse_expr(rl_arena_t *arena, const char *file, const rl_expr_src_t *src,

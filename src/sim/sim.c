@@ -172,15 +172,28 @@ static int market_init(sim_market_t *m, const cb_series_t *s, cb_diag_t *diag)
     double last = s->close[s->n - 1] > 0 ? s->close[s->n - 1] : 1;
     int qs = (int)floor(log10(last)) + 1;
     qs = qs < 0 ? 0 : qs > 8 ? 8 : qs;
+    /* Every price of the data, every order price and quantity and every balance must fit in
+     * int64 at 1e-8 (core.h, CB_FX_MAX): the filters say so (maxPrice, maxQty), and data
+     * beyond it cannot be replayed. */
+    double hi = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (!(s->high[i] <= hi))
+            hi = s->high[i];
+    if (!(hi <= CB_FX_MAX_D)) {
+        cb_fx_range_diag(diag, NULL, "the highest price of the series", hi, p->quote);
+        diag->code = CB_EINVAL;
+        snprintf(diag->file, sizeof diag->file, "%s", s->meta.source);
+        return CB_EINVAL;
+    }
     p->trading = 1;
     p->price_scale = ps;
     p->qty_scale = qs;
     p->tick = 1;
     p->step = 1;
     p->min_price = 1;
-    p->max_price = 0;
+    p->max_price = CB_FX_MAX / cb_pow10_i64(CB_FX_SCALE - ps);
     p->min_qty = 1;
-    p->max_qty = 0;
+    p->max_qty = CB_FX_MAX / cb_pow10_i64(CB_FX_SCALE - qs);
     int ns = ps + qs;
     p->min_notional = stable_quote(p->quote) ? 5 * cb_pow10_i64(ns)
                                              : (ns >= 4 ? cb_pow10_i64(ns - 4) : 1);
@@ -247,7 +260,11 @@ static int parse_balances(cb_sim_t *sim, const char *spec, cb_diag_t *diag)
         sim_asset_t *a = sim_asset(sim, asset, 1);
         if (!a)
             return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--balance", "too many assets");
-        a->free += v;
+        if (cb_fx_add(a->free, v, &a->free)) {
+            cb_fx_range_diag(diag, "--balance", asset, cb_fx_to_double(a->free) +
+                             cb_fx_to_double(v), asset);
+            return CB_EINVAL;
+        }
     }
     return 0;
 }
@@ -334,17 +351,48 @@ int sim_match(sim_order_t *so, const cb_pair_info_t *p,
 
 static int64_t to_amount(int64_t v, int scale) { return v * cb_pow10_i64(8 - scale); }
 
+int sim_dec_check(const char *v, int scale, int64_t *out)
+{
+    size_t n_int = strspn(v, "0123456789"), n_frac = 0;
+    const char *frac = v + n_int;
+    if (*frac == '.')
+        n_frac = strspn(frac + 1, "0123456789");
+    if (n_int < 1 || n_int > 20 ||
+        (*frac && (*frac != '.' || n_frac < 1 || n_frac > 20 || frac[1 + n_frac])))
+        return -1100;
+    size_t sig = n_frac; /* significant decimals: trailing zeros do not count */
+    while (sig && frac[sig] == '0')
+        sig--;
+    if (sig > 8)
+        return -1111;
+    int64_t v8;
+    if ((int)sig > scale || cb_dec_parse(v, (size_t)-1, 8, &v8) != 0 ||
+        cb_dec_parse(v, (size_t)-1, scale, out) != 0)
+        return -1013;
+    return *out > 0 ? 0 : -1130;
+}
+
+int sim_notional_ok(const cb_pair_info_t *p, int64_t px, int64_t qty)
+{
+    /* price * qty at price_scale + qty_scale (cummulativeQuoteQty) and at 8 decimals (the
+     * balances) must both fit: the NOTIONAL filter's maxNotional */
+    __int128 n = (__int128)px * qty;
+    int s = p->price_scale + p->qty_scale;
+    if (n > INT64_MAX)
+        return 0;
+    return s >= 8 || n <= CB_FX_MAX / cb_pow10_i64(8 - s);
+}
+
+/* px * qty at 8 decimals, through core.h's checked product; CB_FX_MAX when it does not fit
+ * (more than any balance holds; order_check refuses such orders with NOTIONAL first). */
 static int64_t notional_amount(int64_t px, int ps, int64_t qty, int qs, int round_up)
 {
-    __int128 n = (__int128)px * qty;
     int s = ps + qs;
-    if (s <= 8)
-        return (int64_t)(n * cb_pow10_i64(8 - s));
-    int64_t div = cb_pow10_i64(s - 8);
-    __int128 q = n / div;
-    if (round_up && n % div)
-        q++;
-    return (int64_t)q;
+    int64_t n;
+    int rc = s <= 8 ? cb_fx_muldiv(px, qty, 1, 0, &n) ||
+                          cb_fx_muldiv(n, cb_pow10_i64(8 - s), 1, 0, &n)
+                    : cb_fx_muldiv(px, qty, cb_pow10_i64(s - 8), round_up, &n);
+    return rc ? CB_FX_MAX : n;
 }
 
 static int64_t fee_of(const cb_sim_t *sim, int64_t amount)
@@ -438,6 +486,16 @@ static void execute(cb_sim_t *sim, sim_order_t *so, int64_t px, int64_t q, int m
         finish(sim, so, CB_EX_STATUS_EXPIRED, t);
         return;
     }
+    int64_t got, cum;
+    if (!sim_notional_ok(p, px, q) ||
+        cb_fx_add(so->o.quote_qty, px * q, &cum) ||
+        cb_fx_add(buy ? base->free : quote->free, buy ? qty8 : cost8, &got) ||
+        cb_fx_add(got, buy ? base->locked : quote->locked, &got)) {
+        sim_log(sim, "order %s expired: the %s balance would exceed the largest representable "
+                "amount 92233720368.54775807", so->o.client_order_id, buy ? p->base : p->quote);
+        finish(sim, so, CB_EX_STATUS_EXPIRED, t);
+        return;
+    }
     int64_t fee;
     const char *fee_asset;
     if (buy) {
@@ -452,7 +510,7 @@ static void execute(cb_sim_t *sim, sim_order_t *so, int64_t px, int64_t q, int m
         fee_asset = p->quote;
     }
     so->o.executed_qty += q;
-    so->o.quote_qty += px * q;
+    so->o.quote_qty = cum;
     so->o.status = so->o.executed_qty == so->o.qty ? CB_EX_STATUS_FILLED
                                                    : CB_EX_STATUS_PARTIALLY_FILLED;
     if (so->o.status == CB_EX_STATUS_FILLED)
@@ -551,17 +609,25 @@ static int order_check(cb_sim_t *sim, sim_market_t *m, const cb_ex_order_req_t *
     int has_price = has_price_of(t);
     int has_stop = t != CB_EX_ORDER_MARKET && t != CB_EX_ORDER_LIMIT;
     int buy = req->side == CB_EX_BUY;
-    if (req->qty <= 0 || req->qty % p->step || req->qty < p->min_qty) {
+    if (req->qty <= 0 || req->qty % p->step || req->qty < p->min_qty ||
+        (p->max_qty && req->qty > p->max_qty)) {
         snprintf(msg, msg_size, "Filter failure: LOT_SIZE");
         return -1013;
     }
-    if ((has_price && (req->price <= 0 || req->price % p->tick)) ||
-        (has_stop && (req->stop_price <= 0 || req->stop_price % p->tick))) {
+    if ((has_price && (req->price <= 0 || req->price % p->tick ||
+                       (p->max_price && req->price > p->max_price))) ||
+        (has_stop && (req->stop_price <= 0 || req->stop_price % p->tick ||
+                      (p->max_price && req->stop_price > p->max_price)))) {
         snprintf(msg, msg_size, "Filter failure: PRICE_FILTER");
         return -1013;
     }
     int64_t ref = has_price ? req->price : has_stop ? req->stop_price : last;
-    if ((__int128)ref * req->qty < p->min_notional) {
+    int64_t top = ref;
+    if (has_price && has_stop && req->stop_price > top)
+        top = req->stop_price;
+    if (last > top)
+        top = last; /* a crossing limit fills at the last price */
+    if ((__int128)ref * req->qty < p->min_notional || !sim_notional_ok(p, top, req->qty)) {
         snprintf(msg, msg_size, "Filter failure: NOTIONAL");
         return -1013;
     }
@@ -803,8 +869,11 @@ int cb_sim_deposit(cb_sim_t *sim, const char *asset, int64_t delta)
     pthread_mutex_lock(&sim->mu);
     sim_asset_t *a = sim_asset(sim, asset, 1);
     int r = 0;
+    int64_t total;
     if (!a || (delta < 0 && a->free < -delta)) {
         r = CB_EINVAL;
+    } else if (cb_fx_add(a->free, delta, &total) || cb_fx_add(total, a->locked, &total)) {
+        r = CB_ERANGE; /* free + locked must stay representable */
     } else {
         a->free += delta;
         sim_ws_balance_event_locked(sim, asset, delta);
@@ -864,10 +933,15 @@ int sim_signature_ok(cb_sim_t *sim, const char *payload, size_t len, const char 
 
 void sim_fmt8(int64_t v, int scale, char *buf, size_t size)
 {
-    if (scale < 8)
-        cb_dec_format_fixed(v * cb_pow10_i64(8 - scale), 8, buf, size);
-    else
-        cb_dec_format_fixed(v, scale, buf, size);
+    /* the digits at `scale`, then zeros up to 8 decimals (multiplying first could wrap) */
+    size_t n = cb_dec_format_fixed(v, scale, buf, size);
+    if (scale >= 8 || n >= size)
+        return;
+    if (scale == 0 && n + 1 < size)
+        buf[n++] = '.';
+    for (int k = scale; k < 8 && n + 1 < size; k++)
+        buf[n++] = '0';
+    buf[n] = '\0';
 }
 
 char *cb_sim_state_json(cb_sim_t *sim)

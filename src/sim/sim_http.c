@@ -4,6 +4,7 @@
 #include "sim/sim_int.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <microhttpd.h>
@@ -270,15 +271,15 @@ static json_t *filters_json(const cb_pair_info_t *p)
                                        "minPrice", jfmt8(p->min_price, p->price_scale),
                                        "maxPrice", jfmt8(p->max_price, p->price_scale),
                                        "tickSize", jfmt8(p->tick, p->price_scale)));
-    json_array_append_new(f, json_pack("{s:s, s:o, s:s, s:o}", "filterType", "LOT_SIZE",
+    json_array_append_new(f, json_pack("{s:s, s:o, s:o, s:o}", "filterType", "LOT_SIZE",
                                        "minQty", jfmt8(p->min_qty, p->qty_scale), "maxQty",
-                                       "9000000.00000000", "stepSize",
+                                       jfmt8(p->max_qty, p->qty_scale), "stepSize",
                                        jfmt8(p->step, p->qty_scale)));
     json_array_append_new(f, json_pack("{s:s, s:o, s:b, s:s, s:b, s:i}", "filterType",
                                        "NOTIONAL", "minNotional",
                                        jfmt8(p->min_notional, p->price_scale + p->qty_scale),
                                        "applyMinToMarket", 1, "maxNotional",
-                                       "9000000000.00000000", "applyMaxToMarket", 0,
+                                       "92233720368.54775807", "applyMaxToMarket", 1,
                                        "avgPriceMins", 5));
     json_array_append_new(f, json_pack("{s:s, s:i}", "filterType", "MAX_NUM_ORDERS",
                                        "maxNumOrders", 200));
@@ -354,9 +355,10 @@ static int int_param(const params_t *ps, const char *name, int64_t *out, int *pr
     if (!v)
         return 0;
     char *end;
+    errno = 0;
     long long x = strtoll(v, &end, 10);
-    if (end == v || *end)
-        return -1;
+    if (end == v || *end || errno == ERANGE)
+        return -1; /* strtoll's LLONG_MAX for a longer number is not the number sent */
     *out = x;
     return 0;
 }
@@ -562,8 +564,26 @@ static unsigned h_account(call_t *k)
     return 200;
 }
 
-/* A decimal parameter at `scale`; more decimals than the filter allows is a filter failure,
- * more than 8 is a precision error, like Binance. */
+/* A decimal parameter checked as Binance does (sim_dec_check), with Binance's messages. */
+static int dec_value(call_t *k, const char *name, const char *v, int scale, const char *filter,
+                     int64_t *out, unsigned *st)
+{
+    char m[200];
+    int code = sim_dec_check(v, scale, out);
+    switch (code) {
+    case 0: return 0;
+    case -1100:
+        snprintf(m, sizeof m, "Illegal characters found in parameter '%s'; legal range is "
+                              "'^([0-9]{1,20})(\\.[0-9]{1,20})?$'.", name);
+        break;
+    case -1111: snprintf(m, sizeof m, "Parameter '%s' has too much precision.", name); break;
+    case -1013: snprintf(m, sizeof m, "Filter failure: %s", filter); break;
+    default: *st = bad_param(k, name); return -1;
+    }
+    *st = fail(k, code, m);
+    return -1;
+}
+
 static int dec_param(call_t *k, const char *name, int scale, const char *filter, int64_t *out,
                      unsigned *st)
 {
@@ -572,21 +592,7 @@ static int dec_param(call_t *k, const char *name, int scale, const char *filter,
         *st = mandatory(k, name);
         return -1;
     }
-    int r = cb_dec_parse(v, (size_t)-1, scale, out);
-    if (r == 0 && *out > 0)
-        return 0;
-    int64_t tmp;
-    char m[160];
-    if (r == CB_ERANGE && cb_dec_parse(v, (size_t)-1, 8, &tmp) == 0) {
-        snprintf(m, sizeof m, "Filter failure: %s", filter);
-        *st = fail(k, -1013, m);
-    } else if (r == CB_ERANGE) {
-        snprintf(m, sizeof m, "Parameter '%s' has too much precision.", name);
-        *st = fail(k, -1111, m);
-    } else {
-        *st = bad_param(k, name);
-    }
-    return -1;
+    return dec_value(k, name, v, scale, filter, out, st);
 }
 
 static int resp_level(call_t *k, int *level, unsigned *st)
@@ -827,8 +833,12 @@ static unsigned h_oco_cancel(call_t *k)
     return 200;
 }
 
-static sim_order_t *find_order(call_t *k, sim_market_t *m, unsigned *st)
+/* The order named by orderId or origClientOrderId; NULL with the answer in *st (and *absent
+ * set when the ids were valid but name no order; absent may be NULL). */
+static sim_order_t *find_order(call_t *k, sim_market_t *m, unsigned *st, int *absent)
 {
+    if (absent)
+        *absent = 0;
     const char *coid = param(k->ps, "origClientOrderId");
     int64_t oid = 0;
     int has_oid;
@@ -842,8 +852,11 @@ static sim_order_t *find_order(call_t *k, sim_market_t *m, unsigned *st)
         return NULL;
     }
     sim_order_t *so = sim_order_find(k->sim, m, has_oid ? NULL : coid, oid);
-    if (!so)
+    if (!so) {
         *st = fail(k, -2013, "Order does not exist.");
+        if (absent)
+            *absent = 1;
+    }
     return so;
 }
 
@@ -853,7 +866,7 @@ static unsigned h_order_get(call_t *k)
     sim_market_t *m = need_symbol(k, &st);
     if (!m)
         return st;
-    sim_order_t *so = find_order(k, m, &st);
+    sim_order_t *so = find_order(k, m, &st, NULL);
     if (!so)
         return st;
     k->body = dump(order_json(k->sim, so, RESP_QUERY, NULL));
@@ -866,9 +879,11 @@ static unsigned h_order_cancel(call_t *k)
     sim_market_t *m = need_symbol(k, &st);
     if (!m)
         return st;
-    sim_order_t *so = find_order(k, m, &st);
+    int absent;
+    sim_order_t *so = find_order(k, m, &st, &absent);
     if (!so) {
-        json_decref(NULL);
+        if (!absent)
+            return st; /* no id (-1102) or a malformed one: find_order's answer */
         free(k->body);
         k->body = NULL;
         return fail(k, -2011, "Unknown order sent.");
@@ -952,11 +967,27 @@ static unsigned h_my_trades(call_t *k)
 
 static unsigned h_sim_advance(call_t *k)
 {
-    int64_t n = 1;
+    int64_t n = 1, ms, to;
     int has;
+    const char *v = param(k->ps, "candles");
+    if (v && (!*v || strspn(v, "0123456789") != strlen(v)))
+        return fail(k, -1100, "Illegal characters found in parameter 'candles'; legal range is "
+                              "'^[0-9]{1,20}$'.");
     if (int_param(k->ps, "candles", &n, &has) || n < 0)
         return bad_param(k, "candles");
-    k->sim->advanced_ms += n * k->sim->tf.ms;
+    /* The clock stays within what int64 milliseconds and four-digit years hold: the last
+     * moment of 9999 (a wrapped clock went back before 1970). */
+    int64_t tf = k->sim->tf.ms > 0 ? k->sim->tf.ms : 30 * CB_MS_PER_DAY;
+    if (__builtin_mul_overflow(n, tf, &ms) ||
+        __builtin_add_overflow(k->sim->advanced_ms, ms, &to) ||
+        __builtin_add_overflow(sim_now_locked(k->sim), ms, &ms) || ms > SIM_CLOCK_MAX_MS) {
+        char m[200];
+        snprintf(m, sizeof m, "Data sent for parameter 'candles' is not valid: the clock may "
+                              "not pass 9999-12-31 (at most %lld more candles).",
+                 (long long)((SIM_CLOCK_MAX_MS - sim_now_locked(k->sim)) / tf));
+        return fail(k, -1130, m);
+    }
+    k->sim->advanced_ms = to;
     sim_sync_locked(k->sim);
     k->body = dump(json_pack("{s:I}", "time_ms", (json_int_t)sim_now_locked(k->sim)));
     return 200;
@@ -983,13 +1014,18 @@ static unsigned h_sim_deposit(call_t *k)
     const char *v = param(k->ps, "amount");
     if (!v)
         return mandatory(k, "amount");
-    if (cb_dec_parse(v, (size_t)-1, CB_EX_AMOUNT_SCALE, &amount) || amount == 0)
-        return bad_param(k, "amount");
-    (void)st;
+    int neg = v[0] == '-';
+    if (dec_value(k, "amount", v + neg, CB_EX_AMOUNT_SCALE, "MAX_POSITION", &amount, &st))
+        return st;
+    if (neg)
+        amount = -amount;
     /* cb_sim_deposit takes the lock itself */
     pthread_mutex_unlock(&k->sim->mu);
     int r = cb_sim_deposit(k->sim, asset, amount);
     pthread_mutex_lock(&k->sim->mu);
+    if (r == CB_ERANGE)
+        return fail(k, -1013, "Filter failure: MAX_POSITION (the balance would pass "
+                              "92233720368.54775807)");
     if (r)
         return fail(k, -2010, "Account has insufficient balance for requested action.");
     sim_asset_t *a = sim_asset(k->sim, asset, 0);

@@ -6,6 +6,9 @@
 
 #include "comeback/sim.h"
 
+/* The simulator's clock never passes the last millisecond of 9999-12-31 (UTC). */
+#define SIM_CLOCK_MAX_MS INT64_C(253402300799999)
+
 /* One candle in fixed point at the pair's price scale. */
 typedef struct sim_bar {
     int64_t open, high, low, close;
@@ -122,6 +125,16 @@ sim_order_t *sim_order_find(cb_sim_t *sim, const sim_market_t *m, const char *co
 int sim_match(sim_order_t *so, const cb_pair_info_t *p,
               const sim_bar_t *bar, int64_t bar_time, int phase, int fresh, int64_t *fill_px,
               int *maker);
+
+/* A decimal request parameter at `scale` (0..8), checked as Binance checks one: 0 with *out,
+ * or Binance's code: -1100 text that is not ^([0-9]{1,20})(\.[0-9]{1,20})?$, -1111 more than 8
+ * significant decimals, -1013 more than `scale` of them or a value beyond what 8 decimals hold
+ * in int64 (core.h, CB_FX_MAX), -1130 zero. */
+int sim_dec_check(const char *v, int scale, int64_t *out);
+
+/* 1 when price * qty of the pair (at its scales) fits both at price_scale + qty_scale and at 8
+ * decimals (the balances): the NOTIONAL filter's maxNotional. */
+int sim_notional_ok(const cb_pair_info_t *p, int64_t px, int64_t qty);
 
 /* Fixed point text with at least 8 decimals (Binance style: "0.01000000"). */
 void sim_fmt8(int64_t v, int scale, char *buf, size_t size);

@@ -15,12 +15,31 @@ static double typical(double h, double l, double c)
 /* Finance 43(1), 1988: VWAP = sum(price*volume)/sum(volume). Per bar the price is the    */
 /* typical price (high+low+close)/3, as in TradingView's VWAP (source hlc3). A window     */
 /* without volume has no volume weights: its VWAP is then the plain mean of the typical   */
-/* prices (all weights equal). Lookback period-1.                                          */
+/* prices (all weights equal). A window of flat candles (high = low = close, one price for */
+/* every bar: a maintenance stretch, a pair that does not trade) has that price as its     */
+/* VWAP exactly, whatever the volumes: (c+c+c)/3 and sum(tp*v)/sum(v) miss it by ulps.     */
+/* Lookback period-1.                                                                      */
 
 typedef struct vwap_acc {
     double pv, v, tp; /* sums of tp*volume, volume, tp */
     int64_t nz;       /* bars with volume != 0 in the window */
+    int64_t run;      /* flat candles at `price` ending at the newest bar */
+    double price;     /* the newest close */
 } vwap_acc_t;
+
+/* Counts the run of flat candles at one price that bar (h, l, c) extends; bits compared as
+ * integers, without a branch (such candles come at random on a coarse tick). */
+static void vwap_candle(vwap_acc_t *a, double h, double l, double c)
+{
+    uint64_t hb, lb, cb, pb;
+    memcpy(&hb, &h, sizeof hb);
+    memcpy(&lb, &l, sizeof lb);
+    memcpy(&cb, &c, sizeof cb);
+    memcpy(&pb, &a->price, sizeof pb);
+    int flat = (hb == lb) & (lb == cb);
+    a->run = cb_ta_run_next(a->run & -(int64_t)(cb == pb), 1) & -(int64_t)flat;
+    a->price = c;
+}
 
 static void vwap_add(vwap_acc_t *a, double tp, double vol)
 {
@@ -42,6 +61,8 @@ static void vwap_remove(vwap_acc_t *a, double tp, double vol)
 
 static double vwap_value(const vwap_acc_t *a, double count)
 {
+    if ((double)a->run >= count)
+        return a->price;
     if (a->nz == 0 || a->v == 0.0)
         return a->tp / count;
     return a->pv / a->v;
@@ -57,8 +78,10 @@ static void vwap_batch(size_t n, const double *const *in, const double *opts,
 {
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     const double *h = in[0], *l = in[1], *c = in[2], *v = in[3];
-    vwap_acc_t a = {0, 0, 0, 0};
+    vwap_acc_t a;
+    memset(&a, 0, sizeof a);
     for (size_t t = 0; t < n; t++) {
+        vwap_candle(&a, h[t], l[t], c[t]);
         vwap_add(&a, typical(h[t], l[t], c[t]), v[t]);
         if (t + 1 >= p) {
             out[0][t] = vwap_value(&a, (double)p);
@@ -94,6 +117,7 @@ static void vwap_update(void *st, const double *in, double *out)
 {
     vwap_state_t *s = st;
     double tp = typical(in[0], in[1], in[2]), dropped;
+    vwap_candle(&s->a, in[0], in[1], in[2]);
     vwap_add(&s->a, tp, in[3]);
     cb_ta_ring_push(&s->tp, st, tp, &dropped);
     cb_ta_ring_push(&s->vol, st, in[3], &dropped);
@@ -150,6 +174,7 @@ static double vwap_session_step(vwap_session_state_t *s, const double *bar)
         s->count = 0;
     }
     s->count++;
+    vwap_candle(&s->a, bar[0], bar[1], bar[2]);
     vwap_add(&s->a, typical(bar[0], bar[1], bar[2]), bar[3]);
     return vwap_value(&s->a, (double)s->count);
 }
@@ -243,7 +268,9 @@ static double hma_diff(wma_acc_t *half, wma_acc_t *full, const double *x, int64_
 }
 
 /* The final WMA needs the diff leaving its window; batch recomputes it with a second pair of
- * accumulators running s-1 bars behind (the same operations, so the very same numbers). */
+ * accumulators running s-1 bars behind (the same operations, so the very same numbers).
+ * When the last lookback+1 inputs are identical (cb_ta_flat_t) the HMA is that value exactly;
+ * the accumulators go on untouched. */
 static void hma_batch(size_t n, const double *const *in, const double *opts,
                       double *const *out)
 {
@@ -255,7 +282,11 @@ static void hma_batch(size_t n, const double *const *in, const double *opts,
     wma_acc_init(&lag_half, p / 2);
     wma_acc_init(&lag_full, p);
     wma_acc_init(&fin, s);
+    int64_t run = 0, window = p + s - 1;
+    double last = 0.0;
     for (int64_t t = 0; t < (int64_t)n; t++) {
+        run = cb_ta_flat_next(run, last, x[t]);
+        last = x[t];
         double d = hma_diff(&half, &full, x, t, p);
         int64_t u = t - (s - 1);
         double old = 0.0;
@@ -265,12 +296,15 @@ static void hma_batch(size_t n, const double *const *in, const double *opts,
             double v = wma_acc_push(&fin, d, old);
             if (!isnan(v))
                 out[0][t] = v;
+            if (run >= window)
+                out[0][t] = x[t];
         }
     }
 }
 
 typedef struct hma_state {
     wma_acc_t half, full, fin;
+    cb_ta_flat_t flat;
     int64_t n;
     cb_ta_ring_t x, d; /* the last p inputs, the last s diffs */
 } hma_state_t;
@@ -292,6 +326,7 @@ static void hma_init(void *st, const double *opts)
     wma_acc_init(&s->half, p / 2);
     wma_acc_init(&s->full, p);
     wma_acc_init(&s->fin, hma_sqrt(p));
+    cb_ta_flat_reset(&s->flat);
     s->n = 0;
     cb_ta_ring_place(&s->x, &l, (size_t)p);
     cb_ta_ring_place(&s->d, &l, (size_t)hma_sqrt(p));
@@ -303,6 +338,7 @@ static void hma_update(void *st, const double *in, double *out)
     double dropped;
     out[0] = NAN;
     cb_ta_ring_push(&s->x, st, in[0], &dropped);
+    int64_t run = cb_ta_flat_push(&s->flat, in[0]);
     size_t h = (size_t)s->half.k, p = (size_t)s->full.k;
     /* the value k-1 bars back (0.0 while the ring is shorter: not used then) */
     double old_h = s->x.n >= h ? cb_ta_ring_ago(&s->x, st, h - 1) : 0.0;
@@ -316,6 +352,8 @@ static void hma_update(void *st, const double *in, double *out)
     size_t k = (size_t)s->fin.k;
     double old = s->d.n >= k ? cb_ta_ring_ago(&s->d, st, k - 1) : 0.0;
     out[0] = wma_acc_push(&s->fin, d, old);
+    if (run >= (int64_t)(p + k - 1))
+        out[0] = in[0];
 }
 
 CB_TA_DEFINE(hma, .title = "Hull Moving Average",
@@ -738,15 +776,18 @@ CB_TA_DEFINE_SCALAR(heikinashi, heikinashi_state_t, .title = "Heikin-Ashi candle
 /* The running sums are taken of x minus the segment's first value, which keeps the       */
 /* variance free of the cancellation that large prices cause. A standard deviation below  */
 /* 1e-6 of the mean's magnitude (or exactly 0) counts as no dispersion: the z-score is    */
-/* then 0 (flat prices give 0, never a division by ~0). Lookback period-1.                 */
+/* then 0 (flat prices give 0, never a division by ~0), and so is a window of identical    */
+/* values, whatever the residue of the sums (cb_ta_flat_t). Lookback period-1.              */
 
 typedef struct zscore_acc {
     double shift, sum, sumsq;
     int64_t n;
+    cb_ta_flat_t flat;
 } zscore_acc_t;
 
 static void zscore_add(zscore_acc_t *a, double x)
 {
+    cb_ta_flat_push(&a->flat, x);
     if (a->n++ == 0)
         a->shift = x;
     double d = x - a->shift;
@@ -766,6 +807,8 @@ static double zscore_value(const zscore_acc_t *a, double x, double p)
     double mean_d = a->sum / p;
     double var = a->sumsq / p - mean_d * mean_d;
     double mean = a->shift + mean_d;
+    if ((double)a->flat.run >= p)
+        return 0.0;
     if (!(var > 0.0) || var <= 1e-12 * mean * mean)
         return 0.0;
     return ((x - a->shift) - mean_d) / sqrt(var);
@@ -781,7 +824,8 @@ static void zscore_batch(size_t n, const double *const *in, const double *opts,
 {
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     const double *x = in[0];
-    zscore_acc_t a = {0, 0, 0, 0};
+    zscore_acc_t a;
+    memset(&a, 0, sizeof a);
     for (size_t t = 0; t < n; t++) {
         zscore_add(&a, x[t]);
         if (t + 1 >= p) {

@@ -25,12 +25,24 @@ static double typical(double h, double l, double c)
 /* TA-Lib keeps the window in a circular buffer whose slot is (bar index mod period) and   */
 /* sums it slot by slot; summing in that same order reproduces its rounding exactly. The   */
 /* mean deviation needs the whole window: CCI costs O(period) per bar in both forms (the   */
-/* one indicator here that is not O(1)). Zero deviation gives 0, as in TA-Lib.             */
+/* one indicator here that is not O(1)). Zero deviation gives 0, as in TA-Lib; so does a   */
+/* window of identical typical prices, where TA-Lib's mean (a sum of `period` copies over  */
+/* `period`) misses the value by an ulp and the CCI comes out +-66.67 instead.             */
 
-/* Window given as two runs in slot order: a[0..na) then b[0..nb). */
+/* Window given as two runs in slot order: a[0..na) then b[0..nb). flat: the window holds one
+ * value (the caller's run of identical typical prices covers it); -1: not known, look. */
 static inline double cci_value(const double *a, size_t na, const double *b, size_t nb,
-                               double p, double last)
+                               double p, double last, int flat)
 {
+    if (flat < 0) {
+        flat = 1;
+        for (size_t j = 0; j < na; j++)
+            flat &= a[j] == last;
+        for (size_t j = 0; j < nb; j++)
+            flat &= b[j] == last;
+    }
+    if (flat)
+        return 0.0;
     double avg = 0.0;
     for (size_t j = 0; j < na; j++)
         avg += a[j];
@@ -66,13 +78,16 @@ static void cci_batch(size_t n, const double *const *in, const double *opts,
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     double *o = out[0];
     if (p <= CCI_RING) {
-        double ring[CCI_RING];
+        double ring[CCI_RING], last = 0.0;
+        int64_t run = 0;
         for (size_t t = 0, slot = 0; t < n; t++) {
             double tp = typical(in[0][t], in[1][t], in[2][t]);
+            run = cb_ta_flat_next(run, last, tp);
+            last = tp;
             ring[slot] = tp;
             slot = slot + 1 == p ? 0 : slot + 1;
             if (t + 1 >= p)
-                o[t] = cci_value(ring, p, NULL, 0, (double)p, tp);
+                o[t] = cci_value(ring, p, NULL, 0, (double)p, tp, run >= (int64_t)p);
         }
         return;
     }
@@ -81,12 +96,13 @@ static void cci_batch(size_t n, const double *const *in, const double *opts,
     for (size_t t = n; t-- > p - 1;) {
         size_t b0 = t - (t % p); /* the bar in slot 0 */
         size_t first = t + 1 - p;
-        o[t] = cci_value(o + b0, t - b0 + 1, o + first, b0 - first, (double)p, o[t]);
+        o[t] = cci_value(o + b0, t - b0 + 1, o + first, b0 - first, (double)p, o[t], -1);
     }
     cb_ta_fill_nan(o, p - 1);
 }
 
 typedef struct cci_state {
+    cb_ta_flat_t flat;
     cb_ta_ring_t ring; /* physical slot = bar index mod period, as TA-Lib's */
 } cci_state_t;
 
@@ -101,6 +117,7 @@ static void cci_init(void *st, const double *opts)
 {
     cci_state_t *s = st;
     cb_ta_layout_t l = cb_ta_layout_start(sizeof(cci_state_t));
+    cb_ta_flat_reset(&s->flat);
     cb_ta_ring_place(&s->ring, &l, (size_t)cb_ta_iopt(opts, 0));
 }
 
@@ -108,10 +125,11 @@ static void cci_update(void *st, const double *in, double *out)
 {
     cci_state_t *s = st;
     double dropped, tp = typical(in[0], in[1], in[2]);
+    int64_t run = cb_ta_flat_push(&s->flat, tp);
     cb_ta_ring_push(&s->ring, st, tp, &dropped);
     out[0] = s->ring.n == s->ring.cap
                  ? cci_value(cb_ta_dptr(st, s->ring.off), s->ring.cap, NULL, 0,
-                             (double)s->ring.cap, tp)
+                             (double)s->ring.cap, tp, run >= (int64_t)s->ring.cap)
                  : NAN;
 }
 
@@ -123,6 +141,8 @@ CB_TA_DEFINE(cci, .title = "Commodity Channel Index",
 /* MFI (period 2..100000, default 14): lookback period. Inputs high, low, close, volume.   */
 /* Money flow = typical*volume, positive when the typical price rose, negative when it     */
 /* fell, neither when unchanged. MFI = 100*pos/(pos+neg); 0 when pos+neg < 1 (TA-Lib).     */
+/* When the last `period` flows are all zero (a flat or zero-volume stretch) both sums are  */
+/* set to exactly 0 (their value), instead of the residue of what passed through them.    */
 
 static void mfi_flow(double tp, double prev_tp, double vol, double *pos, double *neg)
 {
@@ -130,6 +150,31 @@ static void mfi_flow(double tp, double prev_tp, double vol, double *pos, double 
     double mf = tp * vol;
     *pos = d > 0 ? mf : 0.0;
     *neg = d < 0 ? mf : 0.0;
+}
+
+/* 1 when a or b is zero (either sign), from their bits: a floating-point compare here would
+ * let the compiler turn mfi_flow's selects into branches on the random sign of the change. */
+static inline int either_zero(double a, double b)
+{
+    uint64_t x, y;
+    memcpy(&x, &a, sizeof x);
+    memcpy(&y, &b, sizeof y);
+    return ((x << 1) == 0) | ((y << 1) == 0);
+}
+
+/* 1 when bar's money flow is zero on both sides: no price change or no money moved. */
+static inline int mfi_zero_flow(double tp, double prev_tp, double vol)
+{
+    return either_zero(tp - prev_tp, tp * vol);
+}
+
+/* 1 when a and b are both zero (either sign), from their bits (see either_zero). */
+static inline int both_zero(double a, double b)
+{
+    uint64_t x, y;
+    memcpy(&x, &a, sizeof x);
+    memcpy(&y, &b, sizeof y);
+    return ((x | y) << 1) == 0;
 }
 
 static double mfi_value(double pos_sum, double neg_sum)
@@ -158,6 +203,7 @@ static void mfi_batch(size_t n, const double *const *in, const double *opts,
     const size_t mask = MFI_RING - 1;
     double pos_sum = 0.0, neg_sum = 0.0, pos, neg;
     double prev_tp = typical(h[0], l[0], c[0]);
+    size_t zeros = 0; /* the run of zero flows */
     for (size_t t = 1; t < n; t++) {
         if (t > p) { /* the flow of bar t-p leaves the window */
             size_t k = t - p;
@@ -173,6 +219,7 @@ static void mfi_batch(size_t n, const double *const *in, const double *opts,
         }
         double tp = typical(h[t], l[t], c[t]);
         mfi_flow(tp, prev_tp, v[t], &pos, &neg);
+        zeros = (size_t)cb_ta_run_next((int64_t)zeros, mfi_zero_flow(tp, prev_tp, v[t]));
         prev_tp = tp;
         if (ring) {
             rpos[t & mask] = pos;
@@ -180,13 +227,15 @@ static void mfi_batch(size_t n, const double *const *in, const double *opts,
         }
         pos_sum += pos; /* adding the other side's 0.0 changes nothing, as in TA-Lib */
         neg_sum += neg;
+        if (zeros >= p) /* predictable: whole stretches are flat or not */
+            pos_sum = neg_sum = 0.0;
         if (t >= p)
             out[0][t] = mfi_value(pos_sum, neg_sum);
     }
 }
 
 typedef struct mfi_state {
-    int64_t n;
+    int64_t n, zeros;
     double prev_tp, pos_sum, neg_sum;
     cb_ta_ring_t pos, neg;
 } mfi_state_t;
@@ -203,7 +252,7 @@ static void mfi_init(void *st, const double *opts)
 {
     mfi_state_t *s = st;
     cb_ta_layout_t l = cb_ta_layout_start(sizeof(mfi_state_t));
-    s->n = 0;
+    s->n = s->zeros = 0;
     s->prev_tp = s->pos_sum = s->neg_sum = 0.0;
     cb_ta_ring_place(&s->pos, &l, (size_t)cb_ta_iopt(opts, 0));
     cb_ta_ring_place(&s->neg, &l, (size_t)cb_ta_iopt(opts, 0));
@@ -224,11 +273,14 @@ static void mfi_update(void *st, const double *in, double *out)
     }
     double pos, neg, dropped;
     mfi_flow(tp, s->prev_tp, in[3], &pos, &neg);
+    s->zeros = cb_ta_run_next(s->zeros, mfi_zero_flow(tp, s->prev_tp, in[3]));
     s->prev_tp = tp;
     cb_ta_ring_push(&s->pos, st, pos, &dropped);
     cb_ta_ring_push(&s->neg, st, neg, &dropped);
     s->pos_sum += pos;
     s->neg_sum += neg;
+    if (s->zeros >= (int64_t)s->pos.cap)
+        s->pos_sum = s->neg_sum = 0.0;
     if (s->pos.n == s->pos.cap)
         out[0] = mfi_value(s->pos_sum, s->neg_sum);
 }
@@ -515,7 +567,8 @@ CB_TA_DEFINE(stochrsi, .title = "Stochastic Relative Strength Index",
 /* = the longest period. As in TA-Lib the periods are sorted first, so the weight 4 goes   */
 /* to the shortest, 2 to the middle and 1 to the longest, whatever the order given.        */
 /* BP = close - min(low, prev close), TR = true range; each average is sum(BP)/sum(TR),     */
-/* left out (0) when |sum(TR)| < 1e-8.                                                      */
+/* left out (0) when |sum(TR)| < 1e-8. When a window's terms are all zero (a flat stretch)   */
+/* its two sums are set to exactly 0 (their value), instead of the residue left in them.   */
 
 static void ult_terms(double h, double l, double c, double prev_close, double *bp, double *tr)
 {
@@ -593,6 +646,14 @@ static void ultosc_batch(size_t n, const double *const *in, const double *opts,
     }
     cb_ta_v2d a01 = {a[0], a[1]}, b01 = {b[0], b[1]};
     double a2 = a[2], b2 = b[2];
+    /* the run of all-zero terms ending at bar lb-1 (the stream counts it from bar 1) */
+    int64_t zeros = 0;
+    for (size_t t = lb; t-- > 1;) {
+        ult_terms(h[t], l[t], c[t], c[t - 1], &bp, &tr);
+        if (bp != 0.0 || tr != 0.0)
+            break;
+        zeros++;
+    }
     size_t k0 = lb - (size_t)s[0] + 1, k1 = lb - (size_t)s[1] + 1, k2 = 1;
     for (size_t t = lb; t < n; t++, k0++, k1++, k2++) {
         ult_terms(h[t], l[t], c[t], c[t - 1], &bp, &tr);
@@ -601,6 +662,15 @@ static void ultosc_batch(size_t n, const double *const *in, const double *opts,
         b01 += trv;
         a2 += bp;
         b2 += tr;
+        zeros = cb_ta_run_next(zeros, both_zero(bp, tr));
+        if (zeros >= s[0]) { /* rare: a flat stretch; s[0] <= s[1] <= s[2] */
+            a01[0] = b01[0] = 0.0;
+            if (zeros >= s[1]) {
+                a01[1] = b01[1] = 0.0;
+                if (zeros >= s[2])
+                    a2 = b2 = 0.0;
+            }
+        }
         cb_ta_v2d q = a01 / b01;
         double o = 0.0;
         if (!CB_TA_IS_ZERO(b01[0]))
@@ -634,7 +704,7 @@ static void ultosc_batch(size_t n, const double *const *in, const double *opts,
 }
 
 typedef struct ultosc_state {
-    int64_t n, s[3];
+    int64_t n, s[3], zeros;
     double prev_close, a[3], b[3];
     cb_ta_ring_t bp, tr; /* terms of the last s[2] bars */
 } ultosc_state_t;
@@ -654,7 +724,7 @@ static void ultosc_init(void *st, const double *opts)
     cb_ta_layout_t l = cb_ta_layout_start(sizeof(ultosc_state_t));
     int s[3];
     ult_sorted(opts, s);
-    u->n = 0;
+    u->n = u->zeros = 0;
     u->prev_close = 0.0;
     for (int j = 0; j < 3; j++) {
         u->s[j] = s[j];
@@ -682,8 +752,12 @@ static void ultosc_update(void *st, const double *in, double *out)
             u->a[j] += bp;
             u->b[j] += tr;
         }
+    u->zeros = cb_ta_run_next(u->zeros, both_zero(bp, tr));
     if (t < lb)
         return;
+    for (int j = 0; j < 3; j++)
+        if (u->zeros >= u->s[j])
+            u->a[j] = u->b[j] = 0.0;
     out[0] = ult_value(u->a, u->b);
     for (int j = 0; j < 3; j++) {
         size_t ago = (size_t)(u->s[j] - 1);

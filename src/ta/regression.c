@@ -8,7 +8,9 @@
  * m = (p*SumXY - SumX*SumY)/Divisor, b = (SumY - m*SumX)/p, value = b + m*(p-1).
  * TA-Lib recomputes SumY and SumXY over the window at every bar (O(period)); we update them in
  * O(1) and recompute them exactly every `period` bars, which bounds the rounding drift (the
- * values agree with TA-Lib to ~1e-12 relative) and is the same in both forms. */
+ * values agree with TA-Lib to ~1e-12 relative) and is the same in both forms. A window of
+ * identical values gives that value exactly (cb_ta_flat_t, ta_int.h): the formula above does
+ * not, even from exact sums. */
 
 typedef struct lr_consts {
     double p, sum_x, divisor;
@@ -45,9 +47,16 @@ static void linearreg_batch(size_t n, const double *const *in, const double *opt
     const double *y = in[0];
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     lr_consts_t c = lr_consts((int)p);
-    double sy = 0.0, sxy = 0.0;
+    double sy = 0.0, sxy = 0.0, last = 0.0;
     size_t phase = 0;
+    int64_t run = 0, ip = (int64_t)p;
+    for (size_t t = 0; t + 1 < p; t++) {
+        run = cb_ta_flat_next(run, last, y[t]);
+        last = y[t];
+    }
     for (size_t t = p - 1; t < n; t++) {
+        run = cb_ta_flat_next(run, last, y[t]);
+        last = y[t];
         if (phase == 0) {
             sy = sxy = 0.0;
             for (size_t a = p; a-- > 0;) {
@@ -60,7 +69,10 @@ static void linearreg_batch(size_t n, const double *const *in, const double *opt
         }
         if (++phase == p)
             phase = 0;
-        out[0][t] = lr_value(&c, sy, sxy);
+        double v = lr_value(&c, sy, sxy);
+        out[0][t] = v;
+        if (run >= ip)
+            out[0][t] = y[t];
     }
 }
 
@@ -68,6 +80,7 @@ typedef struct linearreg_state {
     lr_consts_t c;
     double sy, sxy;
     int64_t phase;
+    cb_ta_flat_t flat;
     cb_ta_ring_t ring; /* the last period+1 values */
 } linearreg_state_t;
 
@@ -84,6 +97,7 @@ static void linearreg_init(void *st, const double *opts)
     s->c = lr_consts(cb_ta_iopt(opts, 0));
     s->sy = s->sxy = 0.0;
     s->phase = 0;
+    cb_ta_flat_reset(&s->flat);
     cb_ta_ring_place(&s->ring, &l, (size_t)cb_ta_iopt(opts, 0) + 1);
 }
 static void linearreg_update(void *st, const double *in, double *out)
@@ -91,6 +105,7 @@ static void linearreg_update(void *st, const double *in, double *out)
     linearreg_state_t *s = st;
     double dropped;
     size_t p = s->ring.cap - 1;
+    int64_t run = cb_ta_flat_push(&s->flat, in[0]);
     cb_ta_ring_push(&s->ring, st, in[0], &dropped);
     if (s->ring.n < p)
         return;
@@ -106,7 +121,10 @@ static void linearreg_update(void *st, const double *in, double *out)
     }
     if (++s->phase == (int64_t)p)
         s->phase = 0;
-    out[0] = lr_value(&s->c, s->sy, s->sxy);
+    double v = lr_value(&s->c, s->sy, s->sxy);
+    out[0] = v;
+    if (run >= (int64_t)p)
+        out[0] = in[0];
 }
 
 CB_TA_DEFINE(linearreg, .title = "Linear Regression", .reference = "TA-Lib TA_LINEARREG",
@@ -118,7 +136,11 @@ CB_TA_DEFINE(linearreg, .title = "Linear Regression", .reference = "TA-Lib TA_LI
  * TA-Lib TA_BETA: x and y are the 1-bar returns (p - prev)/prev of real0 and real1 (0 when
  * |prev| < 1e-8); over the last `period` returns, beta = (n*Sxy - Sx*Sy) / (n*Sxx - Sx^2), the
  * slope of y on x, and 0 when the denominator is zero (|.| < 1e-8). Running sums in TA-Lib's
- * order (add the new return, output, subtract the oldest). */
+ * order (add the new return, output, subtract the oldest). When the last period+1 prices of a
+ * series are identical (cb_ta_flat_t), its last `period` returns are zero and the sums made of
+ * them are set to exactly 0 (their value) instead of the residue left in them: a flat real1
+ * gives beta 0, not ~1e-14. (The runs are taken of the prices, which the integer unit can
+ * compare straight from memory.) */
 
 static inline double ret_of(double p, double prev)
 {
@@ -173,12 +195,15 @@ static int beta_fused(size_t n, const double *const *in, const double *opts, dou
     const cb_ta_v2d vn = {dn, dn};
     cb_ta_v2d sq = {0.0, 0.0}, sl = {0.0, 0.0}; /* {sxx, sxy}, {sx, sy} */
     uint64_t bad = cb_ta_nf(a[0]) | cb_ta_nf(b[0]);
+    int64_t ra = 1, rb = 1, window = (int64_t)p + 1; /* runs of identical prices */
     for (size_t i = 1; i < p; i++) {
         cb_ta_v2d cur = {a[i], b[i]}, prev = {a[i - 1], b[i - 1]};
         bad |= cb_ta_nf(a[i]) | cb_ta_nf(b[i]);
         cb_ta_v2d r = ret_of_v2(cur, prev), xx = {r[0], r[0]};
         sq += xx * r;
         sl += r;
+        ra = cb_ta_flat_next(ra, a[i - 1], a[i]);
+        rb = cb_ta_flat_next(rb, b[i - 1], b[i]);
     }
     int ring = p <= BETA_RING;
     cb_ta_v2d rr[BETA_RING];
@@ -203,6 +228,16 @@ static int beta_fused(size_t n, const double *const *in, const double *opts, dou
         cb_ta_v2d ox = {o[0], o[0]};
         sq += xx * r;
         sl += r;
+        ra = cb_ta_flat_next(ra, a[t - 1], a[t]);
+        rb = cb_ta_flat_next(rb, b[t - 1], b[t]);
+        if (ra >= window) { /* rare: flat stretches */
+            sq = (cb_ta_v2d){0.0, 0.0};
+            sl[0] = 0.0;
+        }
+        if (rb >= window) {
+            sq[1] = 0.0;
+            sl[1] = 0.0;
+        }
         cb_ta_v2d sxv = {sl[0], sl[0]};
         cb_ta_v2d dn2 = vn * sq - sxv * sl; /* {d, numerator} */
         out[0][t] = !CB_TA_IS_ZERO(dn2[0]) ? dn2[1] / dn2[0] : 0.0;
@@ -216,6 +251,7 @@ typedef struct beta_state {
     beta_sums_t s;
     double n, last_a, last_b;
     int64_t bar;
+    cb_ta_flat_t fa, fb; /* runs of identical prices */
     cb_ta_ring_t rx, ry; /* the last `period` returns */
 } beta_state_t;
 
@@ -236,6 +272,8 @@ static void beta_init(void *st, const double *opts)
     s->n = (double)p;
     s->last_a = s->last_b = 0.0;
     s->bar = 0;
+    cb_ta_flat_reset(&s->fa);
+    cb_ta_flat_reset(&s->fb);
     cb_ta_ring_place(&s->rx, &l, p);
     cb_ta_ring_place(&s->ry, &l, p);
 }
@@ -243,12 +281,18 @@ static void beta_update(void *st, const double *in, double *out)
 {
     beta_state_t *s = st;
     double dropped;
+    int64_t ra = cb_ta_flat_push(&s->fa, in[0]), rb = cb_ta_flat_push(&s->fb, in[1]);
     if (s->bar++ > 0) {
         double x = ret_of(in[0], s->last_a), y = ret_of(in[1], s->last_b);
         beta_add(&s->s, x, y);
         cb_ta_ring_push(&s->rx, st, x, &dropped);
         cb_ta_ring_push(&s->ry, st, y, &dropped);
         if (s->rx.n == s->rx.cap) {
+            int64_t window = (int64_t)s->rx.cap + 1;
+            if (ra >= window)
+                s->s.sxx = s->s.sxy = s->s.sx = 0.0;
+            if (rb >= window)
+                s->s.sxy = s->s.sy = 0.0;
             out[0] = beta_value(&s->s, s->n);
             beta_sub(&s->s, cb_ta_ring_get(&s->rx, st, 0), cb_ta_ring_get(&s->ry, st, 0));
         }
@@ -266,7 +310,9 @@ CB_TA_DEFINE_FUSED(beta, .title = "Beta", .reference = "TA-Lib TA_BETA",
  * Pearson's correlation coefficient of real0 and real1 over the last `period` bars (TA-Lib
  * TA_CORREL, its running sums and order: remove the oldest bar, add the new one):
  * (Sxy - Sx*Sy/n) / sqrt((Sxx - Sx^2/n) * (Syy - Sy^2/n)), and 0 when the product under the
- * root is < 1e-8 (flat input). */
+ * root is < 1e-8 (flat input). A window where either input is flat (cb_ta_flat_t) gives exactly
+ * 0: at large prices the running sums' residue is far above that threshold (-0.32 was seen on
+ * a flat window at 1e9). */
 
 typedef struct correl_sums {
     double sx, sx2, sxy, sy, sy2;
@@ -307,11 +353,16 @@ static int correl_fused(size_t n, const double *const *in, const double *opts,
     double dp = (double)p;
     const cb_ta_v2d vp = {dp, dp};
     cb_ta_v2d s1 = {0.0, 0.0}, s2 = {0.0, 0.0}; /* {sx, sy}, {sx2, sy2} */
-    double sxy = 0.0;
+    double sxy = 0.0, la = 0.0, lb = 0.0;
+    int64_t ra = 0, rb = 0, ip = (int64_t)p;
     uint64_t bad = 0;
     for (size_t t = 0; t < n; t++) {
         cb_ta_v2d v = {a[t], b[t]};
         bad |= cb_ta_nf(a[t]) | cb_ta_nf(b[t]);
+        ra = cb_ta_flat_next(ra, la, a[t]);
+        rb = cb_ta_flat_next(rb, lb, b[t]);
+        la = a[t];
+        lb = b[t];
         if (t >= p) {
             cb_ta_v2d w = {a[t - p], b[t - p]};
             s1 -= w;
@@ -325,7 +376,10 @@ static int correl_fused(size_t n, const double *const *in, const double *opts,
             continue;
         cb_ta_v2d var = s2 - (s1 * s1) / vp;
         double q = var[0] * var[1];
-        out[0][t] = !CB_TA_IS_ZERO_OR_NEG(q) ? (sxy - ((s1[0] * s1[1]) / dp)) / sqrt(q) : 0.0;
+        double r = !CB_TA_IS_ZERO_OR_NEG(q) ? (sxy - ((s1[0] * s1[1]) / dp)) / sqrt(q) : 0.0;
+        out[0][t] = r;
+        if ((ra >= ip) | (rb >= ip))
+            out[0][t] = 0.0;
     }
     return (int)(bad >> 63);
 }
@@ -333,6 +387,7 @@ static int correl_fused(size_t n, const double *const *in, const double *opts,
 typedef struct correl_state {
     correl_sums_t s;
     double p;
+    cb_ta_flat_t fa, fb;
     cb_ta_ring_t ra, rb;
 } correl_state_t;
 
@@ -351,6 +406,8 @@ static void correl_init(void *st, const double *opts)
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     memset(&s->s, 0, sizeof s->s);
     s->p = (double)p;
+    cb_ta_flat_reset(&s->fa);
+    cb_ta_flat_reset(&s->fb);
     cb_ta_ring_place(&s->ra, &l, p);
     cb_ta_ring_place(&s->rb, &l, p);
 }
@@ -363,8 +420,10 @@ static void correl_update(void *st, const double *in, double *out)
     if (full)
         correl_sub(&s->s, da, db);
     correl_add(&s->s, in[0], in[1]);
+    int64_t ra = cb_ta_flat_push(&s->fa, in[0]), rb = cb_ta_flat_push(&s->fb, in[1]);
+    int64_t p = (int64_t)s->ra.cap;
     if (s->ra.n == s->ra.cap)
-        out[0] = correl_value(&s->s, s->p);
+        out[0] = ((ra >= p) | (rb >= p)) ? 0.0 : correl_value(&s->s, s->p);
 }
 
 CB_TA_DEFINE_FUSED(correl, .title = "Pearson's Correlation Coefficient (r)",

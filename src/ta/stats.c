@@ -1,7 +1,9 @@
 /* VAR, STDDEV and BBANDS: rolling population variance from running sums of x and x^2 in
  * TA-Lib's order (TA_INT_VAR: add the new value, take the means, subtract the oldest;
  * var = mean(x^2) - mean(x)^2). STDDEV is sqrt(var)*nbdev, and 0 when var < 1e-8 (TA-Lib's
- * TA_IS_ZERO_OR_NEG), which also covers flat prices and rounding below zero. O(1) per bar. */
+ * TA_IS_ZERO_OR_NEG), which also covers rounding below zero. A window of identical values
+ * has variance exactly 0 (cb_ta_flat_t, ta_int.h): the running sums' residue is ~1e-7 at
+ * 27,000 and ~100 at 1e9, far above that threshold. O(1) per bar. */
 #include "ta/ta_int.h"
 
 typedef struct var_sums {
@@ -33,6 +35,7 @@ typedef struct var_state {
     var_sums_t s;
     double period, nbdev;
     int stddev;
+    cb_ta_flat_t flat;
     cb_ta_ring_t ring;
 } var_state_t;
 
@@ -49,18 +52,22 @@ static void var_init_(var_state_t *s, const double *opts, int stddev)
     s->period = (double)cb_ta_iopt(opts, 0);
     s->nbdev = stddev ? opts[1] : 1.0;
     s->stddev = stddev;
+    cb_ta_flat_reset(&s->flat);
     cb_ta_ring_place(&s->ring, &l, (size_t)cb_ta_iopt(opts, 0));
 }
 static void var_update_(void *st, const double *in, double *out)
 {
     var_state_t *s = st;
     double dropped;
+    int64_t run = cb_ta_flat_push(&s->flat, in[0]);
     cb_ta_ring_push(&s->ring, st, in[0], &dropped);
     if (s->ring.n < s->ring.cap) {
         var_warm(&s->s, in[0]);
         return;
     }
     double v = var_step(&s->s, in[0], cb_ta_ring_get(&s->ring, st, 0), s->period);
+    if (run >= (int64_t)s->ring.cap)
+        v = 0.0;
     out[0] = s->stddev ? stddev_of(v, s->nbdev) : v;
 }
 /* Batch: var_step's arithmetic with {sum x, sum x^2} in the two lanes of a vector (one
@@ -72,10 +79,14 @@ static int var_fused_(size_t n, const double *x, const double *opts, double *o, 
     const cb_ta_v2d dp = {fp, fp};
     cb_ta_v2d t = {0.0, 0.0};
     uint64_t bad = 0;
+    double last = 0.0;
+    int64_t run = 0, ip = (int64_t)p;
     for (size_t i = 0; i + 1 < p; i++) {
         cb_ta_v2d v = {x[i], x[i] * x[i]};
         bad |= cb_ta_nf(x[i]);
         t += v;
+        run = cb_ta_flat_next(run, last, x[i]);
+        last = x[i];
     }
     for (size_t i = p - 1; i < n; i++) {
         double old = x[i + 1 - p];
@@ -84,8 +95,12 @@ static int var_fused_(size_t n, const double *x, const double *opts, double *o, 
         t += v;
         cb_ta_v2d m = t / dp;
         t -= w;
+        run = cb_ta_flat_next(run, last, x[i]);
+        last = x[i];
         double var = m[1] - m[0] * m[0];
         o[i] = stddev ? stddev_of(var, nbdev) : var;
+        if (run >= ip)
+            o[i] = 0.0;
     }
     return (int)(bad >> 63);
 }
@@ -123,7 +138,8 @@ CB_TA_DEFINE_FUSED(stddev, .title = "Standard Deviation",
 /* ---- BBANDS -----------------------------------------------------------------------------
  * middle = SMA(period) (TA-Lib's running sum); the deviation is TA-Lib's
  * TA_INT_stddev_using_precalc_ma: a running sum of squares, mean(x^2) - middle^2, sqrt, 0 when
- * < 1e-8; upper/lower = middle +/- deviation*nbdev. TA-Lib has separate nbdevup and nbdevdn
+ * < 1e-8; upper/lower = middle +/- deviation*nbdev. A flat window (cb_ta_flat_t) gives three
+ * bands exactly at the price. TA-Lib has separate nbdevup and nbdevdn
  * (both default 2); our one `nbdev` is used for both, so `bbands:20:2` means TA-Lib's
  * (20, 2, 2, SMA). */
 
@@ -137,7 +153,7 @@ static inline void bb_warm(bb_sums_t *s, double x)
     s->sq += x * x;
 }
 static inline void bb_step(bb_sums_t *s, double x, double old, double period, double nbdev,
-                           double *up, double *mid, double *lo)
+                           int flat, double *up, double *mid, double *lo)
 {
     s->sum += x;
     double ma = s->sum / period;
@@ -151,6 +167,8 @@ static inline void bb_step(bb_sums_t *s, double x, double old, double period, do
     *mid = ma;
     *up = ma + dev;
     *lo = ma - dev;
+    if (flat)
+        *mid = *up = *lo = x;
 }
 
 static int bbands_lookback(const double *opts) { return cb_ta_iopt(opts, 0) - 1; }
@@ -162,15 +180,25 @@ static void bbands_batch(size_t n, const double *const *in, const double *opts,
     size_t p = (size_t)cb_ta_iopt(opts, 0);
     double dp = (double)p, nbdev = opts[1];
     bb_sums_t s = {0.0, 0.0};
-    for (size_t i = 0; i + 1 < p; i++)
+    double last = 0.0;
+    int64_t run = 0, ip = (int64_t)p;
+    for (size_t i = 0; i + 1 < p; i++) {
         bb_warm(&s, x[i]);
-    for (size_t i = p - 1; i < n; i++)
-        bb_step(&s, x[i], x[i + 1 - p], dp, nbdev, &out[0][i], &out[1][i], &out[2][i]);
+        run = cb_ta_flat_next(run, last, x[i]);
+        last = x[i];
+    }
+    for (size_t i = p - 1; i < n; i++) {
+        run = cb_ta_flat_next(run, last, x[i]);
+        last = x[i];
+        bb_step(&s, x[i], x[i + 1 - p], dp, nbdev, run >= ip, &out[0][i], &out[1][i],
+                &out[2][i]);
+    }
 }
 
 typedef struct bbands_state {
     bb_sums_t s;
     double period, nbdev;
+    cb_ta_flat_t flat;
     cb_ta_ring_t ring;
 } bbands_state_t;
 
@@ -187,19 +215,21 @@ static void bbands_init(void *st, const double *opts)
     s->s.sum = s->s.sq = 0.0;
     s->period = (double)cb_ta_iopt(opts, 0);
     s->nbdev = opts[1];
+    cb_ta_flat_reset(&s->flat);
     cb_ta_ring_place(&s->ring, &l, (size_t)cb_ta_iopt(opts, 0));
 }
 static void bbands_update(void *st, const double *in, double *out)
 {
     bbands_state_t *s = st;
     double dropped;
+    int64_t run = cb_ta_flat_push(&s->flat, in[0]);
     cb_ta_ring_push(&s->ring, st, in[0], &dropped);
     if (s->ring.n < s->ring.cap) {
         bb_warm(&s->s, in[0]);
         return;
     }
-    bb_step(&s->s, in[0], cb_ta_ring_get(&s->ring, st, 0), s->period, s->nbdev, &out[0], &out[1],
-            &out[2]);
+    bb_step(&s->s, in[0], cb_ta_ring_get(&s->ring, st, 0), s->period, s->nbdev,
+            run >= (int64_t)s->ring.cap, &out[0], &out[1], &out[2]);
 }
 
 CB_TA_DEFINE(bbands, .title = "Bollinger Bands", .reference = "TA-Lib TA_BBANDS (SMA; Bollinger)",

@@ -297,6 +297,66 @@ static inline double cb_ta_rollext_push(cb_ta_rollext_t *r, void *st, double x, 
     return out;
 }
 
+/* ---- Flat windows: exact output when the window holds one value ------------------------
+ * A running sum (add the newest value, subtract the oldest) keeps the rounding of every value
+ * that ever passed through it, so over a window of identical values c it is not exactly
+ * period*c: sum/period comes out one or a few ulps away from c, on either side, and a rule
+ * such as crossover(close, sma(close, 15)) then fires on that residue. cb_ta_flat_t counts
+ * how many of the latest values are identical (the same bits) to the newest; once that run
+ * covers the indicator's window, the indicator returns its exact value for a constant window
+ * (the value itself for an average, 0 for a dispersion) instead of the running sums'. The sums
+ * go on untouched. Cost: the run is counted with integer operations and no branch (prices
+ * repeat at random, one close in two on a coarse tick, and a branch there mispredicts:
+ * bench_ta's .tick figures); the exact value is then stored over the usual one behind a branch
+ * on the run covering the window, predictable for windows of 5 bars and more (flat windows
+ * come in stretches) and cheaper than a select there. Measured in docs/indicators.md. Both
+ * forms run the same tracker over the same values, so they stay identical. */
+typedef struct cb_ta_flat {
+    double last;
+    int64_t run; /* values identical to `last`, `last` included (0 before the first) */
+} cb_ta_flat_t;
+
+static inline void cb_ta_flat_reset(cb_ta_flat_t *f)
+{
+    f->last = 0.0;
+    f->run = 0;
+}
+/* flat ? v : x, as a select in the vector unit (the mask crosses from the integer unit, the
+ * values stay): for windows of a few bars (STOCH's 3-bar SMAs of %K, which repeats 0 or 100),
+ * where the run covers the window at random and a branch would mispredict. Longer windows
+ * keep the branch, which measured cheaper (VAR's default 5 included). */
+static inline double cb_ta_flat_sel(int flat, double v, double x)
+{
+    const cb_ta_v2u k = {(uint64_t)0 - (uint64_t)(flat != 0), 0};
+    const cb_ta_v2d a = {v, 0.0}, b = {x, 0.0};
+    return cb_ta_v2_sel(k, a, b)[0];
+}
+/* A run counter: run + 1 when cond holds, else 0, as integer arithmetic. Prices repeat at
+ * random (one close in two on a coarse tick), so a branch here would mispredict half the
+ * time; written as `cond ? run + 1 : 0` the compiler makes one (SMA 1.9 -> 5.3 ns/bar on such
+ * a market, bench_ta's .tick figures). */
+static inline int64_t cb_ta_run_next(int64_t run, int cond)
+{
+    return (run + 1) & -(int64_t)(cond != 0);
+}
+/* The run that x extends (run and last as the tracker holds them; from the reset state,
+ * run 0, any x gives 1). Identical means the same bits (so +0 and -0 differ; NaN never
+ * reaches a kernel's arithmetic), compared as integers beside the floating-point chain. */
+static inline int64_t cb_ta_flat_next(int64_t run, double last, double x)
+{
+    uint64_t a, b;
+    memcpy(&a, &last, sizeof a);
+    memcpy(&b, &x, sizeof b);
+    return (run & -(int64_t)(a == b)) + 1;
+}
+/* Feeds x; returns the length of the run of identical values that x ends. */
+static inline int64_t cb_ta_flat_push(cb_ta_flat_t *f, double x)
+{
+    f->run = cb_ta_flat_next(f->run, f->last, x);
+    f->last = x;
+    return f->run;
+}
+
 /* ---- Shared maths ----------------------------------------------------------------------- */
 
 /* TA-Lib's EMA step: ((x - prev) * k) + prev, with k = 2 / (period + 1). */

@@ -76,11 +76,15 @@ static inline double tm_stoch_k(double close, double highest, double lowest)
 }
 
 /* ---- TA-Lib's SMA order of operations (TA_INT_SMA): the total grows by the new value, the
- * output is total/period, then the oldest value of the window leaves. ------------------------ */
+ * output is total/period, then the oldest value of the window leaves. A window of identical
+ * values gives that value exactly (cb_ta_flat_t, ta_int.h): a slow %K of a flat market is 0,
+ * not the total's residue (-1.3e-13 was seen), which a crossing of %K and %D would take for a
+ * sign. ------------------------------------------------------------------------------------ */
 
 /* Streaming: a ring of `period` doubles inside the state (see ta_int.h's layout). */
 typedef struct tm_sma {
     double period, total;
+    cb_ta_flat_t flat;
     cb_ta_ring_t ring;
 } tm_sma_t;
 
@@ -88,12 +92,14 @@ static inline void tm_sma_place(tm_sma_t *s, cb_ta_layout_t *l, int period)
 {
     s->period = (double)period;
     s->total = 0.0;
+    cb_ta_flat_reset(&s->flat);
     cb_ta_ring_place(&s->ring, l, (size_t)period);
 }
 
 static inline void tm_sma_reset(tm_sma_t *s)
 {
     s->total = 0.0;
+    cb_ta_flat_reset(&s->flat);
     cb_ta_ring_reset(&s->ring);
 }
 
@@ -103,10 +109,11 @@ static inline double tm_sma_push(tm_sma_t *s, void *st, double v)
 {
     double dropped;
     s->total += v;
+    int64_t run = cb_ta_flat_push(&s->flat, v);
     cb_ta_ring_push(&s->ring, st, v, &dropped);
     if (s->ring.n < s->ring.cap)
         return NAN;
-    double out = s->total / s->period;
+    double out = cb_ta_flat_sel(run >= (int64_t)s->ring.cap, v, s->total / s->period);
     s->total -= cb_ta_ring_get(&s->ring, st, 0);
     return out;
 }
@@ -115,12 +122,15 @@ static inline double tm_sma_push(tm_sma_t *s, void *st, double v)
 static inline void tm_sma_array(const double *src, double *dst, size_t from, size_t m,
                                 int period)
 {
-    double total = 0.0, dp = (double)period;
+    double total = 0.0, dp = (double)period, last = 0.0;
     size_t p = (size_t)period;
+    int64_t run = 0;
     for (size_t i = from; i < m; i++) {
         total += src[i];
+        run = cb_ta_flat_next(run, last, src[i]);
+        last = src[i];
         if (i + 1 >= from + p) {
-            dst[i] = total / dp;
+            dst[i] = cb_ta_flat_sel(run >= (int64_t)p, src[i], total / dp);
             total -= src[i + 1 - p];
         }
     }

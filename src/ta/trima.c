@@ -2,7 +2,8 @@
  * even period 1,2,..,p/2,p/2,..,2,1. Computed as an SMA of an SMA whose lengths n1 + n2 - 1 =
  * period (odd: n1 = n2 = (p+1)/2; even: n1 = p/2, n2 = p/2 + 1), i.e. sum2 / (n1*n2) where
  * sum1 is the running sum of the last n1 inputs and sum2 the running sum of the last n2 sum1.
- * Reference: TA-Lib TA_TRIMA (same weights; its running sums differ only in rounding). */
+ * Reference: TA-Lib TA_TRIMA (same weights; its running sums differ only in rounding). A
+ * window of `period` identical values gives that value exactly (cb_ta_flat_t, ta_int.h). */
 #include "ta/ta_int.h"
 
 static int trima_lookback(const double *opts) { return cb_ta_iopt(opts, 0) - 1; }
@@ -27,9 +28,13 @@ static void trima_batch(size_t n, const double *const *in, const double *opts,
     double div = (double)n1 * (double)n2;
     /* s1lag replays s1's operations n2-1 bars later, giving bit-identically the sum1 value
      * that leaves the second window (no scratch memory needed). */
-    double s1 = 0.0, s1lag, s2 = 0.0;
-    for (size_t i = 0; i + 1 < n1; i++)
+    double s1 = 0.0, s1lag, s2 = 0.0, last = 0.0;
+    int64_t run = 0, ip = (int64_t)(n1 + n2 - 1);
+    for (size_t i = 0; i + 1 < n1; i++) {
         s1 += x[i];
+        run = cb_ta_flat_next(run, last, x[i]);
+        last = x[i];
+    }
     s1lag = s1;
     size_t first = n1 + n2 - 2;
     for (size_t i = n1 - 1; i < n; i++) {
@@ -37,8 +42,12 @@ static void trima_batch(size_t n, const double *const *in, const double *opts,
         double v1 = s1;
         s1 -= x[i + 1 - n1];
         s2 += v1;
+        run = cb_ta_flat_next(run, last, x[i]);
+        last = x[i];
         if (i >= first) {
             o[i] = s2 / div;
+            if (run >= ip)
+                o[i] = x[i];
             size_t j = i + 1 - n2;
             s1lag += x[j];
             double leave = s1lag;
@@ -50,6 +59,7 @@ static void trima_batch(size_t n, const double *const *in, const double *opts,
 
 typedef struct trima_state {
     double s1, s2, div;
+    cb_ta_flat_t flat;
     cb_ta_ring_t r1, r2; /* inputs (n1), sum1 values (n2) */
 } trima_state_t;
 
@@ -71,6 +81,7 @@ static void trima_init(void *st, const double *opts)
     cb_ta_layout_t l = cb_ta_layout_start(sizeof(trima_state_t));
     s->s1 = s->s2 = 0.0;
     s->div = (double)n1 * (double)n2;
+    cb_ta_flat_reset(&s->flat);
     cb_ta_ring_place(&s->r1, &l, n1);
     cb_ta_ring_place(&s->r2, &l, n2);
 }
@@ -80,6 +91,7 @@ static void trima_update(void *st, const double *in, double *out)
     trima_state_t *s = st;
     double dropped;
     s->s1 += in[0];
+    int64_t run = cb_ta_flat_push(&s->flat, in[0]);
     cb_ta_ring_push(&s->r1, st, in[0], &dropped);
     if (s->r1.n < s->r1.cap)
         return;
@@ -90,6 +102,8 @@ static void trima_update(void *st, const double *in, double *out)
     if (s->r2.n < s->r2.cap)
         return;
     out[0] = s->s2 / s->div;
+    if (run >= (int64_t)(s->r1.cap + s->r2.cap - 1))
+        out[0] = in[0];
     s->s2 -= cb_ta_ring_get(&s->r2, st, 0);
 }
 

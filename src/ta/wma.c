@@ -1,6 +1,7 @@
 /* WMA: linearly weighted moving average, weights 1..period (newest heaviest), divided by
  * period*(period+1)/2. TA-Lib TA_WMA's running form: periodSub (plain sum) and periodSum
- * (weighted sum); each bar adds x*period to periodSum, outputs, then subtracts periodSub. */
+ * (weighted sum); each bar adds x*period to periodSum, outputs, then subtracts periodSub.
+ * A window of identical values gives that value exactly (cb_ta_flat_t, ta_int.h). */
 #include "ta/ta_int.h"
 
 static int wma_lookback(const double *opts) { return cb_ta_iopt(opts, 0) - 1; }
@@ -15,12 +16,15 @@ static int wma_fused(size_t n, const double *const *in, const double *opts, doub
     int p = cb_ta_iopt(opts, 0);
     size_t up = (size_t)p;
     double divider = wma_divider(p), dp = (double)p;
-    double sub = 0.0, sum = 0.0, trailing = 0.0;
+    double sub = 0.0, sum = 0.0, trailing = 0.0, last = 0.0;
+    int64_t run = 0, ip = (int64_t)p;
     uint64_t bad = 0;
     for (size_t i = 0; i + 1 < up; i++) {
         bad |= cb_ta_nf(x[i]);
         sub += x[i];
         sum += x[i] * (double)(i + 1);
+        run = cb_ta_flat_next(run, last, x[i]);
+        last = x[i];
     }
     for (size_t i = up - 1; i < n; i++) {
         double v = x[i];
@@ -29,7 +33,11 @@ static int wma_fused(size_t n, const double *const *in, const double *opts, doub
         sub -= trailing;
         sum += v * dp;
         trailing = x[i + 1 - up];
+        run = cb_ta_flat_next(run, last, v);
+        last = v;
         o[i] = sum / divider;
+        if (run >= ip)
+            o[i] = v;
         sum -= sub;
     }
     return (int)(bad >> 63);
@@ -38,6 +46,7 @@ static int wma_fused(size_t n, const double *const *in, const double *opts, doub
 typedef struct wma_state {
     double sub, sum, trailing, divider, period;
     int64_t n;
+    cb_ta_flat_t flat;
     cb_ta_ring_t ring;
 } wma_state_t;
 
@@ -57,6 +66,7 @@ static void wma_init(void *st, const double *opts)
     s->divider = wma_divider(p);
     s->period = (double)p;
     s->n = 0;
+    cb_ta_flat_reset(&s->flat);
     cb_ta_ring_place(&s->ring, &l, (size_t)p);
 }
 
@@ -65,6 +75,7 @@ static void wma_update(void *st, const double *in, double *out)
     wma_state_t *s = st;
     double v = in[0], dropped;
     cb_ta_ring_push(&s->ring, st, v, &dropped);
+    int64_t run = cb_ta_flat_push(&s->flat, v);
     s->n++;
     if (s->ring.n < s->ring.cap) {
         s->sub += v;
@@ -76,6 +87,8 @@ static void wma_update(void *st, const double *in, double *out)
     s->sum += v * s->period;
     s->trailing = cb_ta_ring_get(&s->ring, st, 0);
     out[0] = s->sum / s->divider;
+    if (run >= (int64_t)s->ring.cap)
+        out[0] = v;
     s->sum -= s->sub;
 }
 

@@ -49,11 +49,13 @@ grep -qxF "  $fix/bad.csv:4: column 'open': expected a number, got \"1.2.3\"" "$
 [ $rc -eq 0 ] || fail "--skip-bad-rows: exit $rc"
 grep -qx "skipped:     2 bad rows" "$tmp/out" || fail "skipped count: $(cat "$tmp/out")"
 
-# A timeframe that the rows are not on: every off-grid row is a hard error.
+# A timeframe that is not the file's own spacing: one sentence naming both, not a grid error
+# per row.
 "$bin" data check "$fix/bad.csv" --timeframe 1d >"$tmp/out" 2>&1; rc=$?
 [ $rc -eq 1 ] || fail "--timeframe 1d: exit $rc"
-grep -qF "bad.csv:2: column 'time': 2023-11-14 22:00:00 is not on the 1d grid" "$tmp/out" \
-  || fail "grid diagnostic: $(cat "$tmp/out")"
+grep -qF "bad.csv: the file's candles are 1h apart; --timeframe says 1d" "$tmp/out" \
+  || fail "spacing diagnostic: $(cat "$tmp/out")"
+grep -qF "is not on the 1d grid" "$tmp/out" && fail "grid lines after the spacing sentence"
 
 # 3. Usage errors exit 2; an unreadable file exits 1.
 "$bin" data check >/dev/null 2>&1; rc=$?

@@ -146,7 +146,7 @@ has "--to TIMEFRAME is required"
 run 2 "$bin" data resample synth:SYN/USDT:1m --to 90s --store
 has "90s candles cannot be built from whole 1m candles"
 run 2 "$bin" data import "$tmp/a.cbk" --exchange binance --pair BTCUSDT --timeframe 1m
-has "is not a valid store name"
+has "import: --pair: 'BTCUSDT' is not a pair: expected BASE/QUOTE of letters and digits"
 run 2 "$bin" data list extra
 run 2 "$bin" data info
 has "which SERIES?"

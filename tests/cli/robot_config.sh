@@ -77,10 +77,16 @@ env -u COMEBACK_API_KEY -u COMEBACK_API_SECRET "$BIN" run ok.ini --mode live --y
 "$BIN" run shared.ini --mode live --yes < /dev/null 2> err.txt; rc=$?
 [ $rc = 1 ] && grep -q "belongs to a paper robot; paper and live never share" err.txt ||
   { set -e; fail "shared database: $rc $(cat err.txt)"; }
-"$BIN" status --db shared.sqlite 2> err.txt; rc=$?
-[ $rc = 1 ] && grep -q "no robot has run on this database yet" err.txt || { set -e; fail "status of a never-run robot: $rc"; }
+# a robot that failed at start (nothing listens at its api_url) says so, and is not running
+"$BIN" status --db shared.sqlite > out.txt 2> err.txt; rc=$?
+[ $rc = 0 ] && grep -q "^state      failed (not running, last heartbeat" out.txt ||
+  { set -e; fail "status of a robot that failed at start: $rc $(cat out.txt err.txt)"; }
+"$BIN" forceexit BTC/USDT --db shared.sqlite 2> err.txt; rc=$?
+[ $rc = 1 ] && grep -q "no robot is running on this database" err.txt ||
+  { set -e; fail "forceexit with no robot running: $rc $(cat err.txt)"; }
 # the control commands need a journal
-"$BIN" status 2> err.txt; rc=$?
+mkdir empty
+(cd empty && "$BIN" status) 2> err.txt; rc=$?
 [ $rc = 2 ] && grep -q "name the robot's database" err.txt || { set -e; fail "status: $rc"; }
 "$BIN" status --db nowhere.sqlite 2> err.txt; rc=$?
 [ $rc = 1 ] && grep -q "not a robot journal" err.txt || { set -e; fail "status nowhere: $rc $(cat err.txt)"; }

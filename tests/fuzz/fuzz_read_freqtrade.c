@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     for (int skip = 0; skip <= 1; skip++) {
-        cb_read_opts_t opts = {CB_FORMAT_FREQTRADE, NULL, skip, 8};
+        cb_read_opts_t opts = {CB_FORMAT_FREQTRADE, NULL, skip, 8, NULL};
         cb_series_t *s = NULL;
         cb_read_report_t rep;
         cb_diag_t d;

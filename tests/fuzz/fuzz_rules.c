@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 4096)
+    if (size > 65536) /* room for rules deep enough to overflow a recursive compiler */
         return 0;
     static const char head[] = "[strategy]\ntimeframe = 1h\nentry = ";
     static const char tail[] = "\n[params]\nfast = 3 [2..10]\nslow = 5\n";
