@@ -124,7 +124,8 @@ fds() { find "/proc/$bot/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 alive() { kill -0 "$bot" 2>/dev/null; }
 
 t0=$(date +%s)
-"$BIN" run bot.ini --mode live --yes 2> run.err &
+: > run.err      # before the robot starts, so that the waits below can read it at once
+"$BIN" run bot.ini --mode live --yes 2>> run.err &
 bot=$!
 for _ in $(seq 200); do grep -q "market stream connected" run.err && break; alive || break
   sleep 0.1; done
@@ -167,6 +168,8 @@ lag=$(( $(date +%s) - t0 - secs_sim ))
 sleep 3
 alive || fail "the robot died after the replay"
 rss_end=$(rss_kib); fds_end=$(fds)
+[ "$rss_end" -gt "$rss_max" ] && rss_max=$rss_end
+[ "$fds_end" -gt "$fds_max" ] && fds_max=$fds_end
 kill -TERM "$bot"; rc=0; wait "$bot" || rc=$?; bot=
 [ $rc = 0 ] || fail "SIGTERM: exit status $rc"
 secs=$(( $(date +%s) - t0 ))
@@ -248,6 +251,7 @@ b rss_max "$(mib "$rss_max")" MiB
 b fds_warm "$fds_warm" fds
 b fds_mid "${fds_mid:-0}" fds
 b fds_end "$fds_end" fds
+b fds_max "$fds_max" fds
 b journal_bytes "$jsize" bytes
 echo "soak: $(tail -1 compare.out)"
 echo "soak: reconcile: $(tail -1 reconcile.out)"
