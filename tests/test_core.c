@@ -1,6 +1,8 @@
 /* core/: errors, diagnostics, time, timeframes, decimals. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "comeback/core.h"
 #include "testutil.h"
@@ -164,13 +166,133 @@ static void test_decimal(void **state)
     assert_string_equal(buf, "-9223372036854775808");
 }
 
+
+/* A diag nobody filled never reads "success" (it came out as "comeback: success", exit 1). */
+static void test_diag_never_success(void **state)
+{
+    (void)state;
+    cb_diag_t d;
+    char buf[256];
+    cb_diag_clear(&d);
+    assert_int_equal(cb_diag_is_set(&d), 0);
+    assert_int_equal(cb_diag_is_set(NULL), 0);
+    cb_diag_format(&d, buf, sizeof buf);
+    assert_null(strstr(buf, "success"));
+    assert_non_null(strstr(buf, "without giving a reason"));
+    cb_diag_set(&d, CB_ENOMEM, NULL, 0, 0, NULL, NULL);
+    assert_int_equal(cb_diag_is_set(&d), 1);
+}
+
+/* Values in messages are shown whole: a NUL or control byte is escaped, never a cut. */
+static void test_quote(void **state)
+{
+    (void)state;
+    char q[64];
+    assert_string_equal(cb_quote("10\0", 3, 40, q, sizeof q), "10\\0");
+    assert_string_equal(cb_quote("10\0" "0", 4, 40, q, sizeof q), "10\\x000");
+    assert_string_equal(cb_quote("a\tb\r\n\"\\", 7, 40, q, sizeof q), "a\\tb\\r\\n\\\"\\\\");
+    assert_string_equal(cb_quote("\x01\x7f\xff", 3, 40, q, sizeof q), "\\x01\\x7f\\xff");
+    assert_string_equal(cb_quote("caf\xc3\xa9", 5, 40, q, sizeof q), "caf\xc3\xa9");
+    assert_string_equal(cb_quote("\xc3", 1, 40, q, sizeof q), "\\xc3"); /* cut UTF-8 */
+    assert_string_equal(cb_quote("abcdef", 6, 3, q, sizeof q), "abc...");
+    assert_string_equal(cb_quote(NULL, 5, 40, q, sizeof q), "");
+    /* A small buffer: cut at a whole escape, still terminated, with the ellipsis. */
+    char small[8];
+    cb_quote("\x01\x01\x01", 3, 40, small, sizeof small);
+    assert_string_equal(small, "\\x01...");
+    cb_quote("abcdefghij", 10, 40, small, sizeof small);
+    assert_string_equal(small, "abcd...");
+}
+
+static int write_fails(FILE *f, void *ctx)
+{
+    (void)ctx;
+    fputs("part of a report", f);
+    return CB_EIO; /* as a writer does when ferror() says a write failed */
+}
+
+static int count_tmp_files(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -c '\\.tmp\\.' || true", dir);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+/* The atomic writer: the target changes only on a successful commit. */
+static void test_file_atomic(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    assert_non_null(tu_tmpdir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    assert_int_equal(tu_write_file(path, "old\n"), 0);
+    cb_diag_t d;
+    cb_diag_clear(&d);
+    cb_file_atomic_t a;
+    /* abort: the old content stays, no temporary file */
+    assert_int_equal(cb_file_atomic_open(&a, path, &d), 0);
+    assert_int_equal(a.mode, CB_FILE_RENAME);
+    fputs("half a rep", a.f);
+    cb_file_atomic_abort(&a);
+    char *text = tu_read_file(path, NULL);
+    assert_string_equal(text, "old\n");
+    free(text);
+    assert_int_equal(count_tmp_files(dir), 0);
+    /* commit: the new content, whole */
+    assert_int_equal(cb_file_atomic_open(&a, path, &d), 0);
+    fputs("new\n", a.f);
+    assert_int_equal(cb_file_atomic_commit(&a, &d), 0);
+    text = tu_read_file(path, NULL);
+    assert_string_equal(text, "new\n");
+    free(text);
+    assert_int_equal(count_tmp_files(dir), 0);
+    cb_file_atomic_abort(&a); /* safe after commit */
+    /* a write error before commit: refused, the file kept */
+    assert_int_equal(cb_file_write_atomic(path, write_fails, NULL, &d), CB_EIO);
+    text = tu_read_file(path, NULL);
+    assert_string_equal(text, "new\n");
+    free(text);
+    assert_int_equal(count_tmp_files(dir), 0);
+    /* a device is written in place; /dev/full fails at the flush, with the reason */
+    if (access("/dev/full", W_OK) == 0) {
+        cb_diag_clear(&d);
+        assert_int_equal(cb_file_atomic_open(&a, "/dev/full", &d), 0);
+        assert_int_equal(a.mode, CB_FILE_IN_PLACE);
+        fputs("x", a.f);
+        assert_int_equal(cb_file_atomic_commit(&a, &d), CB_EIO);
+        char buf[600];
+        cb_diag_format(&d, buf, sizeof buf);
+        assert_non_null(strstr(buf, "/dev/full: cannot write: No space left on device"));
+    }
+    /* a missing directory and a directory as the target: sentences, nothing created */
+    snprintf(path, sizeof path, "%s/missing/r.json", dir);
+    assert_int_equal(cb_file_atomic_open(&a, path, &d), CB_EIO);
+    assert_non_null(strstr(d.msg, "No such file or directory"));
+    assert_int_equal(cb_file_atomic_open(&a, dir, &d), CB_EINVAL);
+    assert_int_equal(cb_file_atomic_open(&a, "", &d), CB_EINVAL);
+    /* "-" is stdout, never closed */
+    assert_int_equal(cb_file_atomic_open(&a, "-", &d), 0);
+    assert_ptr_equal(a.f, stdout);
+    assert_int_equal(cb_file_atomic_commit(&a, &d), 0);
+    assert_int_equal(fputs("", stdout) >= 0, 1);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_diag_format),
         cmocka_unit_test(test_diags_list), cmocka_unit_test(test_civil),
         cmocka_unit_test(test_time_parse), cmocka_unit_test(test_timeframes),
-        cmocka_unit_test(test_decimal),
+        cmocka_unit_test(test_decimal),    cmocka_unit_test(test_diag_never_success),
+        cmocka_unit_test(test_quote),      cmocka_unit_test(test_file_atomic),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

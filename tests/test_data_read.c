@@ -451,7 +451,7 @@ static const struct bad_case {
     {"t.json", "[\n[1699999200000, 10, 12, 9, 11, 5],\n[1699999200000, 10, 12, 9, 11, 5]\n]",
      CB_FORMAT_AUTO, NULL, "t.json:3:1: field 'time': duplicate time 2023-11-14 22:00:00"},
     {"t.json", "[[\"2023-11-14\", 10, 12, 9, 11, 5]]", CB_FORMAT_AUTO, NULL,
-     "t.json:1:3: field 'time': expected a time, got \"\"2023-11-14\"\""},
+     "t.json:1:3: field 'time': expected a time, got \"\\\"2023-11-14\\\"\""},
     {"t.json", "[[1699999200000, 10, 12, 9, 11, Infinity]]", CB_FORMAT_AUTO, NULL,
      "t.json:1:33: field 'volume': expected a finite number, got Infinity"},
 };

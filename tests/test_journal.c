@@ -263,6 +263,29 @@ static void test_survives_sigkill(void **state)
     print_message("after 20 kills: %lld orders journalled\n", last_max);
 }
 
+/* The reason of a failure is the journal's, never SQLite's "not an error" (the robot printed
+ * "journal: not an error" for a commit after an inner write rolled the bar back). */
+static void test_errmsg_says_why(void **state)
+{
+    (void)state;
+    cb_journal_t *j;
+    assert_int_equal(cb_journal_open(path, "alpha", &j, NULL), 0);
+    assert_int_equal(cb_journal_begin(j), 0);
+    assert_int_equal(cb_journal_begin(j), 0); /* nested, as inside a bar */
+    assert_int_equal(cb_journal_rollback(j), 0); /* an inner failure rolls everything back */
+    assert_int_equal(cb_journal_commit(j), CB_ESTATE);
+    assert_null(strstr(cb_journal_errmsg(j), "not an error"));
+    assert_non_null(strstr(cb_journal_errmsg(j), "commit without an open transaction"));
+    cb_journal_order_t o = make_order("hold", 100);
+    assert_int_equal(cb_journal_order_intent(j, &o), CB_EINVAL);
+    assert_string_equal(cb_journal_errmsg(j), "an order's side must be 'buy' or 'sell'");
+    /* a successful operation forgets the old reason; SQLite's own error speaks for itself */
+    assert_int_equal(cb_journal_kv_set(j, "k", "v"), 0);
+    assert_null(strstr(cb_journal_errmsg(j), "not an error"));
+    assert_null(strstr(cb_journal_errmsg(j), "side"));
+    cb_journal_close(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +293,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_intents_and_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fills_dedup_and_position, setup, teardown),
         cmocka_unit_test_setup_teardown(test_survives_sigkill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errmsg_says_why, setup, teardown),
     };
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
 }

@@ -626,7 +626,7 @@ static void test_load_missing_file(void **state)
     (void)state;
     cb_diags_t d = {0};
     cb_rules_file_t *f = NULL;
-    assert_int_equal(cb_rules_file_load("/nonexistent/x.ini", &f, &d), CB_EIO);
+    assert_int_equal(cb_rules_file_load("/nonexistent/x.ini", &f, &d), CB_ENOENT);
     assert_null(f);
     assert_int_equal(d.n, 1);
     assert_string_equal(d.items[0].msg,

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,9 +81,21 @@ int cb_diag_vset(cb_diag_t *d, int code, const char *file, long line, int column
                  const char *field, const char *fmt, va_list ap)
     __attribute__((format(printf, 7, 0)));
 
+/* 1 when d says something (a code or a message), 0 when it is cleared or NULL: a function
+ * that fails fills the diag where a caller has left it empty. */
+int cb_diag_is_set(const cb_diag_t *d);
+
 /* Writes "file:line:column: field: message" (parts that are unknown are left out) into buf.
+ * Never "success": a cleared diag reads as a failure without a reason (a bug to report).
  * Returns the length that the full text needs, like snprintf. */
 size_t cb_diag_format(const cb_diag_t *d, char *buf, size_t size);
+
+/* Writes s[0..len) into dst as it should appear inside "..." in a message: a NUL byte as \0,
+ * tab, CR and LF as \t \r \n, '"' and '\\' escaped, other control bytes and bytes that are
+ * not UTF-8 as \xHH; valid UTF-8 is kept. At most max_bytes of s are shown, then "...". dst
+ * (size > 0) is always terminated. Returns dst. A field "10<NUL>" reads "10\0" and
+ * "10<NUL>0" reads "10\x000" (never a bare "10"). */
+const char *cb_quote(const char *s, size_t len, size_t max_bytes, char *dst, size_t size);
 
 /* A growing list of diagnostics: keeps the first `max_keep` (0 = all) and counts every one. */
 typedef struct cb_diags {
@@ -96,6 +109,44 @@ typedef struct cb_diags {
 /* Appends a copy of d. Returns 0 or CB_ENOMEM (then the item is only counted). */
 int cb_diags_add(cb_diags_t *list, const cb_diag_t *d);
 void cb_diags_free(cb_diags_t *list);
+
+/* ---- Files ------------------------------------------------------------------------------ */
+
+/* Writing a file that the user named (a report, an export) so that a failed write never
+ * replaces the previous file with a truncated one:
+ *   cb_file_atomic_t a;
+ *   if (cb_file_atomic_open(&a, path, diag)) return ...;
+ *   ... fprintf(a.f, ...) ...
+ *   return cb_file_atomic_commit(&a, diag);      (or cb_file_atomic_abort(&a) to give up)
+ * The bytes go to "PATH.tmp.<pid>.XXXXXX" beside the target (mode 0666 minus the umask, or the
+ * existing file's mode), which commit flushes, checks, fsyncs and renames over PATH, then
+ * fsyncs the directory. On any failure the temporary file is removed and PATH is untouched.
+ * A symbolic link is followed (the file it names is replaced). "-" writes to stdout (commit
+ * flushes and checks it, never closes it). An existing device, FIFO or socket (/dev/null,
+ * /dev/stdout) cannot be renamed over and is written in place: commit checks the flush and
+ * the close. The struct is caller-owned; f is valid between a successful open and
+ * commit/abort. Every function that fails fills diag with the path and the system's reason. */
+typedef enum cb_file_mode { CB_FILE_RENAME, CB_FILE_IN_PLACE, CB_FILE_STDOUT } cb_file_mode_t;
+typedef struct cb_file_atomic {
+    FILE *f;
+    cb_file_mode_t mode;
+    int fd;
+    char path[4096]; /* the target (a link resolved) */
+    char tmp[4096];  /* the temporary file; empty when there is none */
+} cb_file_atomic_t;
+
+/* Returns 0, or CB_EIO / CB_EINVAL with diag filled (nothing is left open). */
+int cb_file_atomic_open(cb_file_atomic_t *a, const char *path, cb_diag_t *diag);
+/* Finishes the file: 0 when PATH now holds every byte written, else CB_EIO with diag filled
+ * ("PATH: cannot write: No space left on device (the previous file, if any, is unchanged)").
+ * The struct is closed either way. */
+int cb_file_atomic_commit(cb_file_atomic_t *a, cb_diag_t *diag);
+/* Gives up: closes and removes the temporary file; PATH is untouched. Safe after commit. */
+void cb_file_atomic_abort(cb_file_atomic_t *a);
+/* open + write_fn(f, ctx) + commit in one call; write_fn returns 0 or a cb_err code (a write
+ * error is also caught from ferror). Returns 0 or a cb_err code with diag filled. */
+int cb_file_write_atomic(const char *path, int (*write_fn)(FILE *f, void *ctx), void *ctx,
+                         cb_diag_t *diag);
 
 /* ---- Time ------------------------------------------------------------------------------- */
 /* Time is int64 milliseconds since the Unix epoch, UTC, everywhere. */

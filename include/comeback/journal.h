@@ -154,7 +154,9 @@ int cb_journal_begin(cb_journal_t *j);
 int cb_journal_commit(cb_journal_t *j);
 int cb_journal_rollback(cb_journal_t *j);
 
-/* The last SQLite error text (for diagnostics); never contains secrets. */
+/* Why the last operation failed, for diagnostics: the journal's own reason (a commit without
+ * a transaction, a bad side) or SQLite's message; never SQLite's "not an error", never
+ * secrets. */
 const char *cb_journal_errmsg(cb_journal_t *j);
 
 #ifdef __cplusplus

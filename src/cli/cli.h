@@ -68,7 +68,29 @@ int cli_robot_list(const char *cmd, int argc, char **argv, const char *header,
 /* pause / resume / stop / forceexit: leaves the request in the journal and says so. */
 int cli_robot_control(const char *cmd, int argc, char **argv, int what);
 
+/* A file the user named (--json, --html, --output, ...), written through cb_file_atomic_*:
+ * cli_file_open prints the problem and returns CLI_FAIL, or CLI_OK with a->f open;
+ * cli_file_close commits the file when write_rc is 0 and no write failed, else discards it
+ * (the previous file stays); it prints "PATH: cannot write the <what>: <reason> ..." and
+ * returns CLI_FAIL, or CLI_OK. */
+int cli_file_open(cb_file_atomic_t *a, const char *path);
+int cli_file_close(cb_file_atomic_t *a, int write_rc, const char *what);
+
 /* 1 when stdout is a terminal (colour and progress bars only then). */
 int cli_stdout_is_tty(void);
+/* 1 once a write to stdout has failed (a full disk, /dev/full): loops that print many rows
+ * stop early. main() checks the final flush and close of stdout after every command and turns
+ * a failure into exit status 1 with "comeback: writing standard output: <reason>". */
+int cli_stdout_failed(void);
+
+/* "Did you mean": the edit distance of two words ('-' and '_' alike), and the name of names[]
+ * closest to typed when it is close enough to be a typo (else NULL). */
+int cli_edit_distance(const char *a, const char *b);
+const char *cli_closest(const char *typed, const char *const *names, size_t n);
+/* Usage errors with a suggestion: an option not in the command's help text ("--josn": did
+ * you mean '--json'?), and a word not in a list (a subcommand). Both return CLI_USAGE. */
+int cli_unknown_option(const char *cmd, const char *arg);
+int cli_unknown_word(const char *cmd, const char *what, const char *typed,
+                     const char *const *names, size_t n);
 
 #endif

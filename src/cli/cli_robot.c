@@ -62,7 +62,7 @@ int cli_robot_journal(const char *cmd, int argc, char **argv, int *json, const c
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+            return cli_unknown_option(cmd, argv[i]);
         size_t len = strlen(argv[i]);
         if (!ini && len > 4 && !strcmp(argv[i] + len - 4, ".ini"))
             ini = argv[i];
@@ -109,7 +109,8 @@ int cli_robot_list(const char *cmd, int argc, char **argv, const char *header,
     if (!json)
         fputs(header, stdout);
     if (walk(j, arr) < 0)
-        rc = cli_error("cannot read the %s: %s", cmd, cb_journal_errmsg(j));
+        rc = cli_stdout_failed() ? CLI_FAIL /* main() says why */
+                                 : cli_error("cannot read the %s: %s", cmd, cb_journal_errmsg(j));
     if (arr && !rc) {
         json_dumpf(arr, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         putchar('\n');

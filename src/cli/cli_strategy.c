@@ -15,9 +15,11 @@ int cli_load_strategy(const char *path, cb_rules_file_t **out)
         cb_rules_render_diag(*out, &diags.items[k], buf, sizeof buf);
         fputs(buf, stderr);
     }
+    size_t said = diags.total;
     cb_diags_free(&diags);
     if (rc) {
-        if (!*out)
+        /* The diagnostics above say what was wrong; a bare code only when there were none. */
+        if (!said)
             cli_error("%s: %s", path, cb_strerror(rc));
         cb_rules_file_free(*out);
         *out = NULL;

@@ -62,8 +62,12 @@ const char help_backtest[] =
     "  --quiet                no summary on stdout\n"
     "  --list-metrics         print the metrics table (key, label, formula) as Markdown\n"
     "\n"
+    "Report files are written to a temporary file beside FILE and renamed into place, so a\n"
+    "failed write (a full disk) leaves the previous report as it was.\n"
+    "\n"
     "Exit status: 0 on success, 1 when the strategy, data or a setting is wrong (with\n"
-    "file:line), 2 on a bad command line. Metrics: docs/metrics.md; rules: docs/backtest.md.\n";
+    "file:line) or an output cannot be written (stdout or a report file), 2 on a bad command\n"
+    "line. Metrics: docs/metrics.md; rules: docs/backtest.md.\n";
 
 #define MAX_SETS 64
 
@@ -133,7 +137,7 @@ int cmd_backtest(int argc, char **argv)
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("backtest", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("backtest", argv[i]);
         if (ini)
             return cli_usage_error("backtest", "one strategy file only ('%s' and '%s')", ini,
                                    argv[i]);
@@ -191,6 +195,8 @@ int cmd_backtest(int argc, char **argv)
         cb_rules_render_diag(f, &sd.items[k], buf, sizeof buf);
         fputs(buf, stderr);
     }
+    if (rc && !sd.total) /* never a silent exit status 1 */
+        cli_error("%s: the strategy cannot be prepared: %s", ini, cb_strerror(rc));
     cb_diags_free(&sd);
     if (rc)
         goto out_series;
@@ -274,7 +280,7 @@ int cmd_backtest(int argc, char **argv)
         cb_report_write_text(stdout, &rep, term_width(), cli_stdout_is_tty());
         if (want_equity && !json_path) {
             printf("\nday,equity\n");
-            for (size_t i = 0; i < res.n_days; i++) {
+            for (size_t i = 0; i < res.n_days && !cli_stdout_failed(); i++) {
                 char dbuf[40];
                 cb_time_format(res.day_ms[i], dbuf, sizeof dbuf);
                 dbuf[10] = 0;
@@ -294,9 +300,11 @@ int cmd_backtest(int argc, char **argv)
     for (size_t k = 0; k < 3; k++) {
         if (!outs[k].path)
             continue;
-        FILE *o = fopen(outs[k].path, "w");
-        if (!o || outs[k].fn(o, &rep) != 0 || fclose(o) != 0) {
-            cli_error("%s: cannot write the %s", outs[k].path, outs[k].what);
+        /* Written beside the target and renamed into place: a full disk leaves the previous
+         * report as it was, never a truncated one. */
+        cb_file_atomic_t o;
+        if (cli_file_open(&o, outs[k].path) != CLI_OK ||
+            cli_file_close(&o, outs[k].fn(o.f, &rep), outs[k].what) != CLI_OK) {
             status = CLI_FAIL;
             continue;
         }

@@ -51,7 +51,7 @@ int cmd_check(int argc, char **argv)
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("check", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("check", argv[i]);
         if (!ini)
             ini = argv[i];
         else if (!series)

@@ -67,7 +67,9 @@ static int is_flag(const char *a) { return a[0] == '-' && a[1] == '-'; }
 
 static int unknown_option(const char *sub, const char *a)
 {
-    return cli_usage_error("data", "%s: unknown option '%s'", sub, a);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "data %s", sub);
+    return cli_unknown_option(cmd, a);
 }
 
 /* Opens SERIES, printing the diagnostic on failure. */
@@ -131,6 +133,8 @@ static int write_series_file(const cb_series_t *s, const char *path, const char 
     cb_diag_clear(&d);
     int cbk = format ? !strcmp(format, "cbk") : has_suffix(path, ".cbk");
     int r = cbk ? cb_store_save(path, s, &d) : cb_series_export_csv(s, path, &d);
+    if (r && !strcmp(path, "-") && cli_stdout_failed())
+        return CLI_FAIL; /* main() says why, once */
     if (r)
         return cli_print_diag(&d);
     return 0;
@@ -785,7 +789,9 @@ int cmd_data(int argc, char **argv)
             clean_stale();
             return subcommands[i].run(argc - 1, argv + 1);
         }
-    return cli_usage_error("data", "unknown subcommand '%s' (import, list, info, check, "
-                                   "resample, export, synth, download, delete, rename)",
-                           argv[1]);
+    const char *names[sizeof subcommands / sizeof subcommands[0]];
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        names[i] = subcommands[i].name;
+    return cli_unknown_word("data", "subcommand", argv[1], names,
+                            sizeof subcommands / sizeof subcommands[0]);
 }

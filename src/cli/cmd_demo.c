@@ -62,9 +62,11 @@ static int demo_backtest(void)
     snprintf(mk, sizeof mk, "%s", cb_store_home());
     mkdir(mk, 0755);
     mkdir(dir, 0755);
-    FILE *f = fopen(ini, "w");
-    if (!f || fputs(k_demo_strategy, f) < 0 || fclose(f) != 0)
-        return cli_error("demo: cannot write %s", ini);
+    cb_file_atomic_t f;
+    if (cli_file_open(&f, ini) != CLI_OK ||
+        cli_file_close(&f, fputs(k_demo_strategy, f.f) < 0 ? CB_EIO : 0, "demo strategy") !=
+            CLI_OK)
+        return CLI_FAIL;
     printf("\n== comeback backtest %s --html %s --json %s\n", ini, html, json);
     fflush(stdout);
     char b0[] = "backtest", b2[] = "--html", b4[] = "--json";

@@ -233,12 +233,11 @@ int cmd_exchange_sim(int argc, char **argv)
         if (cb_sim_new(&o, &sim, &d) || cb_sim_start(sim, &d)) {
             rc = cli_print_diag(&d);
         } else {
-            if (port_file) {
-                FILE *f = fopen(port_file, "w");
-                if (f) {
-                    fprintf(f, "%d\n%d\n", cb_sim_port(sim), cb_sim_ws_port(sim));
-                    fclose(f);
-                }
+            /* Renamed into place: a reader polling for the file never sees half of it. */
+            cb_file_atomic_t f;
+            if (port_file && cli_file_open(&f, port_file) == CLI_OK) {
+                fprintf(f.f, "%d\n%d\n", cb_sim_port(sim), cb_sim_ws_port(sim));
+                cli_file_close(&f, 0, "port file");
             }
             int sig = 0;
             sigwait(&set, &sig);

@@ -65,8 +65,9 @@ const char help_optimize[] =
     "the same strategy file, data and settings, and prints the report the unsharded run\n"
     "would have printed (it reads the strategy and data again for the luck baseline).\n"
     "\n"
-    "Exit status: 0 on success, 1 when the strategy, data or a setting is wrong, 2 on a bad\n"
-    "command line.\n";
+    "Exit status: 0 on success, 1 when the strategy, data or a setting is wrong or an output\n"
+    "cannot be written (stdout, or --json/--html: written beside FILE and renamed into place,\n"
+    "a failed write leaves the previous file), 2 on a bad command line.\n";
 
 #define MAX_SETS 64
 
@@ -192,12 +193,9 @@ static void html_escape(FILE *o, const char *s)
     }
 }
 
-static int write_html(const char *path, const char *ini, const cb_opt_config_t *cfg,
+static int write_html(FILE *o, const char *ini, const cb_opt_config_t *cfg,
                       const cb_opt_report_t *r, size_t top)
 {
-    FILE *o = fopen(path, "w");
-    if (!o)
-        return -1;
     fprintf(o, "<!doctype html><html><head><meta charset=\"utf-8\"><title>Optimization: ");
     html_escape(o, ini);
     fprintf(o, "</title><style>body{font-family:sans-serif;margin:2em;max-width:70em}"
@@ -255,7 +253,7 @@ static int write_html(const char *path, const char *ini, const cb_opt_config_t *
                 r->wf_oos_return_pct, r->wf_efficiency);
     }
     fprintf(o, "<p>How to read this: docs/overfitting.md.</p></body></html>\n");
-    return fclose(o) == 0 ? 0 : -1;
+    return ferror(o) ? CB_EIO : 0;
 }
 
 static int report_out(const char *ini, const cb_backtest_t *bt, const cb_opt_config_t *cfg,
@@ -287,9 +285,9 @@ static int run_shard(const cb_backtest_t *bt, const cb_opt_config_t *cfg, size_t
     if (cb_optimize_shard(bt, cfg, k, shards, &part, &d) != 0)
         return cli_print_diag(&d), CLI_FAIL;
     int status = CLI_OK;
-    FILE *o = fopen(json_path, "w");
-    if (!o || cb_opt_part_write_json(o, &part) != 0 || fclose(o) != 0) {
-        cli_error("%s: cannot write the part", json_path);
+    cb_file_atomic_t o;
+    if (cli_file_open(&o, json_path) != CLI_OK ||
+        cli_file_close(&o, cb_opt_part_write_json(o.f, &part), "part") != CLI_OK) {
         status = CLI_FAIL;
     } else if (!quiet) {
         printf("Shard %zu/%zu: combinations %zu to %zu of %zu evaluated; part written to %s "
@@ -371,7 +369,7 @@ static int merge_main(int argc, char **argv)
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("optimize", "merge: unknown option '%s'", argv[i]);
+            return cli_unknown_option("optimize merge", argv[i]);
         if (n_files == sizeof files / sizeof files[0])
             return cli_usage_error("optimize", "merge: too many parts");
         files[n_files++] = argv[i];
@@ -459,17 +457,19 @@ static int report_out(const char *ini, const cb_backtest_t *bt, const cb_opt_con
     if (mpi_rank != 0)
         json_path = html_path = NULL;
     if (json_path) {
-        FILE *o = fopen(json_path, "w");
-        if (!o || cb_opt_report_write_json(o, bt, cfg, r) != 0 || fclose(o) != 0) {
-            cli_error("%s: cannot write the JSON report", json_path);
+        cb_file_atomic_t o;
+        if (cli_file_open(&o, json_path) != CLI_OK ||
+            cli_file_close(&o, cb_opt_report_write_json(o.f, bt, cfg, r), "JSON report") !=
+                CLI_OK) {
             status = CLI_FAIL;
         } else if (!quiet) {
             printf("JSON written to %s\n", json_path);
         }
     }
     if (html_path) {
-        if (write_html(html_path, ini, cfg, r, top) != 0) {
-            cli_error("%s: cannot write the HTML report", html_path);
+        cb_file_atomic_t o;
+        if (cli_file_open(&o, html_path) != CLI_OK ||
+            cli_file_close(&o, write_html(o.f, ini, cfg, r, top), "HTML report") != CLI_OK) {
             status = CLI_FAIL;
         } else if (!quiet) {
             printf("HTML report written to %s\n", html_path);
@@ -621,7 +621,7 @@ static int optimize_main(int argc, char **argv)
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("optimize", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("optimize", argv[i]);
         if (ini)
             return cli_usage_error("optimize", "one strategy file only ('%s' and '%s')", ini,
                                    argv[i]);

@@ -40,7 +40,7 @@ static int one(const cb_journal_order_t *o, void *arr)
                cb_time_format(o->created_ms, t, sizeof t), o->client_order_id, o->pair, o->side,
                o->type, o->reason, cb_order_status_name(o->status), q, x, pr, sp);
     }
-    return 0;
+    return cli_stdout_failed() ? CB_EIO : 0; /* a full disk: stop listing */
 }
 
 static int walk(cb_journal_t *j, void *arr) { return cb_journal_orders(j, 0, one, arr); }

@@ -50,7 +50,7 @@ int cmd_reconcile(int argc, char **argv)
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("reconcile", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("reconcile", argv[i]);
         } else if (!ini) {
             ini = argv[i];
         } else {

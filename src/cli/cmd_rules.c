@@ -69,7 +69,7 @@ static int parse_args(int argc, char **argv, const char *cmd, int want_series, a
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+            return cli_unknown_option(cmd, argv[i]);
         if (!a->file)
             a->file = argv[i];
         else if (want_series && !a->series)
@@ -282,7 +282,7 @@ static int rules_eval(int argc, char **argv)
         cb_position_view_t pos;
         memset(&pos, 0, sizeof pos);
         printf("time_ms,entry,exit\n");
-        for (size_t i = 0; i < ser->n; i++) {
+        for (size_t i = 0; i < ser->n && !cli_stdout_failed(); i++) {
             cb_bar_view_t v = {i + 1, ser->time_ms, ser->open, ser->high, ser->low, ser->close,
                                ser->volume};
             cb_decision_t dec;
@@ -300,9 +300,7 @@ static int rules_eval(int argc, char **argv)
     cb_rules_strategy_free(s);
     free(values);
     cb_rules_file_free(f);
-    if (fflush(stdout) != 0)
-        return cli_error("cannot write the output");
-    return rc;
+    return rc; /* main() checks that stdout got every line */
 }
 
 int cmd_rules(int argc, char **argv)
@@ -313,6 +311,6 @@ int cmd_rules(int argc, char **argv)
         return rules_check(argc, argv);
     if (strcmp(argv[1], "eval") == 0)
         return rules_eval(argc, argv);
-    return cli_usage_error("rules", "unknown subcommand '%s' (expected 'check' or 'eval')",
-                           argv[1]);
+    static const char *const subs[] = {"check", "eval"};
+    return cli_unknown_word("rules", "subcommand", argv[1], subs, 2);
 }

@@ -69,7 +69,7 @@ int cmd_run(int argc, char **argv)
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("run", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("run", argv[i]);
         if (ini)
             return cli_usage_error("run", "unexpected argument '%s'", argv[i]);
         ini = argv[i];

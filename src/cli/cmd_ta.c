@@ -27,9 +27,11 @@ const char help_ta[] =
     "options:\n"
     "  --indicator SPEC   an indicator to compute (repeatable; at least one)\n"
     "  --with SERIES2     the second series of two-series indicators (beta, correl)\n"
-    "  --output FILE      write the CSV to FILE instead of stdout\n"
+    "  --output FILE      write the CSV to FILE instead of stdout (beside FILE first, then\n"
+    "                     renamed into place: a failed write leaves the previous FILE)\n"
     "\n"
-    "Exit status: 0 on success, 1 when the series cannot be read, 2 on a bad command line\n"
+    "Exit status: 0 on success, 1 when the series cannot be read or the output cannot be\n"
+    "written, 2 on a bad command line\n"
     "(unknown indicator, bad option). Definitions: docs/indicators.md.\n";
 
 /* Prints every indicator of the table: `comeback help ta` shows it after help_ta. */
@@ -117,6 +119,7 @@ int cmd_ta(int argc, char **argv)
     cb_series_t *s = NULL, *s2 = NULL;
     double *time = NULL;
     FILE *f = NULL;
+    cb_file_atomic_t out;
     if (!cols)
         return cli_error("out of memory");
     for (int i = 1; i < argc; i++) {
@@ -151,7 +154,7 @@ int cmd_ta(int argc, char **argv)
             }
             with = v;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            rc = cli_usage_error("ta", "unknown option '%s'", argv[i]);
+            rc = cli_unknown_option("ta", argv[i]);
             goto done;
         } else if (!series) {
             series = argv[i];
@@ -219,11 +222,10 @@ int cmd_ta(int argc, char **argv)
             goto done;
         }
     }
-    f = output ? fopen(output, "w") : stdout;
-    if (!f) {
-        rc = cli_error("%s: cannot create the file", output);
+    /* --output is written beside the target and renamed into place; "-" is stdout. */
+    if ((rc = cli_file_open(&out, output ? output : "-")) != CLI_OK)
         goto done;
-    }
+    f = out.f;
     fputs("time_ms", f);
     for (size_t c = 0; c < ncols; c++) {
         if (cols[c].info->n_outputs == 1)
@@ -233,18 +235,18 @@ int cmd_ta(int argc, char **argv)
                 fprintf(f, ",%s.%s", cols[c].spec, cols[c].info->outputs[k]);
     }
     fputc('\n', f);
-    for (size_t i = 0; i < s->n; i++) {
+    for (size_t i = 0; i < s->n && !ferror(f); i++) {
         fprintf(f, "%lld", (long long)s->time_ms[i]);
         for (size_t c = 0; c < ncols; c++)
             for (int k = 0; k < cols[c].info->n_outputs; k++)
                 print_value(f, cols[c].out[k][i]);
         fputc('\n', f);
     }
-    if (fflush(f) != 0 || ferror(f))
-        rc = cli_error("%s: write error", output ? output : "stdout");
+    rc = cli_file_close(&out, 0, "indicator CSV");
+    f = NULL;
 done:
-    if (f && f != stdout && fclose(f) != 0 && rc == CLI_OK)
-        rc = cli_error("%s: write error", output);
+    if (f)
+        cb_file_atomic_abort(&out);
     for (size_t c = 0; c < ncols; c++)
         for (int k = 0; k < CB_TA_MAX_OUTPUTS; k++)
             free(cols[c].out[k]);

@@ -34,7 +34,7 @@ static int one(const cb_journal_fill_t *f, void *arr)
         printf("%-19s  %-10s %-4s %14s %14s %12s %-6s %-18s %s\n",
                cb_time_format(f->time_ms, t, sizeof t), f->pair, f->side, pr, q, fee,
                f->fee_asset, f->client_order_id, f->trade_id);
-    return 0;
+    return cli_stdout_failed() ? CB_EIO : 0; /* a full disk: stop listing */
 }
 
 static int walk(cb_journal_t *j, void *arr) { return cb_journal_fills(j, NULL, one, arr); }

@@ -73,7 +73,7 @@ int data_check_run(int argc, char **argv)
         } else if (strcmp(argv[i], "--skip-bad-rows") == 0) {
             skip = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error("data check", "unknown option %s", argv[i]);
+            return cli_unknown_option("data check", argv[i]);
         } else if (!target) {
             target = argv[i];
         } else {

@@ -66,7 +66,11 @@ size_t cb_diag_format(const cb_diag_t *d, char *buf, size_t size)
         if (d->column > 0 && w < sizeof where)
             w += (size_t)snprintf(where + w, sizeof where - w, ":%d", d->column);
     }
-    const char *msg = d->msg[0] ? d->msg : cb_strerror(d->code);
+    /* A diagnostic nobody filled must not read "success" next to a failure's exit status. */
+    const char *msg = d->msg[0]          ? d->msg
+                      : d->code != CB_OK ? cb_strerror(d->code)
+                                         : "failed without giving a reason (a bug in comeback: "
+                                           "please report it with the command line)";
     int n;
     if (where[0] && d->field[0])
         n = snprintf(buf, size, "%s: %s: %s", where, d->field, msg);
@@ -78,6 +82,8 @@ size_t cb_diag_format(const cb_diag_t *d, char *buf, size_t size)
         n = snprintf(buf, size, "%s", msg);
     return n < 0 ? 0 : (size_t)n;
 }
+
+int cb_diag_is_set(const cb_diag_t *d) { return d && (d->code != CB_OK || d->msg[0]); }
 
 int cb_diags_add(cb_diags_t *list, const cb_diag_t *d)
 {
@@ -101,4 +107,82 @@ void cb_diags_free(cb_diags_t *list)
     free(list->items);
     list->items = NULL;
     list->n = list->cap = list->total = 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t need;
+    unsigned min;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+        need = 2;
+        min = 0x80;
+    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        need = 3;
+        min = 0x800;
+    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        need = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < need)
+        return 0;
+    unsigned cp = s[0] & (0x7Fu >> need);
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return need;
+}
+
+const char *cb_quote(const char *s, size_t len, size_t max_bytes, char *dst, size_t size)
+{
+    if (!dst || size == 0)
+        return dst;
+    size_t w = 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    if (!s)
+        len = 0;
+    size_t shown = len < max_bytes ? len : max_bytes;
+    for (size_t i = 0; i < shown;) {
+        char esc[8];
+        size_t n = 0, take = 1;
+        unsigned char ch = p[i];
+        if (ch == 0 && !(i + 1 < len && p[i + 1] >= '0' && p[i + 1] <= '9'))
+            n = (size_t)snprintf(esc, sizeof esc, "\\0"); /* \x00 before a digit: no octal */
+        else if (ch == '\t')
+            n = (size_t)snprintf(esc, sizeof esc, "\\t");
+        else if (ch == '\r')
+            n = (size_t)snprintf(esc, sizeof esc, "\\r");
+        else if (ch == '\n')
+            n = (size_t)snprintf(esc, sizeof esc, "\\n");
+        else if (ch == '"' || ch == '\\')
+            n = (size_t)snprintf(esc, sizeof esc, "\\%c", ch);
+        else if (ch < 0x20 || ch == 0x7F)
+            n = (size_t)snprintf(esc, sizeof esc, "\\x%02x", ch);
+        else if (ch >= 0x80 && (take = utf8_len(p + i, len - i)) == 0) {
+            take = 1;
+            n = (size_t)snprintf(esc, sizeof esc, "\\x%02x", ch);
+        } else {
+            n = take;
+            memcpy(esc, p + i, take);
+        }
+        if (w + n + 4 > size) { /* room for "..." and the NUL */
+            shown = i;
+            break;
+        }
+        memcpy(dst + w, esc, n);
+        w += n;
+        i += take;
+    }
+    if (shown < len && w + 4 <= size) {
+        memcpy(dst + w, "...", 3);
+        w += 3;
+    }
+    dst[w] = '\0';
+    return dst;
 }

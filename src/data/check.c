@@ -146,13 +146,15 @@ int cb_series_write_csv(const cb_series_t *s, const char *path, cb_diag_t *diag)
 {
     if (!s || !path)
         return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "no series or no path given");
-    int to_stdout = strcmp(path, "-") == 0;
-    FILE *f = to_stdout ? stdout : fopen(path, "w");
-    if (!f)
-        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    /* Beside the target, then renamed: a failed write leaves the previous file as it was. */
+    cb_file_atomic_t a;
+    int r = cb_file_atomic_open(&a, path, diag);
+    if (r)
+        return r;
+    FILE *f = a.f;
     fputs("time_ms,open,high,low,close,volume\n", f);
     char o[32], h[32], l[32], c[32], v[32];
-    for (size_t i = 0; i < s->n; i++) {
+    for (size_t i = 0; i < s->n && !ferror(f); i++) {
         rd_format_double(s->open[i], o, sizeof o);
         rd_format_double(s->high[i], h, sizeof h);
         rd_format_double(s->low[i], l, sizeof l);
@@ -160,12 +162,5 @@ int cb_series_write_csv(const cb_series_t *s, const char *path, cb_diag_t *diag)
         rd_format_double(s->volume[i], v, sizeof v);
         fprintf(f, "%lld,%s,%s,%s,%s,%s\n", (long long)s->time_ms[i], o, h, l, c, v);
     }
-    int bad = ferror(f);
-    if (to_stdout)
-        bad |= fflush(f) != 0;
-    else
-        bad |= fclose(f) != 0;
-    if (bad)
-        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "write failed: %s", strerror(errno));
-    return 0;
+    return cb_file_atomic_commit(&a, diag);
 }

@@ -350,7 +350,8 @@ int rd_parse_time(const char *s, size_t len, int64_t *out_ms, int *unit, char *m
         *unit = RD_UNIT_TEXT;
         return 0;
     }
-    snprintf(msg, msg_size, "expected a time, got \"%.*s\"", (int)(len > 40 ? 40 : len), s);
+    char q[200];
+    snprintf(msg, msg_size, "expected a time, got \"%s\"", cb_quote(s, len, 40, q, sizeof q));
     return -1;
 }
 
@@ -808,6 +809,23 @@ static cb_format_t detect(const char *buf, size_t len)
     return CB_FORMAT_AUTO; /* a CSV: the CSV reader tells header from headerless */
 }
 
+/* 1 when the first 4 KB are not text (random bytes, an archive, an image): at least 8 control
+ * bytes and 1% of the sample. A stray NUL in a CSV is not enough (the field is reported). */
+static int looks_binary(const char *buf, size_t len, size_t *first)
+{
+    size_t n = len < 4096 ? len : 4096, bad = 0;
+    *first = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+        if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' && ch != '\f') || ch == 0x7F) {
+            if (!bad)
+                *first = i;
+            bad++;
+        }
+    }
+    return bad >= 8 && bad * 100 >= n;
+}
+
 int cb_series_read_buffer(const char *name, const char *buf, size_t len,
                           const cb_read_opts_t *opts, cb_series_t **out, cb_read_report_t *rep,
                           cb_diag_t *diag)
@@ -851,6 +869,17 @@ int cb_series_read_buffer(const char *name, const char *buf, size_t len,
             snprintf(rep->timeframe, sizeof rep->timeframe, "%s", (*out)->meta.timeframe);
         }
         return r;
+    }
+
+    size_t at;
+    if (buf && looks_binary(buf, len, &at)) {
+        long line = 1;
+        for (size_t i = 0; i < at; i++)
+            line += buf[i] == '\n';
+        return cb_diag_set(diag, CB_EPARSE, name, line, 0, NULL,
+                           "not a text file (byte 0x%02x at offset %zu, and more): expected CSV, "
+                           "freqtrade JSON or a comeback store file (.cbk)",
+                           (unsigned char)buf[at], at);
     }
 
     rd_ctx_t c;

@@ -348,7 +348,13 @@ int rd_read_csv(rd_ctx_t *c, const char *buf, size_t len, cb_format_t format)
         line++;
     }
     if (p >= end) {
-        rd_problem(c, CB_EPARSE, line ? line : 1, 0, NULL, "the file is empty (no header, no candles)");
+        if (banners)
+            rd_problem(c, CB_EPARSE, 1, 0, NULL,
+                       "no header and no candles: %d line%s without a ',', ';' or tab delimiter",
+                       banners, banners == 1 ? "" : "s");
+        else
+            rd_problem(c, CB_EPARSE, line ? line : 1, 0, NULL,
+                       "the file is empty (no header, no candles)");
         c->fatal = 1;
         return 0;
     }
@@ -453,6 +459,7 @@ int rd_read_csv(rd_ctx_t *c, const char *buf, size_t len, cb_format_t format)
         size_t text_len[RD_NVAL];
         for (int k = 0; k < RD_NVAL; k++) {
             span_t s = trim(f[L.idx[k]]);
+            char q[200];
             text[k] = s.p;
             text_len[k] = s.n;
             int r = rd_parse_double(s.p, s.n, &v[k]);
@@ -464,10 +471,11 @@ int rd_read_csv(rd_ctx_t *c, const char *buf, size_t len, cb_format_t format)
                            "expected a number, got an empty field");
             else if (r == RD_NUM_NONFINITE)
                 rd_problem(c, CB_EPARSE, line, 0, L.label_ptr[k],
-                           "expected a finite number, got \"%.*s\"", clip(s.n), s.p);
-            else
-                rd_problem(c, CB_EPARSE, line, 0, L.label_ptr[k], "expected a number, got \"%.*s\"",
-                           clip(s.n), s.p);
+                           "expected a finite number, got \"%s\"",
+                           cb_quote(s.p, s.n, 40, q, sizeof q));
+            else /* quoted: a NUL or control byte is shown, not cut at ("10\0", not "10") */
+                rd_problem(c, CB_EPARSE, line, 0, L.label_ptr[k], "expected a number, got \"%s\"",
+                           cb_quote(s.p, s.n, 40, q, sizeof q));
         }
         if (bad) {
             if (time_ok)

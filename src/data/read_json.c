@@ -133,10 +133,11 @@ int rd_read_freqtrade(rd_ctx_t *c, const char *buf, size_t len)
                         int unit;
                         if (rd_parse_time(j.p, n, &t_ms, &unit, msg, sizeof msg) != 0 ||
                             unit == RD_UNIT_TEXT) {
+                            char q[200];
                             if (unit == RD_UNIT_TEXT)
                                 snprintf(msg, sizeof msg, "expected a time in milliseconds, got "
-                                                          "\"%.*s\"",
-                                         (int)(n > 40 ? 40 : n), j.p);
+                                                          "\"%s\"",
+                                         cb_quote(j.p, n, 40, q, sizeof q));
                             rd_problem(c, CB_EPARSE, fl, fc, label, "%s", msg);
                             bad = 1;
                         } else {
@@ -146,10 +147,11 @@ int rd_read_freqtrade(rd_ctx_t *c, const char *buf, size_t len)
                     } else {
                         int r = rd_parse_double(j.p, n, &v[k]);
                         if (r != RD_NUM_OK) {
+                            char q[200];
                             rd_problem(c, CB_EPARSE, fl, fc, label,
-                                       r == RD_NUM_NONFINITE ? "expected a finite number, got %.*s"
-                                                             : "expected a number, got %.*s",
-                                       (int)(n > 40 ? 40 : n), j.p);
+                                       r == RD_NUM_NONFINITE ? "expected a finite number, got %s"
+                                                             : "expected a number, got %s",
+                                       cb_quote(j.p, n, 40, q, sizeof q));
                             bad = 1;
                         }
                     }

@@ -1285,7 +1285,7 @@ static int write_csv_rows(FILE *f, const cb_series_t *s)
     }
     fputs("time_ms,open,high,low,close,volume\n", f);
     char o[32], h[32], l[32], c[32], v[32];
-    for (size_t i = 0; i < s->n; i++) {
+    for (size_t i = 0; i < s->n && !ferror(f); i++) {
         rd_format_double(s->open[i], o, sizeof o);
         rd_format_double(s->high[i], h, sizeof h);
         rd_format_double(s->low[i], l, sizeof l);
@@ -1300,60 +1300,19 @@ int cb_series_export_csv(const cb_series_t *s, const char *path, cb_diag_t *diag
 {
     if (!s || !path)
         return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "no series or no path given");
-    if (!strcmp(path, "-")) {
-        if (write_csv_rows(stdout, s) != 0 || fflush(stdout) != 0)
-            return cb_diag_set(diag, CB_EIO, "<stdout>", 0, 0, NULL, "write failed: %s",
-                               strerror(errno));
-        return 0;
+    /* "-" is stdout; a file goes beside the target and is renamed into place, so a failed
+     * write leaves the previous file as it was (core's atomic file helper). */
+    cb_file_atomic_t a;
+    int r = cb_file_atomic_open(&a, path, diag);
+    if (r)
+        return r;
+    if (write_csv_rows(a.f, s) != 0) {
+        int e = errno ? errno : EIO;
+        cb_file_atomic_abort(&a);
+        return cb_diag_set(diag, CB_EIO, !strcmp(path, "-") ? "<stdout>" : path, 0, 0, NULL,
+                           "cannot write: %s", strerror(e));
     }
-    char tmp[4096], where[4096];
-    if (strlen(path) + 40 >= sizeof tmp)
-        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "path too long");
-    if (write_target(path, where, sizeof where)) {
-        /* A device or a FIFO: written straight into, every write checked. */
-        FILE *f = fopen(path, "w");
-        if (!f)
-            return io_error(diag, path, "cannot write", errno);
-        int ok = write_csv_rows(f, s) == 0 && fflush(f) == 0 && sync_fd(fileno(f)) == 0;
-        int e = errno;
-        if (fclose(f) != 0 && ok) {
-            ok = 0;
-            e = errno;
-        }
-        return ok ? 0 : cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot write: %s",
-                                    strerror(e));
-    }
-    path = where;
-    if (strlen(path) + 40 >= sizeof tmp)
-        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "path too long");
-    snprintf(tmp, sizeof tmp, "%.4000s.tmp.%ld.XXXXXX", path, (long)getpid());
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot create a temporary file: %s",
-                           strerror(errno));
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return io_error(diag, path, "cannot write", e);
-    }
-    int ok = fchmod(fd, 0644) == 0 && write_csv_rows(f, s) == 0 && fflush(f) == 0 &&
-             fsync(fd) == 0;
-    int e = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return cb_diag_set(diag, CB_EIO, path, 0, 0, NULL, "cannot write: %s", strerror(e));
-    }
-    return 0;
+    return cb_file_atomic_commit(&a, diag);
 }
 
 int cb_file_is_synthetic(const char *path)

@@ -143,8 +143,19 @@ static int rate_wait(bn_t *b, int weight, const char *path, cb_diag_t *diag)
 }
 
 /* A Binance error answer as a diagnostic: what it means, then the exchange's own words. */
-static int api_error(bn_t *b, const char *method, const char *path, long status, cb_diag_t *diag)
+static int api_error(bn_t *b, const char *method, const char *path, const char *params,
+                     long status, cb_diag_t *diag)
 {
+    /* Name the symbol the request was about: "invalid symbol" alone does not say which. */
+    char what[96] = "";
+    const char *sym = params ? strstr(params, "symbol=") : NULL;
+    while (sym && sym != params && sym[-1] != '&')
+        sym = strstr(sym + 1, "symbol=");
+    if (sym) {
+        sym += 7;
+        size_t n = strcspn(sym, "&");
+        snprintf(what, sizeof what, " (symbol %.*s)", (int)(n > 40 ? 40 : n), sym);
+    }
     int code = 0;
     char msg[256] = "";
     if (cb_bn_parse_error(b->buf, b->len, &code, msg, sizeof msg) != 0) {
@@ -158,8 +169,8 @@ static int api_error(bn_t *b, const char *method, const char *path, long status,
     if (code == -2010 && strstr(msg, "insufficient balance"))
         text = "insufficient balance for this order";
     int cls = cb_binance_error_class(code);
-    return cb_diag_set(diag, cls, NULL, 0, 0, NULL, "%s %s: %s [Binance %d: %.200s]", method, path,
-                       text ? text : "the exchange refused the request", code, msg);
+    return cb_diag_set(diag, cls, NULL, 0, 0, NULL, "%s %s%s: %s [Binance %d: %.200s]", method,
+                       path, what, text ? text : "the exchange refused the request", code, msg);
 }
 
 static int sync_time(bn_t *b, cb_diag_t *diag);
@@ -274,7 +285,7 @@ static int bn_call(bn_t *b, const char *method, const char *path, const char *pa
             long ra = b->hdr_retry_after > 0 ? b->hdr_retry_after : (status == 418 ? 120 : 1);
             b->blocked_until_ns = cb_monotonic_ns() + (int64_t)ra * 1000000000LL;
             if (last)
-                return api_error(b, method, path, status, diag);
+                return api_error(b, method, path, params, status, diag);
             b->st.retries++;
             continue;
         }
@@ -291,7 +302,7 @@ static int bn_call(bn_t *b, const char *method, const char *path, const char *pa
         }
         if (status >= 200 && status < 300)
             return 0;
-        r = api_error(b, method, path, status, diag);
+        r = api_error(b, method, path, params, status, diag);
         if (b->api_code == -1021 && is_signed && !resynced) {
             /* Rejected for clock skew before anything happened: resync and repeat once. */
             resynced = 1;

@@ -280,6 +280,19 @@ int cb_ex_order_prepare(const cb_pair_info_t *p, const cb_ex_order_req_t *req, i
         return ex->ops->op(ex, __VA_ARGS__);                                                  \
     } while (0)
 
+/* As CB_EX_CALL_, for a call about one pair: a failure names the pair ("pair ETH/USDT: GET
+ * /api/v3/klines (symbol ETHUSDT): invalid symbol ..."), unless the venue named a field. */
+#define CB_EX_CALL_PAIR_(op, pair_, ...)                                                      \
+    do {                                                                                      \
+        if (!ex || !ex->ops->op)                                                              \
+            return cb_diag_set(diag, CB_EUNSUPPORTED, NULL, 0, 0, NULL,                       \
+                               "this exchange does not support " #op);                        \
+        int r_ = ex->ops->op(ex, __VA_ARGS__);                                                \
+        if (r_ && diag && !diag->field[0] && (pair_) && (pair_)[0])                           \
+            snprintf(diag->field, sizeof diag->field, "pair %.40s", (pair_));                 \
+        return r_;                                                                            \
+    } while (0)
+
 int cb_exchange_server_time(cb_exchange_t *ex, int64_t *out_ms, cb_diag_t *diag)
 {
     CB_EX_CALL_(server_time, out_ms, diag);
@@ -292,12 +305,12 @@ int cb_exchange_candles(cb_exchange_t *ex, const char *pair, const char *timefra
                         int64_t from_ms, int64_t to_ms, size_t limit, cb_ex_candle_t **out,
                         size_t *n, cb_diag_t *diag)
 {
-    CB_EX_CALL_(candles, pair, timeframe, from_ms, to_ms, limit, out, n, diag);
+    CB_EX_CALL_PAIR_(candles, pair, pair, timeframe, from_ms, to_ms, limit, out, n, diag);
 }
 int cb_exchange_book_ticker(cb_exchange_t *ex, const char *pair, cb_book_ticker_t *out,
                             cb_diag_t *diag)
 {
-    CB_EX_CALL_(book_ticker, pair, out, diag);
+    CB_EX_CALL_PAIR_(book_ticker, pair, pair, out, diag);
 }
 int cb_exchange_balances(cb_exchange_t *ex, cb_ex_balance_t **out, size_t *n, cb_diag_t *diag)
 {
@@ -306,27 +319,27 @@ int cb_exchange_balances(cb_exchange_t *ex, cb_ex_balance_t **out, size_t *n, cb
 int cb_exchange_place_order(cb_exchange_t *ex, const cb_ex_order_req_t *req, cb_ex_order_t *out,
                             cb_ex_fill_t **fills, size_t *n_fills, cb_diag_t *diag)
 {
-    CB_EX_CALL_(place_order, req, out, fills, n_fills, diag);
+    CB_EX_CALL_PAIR_(place_order, req->pair, req, out, fills, n_fills, diag);
 }
 int cb_exchange_cancel_order(cb_exchange_t *ex, const char *pair, const char *client_order_id,
                              cb_ex_order_t *out, cb_diag_t *diag)
 {
-    CB_EX_CALL_(cancel_order, pair, client_order_id, out, diag);
+    CB_EX_CALL_PAIR_(cancel_order, pair, pair, client_order_id, out, diag);
 }
 int cb_exchange_query_order(cb_exchange_t *ex, const char *pair, const char *client_order_id,
                             cb_ex_order_t *out, cb_diag_t *diag)
 {
-    CB_EX_CALL_(query_order, pair, client_order_id, out, diag);
+    CB_EX_CALL_PAIR_(query_order, pair, pair, client_order_id, out, diag);
 }
 int cb_exchange_open_orders(cb_exchange_t *ex, const char *pair, cb_ex_order_t **out, size_t *n,
                             cb_diag_t *diag)
 {
-    CB_EX_CALL_(open_orders, pair, out, n, diag);
+    CB_EX_CALL_PAIR_(open_orders, pair, pair, out, n, diag);
 }
 int cb_exchange_my_trades(cb_exchange_t *ex, const char *pair, int64_t since_ms,
                           cb_ex_fill_t **out, size_t *n, cb_diag_t *diag)
 {
-    CB_EX_CALL_(my_trades, pair, since_ms, out, n, diag);
+    CB_EX_CALL_PAIR_(my_trades, pair, pair, since_ms, out, n, diag);
 }
 
 int cb_exchange_account(cb_exchange_t *ex, cb_ex_account_t *out, cb_diag_t *diag)

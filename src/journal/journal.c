@@ -12,6 +12,7 @@ struct cb_journal {
     sqlite3 *db;
     char bot[24];
     int depth; /* nesting of cb_journal_begin */
+    char err[256]; /* why the last operation failed when SQLite does not say (errmsg) */
 };
 
 static const char *const status_names[] = {
@@ -78,10 +79,29 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL,"
     " kind TEXT NOT NULL, detail TEXT NOT NULL);";
 
-const char *cb_journal_errmsg(cb_journal_t *j) { return j && j->db ? sqlite3_errmsg(j->db) : ""; }
+/* Never SQLite's "not an error": the reason recorded by the failing operation, else SQLite's
+ * own message of the failed call. */
+const char *cb_journal_errmsg(cb_journal_t *j)
+{
+    if (!j)
+        return "no journal";
+    if (j->err[0])
+        return j->err;
+    if (j->db && sqlite3_errcode(j->db) != SQLITE_OK)
+        return sqlite3_errmsg(j->db);
+    return "the journal gave no reason";
+}
+
+/* Records why an operation failed without a SQLite error (cb_journal_errmsg); returns rc. */
+static int jfail(cb_journal_t *j, int rc, const char *why)
+{
+    snprintf(j->err, sizeof j->err, "%s", why);
+    return rc;
+}
 
 static int exec(cb_journal_t *j, const char *sql)
 {
+    j->err[0] = '\0';
     return sqlite3_exec(j->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : CB_EIO;
 }
 
@@ -103,6 +123,7 @@ static int valid_bot(const char *bot)
 static sqlite3_stmt *prep(cb_journal_t *j, const char *sql)
 {
     sqlite3_stmt *st = NULL;
+    j->err[0] = '\0'; /* a new operation: SQLite's message now speaks for it */
     if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK)
         return NULL;
     return st;
@@ -280,7 +301,9 @@ int cb_journal_begin(cb_journal_t *j)
 int cb_journal_commit(cb_journal_t *j)
 {
     if (j->depth == 0)
-        return CB_ESTATE;
+        return jfail(j, CB_ESTATE,
+                     "commit without an open transaction (a write inside it failed and rolled "
+                     "it back)");
     if (--j->depth > 0)
         return 0;
     return exec(j, "COMMIT");
@@ -289,7 +312,7 @@ int cb_journal_commit(cb_journal_t *j)
 int cb_journal_rollback(cb_journal_t *j)
 {
     if (j->depth == 0)
-        return CB_ESTATE;
+        return jfail(j, CB_ESTATE, "rollback without an open transaction");
     j->depth = 0;
     return exec(j, "ROLLBACK");
 }
@@ -297,7 +320,7 @@ int cb_journal_rollback(cb_journal_t *j)
 int cb_journal_order_intent(cb_journal_t *j, cb_journal_order_t *o)
 {
     if (strcmp(o->side, "buy") != 0 && strcmp(o->side, "sell") != 0)
-        return CB_EINVAL;
+        return jfail(j, CB_EINVAL, "an order's side must be 'buy' or 'sell'");
     int rc = cb_journal_begin(j);
     if (rc)
         return rc;
@@ -308,7 +331,9 @@ int cb_journal_order_intent(cb_journal_t *j, cb_journal_order_t *o)
         seq = strtoll(buf, NULL, 10);
     if (rc || seq < 1) {
         cb_journal_rollback(j);
-        return rc ? rc : CB_ECORRUPT;
+        return rc ? jfail(j, rc, "the journal has no order sequence (meta next_seq)")
+                  : jfail(j, CB_ECORRUPT, "the journal's order sequence (meta next_seq) is "
+                                          "not a positive number");
     }
     snprintf(o->client_order_id, sizeof o->client_order_id, "cb-%s-%lld", j->bot, seq);
     o->status = CB_OS_INTENT;
@@ -442,7 +467,7 @@ int cb_journal_order_update(cb_journal_t *j, const char *client_order_id,
 int cb_journal_order_adopt(cb_journal_t *j, const cb_journal_order_t *o)
 {
     if (strcmp(o->side, "buy") != 0 && strcmp(o->side, "sell") != 0)
-        return CB_EINVAL;
+        return jfail(j, CB_EINVAL, "an order's side must be 'buy' or 'sell'");
     sqlite3_stmt *st = prep(
         j, "INSERT INTO orders(seq, client_order_id, exchange_order_id, pair, side, type, reason,"
            " status, price_scale, qty_scale, price, stop_price, quantity, executed_quantity,"
@@ -475,7 +500,7 @@ int cb_journal_order_adopt(cb_journal_t *j, const cb_journal_order_t *o)
 int cb_journal_fill(cb_journal_t *j, const cb_journal_fill_t *f)
 {
     if (strcmp(f->side, "buy") != 0 && strcmp(f->side, "sell") != 0)
-        return CB_EINVAL;
+        return jfail(j, CB_EINVAL, "a fill's side must be 'buy' or 'sell'");
     sqlite3_stmt *st = prep(
         j, "INSERT OR IGNORE INTO fills(pair, trade_id, client_order_id, side, price_scale,"
            " qty_scale, fee_scale, price, quantity, fee, fee_asset, time_ms)"
@@ -584,6 +609,7 @@ int cb_journal_position(cb_journal_t *j, const char *pair, int qty_scale, int64_
             int64_t div = cb_pow10_i64(scale - qty_scale);
             if (q % div != 0) {
                 rc = CB_ERANGE; /* the fill is finer than the requested scale */
+                jfail(j, rc, "a fill's quantity is finer than the pair's quantity step");
                 break;
             }
             q /= div;

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "comeback/opt.h"
 #include "comeback/report.h"
@@ -579,6 +580,18 @@ static int run_sweep(const cb_backtest_t *bt, const cb_opt_config_t *cfg,
     size_t n = cfg->random ? (cfg->samples < total ? cfg->samples : total) : total;
     if (n == 0)
         return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, "--samples", "must be at least 1");
+    /* Refused up front when the results alone cannot fit in this machine's memory (with
+     * overcommit the allocations below could succeed and the sweep thrash for hours). */
+    size_t per_row = sizeof *out->rows + sizeof *out->rank + sizeof *c.daily +
+                     sizeof *c.n_daily + sizeof(size_t);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double phys = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+    if (phys > 0 && (double)n * (double)per_row > phys)
+        return cb_diag_set(diag, CB_ENOMEM, bt->path, 0, 0, NULL,
+                           "a sweep of %zu combinations needs %.1f GiB for its results alone, "
+                           "more than this machine's %.1f GiB: sweep fewer (coarser steps, "
+                           "narrower ranges, or --search random --samples N)",
+                           n, (double)n * (double)per_row / 1073741824.0, phys / 1073741824.0);
     size_t *indices = malloc(n * sizeof *indices);
     out->rows = calloc(n, sizeof *out->rows);
     out->rank = calloc(n, sizeof *out->rank);
@@ -671,6 +684,15 @@ static int run_sweep(const cb_backtest_t *bt, const cb_opt_config_t *cfg,
                                        out->has_luck ? out->luck.percentile : NAN, out->verdict,
                                        sizeof out->verdict);
 done:
+    /* Every failure says what failed (a cleared diag would print nothing useful). */
+    if (rc == CB_ENOMEM && !cb_diag_is_set(diag))
+        cb_diag_set(diag, rc, bt->path, 0, 0, NULL,
+                    "out of memory for a sweep of %zu combinations: sweep fewer (coarser steps, "
+                    "narrower ranges, or --search random --samples N)",
+                    n);
+    else if (rc && !cb_diag_is_set(diag))
+        cb_diag_set(diag, rc, bt->path, 0, 0, NULL, "the sweep of %zu combinations failed: %s",
+                    n, cb_strerror(rc));
     if (c.cache) {
         cb_rules_cache_stats(c.cache, &out->sharing);
         cb_rules_cache_free(c.cache);

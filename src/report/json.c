@@ -138,6 +138,8 @@ int cb_report_write_json(FILE *f, const cb_report_t *rep)
     fprintf(f, "  \"trades\": [");
     for (size_t i = 0; i < r->n_trades; i++) {
         const cb_trade_t *t = &r->trades[i];
+        if (ferror(f))
+            return CB_EIO; /* a full disk: stop now, the caller discards the file */
         fprintf(f, "%s\n    {\"pair\": ", i ? "," : "");
         rp_json_str(f, r->pairs[t->pair].pair);
         fprintf(f, ", \"signal_time_ms\": %lld, \"entry_time_ms\": %lld, \"entry_time\": ",
@@ -209,6 +211,8 @@ int cb_report_write_json(FILE *f, const cb_report_t *rep)
     if (rep->with_equity) {
         fprintf(f, ",\n  \"equity\": [");
         for (size_t i = 0; i < r->n_days; i++) {
+            if (ferror(f))
+                return CB_EIO; /* a full disk: stop now, the caller discards the file */
             fprintf(f, "%s\n    {\"day_ms\": %lld, \"equity\": ", i ? "," : "",
                     (long long)r->day_ms[i]);
             rp_money(f, i + 1 == r->n_days ? cb_fx_to_double(r->final_balance)
@@ -228,6 +232,8 @@ int cb_report_write_trades_csv(FILE *f, const cb_report_t *rep)
                "fees,slippage,pnl,pnl_pct,mae_pct,mfe_pct,bars_held,exit_reason\n");
     for (size_t i = 0; i < r->n_trades; i++) {
         const cb_trade_t *t = &r->trades[i];
+        if (ferror(f))
+            return CB_EIO; /* a full disk: stop now, the caller discards the file */
         fprintf(f, "%s,%lld,%lld,", r->pairs[t->pair].pair, (long long)t->signal_time_ms,
                 (long long)t->entry_time_ms);
         rp_fx(f, t->entry_price);

@@ -39,6 +39,7 @@ struct cb_robot {
     cb_engine_hooks_t hooks;
     cb_ex_stream_t *stream;
     FILE *logf;
+    int log_failing; /* the log file's last write failed (said once until it works again) */
     cb_risk_state_t risk;
     int64_t start_balance;          /* the paper account's first balance */
     int64_t cash;                   /* quote at this start */
@@ -90,8 +91,21 @@ static void rlog(cb_robot_t *r, const char *event, json_t *o, const char *fmt, .
         json_object_set_new(o, "bot", json_string(r->cfg.name));
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (s) {
-            fprintf(r->logf, "%s\n", s);
-            fflush(r->logf);
+            /* A full disk must not go unnoticed: the operator is told once, on the console
+             * (the journal keeps every decision either way). */
+            int bad = fprintf(r->logf, "%s\n", s) < 0;
+            bad |= fflush(r->logf) != 0 || ferror(r->logf);
+            if (bad && !r->log_failing && r->opts.log) {
+                char warn[1400], t[40];
+                snprintf(warn, sizeof warn,
+                         "%s log: cannot write the log file %s: %s (the journal still records "
+                         "every order and fill)",
+                         cb_time_format(now, t, sizeof t), r->cfg.log,
+                         strerror(errno ? errno : EIO));
+                r->opts.log(r->opts.log_ctx, warn);
+            }
+            r->log_failing = bad;
+            clearerr(r->logf);
             free(s);
         }
     }
@@ -421,6 +435,17 @@ int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
         if (kv_i64(r->j, "paper.start_balance", &r->start_balance)) {
             r->start_balance = opts && opts->paper_balance ? opts->paper_balance
                                                            : r->bt.cfg.start_balance;
+            if (r->start_balance <= 0) {
+                char a[32];
+                fx_str(r->start_balance, a, sizeof a);
+                rc = cb_diag_set(diag, CB_EINVAL, cfg->path, 0, 0,
+                                 opts && opts->paper_balance ? "--dry-run-balance"
+                                                             : "[backtest] start_balance",
+                                 "the paper account's start balance is %s %s: it must be "
+                                 "positive",
+                                 a, r->bt.quote);
+                goto fail;
+            }
             kv_set_i64(r->j, "paper.start_balance", r->start_balance);
         }
         fill_sum_t fs;
@@ -436,6 +461,10 @@ int cb_robot_new(const cb_rules_file_t *file, const cb_robot_config_t *cfg,
     *out = r;
     return 0;
 fail:
+    /* Every failure says what failed, never an empty diag ("success" with exit status 1). */
+    if (!cb_diag_is_set(diag))
+        cb_diag_set(diag, rc, cfg->path, 0, 0, NULL, "the %s robot cannot start: %s",
+                    cb_robot_mode_name(cfg->mode), cb_strerror(rc));
     cb_robot_free(r);
     return rc;
 }

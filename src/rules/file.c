@@ -631,9 +631,9 @@ int cb_rules_file_load(const char *path, cb_rules_file_t **out, cb_diags_t *diag
     *out = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        rl_error(diags, CB_EIO, path, 0, 0, "cannot open the strategy file: %s",
-                 strerror(errno));
-        return CB_EIO;
+        int e = errno, code = e == ENOENT ? CB_ENOENT : CB_EIO;
+        rl_error(diags, code, path, 0, 0, "cannot open the strategy file: %s", strerror(e));
+        return code;
     }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
