@@ -226,6 +226,17 @@ static void test_fault_5xx_and_delay(void **state)
     assert_true(fc.http5xx > 0);
     assert_true(fc.delay > 0);
     assert_int_equal(st.retries, fc.http5xx);
+    /* GET /sim/v1/state carries the same counters (the soak benchmark reads them there) */
+    char *js = cb_sim_state_json(f.sim);
+    json_t *root = json_loads(js, 0, NULL);
+    assert_non_null(root);
+    json_t *jf = json_object_get(root, "faults");
+    assert_int_equal(json_integer_value(json_object_get(jf, "5xx")), fc.http5xx);
+    assert_int_equal(json_integer_value(json_object_get(jf, "delay")), fc.delay);
+    assert_int_equal(json_integer_value(json_object_get(jf, "429")), 0);
+    assert_non_null(json_object_get(jf, "drop"));
+    json_decref(root);
+    free(js);
     fx_stop(&f);
 }
 
@@ -526,10 +537,41 @@ static void test_stream_drops(void **state)
     stream_run("seed=4,drop=0.5", 6);
 }
 
+/* A consumer whose history ends three candles before the newest closed one (they closed while
+ * it loaded) names its newest candle: the first connection delivers the three from REST, in
+ * order, before the live ones. Without last_closed_ms they were never delivered. */
+static void test_stream_from_history(void **state)
+{
+    (void)state;
+    fx_t f;
+    fx_start(&f, NULL, 0, NULL);
+    char ws[64];
+    snprintf(ws, sizeof ws, "ws://127.0.0.1:%d", cb_sim_ws_port(f.sim));
+    const char *pairs[1] = {"BTC/USDT"};
+    int64_t have[1] = {f.s->time_ms[96]};
+    seen_t seen;
+    memset(&seen, 0, sizeof seen);
+    cb_ex_stream_opts_t so = {.ws_url = ws, .pairs = pairs, .n_pairs = 1, .timeframe = "1h",
+                              .rest = f.ex, .fn = on_event, .user = &seen, .jitter_seed = 5,
+                              .last_closed_ms = have};
+    cb_ex_stream_t *st;
+    cb_diag_t d;
+    check_ok(cb_binance_stream_open(&so, &st, &d), &d);
+    poll_until(st, &seen, 3, 4000);
+    cb_sim_advance(f.sim, 1);
+    poll_until(st, &seen, 4, 4000);
+    assert_int_equal(seen.n_candles, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(seen.times[i], f.s->time_ms[97 + i]);
+    cb_ex_stream_close(st);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_faults_spec),
+        cmocka_unit_test(test_stream_from_history),
         cmocka_unit_test(test_market_data),
         cmocka_unit_test(test_orders),
         cmocka_unit_test(test_auth_and_clock),

@@ -353,6 +353,12 @@ typedef struct cb_ex_stream_opts {
     cb_stream_fn fn;
     void *user;
     uint64_t jitter_seed;          /* reconnect jitter; 0 = from the clock */
+    /* per pair, the open time of the newest closed candle the consumer already has (its
+     * history): the first connection delivers the candles closed since then from REST, so
+     * none that closed between loading history and opening the stream is lost. NULL (or
+     * INT64_MIN for a pair) = continue from the newest closed candle at open. Borrowed, read
+     * during cb_binance_stream_open only. */
+    const int64_t *last_closed_ms;
 } cb_ex_stream_opts_t;
 
 typedef struct cb_ex_stream_stats {

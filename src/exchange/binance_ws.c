@@ -447,9 +447,14 @@ int cb_binance_stream_open(const cb_ex_stream_opts_t *o, cb_ex_stream_t **out, c
         cb_ex_stream_close(s);
         return cb_diag_set(diag, CB_EINVAL, NULL, 0, 0, NULL, "too many streams for one URL");
     }
-    /* The newest closed candle now: the stream continues from there without a hole. */
+    /* The newest closed candle the consumer has, else the newest closed candle now: the
+     * stream continues from there without a hole. */
     if (o->timeframe)
         for (size_t i = 0; i < o->n_pairs; i++) {
+            if (o->last_closed_ms && o->last_closed_ms[i] != INT64_MIN) {
+                s->last_closed[i] = o->last_closed_ms[i];
+                continue;
+            }
             cb_ex_candle_t *c;
             size_t n;
             if (cb_exchange_candles(o->rest, o->pairs[i], o->timeframe, 0, 0, 2, &c, &n, diag) ==

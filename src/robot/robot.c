@@ -1853,6 +1853,11 @@ static int robot_run(cb_robot_t *r, cb_diag_t *diag)
     so.n_pairs = r->n;
     so.timeframe = r->cfg.timeframe;
     so.rest = r->ex;
+    /* candles that close between loading history and connecting are filled from REST */
+    int64_t have[CB_ROBOT_MAX_PAIRS];
+    for (size_t k = 0; k < r->n; k++)
+        have[k] = r->last_ms[k] > 0 ? r->last_ms[k] : INT64_MIN;
+    so.last_closed_ms = have;
     so.fn = on_stream;
     so.user = r;
     if ((rc = cb_binance_stream_open(&so, &r->stream, diag)) != 0)

@@ -990,6 +990,13 @@ char *cb_sim_state_json(cb_sim_t *sim)
     json_object_set_new(root, "orders", orders);
     json_object_set_new(root, "fills", fills);
     json_object_set_new(root, "balances", bal);
+    /* what fault injection did so far, for soak runs and tests that count it */
+    const cb_sim_fault_counts_t *fc = &sim->counts;
+    json_object_set_new(root, "faults",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "5xx", (json_int_t)fc->http5xx,
+                                  "429", (json_int_t)fc->http429, "delay", (json_int_t)fc->delay,
+                                  "lost", (json_int_t)fc->lost, "reject", (json_int_t)fc->reject,
+                                  "drop", (json_int_t)fc->drop));
     pthread_mutex_unlock(&sim->mu);
     char *s = json_dumps(root, JSON_COMPACT);
     json_decref(root);

@@ -1,6 +1,9 @@
 # Compares the simulator's record (state.json) with the robot's journal (SQLite): the same
 # orders with the same status and executed quantity, no client order id twice, every fill
-# once with the same amounts, and the journal's position equal to the BTC balance.
+# once with the same amounts, and the journal's position in each pair's base asset equal to
+# its balance (BTC always). Usage: robot_kill_compare.py STATE.json JOURNAL [--quote=USDT=START]
+# also checks the quote asset's balance: START, less what the buys cost, plus what the sells
+# brought, less the fees paid in it.
 import json, sqlite3, sys
 from decimal import Decimal as D
 st = json.load(open(sys.argv[1]))
@@ -48,18 +51,34 @@ for k, f in fills.items():
 for k in jf:
     if k not in fills:
         errors.append("journal fill %s unknown to the exchange" % (k,))
-pos = D(0)
-for r in jf.values():
+# per asset: the base asset of every pair moves by the fills' quantities (less fees in it);
+# with --quote ASSET=START the quote asset too (START less costs plus proceeds, less fees)
+quote = None
+if len(sys.argv) > 3 and sys.argv[3].startswith("--quote="):
+    qa, _, qv = sys.argv[3][len("--quote="):].partition("=")
+    quote = (qa, D(qv))
+pos = {}
+for p in {k[0] for k in fills} | {k[0] for k in jf} | {"BTC/USDT"}:
+    pos.setdefault(p.split("/")[0], D(0))
+if quote:
+    pos[quote[0]] = quote[1]
+for k, r in jf.items():
+    base, qa = k[0].split("/")
     q = D(r[6]).scaleb(-r[7])
-    pos += q if r[3] == "buy" else -q
-    if r[10] == "BTC":
-        pos -= D(r[8]).scaleb(-r[9])
-b = st["balances"].get("BTC", {"free": "0", "locked": "0"})
-bal = D(b["free"]) + D(b["locked"])
-if pos != bal:
-    errors.append("journal position %s BTC, exchange balance %s BTC" % (pos, bal))
+    pos[base] += q if r[3] == "buy" else -q
+    if qa in pos and quote and qa == quote[0]:
+        pos[qa] += -q * D(r[4]).scaleb(-r[5]) if r[3] == "buy" else q * D(r[4]).scaleb(-r[5])
+    if r[10] in pos:
+        pos[r[10]] -= D(r[8]).scaleb(-r[9])
+said = []
+for a in sorted(pos):
+    b = st["balances"].get(a, {"free": "0", "locked": "0"})
+    bal = D(b["free"]) + D(b["locked"])
+    if pos[a] != bal:
+        errors.append("journal position %s %s, exchange balance %s %s" % (pos[a], a, bal, a))
+    said.append("%s %s = balance %s" % (pos[a].normalize(), a, bal.normalize()))
 for e in errors:
     print("MISMATCH:", e)
-print("orders %d (not sent %d), fills %d, position %s BTC = balance %s" %
-      (len(sim_orders), not_sent, len(fills), pos, bal))
+print("orders %d (not sent %d), fills %d, position %s" %
+      (len(sim_orders), not_sent, len(fills), ", ".join(said)))
 sys.exit(1 if errors else 0)
