@@ -38,14 +38,22 @@ sed "s/@API@/9/; s/@WS@/9/; s/^log = .*//" "${COMEBACK_FIXTURES:?}/robot/bot.ini
 "$bin" run bot.ini >/dev/null 2>&1 || true
 db=parity.paper.sqlite
 [ -f "$db" ] || fail "no journal was created"
-python3 - "$db" <<'PY' || { echo "skipped: python3 sqlite3 absent"; exit 77; }
+python3 -c 'import sqlite3' 2>/dev/null || { echo "skipped: python3 sqlite3 absent"; exit 77; }
+python3 - "$db" <<'PY' || fail "could not put a status and a fill into the journal"
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.execute("INSERT OR REPLACE INTO kv(key, value) VALUES('robot.status', ?)",
           ('{"bot":"parity","mode":"paper","state":"stopped","cash":"10000","equity":"10000",'
            '"quote":"USDT","positions":[]}',))
-c.execute("INSERT INTO fills VALUES('BTC/USDT','t1','cb-parity-1','buy',2,5,8,3000000,100000,0,"
-          "'USDT',1704067200000)")
+# a fill belongs to a journaled order (the journal refuses an orphan fill when it opens)
+c.execute("INSERT INTO orders(seq, client_order_id, pair, side, type, reason, status,"
+          " price_scale, qty_scale, price, stop_price, quantity, executed_quantity, created_ms,"
+          " updated_ms, adopted) SELECT COALESCE(MAX(seq), 0) + 1000000000, 'cb-parity-1',"
+          " 'BTC/USDT', 'buy', 'market', 'entry', 'filled', 2, 5, 0, 0, 100000, 100000,"
+          " 1704067200000, 1704067200000, 1 FROM orders")
+c.execute("INSERT INTO fills(pair, trade_id, client_order_id, side, price_scale, qty_scale,"
+          " fee_scale, price, quantity, fee, fee_asset, time_ms) VALUES('BTC/USDT','t1',"
+          "'cb-parity-1','buy',2,5,8,3000000,100000,0,'USDT',1704067200000)")
 c.commit()
 PY
 
