@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/data_cli.h"
@@ -124,6 +125,12 @@ int cmd_demo(int argc, char **argv)
         cb_series_free(s);
         return cli_error("demo: store path too long under '%s'", cb_store_home());
     }
+    /* The demo's series is the demo's own: it is rebuilt from its seed every time, so an
+     * earlier one is replaced, but never without a word (data synth --store merges instead). */
+    if (access(path, F_OK) == 0)
+        printf("(replacing the series %s that an earlier demo or 'data synth' stored there;\n"
+               " 'comeback data rename' keeps a copy under another name)\n",
+               DEMO_SERIES);
     if (cb_store_save(path, s, &d) != 0) {
         cb_series_free(s);
         return cli_print_diag(&d);

@@ -166,6 +166,9 @@ has "series:      synth:SYN/USDT:1m (SYNTHETIC data)"
 has "hard errors: 0"
 run 0 "$bin" data list
 has "synth:SYN/USDT:1m                100000"
+# A second demo replaces its own series, and says so (nothing is replaced without a word).
+run 0 "$bin" demo --bars 3000
+has "(replacing the series synth:SYN/USDT:1m that an earlier demo"
 
 echo "data_cli: $fails failure(s)"
 [ "$fails" -eq 0 ]
