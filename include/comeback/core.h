@@ -256,6 +256,16 @@ static inline int cb_fx_muldiv(int64_t a, int64_t b, int64_t d, int round_up, in
 {
     if (d <= 0)
         return CB_ERANGE;
+    int64_t p64;
+    if (!__builtin_mul_overflow(a, b, &p64)) {
+        /* the common case: the product fits, and a 64-bit division (not __divti3) gives the
+         * same quotient; d > 0, so the quotient fits too */
+        int64_t q64 = p64 / d;
+        if (round_up && q64 * d != p64 && p64 > 0)
+            q64++;
+        *out = q64;
+        return 0;
+    }
     __int128 p = (__int128)a * b, q = p / d;
     if (round_up && q * d != p && p > 0)
         q++;
