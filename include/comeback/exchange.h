@@ -363,6 +363,8 @@ typedef struct cb_ex_stream_opts {
 
 typedef struct cb_ex_stream_stats {
     long connects, disconnects, messages, gap_candles, duplicates;
+    long deferred; /* streamed candles held back because the REST fill of a hole before them
+                    * failed; they come later from REST, in order, never lost */
 } cb_ex_stream_stats_t;
 
 /* Opens the combined stream (<symbol>@kline_<tf>, @bookTicker, @trade). The connection is

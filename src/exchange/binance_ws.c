@@ -176,11 +176,13 @@ static int pair_index(const cb_ex_stream_t *s, const char *pair)
     return -1;
 }
 
-/* Delivers the closed candles after last_closed[i] up to (not including) `until` from REST. */
-static void fill_gap(cb_ex_stream_t *s, size_t i, int64_t until)
+/* Delivers the closed candles after last_closed[i] up to (not including) `until` from REST.
+ * Returns 0, or -1 when a REST call failed: last_closed[i] then stays at the newest candle
+ * delivered, so that the caller does not step over the ones still missing. */
+static int fill_gap(cb_ex_stream_t *s, size_t i, int64_t until)
 {
     if (!s->o.timeframe || s->last_closed[i] == INT64_MIN)
-        return;
+        return 0;
     int64_t from = cb_timeframe_next(&s->tf, s->last_closed[i]);
     for (int page = 0; page < 100 && (until == 0 || from < until); page++) {
         cb_ex_candle_t *c;
@@ -189,7 +191,7 @@ static void fill_gap(cb_ex_stream_t *s, size_t i, int64_t until)
         if (cb_exchange_candles(s->o.rest, s->o.pairs[i], s->o.timeframe, from,
                                 until ? until - 1 : 0, 1000, &c, &n, &d) != 0) {
             status(s, s->connected, "could not fill missed candles from REST");
-            return;
+            return -1;
         }
         size_t used = 0;
         for (size_t k = 0; k < n; k++) {
@@ -210,9 +212,10 @@ static void fill_gap(cb_ex_stream_t *s, size_t i, int64_t until)
         }
         free(c);
         if (n < 1000 || used == 0)
-            return;
+            return 0;
         from = cb_timeframe_next(&s->tf, s->last_closed[i]);
     }
+    return 0;
 }
 
 static void deliver(cb_ex_stream_t *s, const char *msg, size_t len)
@@ -230,10 +233,16 @@ static void deliver(cb_ex_stream_t *s, const char *msg, size_t len)
             s->st.duplicates++;
             return;
         }
-        /* A hole before this candle: fill it from REST first. */
+        /* A hole before this candle: fill it from REST first. When REST fails (5xx, 429, a
+         * timeout), this candle is held back too: delivering it would step over the hole for
+         * good (last_closed moves past it), and a lost candle is worse than a late one. The
+         * next candle, or the next connection, fills the hole and this candle from REST. */
         if (s->last_closed[i] != INT64_MIN &&
-            ev.u.candle.candle.time_ms > cb_timeframe_next(&s->tf, s->last_closed[i]))
-            fill_gap(s, (size_t)i, ev.u.candle.candle.time_ms);
+            ev.u.candle.candle.time_ms > cb_timeframe_next(&s->tf, s->last_closed[i]) &&
+            fill_gap(s, (size_t)i, ev.u.candle.candle.time_ms) != 0) {
+            s->st.deferred++;
+            return;
+        }
         s->last_closed[i] = ev.u.candle.candle.time_ms;
     }
     s->delivered++, s->o.fn(&ev, s->o.user);
